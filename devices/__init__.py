@@ -1,0 +1,4 @@
+"""Protocol drivers for the hub's devices (Modbus TCP door controllers, cameras, zeroconf) and their simulators.
+
+Nothing here imports Home Assistant or the hub's domain code: the package is a plain asyncio library.
+"""

@@ -1,0 +1,94 @@
+"""Every pymodbus-specific name the project uses, in one place.
+
+pymodbus 3.10 renames several of these (``slave=`` becomes ``device_id=``, the slave context becomes a device
+context); keeping them here means an upgrade touches one module.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymodbus import ModbusException
+from pymodbus.client import AsyncModbusTcpClient
+from pymodbus.datastore import ModbusSequentialDataBlock, ModbusServerContext, ModbusSlaveContext
+from pymodbus.device import ModbusDeviceIdentification
+from pymodbus.pdu import ExceptionResponse, ModbusPDU
+from pymodbus.pdu.register_message import WriteSingleRegisterRequest
+from pymodbus.server import ModbusTcpServer
+
+__all__ = [
+    "AsyncModbusTcpClient",
+    "ExceptionResponse",
+    "ModbusDeviceIdentification",
+    "ModbusException",
+    "ModbusPDU",
+    "ModbusSequentialDataBlock",
+    "ModbusTcpServer",
+    "WriteRefused",
+    "make_client",
+    "make_server_context",
+    "make_server",
+    "server_port",
+    "unit_kwargs",
+]
+
+
+def unit_kwargs(unit_id: int) -> dict[str, Any]:
+    """Keyword arguments that address a request to one unit (``device_id`` from pymodbus 3.10 on)."""
+    return {"slave": unit_id}
+
+
+def make_client(host: str, port: int, timeout: float) -> AsyncModbusTcpClient:
+    """A TCP client that never reconnects by itself: the driver owns reconnection and its backoff."""
+    return AsyncModbusTcpClient(
+        host,
+        port=port,
+        timeout=timeout,
+        retries=0,
+        reconnect_delay=0,
+        reconnect_delay_max=0,
+        name=f"modbus {host}:{port}",
+    )
+
+
+def make_server_context(
+    *,
+    coils: ModbusSequentialDataBlock,
+    discrete_inputs: ModbusSequentialDataBlock,
+    holding: ModbusSequentialDataBlock,
+    inputs: ModbusSequentialDataBlock,
+) -> ModbusServerContext:
+    """A single-unit server context; pymodbus answers every unit id from it."""
+    slave = ModbusSlaveContext(co=coils, di=discrete_inputs, hr=holding, ir=inputs)
+    return ModbusServerContext(slaves=slave, single=True)
+
+
+class WriteRefused(Exception):
+    """Raised by a simulated device's datastore to refuse a write; the client sees exception code 4."""
+
+
+class _RefusableWriteRegisterRequest(WriteSingleRegisterRequest):
+    """Write-single-register handling that answers a refusal the way a device does.
+
+    pymodbus 3.8 answers any exception raised by the datastore with function code 0x80 (no function), which
+    clients cannot match to their request; a device answers with the request's own function code and
+    exception code 4 (server device failure).
+    """
+
+    async def update_datastore(self, context: Any) -> ModbusPDU:
+        try:
+            result: ModbusPDU = await super().update_datastore(context)
+        except WriteRefused:
+            return ExceptionResponse(self.function_code, ExceptionResponse.SLAVE_FAILURE)
+        return result
+
+
+def make_server(context: ModbusServerContext, host: str, port: int) -> ModbusTcpServer:
+    """A TCP server on ``host:port`` whose datastore may refuse register writes with :class:`WriteRefused`."""
+    return ModbusTcpServer(context, address=(host, port), custom_pdu=[_RefusableWriteRegisterRequest])
+
+
+def server_port(server: ModbusTcpServer) -> int:
+    """The TCP port a listening server was bound to (useful after binding port 0)."""
+    listener: Any = server.transport
+    return int(listener.sockets[0].getsockname()[1])

@@ -1,0 +1,292 @@
+"""Driver for the hub-native door controller over Modbus TCP (register map in :mod:`devices.hub_native_map`).
+
+One TCP connection per controller; requests are serialised on it, and after the device or the network drops the
+driver reconnects by itself on the next request, with a capped exponential backoff between attempts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+
+from . import _pymodbus as mb
+from . import hub_native_map as rmap
+from .exceptions import (
+    DeviceConnectionError,
+    DeviceProtocolError,
+    DeviceTimeoutError,
+    DeviceValueError,
+)
+from .models import ControllerInfo, CredentialRead, DoorStatus
+
+_LOGGER = logging.getLogger(__name__)
+
+DEFAULT_PORT = 502
+DEFAULT_TIMEOUT = 2.0
+BACKOFF_INITIAL = 0.2
+BACKOFF_MAX = 10.0
+
+_EXCEPTION_NAMES = {
+    1: "illegal function",
+    2: "illegal data address",
+    3: "illegal data value",
+    4: "device failure (door locked down?)",
+    6: "device busy",
+}
+
+
+class ModbusLink:
+    """One serialised Modbus TCP connection with self-healing reconnects.
+
+    Shared by every driver that speaks Modbus (hub-native controllers, generic I/O modules): it turns pymodbus'
+    results and errors into the device layer's exceptions and never lets a half-broken connection linger.
+    """
+
+    def __init__(
+        self, host: str, port: int = DEFAULT_PORT, *, unit_id: int = 1, timeout: float = DEFAULT_TIMEOUT
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.unit_id = unit_id
+        self._timeout = timeout
+        self._client: mb.AsyncModbusTcpClient | None = None
+        self._lock = asyncio.Lock()
+        self._backoff = 0.0
+        self._next_attempt = 0.0
+
+    @property
+    def connected(self) -> bool:
+        """Whether the TCP connection is up right now."""
+        return self._client is not None and self._client.connected
+
+    async def _ensure_connected(self) -> mb.AsyncModbusTcpClient:
+        if self._client is not None and self._client.connected:
+            return self._client
+        now = time.monotonic()
+        if now < self._next_attempt:
+            raise DeviceConnectionError(
+                f"{self.host}:{self.port} is unreachable; next attempt in {self._next_attempt - now:.1f} s"
+            )
+        await self._drop()
+        client = mb.make_client(self.host, self.port, self._timeout)
+        try:
+            ok = await asyncio.wait_for(client.connect(), self._timeout)
+        except (TimeoutError, OSError) as err:
+            ok = False
+            _LOGGER.debug("connect to %s:%s failed: %s", self.host, self.port, err)
+        if not ok:
+            client.close()
+            self._backoff = min(BACKOFF_MAX, max(BACKOFF_INITIAL, self._backoff * 2))
+            self._next_attempt = time.monotonic() + self._backoff
+            raise DeviceConnectionError(f"cannot connect to {self.host}:{self.port}")
+        self._backoff = 0.0
+        self._next_attempt = 0.0
+        self._client = client
+        return client
+
+    async def _drop(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    async def close(self) -> None:
+        """Close the connection; the next request opens a new one."""
+        async with self._lock:
+            await self._drop()
+            self._next_attempt = 0.0
+
+    async def _call(self, what: str, method: str, *args: object, **kwargs: object) -> mb.ModbusPDU:
+        async with self._lock:
+            client = await self._ensure_connected()
+            try:
+                result: mb.ModbusPDU = await asyncio.wait_for(
+                    getattr(client, method)(*args, **kwargs, **mb.unit_kwargs(self.unit_id)), self._timeout
+                )
+            except TimeoutError as err:
+                await self._drop()
+                raise DeviceTimeoutError(f"{self.host}:{self.port} did not answer {what} in time") from err
+            except (mb.ModbusException, OSError, ValueError, AttributeError, TypeError) as err:
+                # pymodbus raises a mix of these for dropped links and garbage frames; the connection is
+                # no longer trustworthy either way.
+                await self._drop()
+                raise DeviceConnectionError(f"{self.host}:{self.port} {what} failed: {err}") from err
+        if result.isError():
+            code = getattr(result, "exception_code", 0)
+            raise DeviceProtocolError(
+                f"{self.host}:{self.port} refused {what}: exception {code} ({_EXCEPTION_NAMES.get(code, 'unknown')})"
+            )
+        return result
+
+    async def read_input_registers(self, address: int, count: int) -> list[int]:
+        """Read ``count`` input registers, checking the answer has exactly that many."""
+        result = await self._call(f"reading input registers {address}+{count}", "read_input_registers",
+                                  address, count=count)
+        return _checked_registers(result, count, f"input registers {address}+{count}")
+
+    async def read_holding_registers(self, address: int, count: int) -> list[int]:
+        """Read ``count`` holding registers, checking the answer has exactly that many."""
+        result = await self._call(f"reading holding registers {address}+{count}", "read_holding_registers",
+                                  address, count=count)
+        return _checked_registers(result, count, f"holding registers {address}+{count}")
+
+    async def read_discrete_inputs(self, address: int, count: int) -> list[bool]:
+        """Read ``count`` discrete inputs."""
+        result = await self._call(f"reading inputs {address}+{count}", "read_discrete_inputs", address,
+                                  count=count)
+        bits = list(getattr(result, "bits", []))
+        if len(bits) < count:
+            raise DeviceProtocolError(f"{self.host}:{self.port} sent {len(bits)} inputs, expected {count}")
+        return [bool(b) for b in bits[:count]]
+
+    async def read_coils(self, address: int, count: int) -> list[bool]:
+        """Read ``count`` coils."""
+        result = await self._call(f"reading coils {address}+{count}", "read_coils", address, count=count)
+        bits = list(getattr(result, "bits", []))
+        if len(bits) < count:
+            raise DeviceProtocolError(f"{self.host}:{self.port} sent {len(bits)} coils, expected {count}")
+        return [bool(b) for b in bits[:count]]
+
+    async def write_register(self, address: int, value: int) -> None:
+        """Write one holding register and wait for the device's acknowledgement."""
+        await self._call(f"writing register {address}", "write_register", address, value)
+
+    async def write_coil(self, address: int, value: bool) -> None:
+        """Write one coil and wait for the device's acknowledgement."""
+        await self._call(f"writing coil {address}", "write_coil", address, value)
+
+
+def _checked_registers(result: mb.ModbusPDU, count: int, what: str) -> list[int]:
+    registers = list(getattr(result, "registers", []))
+    if len(registers) != count:
+        raise DeviceProtocolError(f"{what}: device sent {len(registers)} registers, expected {count}")
+    return [int(r) & 0xFFFF for r in registers]
+
+
+class DoorController:
+    """A hub-native door controller: read its doors, release them, set their mode."""
+
+    def __init__(
+        self, host: str, port: int = DEFAULT_PORT, *, unit_id: int = 1, timeout: float = DEFAULT_TIMEOUT
+    ) -> None:
+        self.link = ModbusLink(host, port, unit_id=unit_id, timeout=timeout)
+        self._door_count: int | None = None
+
+    @property
+    def host(self) -> str:
+        """Host name or address of the controller."""
+        return self.link.host
+
+    @property
+    def port(self) -> int:
+        """TCP port of the controller."""
+        return self.link.port
+
+    @property
+    def connected(self) -> bool:
+        """Whether the TCP connection is up right now."""
+        return self.link.connected
+
+    async def close(self) -> None:
+        """Close the connection."""
+        await self.link.close()
+
+    async def read_info(self) -> ControllerInfo:
+        """Read the identity block; also tells the driver how many doors there are."""
+        regs = await self.link.read_input_registers(rmap.IDENTITY_ADDRESS, rmap.IDENTITY_SIZE)
+        version, doors = regs[0], regs[1]
+        if version != rmap.MAP_VERSION:
+            raise DeviceProtocolError(f"unsupported register map version {version} (this driver speaks 1)")
+        if not 1 <= doors <= rmap.MAX_DOORS:
+            raise DeviceProtocolError(f"controller reports {doors} doors; expected 1-{rmap.MAX_DOORS}")
+        self._door_count = doors
+        fw = regs[rmap.FIRMWARE_ADDRESS]
+        return ControllerInfo(
+            serial=rmap.decode_ascii(regs[rmap.SERIAL_ADDRESS : rmap.SERIAL_ADDRESS + rmap.SERIAL_REGISTERS]),
+            model=rmap.decode_ascii(regs[rmap.MODEL_ADDRESS : rmap.MODEL_ADDRESS + rmap.MODEL_REGISTERS]),
+            firmware=f"{fw >> 8}.{fw & 0xFF}",
+            door_count=doors,
+            map_version=version,
+        )
+
+    async def read_doors(self) -> list[DoorStatus]:
+        """Read every door's status, in as few requests as the register map allows."""
+        if self._door_count is None:
+            await self.read_info()
+        assert self._door_count is not None
+        doors: list[DoorStatus] = []
+        for first in range(0, self._door_count, rmap.DOORS_PER_READ):
+            n = min(rmap.DOORS_PER_READ, self._door_count - first)
+            regs = await self.link.read_input_registers(
+                rmap.door_status_address(first), n * rmap.DOOR_STATUS_SIZE
+            )
+            for i in range(n):
+                block = regs[i * rmap.DOOR_STATUS_SIZE : (i + 1) * rmap.DOOR_STATUS_SIZE]
+                doors.append(decode_door_status(first + i, block))
+        return doors
+
+    def _check_door(self, door: int) -> None:
+        if self._door_count is not None and not 0 <= door < self._door_count:
+            raise DeviceValueError(f"door {door} does not exist (controller has {self._door_count})")
+        if door < 0:
+            raise DeviceValueError(f"door {door} does not exist")
+
+    async def release(self, door: int, seconds: int) -> None:
+        """Unlock ``door`` for ``seconds``; returns once the controller has acknowledged the command."""
+        self._check_door(door)
+        if not 1 <= seconds <= rmap.MAX_RELEASE_SECONDS:
+            raise DeviceValueError(f"release time must be 1-{rmap.MAX_RELEASE_SECONDS} s, not {seconds}")
+        await self.link.write_register(rmap.door_command_address(door) + rmap.REG_RELEASE, seconds)
+
+    async def relock(self, door: int) -> None:
+        """End a release at once."""
+        self._check_door(door)
+        await self.link.write_register(rmap.door_command_address(door) + rmap.REG_RELEASE, 0)
+
+    async def set_mode(self, door: int, mode: rmap.DoorMode) -> None:
+        """Put a door in normal, locked-down or free-passage mode."""
+        self._check_door(door)
+        await self.link.write_register(rmap.door_command_address(door) + rmap.REG_MODE, int(mode))
+
+    async def set_held_open_timeout(self, door: int, seconds: int) -> None:
+        """Set how long a door may stand open before the controller counts it as held open."""
+        self._check_door(door)
+        if not 1 <= seconds <= rmap.MAX_RELEASE_SECONDS:
+            raise DeviceValueError(f"held-open timeout must be 1-{rmap.MAX_RELEASE_SECONDS} s, not {seconds}")
+        await self.link.write_register(rmap.door_command_address(door) + rmap.REG_HELD_OPEN, seconds)
+
+
+def decode_door_status(index: int, block: Sequence[int]) -> DoorStatus:
+    """Decode one door's status block (see the register map)."""
+    if len(block) != rmap.DOOR_STATUS_SIZE:
+        raise DeviceProtocolError(f"door {index}: status block has {len(block)} registers")
+    bits = rmap.StatusBit(block[0] & 0x3F)
+    mode_raw = (block[0] & rmap.MODE_MASK) >> rmap.MODE_SHIFT
+    try:
+        mode = rmap.DoorMode(mode_raw)
+        kind = rmap.CredentialKind(block[3])
+    except ValueError as err:
+        raise DeviceProtocolError(f"door {index}: {err}") from err
+    value = block[4] << 16 | block[5]
+    credential: CredentialRead | None = None
+    if kind is rmap.CredentialKind.CARD:
+        credential = CredentialRead(sequence=block[2], kind=kind, value=str(value))
+    elif kind is rmap.CredentialKind.PIN:
+        if not 1 <= block[6] <= 9:
+            raise DeviceProtocolError(f"door {index}: PIN length {block[6]} out of range")
+        credential = CredentialRead(sequence=block[2], kind=kind, value=str(value).zfill(block[6]))
+    return DoorStatus(
+        index=index,
+        locked=rmap.StatusBit.LOCKED in bits,
+        door_open=rmap.StatusBit.DOOR_OPEN in bits,
+        exit_button=rmap.StatusBit.EXIT_BUTTON in bits,
+        tamper=rmap.StatusBit.TAMPER in bits,
+        presence=rmap.StatusBit.PRESENCE in bits,
+        barrier_open=rmap.StatusBit.BARRIER_OPEN in bits,
+        release_seconds_left=block[1],
+        credential_sequence=block[2],
+        last_credential=credential,
+        releases=block[7],
+        mode=mode,
+    )

@@ -1,0 +1,72 @@
+"""``community-hub``: the one command-line entry point (demo, simulators, receiver, benchmarks).
+
+Each subcommand lives in its own module exposing ``add_arguments(parser)`` and ``run(args) -> int``; the module
+is imported only when its subcommand (or its ``--help``) is asked for, so heavy imports (dlib, Home Assistant
+helpers) never slow down the others. Modules keep heavy imports inside ``run``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import logging
+import sys
+from collections.abc import Sequence
+
+# (command path, module, one-line help)
+COMMANDS: list[tuple[tuple[str, ...], str, str]] = [
+    (("run",), "hub.demo.run", "run the demo community: simulators, Home Assistant and the county receiver"),
+    (("sim", "controller"), "hub.sims.controller_cmd", "simulate a hub-native door controller (Modbus TCP)"),
+    (("receiver",), "hub.uplink.receiver_cmd", "run the county side of the JSON uplink profile"),
+    (("bench", "modbus"), "hub.bench.modbus", "door release round trip and input latency over Modbus"),
+    (("bench", "faces"), "hub.faces.bench_faces", "face verification and open-set identification accuracy"),
+    (("bench", "match"), "hub.faces.bench_match", "1:N template search time"),
+    (("bench", "liveness"), "hub.faces.bench_liveness", "liveness check error rates on held-up photos"),
+    (("bench", "gate"), "hub.bench.gate", "presence to door release through the face engine"),
+    (("bench", "uplink"), "hub.uplink.bench", "journal and drain events to a receiver"),
+]
+
+
+def _available(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:  # its package is not there either
+        return False
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser; only commands whose module is installed are offered."""
+    parser = argparse.ArgumentParser(prog="community-hub", description=__doc__.split("\n", 1)[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    top = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    groups: dict[str, argparse._SubParsersAction[argparse.ArgumentParser]] = {}
+    for path, module, help_text in COMMANDS:
+        if not _available(module):
+            continue
+        target = top
+        if len(path) == 2:
+            if path[0] not in groups:
+                group = top.add_parser(path[0], help=f"{path[0]} commands")
+                groups[path[0]] = group.add_subparsers(dest="subcommand", required=True, metavar="KIND")
+            target = groups[path[0]]
+        sub = target.add_parser(path[-1], help=help_text, description=help_text)
+        mod = importlib.import_module(module)
+        mod.add_arguments(sub)
+        sub.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line and run the chosen subcommand."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    result: int = importlib.import_module(args._module).run(args)
+    return result
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
