@@ -91,4 +91,6 @@ def make_server(context: ModbusServerContext, host: str, port: int) -> ModbusTcp
 def server_port(server: ModbusTcpServer) -> int:
     """The TCP port a listening server was bound to (useful after binding port 0)."""
     listener: Any = server.transport
+    if listener is None:  # pymodbus logs the bind error and carries on; a simulator must not
+        raise OSError("the Modbus server is not listening (is the port already in use?)")
     return int(listener.sockets[0].getsockname()[1])

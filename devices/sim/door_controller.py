@@ -209,8 +209,12 @@ class DoorControllerSim:
             return
         server = mb.make_server(self._context, self.host, self.port)
         await server.serve_forever(background=True)
+        try:
+            self.port = mb.server_port(server)
+        except OSError as err:
+            await server.shutdown()
+            raise OSError(f"cannot listen on {self.host}:{self.port}: {err}") from err
         self._server = server
-        self.port = mb.server_port(server)
         _LOGGER.info("door controller %s listening on %s:%s", self.serial, self.host, self.port)
 
     async def stop(self) -> None:

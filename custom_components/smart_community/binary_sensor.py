@@ -1,0 +1,102 @@
+"""A door's inputs as binary sensors: contact, exit button, tamper, gate presence; alarm states."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from homeassistant.components.binary_sensor import (
+    BinarySensorDeviceClass,
+    BinarySensorEntity,
+    BinarySensorEntityDescription,
+)
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from hub.doors import AlarmKind, DoorView
+
+from .coordinator import DoorControllerCoordinator, SmartCommunityConfigEntry
+from .entity import DoorEntity
+
+PARALLEL_UPDATES = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class DoorBinarySensorDescription(BinarySensorEntityDescription):
+    """How to read one binary sensor from a door's state."""
+
+    value_fn: Callable[[DoorView], bool]
+
+
+DESCRIPTIONS: tuple[DoorBinarySensorDescription, ...] = (
+    DoorBinarySensorDescription(
+        key="contact",
+        translation_key="door_contact",
+        device_class=BinarySensorDeviceClass.DOOR,
+        value_fn=lambda view: view.status.door_open,
+    ),
+    DoorBinarySensorDescription(
+        key="exit_button",
+        translation_key="exit_button",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda view: view.status.exit_button,
+    ),
+    DoorBinarySensorDescription(
+        key="tamper",
+        translation_key="tamper",
+        device_class=BinarySensorDeviceClass.TAMPER,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda view: view.status.tamper,
+    ),
+    DoorBinarySensorDescription(
+        key="presence",
+        translation_key="presence",
+        device_class=BinarySensorDeviceClass.OCCUPANCY,
+        entity_registry_enabled_default=False,
+        value_fn=lambda view: view.status.presence,
+    ),
+    DoorBinarySensorDescription(
+        key="forced_open",
+        translation_key="forced_open",
+        device_class=BinarySensorDeviceClass.PROBLEM,
+        value_fn=lambda view: AlarmKind.FORCED_OPEN in view.alarms,
+    ),
+    DoorBinarySensorDescription(
+        key="held_open",
+        translation_key="held_open",
+        device_class=BinarySensorDeviceClass.PROBLEM,
+        value_fn=lambda view: AlarmKind.HELD_OPEN in view.alarms,
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: SmartCommunityConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """The binary sensors of every door of the controller."""
+    coordinator = entry.runtime_data.coordinator
+    async_add_entities(
+        DoorBinarySensor(coordinator, view.status.index, description)
+        for view in coordinator.data.doors
+        for description in DESCRIPTIONS
+    )
+
+
+class DoorBinarySensor(DoorEntity, BinarySensorEntity):
+    """One binary input or alarm of a door."""
+
+    entity_description: DoorBinarySensorDescription
+
+    def __init__(
+        self, coordinator: DoorControllerCoordinator, door: int, description: DoorBinarySensorDescription
+    ) -> None:
+        super().__init__(coordinator, door, description.key)
+        self.entity_description = description
+
+    @property
+    def is_on(self) -> bool:
+        """The input's or alarm's current state."""
+        return self.entity_description.value_fn(self.view)

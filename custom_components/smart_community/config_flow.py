@@ -1,0 +1,142 @@
+"""Config flow: add a door controller by host and port (tested before the entry is made), reconfigure it, tune
+its options."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import voluptuous as vol
+
+from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlow
+from homeassistant.const import CONF_HOST, CONF_PORT
+from homeassistant.core import callback
+from homeassistant.helpers import selector
+
+from devices.door_controller import DoorController
+from devices.exceptions import DeviceConnectionError, DeviceError
+from devices.models import ControllerInfo
+
+from .const import (
+    CONF_HELD_OPEN_SECONDS,
+    CONF_POLL_INTERVAL,
+    CONF_RELEASE_SECONDS,
+    DEFAULT_HELD_OPEN_SECONDS,
+    DEFAULT_POLL_INTERVAL_MS,
+    DEFAULT_PORT,
+    DEFAULT_RELEASE_SECONDS,
+    DOMAIN,
+    MAX_POLL_INTERVAL_MS,
+    MIN_POLL_INTERVAL_MS,
+)
+from .coordinator import SmartCommunityConfigEntry
+
+
+async def _probe(host: str, port: int) -> ControllerInfo:
+    """Connect once and read the controller's identity."""
+    controller = DoorController(host, port, timeout=3.0)
+    try:
+        return await controller.read_info()
+    finally:
+        await controller.close()
+
+
+def _connection_schema(host: str = "", port: int = DEFAULT_PORT) -> vol.Schema:
+    return vol.Schema(
+        {
+            vol.Required(CONF_HOST, default=host): str,
+            vol.Required(CONF_PORT, default=port): selector.NumberSelector(
+                selector.NumberSelectorConfig(min=1, max=65535, mode=selector.NumberSelectorMode.BOX)
+            ),
+        }
+    )
+
+
+class SmartCommunityConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Add a door controller."""
+
+    VERSION = 1
+
+    async def _try(self, user_input: dict[str, Any]) -> tuple[ControllerInfo | None, dict[str, str]]:
+        try:
+            info = await _probe(user_input[CONF_HOST], int(user_input[CONF_PORT]))
+        except DeviceConnectionError:
+            return None, {"base": "cannot_connect"}
+        except DeviceError:
+            return None, {"base": "not_a_controller"}
+        return info, {}
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask for host and port, and check a controller answers there."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            info, errors = await self._try(user_input)
+            if info is not None:
+                await self.async_set_unique_id(info.serial)
+                self._abort_if_unique_id_configured()
+                return self.async_create_entry(
+                    title=f"{info.model} {info.serial}",
+                    data={CONF_HOST: user_input[CONF_HOST], CONF_PORT: int(user_input[CONF_PORT])},
+                )
+        defaults = user_input or {}
+        return self.async_show_form(
+            step_id="user",
+            data_schema=_connection_schema(defaults.get(CONF_HOST, ""), int(defaults.get(CONF_PORT, DEFAULT_PORT))),
+            errors=errors,
+        )
+
+    async def async_step_reconfigure(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Change the host or port of a configured controller (it must be the same controller)."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            info, errors = await self._try(user_input)
+            if info is not None:
+                await self.async_set_unique_id(info.serial)
+                self._abort_if_unique_id_mismatch(reason="wrong_controller")
+                return self.async_update_reload_and_abort(
+                    entry,
+                    data_updates={CONF_HOST: user_input[CONF_HOST], CONF_PORT: int(user_input[CONF_PORT])},
+                )
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=_connection_schema(entry.data[CONF_HOST], entry.data[CONF_PORT]),
+            errors=errors,
+        )
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: SmartCommunityConfigEntry) -> OptionsFlow:
+        """Options: poll rate, release time, held-open timeout."""
+        return SmartCommunityOptionsFlow()
+
+
+def _seconds(minimum: int, maximum: int, unit: str = "s") -> selector.NumberSelector:
+    return selector.NumberSelector(
+        selector.NumberSelectorConfig(
+            min=minimum, max=maximum, step=1, unit_of_measurement=unit, mode=selector.NumberSelectorMode.BOX
+        )
+    )
+
+
+class SmartCommunityOptionsFlow(OptionsFlow):
+    """Tune how the integration drives the controller."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """One form with every option."""
+        if user_input is not None:
+            return self.async_create_entry(data={key: int(value) for key, value in user_input.items()})
+        options = self.config_entry.options
+        schema = vol.Schema(
+            {
+                vol.Required(
+                    CONF_RELEASE_SECONDS, default=options.get(CONF_RELEASE_SECONDS, DEFAULT_RELEASE_SECONDS)
+                ): _seconds(1, 600),
+                vol.Required(
+                    CONF_HELD_OPEN_SECONDS, default=options.get(CONF_HELD_OPEN_SECONDS, DEFAULT_HELD_OPEN_SECONDS)
+                ): _seconds(1, 3600),
+                vol.Required(
+                    CONF_POLL_INTERVAL, default=options.get(CONF_POLL_INTERVAL, DEFAULT_POLL_INTERVAL_MS)
+                ): _seconds(MIN_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS, "ms"),
+            }
+        )
+        return self.async_show_form(step_id="init", data_schema=schema)

@@ -1,0 +1,25 @@
+"""Constants of the Smart Community integration."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Final
+
+DOMAIN: Final = "smart_community"
+
+CONF_RELEASE_SECONDS: Final = "release_seconds"
+CONF_POLL_INTERVAL: Final = "poll_interval"
+CONF_HELD_OPEN_SECONDS: Final = "held_open_seconds"
+
+DEFAULT_PORT: Final = 502
+DEFAULT_RELEASE_SECONDS: Final = 5
+DEFAULT_POLL_INTERVAL_MS: Final = 100
+DEFAULT_HELD_OPEN_SECONDS: Final = 30
+
+MIN_POLL_INTERVAL_MS: Final = 50
+MAX_POLL_INTERVAL_MS: Final = 10_000
+
+
+def poll_interval(ms: int) -> timedelta:
+    """The coordinator's update interval for a poll rate in milliseconds."""
+    return timedelta(milliseconds=ms)

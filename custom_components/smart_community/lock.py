@@ -1,0 +1,70 @@
+"""Doors as lock entities: unlocking releases the door for the configured time, then it relocks by itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.lock import LockEntity
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from devices.exceptions import DeviceError, DeviceProtocolError
+from hub.doors import ReleaseReason
+
+from .const import CONF_RELEASE_SECONDS, DEFAULT_RELEASE_SECONDS, DOMAIN
+from .coordinator import DoorControllerCoordinator, SmartCommunityConfigEntry
+from .entity import DoorEntity
+
+PARALLEL_UPDATES = 1
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: SmartCommunityConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """One lock per door of the controller."""
+    coordinator = entry.runtime_data.coordinator
+    async_add_entities(DoorLock(coordinator, view.status.index) for view in coordinator.data.doors)
+
+
+class DoorLock(DoorEntity, LockEntity):
+    """A door's electric strike."""
+
+    _attr_translation_key = "door_lock"
+    _attr_name = None
+
+    def __init__(self, coordinator: DoorControllerCoordinator, door: int) -> None:
+        super().__init__(coordinator, door, "lock")
+
+    @property
+    def is_locked(self) -> bool:
+        """Locked unless a release (or free passage) holds it open."""
+        return self.view.status.locked
+
+    async def async_unlock(self, **kwargs: Any) -> None:
+        """Release the door (a manager's command) for the configured number of seconds."""
+        seconds = int(self.coordinator.config_entry.options.get(CONF_RELEASE_SECONDS, DEFAULT_RELEASE_SECONDS))
+        await self._command(self.coordinator.service.release(self.door, seconds, ReleaseReason.MANAGER))
+
+    async def async_lock(self, **kwargs: Any) -> None:
+        """End a running release at once."""
+        await self._command(self.coordinator.service.relock(self.door))
+
+    async def _command(self, command: Any) -> None:
+        try:
+            await command
+        except DeviceProtocolError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="command_refused",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        except DeviceError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="controller_unreachable",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        await self.coordinator.async_request_refresh()

@@ -1,0 +1,330 @@
+"""A simulated gate camera: an aiohttp server with ``/snapshot.jpg`` and ``/mjpeg``, showing real photos.
+
+What stands in front of the camera is switchable (:meth:`CameraSim.set_scene`, or ``POST /camera/scene`` on the
+control endpoint of :mod:`devices.sim.control`):
+
+``person``
+    a resident: the frames cycle through that person's photos, so consecutive frames are different real photos
+    of the same face, as a live person moving in front of the camera gives.
+``stranger``
+    someone not enrolled: photos from another folder.
+``photo``
+    a presentation attack: ONE still photo of a resident held up to the camera, moved, scaled and turned a little
+    per frame (the way a print in a hand moves), but never changing expression or pose.
+``nobody``
+    an empty scene drawn with Pillow.
+
+Everything runs on the event loop; the photos are small, so reading and transforming them there is cheap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import io
+import logging
+import os
+import random
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal
+
+from aiohttp import web
+from PIL import Image, ImageDraw
+
+from ..camera import parse_digest_challenge
+
+_LOGGER = logging.getLogger(__name__)
+
+BOUNDARY = "frame"
+DEFAULT_SIZE = (320, 240)
+_MAX_STRANGER_PHOTOS = 200
+_MAX_NONCES = 64
+
+
+class Scene(StrEnum):
+    """Who stands at the gate."""
+
+    PERSON = "person"
+    STRANGER = "stranger"
+    PHOTO = "photo"
+    NOBODY = "nobody"
+
+
+def _jpeg_files(folder: Path, limit: int | None = None) -> list[Path]:
+    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg") and p.is_file())
+    return files[:limit] if limit is not None else files
+
+
+def _encode_jpeg(image: Image.Image, quality: int = 85) -> bytes:
+    out = io.BytesIO()
+    image.convert("RGB").save(out, format="JPEG", quality=quality)
+    return out.getvalue()
+
+
+def empty_scene(size: tuple[int, int] = DEFAULT_SIZE) -> bytes:
+    """A JPEG of the gate with nobody in it: a wall, the ground and the gate's bars."""
+    width, height = size
+    image = Image.new("RGB", size, (150, 155, 160))
+    draw = ImageDraw.Draw(image)
+    horizon = int(height * 0.7)
+    for y in range(horizon):  # a soft vertical gradient, so the scene is not one flat colour
+        shade = 170 - int(40 * y / max(1, horizon))
+        draw.line([(0, y), (width, y)], fill=(shade, shade + 5, shade + 12))
+    draw.rectangle([0, horizon, width, height], fill=(95, 90, 85))
+    bar_gap = max(8, width // 10)
+    for x in range(bar_gap // 2, width, bar_gap):
+        draw.rectangle([x, int(height * 0.15), x + max(2, width // 80), horizon], fill=(60, 60, 65))
+    draw.rectangle([0, int(height * 0.15), width, int(height * 0.15) + 4], fill=(60, 60, 65))
+    return _encode_jpeg(image)
+
+
+def held_up_photo(photo: Image.Image, rng: random.Random) -> bytes:
+    """One frame of a printed photo held in front of the camera: slightly shifted, scaled and turned."""
+    width, height = photo.size
+    angle = rng.uniform(-4.0, 4.0)
+    scale = rng.uniform(0.90, 1.0)
+    moved = photo.rotate(angle, resample=Image.Resampling.BILINEAR, expand=False, fillcolor=(235, 235, 230))
+    moved = moved.resize((max(1, int(width * scale)), max(1, int(height * scale))), Image.Resampling.BILINEAR)
+    frame = Image.new("RGB", (width, height), (120, 125, 130))
+    dx = (width - moved.width) // 2 + rng.randint(-5, 5)
+    dy = (height - moved.height) // 2 + rng.randint(-5, 5)
+    frame.paste(moved, (dx, dy))
+    return _encode_jpeg(frame)
+
+
+class CameraSim:
+    """A gate camera simulated on a real HTTP socket."""
+
+    def __init__(
+        self,
+        residents_dir: str | os.PathLike[str],
+        *,
+        strangers_dir: str | os.PathLike[str] | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        fps: float = 4.0,
+        username: str | None = None,
+        password: str | None = None,
+        auth: Literal["basic", "digest"] = "basic",
+        realm: str = "CameraSim",
+        seed: int = 0,
+    ) -> None:
+        if fps <= 0:
+            raise ValueError("fps must be positive")
+        if auth not in ("basic", "digest"):
+            raise ValueError("auth must be basic or digest")
+        self.residents_dir = Path(residents_dir)
+        self.strangers_dir = Path(strangers_dir) if strangers_dir is not None else None
+        self.host = host
+        self.port = port
+        self.fps = fps
+        self.username = username
+        self.password = password
+        self.auth = auth
+        self.realm = realm
+        self.people = sorted(p.name for p in self.residents_dir.iterdir() if p.is_dir() and _jpeg_files(p))
+        if not self.people:
+            raise ValueError(f"no people with photos under {self.residents_dir}")
+        self._rng = random.Random(seed)
+        self._photos: list[bytes] = []
+        self._still: Image.Image | None = None
+        self._index = 0
+        with Image.open(_jpeg_files(self.residents_dir / self.people[0])[0]) as first:
+            self.frame_size: tuple[int, int] = first.size
+        self._empty = empty_scene(self.frame_size)
+        self.scene = Scene.NOBODY
+        self.person: str | None = None
+        self.snapshots_served = 0
+        self.frames_served = 0
+        self.unauthorized = 0
+        self._nonces: list[str] = []
+        self._runner: web.AppRunner | None = None
+        self._stopping = asyncio.Event()
+        self.app = web.Application()
+        self.app.router.add_get("/snapshot.jpg", self._handle_snapshot)
+        self.app.router.add_get("/mjpeg", self._handle_mjpeg)
+
+    # -- the scene ---------------------------------------------------------------------------------------------
+    def set_scene(self, scene: Scene | str, person: str | None = None) -> None:
+        """Put someone (or no one) in front of the camera; ``person`` names a resident for ``person``/``photo``.
+
+        For ``photo`` the still is that person's first photo; for ``stranger`` ``person`` may name a sub-folder
+        of the strangers folder (default: every photo there).
+        """
+        try:
+            scene = Scene(scene)
+        except ValueError as err:
+            raise ValueError(f"unknown scene {scene!r}; one of {', '.join(s.value for s in Scene)}") from err
+        photos: list[bytes] = []
+        still: Image.Image | None = None
+        if scene in (Scene.PERSON, Scene.PHOTO):
+            if person is None:
+                raise ValueError(f"scene {scene.value!r} needs a person (one of {', '.join(self.people)})")
+            if person not in self.people:
+                raise ValueError(f"unknown person {person!r}; one of {', '.join(self.people)}")
+            files = _jpeg_files(self.residents_dir / person)
+            if scene is Scene.PERSON:
+                photos = [f.read_bytes() for f in files]
+            else:
+                with Image.open(files[0]) as img:
+                    still = img.convert("RGB")
+        elif scene is Scene.STRANGER:
+            if self.strangers_dir is None:
+                raise ValueError("this camera has no strangers folder")
+            folder = self.strangers_dir / person if person else self.strangers_dir
+            if not folder.resolve().is_relative_to(self.strangers_dir.resolve()):
+                raise ValueError(f"stranger {person!r} is outside the strangers folder")
+            files = _jpeg_files(folder, _MAX_STRANGER_PHOTOS) if folder.is_dir() else []
+            if not files:
+                raise ValueError(f"no stranger photos under {folder}")
+            photos = [f.read_bytes() for f in files]
+        else:
+            person = None
+        self.scene, self.person = scene, person
+        self._photos, self._still, self._index = photos, still, 0
+        _LOGGER.info("camera scene: %s %s", scene.value, person or "")
+
+    def next_frame(self) -> bytes:
+        """The next JPEG the camera sees."""
+        if self.scene is Scene.NOBODY:
+            return self._empty
+        if self._still is not None:
+            return held_up_photo(self._still, self._rng)
+        frame = self._photos[self._index % len(self._photos)]
+        self._index += 1
+        return frame
+
+    # -- HTTP --------------------------------------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        """``http://host:port`` of the running server."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def snapshot_url(self) -> str:
+        """URL of the JPEG snapshot."""
+        return f"{self.base_url}/snapshot.jpg"
+
+    @property
+    def mjpeg_url(self) -> str:
+        """URL of the MJPEG stream."""
+        return f"{self.base_url}/mjpeg"
+
+    def _authorized(self, request: web.Request) -> bool:
+        if self.username is None:
+            return True
+        header = request.headers.get("Authorization", "")
+        if self.auth == "basic":
+            expected = base64.b64encode(f"{self.username}:{self.password or ''}".encode()).decode()
+            return header == f"Basic {expected}"
+        params = parse_digest_challenge(header)
+        if params is None or params.get("nonce") not in self._nonces:
+            return False
+        if params.get("username") != self.username or params.get("realm") != self.realm:
+            return False
+        if params.get("uri") != request.path_qs:
+            return False
+
+        def h(text: str) -> str:
+            return hashlib.md5(text.encode()).hexdigest()  # the protocol's hash, not ours to pick
+
+        ha1 = h(f"{self.username}:{self.realm}:{self.password or ''}")
+        ha2 = h(f"{request.method}:{params['uri']}")
+        if params.get("qop") == "auth":
+            expected = h(f"{ha1}:{params['nonce']}:{params.get('nc', '')}:{params.get('cnonce', '')}:auth:{ha2}")
+        else:
+            expected = h(f"{ha1}:{params['nonce']}:{ha2}")
+        return params.get("response") == expected
+
+    def _challenge(self) -> web.Response:
+        self.unauthorized += 1
+        if self.auth == "basic":
+            value = f'Basic realm="{self.realm}"'
+        else:
+            nonce = os.urandom(12).hex()
+            self._nonces = [*self._nonces[-(_MAX_NONCES - 1) :], nonce]
+            value = f'Digest realm="{self.realm}", qop="auth", algorithm=MD5, nonce="{nonce}", opaque="sim"'
+        return web.Response(status=401, headers={"WWW-Authenticate": value}, text="authentication required")
+
+    async def _handle_snapshot(self, request: web.Request) -> web.StreamResponse:
+        if not self._authorized(request):
+            return self._challenge()
+        self.snapshots_served += 1
+        return web.Response(body=self.next_frame(), content_type="image/jpeg")
+
+    async def _handle_mjpeg(self, request: web.Request) -> web.StreamResponse:
+        if not self._authorized(request):
+            return self._challenge()
+        response = web.StreamResponse(
+            headers={"Content-Type": f"multipart/x-mixed-replace; boundary={BOUNDARY}", "Cache-Control": "no-cache"}
+        )
+        await response.prepare(request)
+        try:
+            while not self._stopping.is_set():
+                frame = self.next_frame()
+                head = f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(frame)}\r\n\r\n"
+                await response.write(head.encode() + frame + b"\r\n")
+                self.frames_served += 1
+                # Wait one frame period, or less if the camera is being stopped (the link cut).
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), 1 / self.fps)
+        except ConnectionResetError:
+            # The client went away: nothing left to send to.
+            pass
+        return response
+
+    # -- life cycle --------------------------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        """Whether the HTTP listener is up (the link is not cut)."""
+        return self._runner is not None
+
+    async def start(self) -> None:
+        """Start listening; after the first start the port stays the same across link cuts."""
+        if self._runner is not None:
+            return
+        self._stopping.clear()
+        runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=1.0)
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, self.port)
+        try:
+            await site.start()
+        except OSError:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        server: Any = site._server  # the listening asyncio server; aiohttp exposes no public accessor
+        self.port = int(server.sockets[0].getsockname()[1])
+        _LOGGER.info("camera listening on %s", self.base_url)
+
+    async def stop(self) -> None:
+        """Stop listening and end every stream."""
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            self._stopping.set()
+            await runner.cleanup()
+
+    async def set_link(self, up: bool) -> None:
+        """Cut (``False``) or restore (``True``) the network link."""
+        if up:
+            await self.start()
+        else:
+            await self.stop()
+
+    def snapshot(self) -> dict[str, Any]:
+        """The simulator's state, for the control endpoint and for tests."""
+        return {
+            "host": self.host,
+            "port": self.port,
+            "link_up": self.running,
+            "scene": self.scene.value,
+            "person": self.person,
+            "people": list(self.people),
+            "fps": self.fps,
+            "auth": self.auth if self.username is not None else None,
+            "snapshots_served": self.snapshots_served,
+            "frames_served": self.frames_served,
+        }

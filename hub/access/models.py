@@ -1,0 +1,250 @@
+"""Inputs and output of :func:`hub.access.decide.decide`: plain frozen dataclasses, no I/O, no database."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, tzinfo
+from enum import StrEnum
+
+
+class CredentialKind(StrEnum):
+    """How a person identified themselves at the door."""
+
+    FACE = "face"
+    CARD = "card"
+    PIN = "pin"
+    PASS = "pass"
+
+
+class Side(StrEnum):
+    """Which way a door of an anti-passback gate lets people through."""
+
+    IN = "in"
+    OUT = "out"
+
+
+class Reason(StrEnum):
+    """Why a decision came out as it did; every grant and denial carries exactly one."""
+
+    GRANTED = "granted"
+    DOOR_LOCKED_DOWN = "door_locked_down"
+    CREDENTIAL_NOT_ACCEPTED = "credential_not_accepted"
+    LOCKED_OUT = "locked_out"
+    NOT_LIVE = "not_live"
+    UNKNOWN_FACE = "unknown_face"
+    NO_CONSENT = "no_consent"
+    UNKNOWN_CARD = "unknown_card"
+    CARD_REVOKED = "card_revoked"
+    WRONG_PIN = "wrong_pin"
+    INVALID_PASS = "invalid_pass"
+    PASS_REVOKED = "pass_revoked"
+    PASS_USED_UP = "pass_used_up"
+    SUSPENDED = "suspended"
+    NOT_YET_VALID = "not_yet_valid"
+    EXPIRED = "expired"
+    NO_ACCESS_TO_DOOR = "no_access_to_door"
+    HOLIDAY = "holiday"
+    OUTSIDE_HOURS = "outside_hours"
+    ANTI_PASSBACK = "anti_passback"
+
+
+MESSAGES: Mapping[Reason, str] = {
+    Reason.GRANTED: "Access granted.",
+    Reason.DOOR_LOCKED_DOWN: "The door is locked down.",
+    Reason.CREDENTIAL_NOT_ACCEPTED: "This door does not accept this kind of credential.",
+    Reason.LOCKED_OUT: "Too many failed attempts: please use another credential for now.",
+    Reason.NOT_LIVE: "Liveness check failed.",
+    Reason.UNKNOWN_FACE: "Face not recognised.",
+    Reason.NO_CONSENT: "Face verification is not enabled for this person.",
+    Reason.UNKNOWN_CARD: "Card not recognised.",
+    Reason.CARD_REVOKED: "This card has been revoked.",
+    Reason.WRONG_PIN: "Wrong PIN.",
+    Reason.INVALID_PASS: "This code is not a valid visitor pass.",
+    Reason.PASS_REVOKED: "This visitor pass has been revoked.",
+    Reason.PASS_USED_UP: "This visitor pass has been used up.",
+    Reason.SUSPENDED: "Access is suspended for this person.",
+    Reason.NOT_YET_VALID: "Not valid yet.",
+    Reason.EXPIRED: "No longer valid.",
+    Reason.NO_ACCESS_TO_DOOR: "No access to this door.",
+    Reason.HOLIDAY: "No access on holidays.",
+    Reason.OUTSIDE_HOURS: "Outside permitted hours.",
+    Reason.ANTI_PASSBACK: "Already inside: exit before entering again.",
+}
+
+
+# ---- credentials as presented at the door -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FaceMatch:
+    """The face engine's result: best-matching resident (``None`` if no template was close enough)."""
+
+    resident_id: str | None
+    distance: float
+    live: bool
+
+
+@dataclass(frozen=True)
+class CardRead:
+    """A card read, resolved by the service: ``card_resident_id`` is ``None`` for an unknown card."""
+
+    card_resident_id: str | None
+    revoked: bool = False
+
+
+@dataclass(frozen=True)
+class PinEntry:
+    """A PIN entry, resolved by the service: ``resident_id`` is ``None`` when no resident has that PIN."""
+
+    resident_id: str | None
+
+
+@dataclass(frozen=True)
+class PassState:
+    """A visitor pass as the database holds it."""
+
+    pass_id: str
+    issued_by: str
+    door_ids: frozenset[str]
+    valid_from: datetime
+    valid_until: datetime
+    max_uses: int
+    uses: int
+    revoked: bool
+
+
+@dataclass(frozen=True)
+class PassPresentation:
+    """A scanned pass: ``state`` is ``None`` when the signature failed or the pass is unknown."""
+
+    state: PassState | None
+
+
+Credential = FaceMatch | CardRead | PinEntry | PassPresentation
+
+
+def kind_of(credential: Credential) -> CredentialKind:
+    """The credential kind of a presented credential."""
+    if isinstance(credential, FaceMatch):
+        return CredentialKind.FACE
+    if isinstance(credential, CardRead):
+        return CredentialKind.CARD
+    if isinstance(credential, PinEntry):
+        return CredentialKind.PIN
+    return CredentialKind.PASS
+
+
+@dataclass(frozen=True)
+class AccessRequest:
+    """Someone presents a credential at a door at a moment."""
+
+    door_id: str
+    credential: Credential
+    now: datetime
+
+
+# ---- what decide() needs to know ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Door:
+    """A door (or one side of a gate) and the credentials it accepts."""
+
+    door_id: str
+    name: str
+    gate_id: str | None = None
+    side: Side | None = None
+    accepts: frozenset[CredentialKind] = frozenset(CredentialKind)
+    locked_down: bool = False
+    anti_passback: bool = False
+
+
+@dataclass(frozen=True)
+class AccessRule:
+    """Who may use which doors when. On a holiday a rule applies only if ``on_holidays``; on other days only
+    if the weekday (0 = Monday) is in ``weekdays``. ``start == end`` means all day; ``start > end`` crosses
+    midnight (the part after midnight belongs to the day the window started)."""
+
+    rule_id: str
+    door_ids: frozenset[str]
+    weekdays: frozenset[int] = frozenset(range(7))
+    start: time = time(0, 0)
+    end: time = time(0, 0)
+    on_holidays: bool = True
+    applies_to_all: bool = False
+    resident_ids: frozenset[str] = frozenset()
+    buildings: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Subject:
+    """The resident a credential resolved to, with what decide needs about them."""
+
+    resident_id: str
+    active: bool
+    valid_from: datetime | None
+    valid_until: datetime | None
+    building: str | None
+    face_consent: bool
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One earlier decision, from the recent history."""
+
+    at: datetime
+    door_id: str
+    gate_id: str | None
+    kind: CredentialKind
+    resident_id: str | None
+    granted: bool
+
+
+@dataclass(frozen=True)
+class LockoutPolicy:
+    """Lock a credential kind after ``max_failures`` failures within ``window``, for ``duration``.
+
+    Counted per person (failures after their last grant with that kind) and per gate (all failures there).
+    """
+
+    max_failures_per_person: int = 3
+    max_failures_per_gate: int = 10
+    window: timedelta = timedelta(minutes=5)
+    duration: timedelta = timedelta(minutes=10)
+
+
+DEFAULT_LOCKOUTS: Mapping[CredentialKind, LockoutPolicy] = {
+    CredentialKind.FACE: LockoutPolicy(),
+    CredentialKind.PIN: LockoutPolicy(max_failures_per_person=5, max_failures_per_gate=5),
+}
+
+
+@dataclass(frozen=True)
+class AccessContext:
+    """Everything decide needs besides the request, loaded by the service (or built by a test)."""
+
+    door: Door
+    timezone: tzinfo
+    subject: Subject | None = None
+    rules: tuple[AccessRule, ...] = ()
+    holidays: frozenset[date] = frozenset()
+    recent_attempts: tuple[Attempt, ...] = ()
+    last_side: Side | None = None
+    """The side of this gate the subject last passed through (anti-passback)."""
+    lockouts: Mapping[CredentialKind, LockoutPolicy] = field(default_factory=lambda: dict(DEFAULT_LOCKOUTS))
+    max_face_distance: float | None = None
+    """If set, a face match farther than this is treated as unknown (the engine's own threshold is the norm)."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome: granted or not, why, for whom, with which credential, and a message for a display."""
+
+    granted: bool
+    reason: Reason
+    kind: CredentialKind
+    door_id: str
+    resident_id: str | None = None
+    pass_id: str | None = None
+    message: str = ""

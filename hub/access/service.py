@@ -1,0 +1,252 @@
+"""The access service: resolve a presented credential, load what :func:`decide` needs, decide, and record the
+outcome (attempt history, anti-passback state, pass use count) in the same transaction.
+
+Loading and recording share one ``BEGIN IMMEDIATE`` transaction so that two gates scanning the same single-use
+pass at the same moment cannot both be granted.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta, tzinfo
+
+from hub.access.config import load_door, load_holidays, load_rules_for_door
+from hub.access.decide import decide
+from hub.access.models import (
+    DEFAULT_LOCKOUTS,
+    AccessContext,
+    AccessRequest,
+    Attempt,
+    CardRead,
+    Credential,
+    CredentialKind,
+    Decision,
+    Door,
+    FaceMatch,
+    LockoutPolicy,
+    PassPresentation,
+    PassState,
+    PinEntry,
+    Side,
+    Subject,
+    kind_of,
+)
+from hub.exceptions import InvalidInputError, NotFoundError
+from hub.privacy.keys import KeyRing
+from hub.residents import validation as v
+from hub.residents.consent import active_consent_row
+from hub.residents.credentials import find_card, find_pin_holder
+from hub.residents.models import ResidentStatus
+from hub.residents.pass_token import verify_token
+from hub.residents.passes import load_pass
+from hub.residents.qr import ImageInput, read_pass_token
+from hub.residents.store import transaction
+
+DecisionHook = Callable[[Decision, datetime], None]
+
+
+def _subject_key(decision: Decision) -> str | None:
+    if decision.pass_id is not None:
+        return f"pass:{decision.pass_id}"
+    return decision.resident_id
+
+
+class AccessService:
+    """Decides at the doors. ``timezone`` is the community's local zone, in which rule hours are meant."""
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        keys: KeyRing,
+        *,
+        timezone: tzinfo,
+        lockouts: Mapping[CredentialKind, LockoutPolicy] = DEFAULT_LOCKOUTS,
+        max_face_distance: float | None = None,
+        passback_reset: timedelta | None = None,
+        on_decision: DecisionHook | None = None,
+    ) -> None:
+        self._conn = conn
+        self._keys = keys
+        self._timezone = timezone
+        self._lockouts = dict(lockouts)
+        self._max_face_distance = max_face_distance
+        # Anti-passback state older than this is forgotten, so a missed exit read does not lock someone out
+        # forever; None keeps it until the opposite side is used.
+        self._passback_reset = passback_reset
+        self._on_decision = on_decision
+        self._history_span = max((p.window + p.duration for p in self._lockouts.values()), default=timedelta(0))
+
+    # ---- one entry point per credential kind --------------------------------------------------------------
+
+    def present_face(self, door_id: str, match: FaceMatch, now: datetime) -> Decision:
+        """Decide for the face engine's result at a door."""
+        if not isinstance(match, FaceMatch):
+            raise InvalidInputError("match must be a FaceMatch")
+        return self._run(door_id, match, now)
+
+    def present_card(self, door_id: str, card_number: str, now: datetime) -> Decision:
+        """Decide for a card read at a door."""
+        lookup = find_card(self._conn, self._keys, card_number)
+        card = lookup.card
+        read = CardRead(None) if card is None else CardRead(card.resident_id, card.revoked_at is not None)
+        return self._run(door_id, read, now)
+
+    def enter_pin(self, door_id: str, pin: str, now: datetime) -> Decision:
+        """Decide for a PIN typed at a door's keypad."""
+        # The slow hash runs before the write transaction so a keypad does not hold the database lock.
+        return self._run(door_id, PinEntry(find_pin_holder(self._conn, self._keys, pin)), now)
+
+    def present_pass(self, door_id: str, token: str, now: datetime) -> Decision:
+        """Decide for a visitor-pass token (as read from its QR code)."""
+        verified = verify_token(self._keys.visitor_pass, token) if isinstance(token, str) else None
+        return self._run(door_id, PassPresentation(None), now, pass_id=None if verified is None else verified.pass_id)
+
+    def present_pass_image(self, door_id: str, image: ImageInput, now: datetime) -> Decision | None:
+        """Find a visitor-pass QR code in a camera frame or image and decide for it; ``None`` if there is none."""
+        token = read_pass_token(image)
+        return None if token is None else self.present_pass(door_id, token, now)
+
+    def purge_attempts(self, before: datetime) -> int:
+        """Retention hook: delete attempt history older than ``before``; returns how many rows went."""
+        before = v.aware_datetime(before, "before")
+        with transaction(self._conn) as conn:
+            return conn.execute("DELETE FROM access_attempts WHERE at < ?", (v.to_db(before),)).rowcount
+
+    # ---- the shared path ----------------------------------------------------------------------------------
+
+    def _run(self, door_id: str, credential: Credential, now: datetime, *, pass_id: str | None = None) -> Decision:
+        door_id = v.identifier(door_id, "door_id")
+        now = v.aware_datetime(now, "now")
+        with transaction(self._conn) as conn:
+            door = load_door(conn, door_id)
+            if door is None:
+                raise NotFoundError(f"no door {door_id!r}")
+            if pass_id is not None:
+                credential = PassPresentation(self._pass_state(conn, pass_id))
+            context = self._context(conn, door, credential, now)
+            decision = decide(AccessRequest(door_id, credential, now), context)
+            self._record(conn, door, decision, now)
+        if self._on_decision is not None:
+            self._on_decision(decision, now)
+        return decision
+
+    def _pass_state(self, conn: sqlite3.Connection, pass_id: str) -> PassState | None:
+        found = load_pass(conn, pass_id)
+        if found is None:
+            return None
+        return PassState(
+            found.pass_id,
+            found.issued_by,
+            found.door_ids,
+            found.valid_from,
+            found.valid_until,
+            found.max_uses,
+            found.uses,
+            found.revoked_at is not None,
+        )
+
+    def _context(self, conn: sqlite3.Connection, door: Door, credential: Credential, now: datetime) -> AccessContext:
+        resident_id = _claimed(credential)
+        subject = None if resident_id is None else _load_subject(conn, resident_id)
+        subject_key = (
+            f"pass:{credential.state.pass_id}"
+            if isinstance(credential, PassPresentation) and credential.state is not None
+            else resident_id
+        )
+        return AccessContext(
+            door=door,
+            timezone=self._timezone,
+            subject=subject,
+            rules=load_rules_for_door(conn, door.door_id) if subject is not None else (),
+            holidays=load_holidays(conn) if subject is not None else frozenset(),
+            recent_attempts=self._recent_attempts(conn, door, kind_of(credential), resident_id, now),
+            last_side=self._last_side(conn, door, subject_key, now),
+            lockouts=self._lockouts,
+            max_face_distance=self._max_face_distance,
+        )
+
+    def _recent_attempts(
+        self, conn: sqlite3.Connection, door: Door, kind: CredentialKind, resident_id: str | None, now: datetime
+    ) -> tuple[Attempt, ...]:
+        if kind not in self._lockouts:
+            return ()
+        rows = conn.execute(
+            "SELECT * FROM access_attempts WHERE kind = ? AND at >= ? AND at <= ?"
+            " AND (gate_key = ? OR resident_id = ?)",
+            (kind.value, v.to_db(now - self._history_span), v.to_db(now), door.gate_id or door.door_id, resident_id),
+        ).fetchall()
+        return tuple(
+            Attempt(
+                v.from_db(r["at"]),
+                r["door_id"],
+                r["gate_key"],
+                CredentialKind(r["kind"]),
+                r["resident_id"],
+                bool(r["granted"]),
+            )
+            for r in rows
+        )
+
+    def _last_side(self, conn: sqlite3.Connection, door: Door, subject: str | None, now: datetime) -> Side | None:
+        if subject is None or door.gate_id is None or not door.anti_passback:
+            return None
+        row = conn.execute(
+            "SELECT side, at FROM passback_state WHERE subject = ? AND gate_id = ?", (subject, door.gate_id)
+        ).fetchone()
+        if row is None:
+            return None
+        if self._passback_reset is not None and v.from_db(row["at"]) + self._passback_reset <= now:
+            return None
+        return Side(row["side"])
+
+    def _record(self, conn: sqlite3.Connection, door: Door, decision: Decision, now: datetime) -> None:
+        conn.execute(
+            "INSERT INTO access_attempts (at, door_id, gate_key, kind, resident_id, pass_id, granted, reason)"
+            " VALUES (?,?,?,?,?,?,?,?)",
+            (
+                v.to_db(now),
+                door.door_id,
+                door.gate_id or door.door_id,
+                decision.kind.value,
+                decision.resident_id,
+                decision.pass_id,
+                int(decision.granted),
+                decision.reason.value,
+            ),
+        )
+        if not decision.granted:
+            return
+        if decision.pass_id is not None:
+            conn.execute("UPDATE visitor_passes SET uses = uses + 1 WHERE pass_id = ?", (decision.pass_id,))
+        subject = _subject_key(decision)
+        if door.gate_id is not None and door.side is not None and subject is not None:
+            conn.execute(
+                "INSERT INTO passback_state (subject, gate_id, side, at) VALUES (?,?,?,?)"
+                " ON CONFLICT (subject, gate_id) DO UPDATE SET side=excluded.side, at=excluded.at",
+                (subject, door.gate_id, door.side.value, v.to_db(now)),
+            )
+
+
+def _claimed(credential: Credential) -> str | None:
+    if isinstance(credential, FaceMatch):
+        return credential.resident_id
+    if isinstance(credential, CardRead):
+        return credential.card_resident_id
+    if isinstance(credential, PinEntry):
+        return credential.resident_id
+    return None
+
+
+def _load_subject(conn: sqlite3.Connection, resident_id: str) -> Subject | None:
+    row = conn.execute("SELECT * FROM residents WHERE resident_id = ?", (resident_id,)).fetchone()
+    if row is None:
+        return None
+    return Subject(
+        resident_id=resident_id,
+        active=row["status"] == ResidentStatus.ACTIVE.value,
+        valid_from=v.from_db_optional(row["valid_from"]),
+        valid_until=v.from_db_optional(row["valid_until"]),
+        building=row["building"],
+        face_consent=active_consent_row(conn, resident_id) is not None,
+    )

@@ -1,0 +1,235 @@
+"""The demo community: simulators + Home Assistant + set-up through Home Assistant's own APIs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import sys
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from devices.sim.door_controller import DoorControllerSim
+
+from . import ha_setup
+from .console import SimulatorConsole
+from .run import (
+    DOMAIN,
+    OWNER_USERNAME,
+    console,
+    install_signal_handlers,
+    new_password,
+    wait_for_stop,
+    write_secret,
+)
+
+_LOGGER = logging.getLogger(__name__)
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ONBOARDING_EXTRAS = {"met", "radio_browser", "google_translate", "shopping_list"}
+
+CONFIGURATION = """\
+# Written by `community-hub run` on every start; edit the demo's code, not this file.
+homeassistant:
+  name: Demo community
+  unit_system: metric
+  time_zone: Asia/Shanghai
+  country: CN
+  currency: CNY
+  latitude: 31.23
+  longitude: 121.47
+  elevation: 4
+http:
+  server_host: 127.0.0.1
+  server_port: {port}
+frontend:
+config:
+api:
+onboarding:
+auth:
+person:
+logger:
+  default: warning
+  logs:
+    custom_components.smart_community: info
+    hub: info
+    devices: info
+"""
+
+
+class _Stopped(Exception):
+    """Ctrl-C arrived while the demo was still starting."""
+
+
+async def _unless_stopped[T](stop: asyncio.Event, work: Coroutine[Any, Any, T]) -> T:
+    """Run ``work`` unless ``stop`` is set first, in which case cancel it and raise :class:`_Stopped`."""
+    task = asyncio.create_task(work)
+    stopper = asyncio.create_task(stop.wait())
+    await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    stopper.cancel()
+    if not task.done():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        raise _Stopped
+    return task.result()
+
+
+class DemoCommunity:
+    """Everything ``make run`` starts, and its orderly shutdown."""
+
+    def __init__(
+        self, *, port: int, demo_dir: Path, modbus_port: int, controllers: int, doors: int,
+        startup_timeout: float,
+    ) -> None:
+        self.port = port
+        self.base = f"http://127.0.0.1:{port}"
+        self.demo_dir = demo_dir
+        self.config_dir = demo_dir / "config"
+        self.startup_timeout = startup_timeout
+        self.sims = [
+            DoorControllerSim(doors=doors, serial=f"DEMO-DC-{i + 1:02d}", model="SIM-DC", port=modbus_port + i)
+            for i in range(controllers)
+        ]
+        self.hass: asyncio.subprocess.Process | None = None
+
+    def _write_configuration(self) -> None:
+        self.config_dir.mkdir(parents=True, exist_ok=True)
+        (self.config_dir / "configuration.yaml").write_text(CONFIGURATION.format(port=self.port))
+        components = self.config_dir / "custom_components"
+        components.mkdir(exist_ok=True)
+        link = components / DOMAIN
+        target = REPO_ROOT / "custom_components" / DOMAIN
+        if link.is_symlink() or link.exists():
+            if link.resolve() == target:
+                return
+            link.unlink()
+        link.symlink_to(target)
+
+    async def _start_hass(self) -> asyncio.subprocess.Process:
+        log = open(self.demo_dir / "home-assistant.log", "ab")  # noqa: SIM115 - handed to the child process
+        try:
+            return await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "homeassistant", "-c", str(self.config_dir), "--skip-pip",
+                stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log,
+                start_new_session=True,  # Ctrl-C reaches the demo, which then stops Home Assistant in order
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+        finally:
+            log.close()
+
+    async def _stop_hass(self) -> None:
+        if self.hass is None or self.hass.returncode is not None:
+            return
+        self.hass.terminate()
+        try:
+            await asyncio.wait_for(self.hass.wait(), 60)
+        except TimeoutError:
+            self.hass.kill()
+            await self.hass.wait()
+
+    async def _set_up_home_assistant(self, session: aiohttp.ClientSession) -> tuple[str, str | None]:
+        """Onboard on first start; returns (long-lived token, password if it was just created)."""
+        password_file = self.demo_dir / "owner-password"
+        token_file = self.demo_dir / "token"
+        fresh_password: str | None = None
+        if not await ha_setup.onboarding_done(session, self.base):
+            fresh_password = new_password()
+            write_secret(password_file, fresh_password)
+            access = await ha_setup.onboard(
+                session, self.base, name="Property manager", username=OWNER_USERNAME, password=fresh_password
+            )
+            token_file.unlink(missing_ok=True)
+        if token_file.exists():
+            token = token_file.read_text().strip()
+            async with session.get(f"{self.base}/api/", headers={"Authorization": f"Bearer {token}"}) as resp:
+                if resp.status == 200:
+                    return token, fresh_password
+        if fresh_password is None:
+            if not password_file.exists():
+                raise ha_setup.HomeAssistantSetupError(
+                    f"{password_file} is missing; delete {self.demo_dir} to start the demo afresh"
+                )
+            access = await ha_setup.login(session, self.base, OWNER_USERNAME, password_file.read_text().strip())
+        token = await ha_setup.long_lived_token(session, self.base, access, "community-hub demo")
+        write_secret(token_file, token)
+        return token, fresh_password
+
+    async def _add_controllers(self, session: aiohttp.ClientSession, token: str) -> None:
+        known = {entry.get("unique_id") for entry in await ha_setup.config_entries(session, self.base, token, DOMAIN)}
+        for sim in self.sims:
+            if sim.serial in known:
+                continue
+            console(f"Adding door controller {sim.serial} through the config flow...")
+            await ha_setup.add_through_config_flow(
+                session, self.base, token, DOMAIN, {"host": sim.host, "port": sim.port}
+            )
+
+    def _banner(self, fresh_password: str | None) -> None:
+        console()
+        console("=" * 72)
+        console(f"Demo community is up.  Open {self.base} in a browser.")
+        if fresh_password:
+            console(f"  Log in as '{OWNER_USERNAME}' with password: {fresh_password}")
+            console(f"  (shown once; it is also kept in {self.demo_dir / 'owner-password'}, mode 0600)")
+        else:
+            console(f"  Log in as '{OWNER_USERNAME}'; the password is in {self.demo_dir / 'owner-password'}")
+        console(f"  API token for scripts: {self.demo_dir / 'token'}")
+        for sim in self.sims:
+            console(f"  Door controller {sim.serial}: Modbus TCP {sim.host}:{sim.port}, {len(sim.doors)} doors")
+        console("  Type 'help' for simulator commands (open a door, press an exit button, swipe a card).")
+        console("  Ctrl-C stops everything.")
+        console("=" * 72)
+
+    async def _bring_up(self, hass: asyncio.subprocess.Process) -> str | None:
+        """Wait for Home Assistant, onboard it, add the controllers; returns a freshly made password."""
+        async with aiohttp.ClientSession() as session:
+            await ha_setup.wait_until_up(session, self.base, self.startup_timeout, lambda: hass.returncode is None)
+            token, fresh_password = await self._set_up_home_assistant(session)
+            if fresh_password is not None:
+                await ha_setup.remove_entries(session, self.base, token, ONBOARDING_EXTRAS)
+            await self._add_controllers(session, token)
+        return fresh_password
+
+    async def main(self) -> int:
+        """Bring the community up, serve until stopped, shut down in order."""
+        logging.getLogger("pymodbus").setLevel(logging.ERROR)
+        stop = asyncio.Event()
+        install_signal_handlers(stop)
+        self._write_configuration()
+        try:
+            for sim in self.sims:
+                await sim.start()
+        except OSError as err:
+            console(f"Cannot start the simulated controllers: {err}. Is another demo running? "
+                    "Use --modbus-port to pick other ports.")
+            return 1
+        simulator_console = SimulatorConsole(self.sims)
+        try:
+            console(f"Starting Home Assistant on {self.base} (log: {self.demo_dir / 'home-assistant.log'})...")
+            self.hass = await self._start_hass()
+            hass = self.hass
+            fresh_password = await _unless_stopped(stop, self._bring_up(hass))
+            self._banner(fresh_password)
+            simulator_console.start()
+            await wait_for_stop(stop, hass)
+            if hass.returncode is not None and not stop.is_set():
+                console(f"Home Assistant exited with code {hass.returncode}: see {self.demo_dir}/home-assistant.log")
+                return 1
+            return 0
+        except ha_setup.HomeAssistantSetupError as err:
+            console(f"Set-up failed: {err}")
+            return 1
+        except _Stopped:
+            return 0
+        finally:
+            console("Stopping...")
+            await simulator_console.stop()
+            await self._stop_hass()
+            for sim in self.sims:
+                with contextlib.suppress(Exception):
+                    await sim.stop()
+            console("Stopped.")

@@ -1,0 +1,102 @@
+"""Simulator commands typed on the demo's standard input (open a door, press an exit button, swipe a card)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import sys
+
+from devices.sim.door_controller import DoorControllerSim
+
+HELP = """\
+Commands (doors are numbered 1..N across all controllers):
+  open D | close D          open or close door D's contact
+  exit D                    press door D's exit button
+  card D NUMBER | pin D PIN present a card or type a PIN at door D's reader
+  tamper D on|off           open or close door D's reader tamper switch
+  presence D on|off         someone steps into / out of door D's presence sensor
+  link C down|up            cut or restore controller C's network link
+  state                     print every simulator's state as JSON
+  help                      this text"""
+
+
+class SimulatorConsole:
+    """Reads commands from standard input while the demo runs; quiet when stdin is not a terminal or closed."""
+
+    def __init__(self, sims: list[DoorControllerSim]) -> None:
+        self.sims = sims
+        self._reading = False
+        self._pending: set[asyncio.Task[None]] = set()
+
+    def _door(self, number: str) -> tuple[DoorControllerSim, int]:
+        index = int(number) - 1
+        for sim in self.sims:
+            if 0 <= index < len(sim.doors):
+                return sim, index
+            index -= len(sim.doors)
+        raise ValueError(f"there is no door {number}")
+
+    async def execute(self, line: str) -> str:
+        """Run one command; returns what to print."""
+        words = line.split()
+        if not words:
+            return ""
+        cmd, rest = words[0].lower(), words[1:]
+        try:
+            if cmd == "help":
+                return HELP
+            if cmd == "state":
+                return json.dumps([sim.snapshot() for sim in self.sims], indent=2)
+            if cmd == "link" and len(rest) == 2 and rest[1] in ("up", "down"):
+                sim = self.sims[int(rest[0]) - 1]
+                await sim.set_link(rest[1] == "up")
+                return f"controller {sim.serial} link {rest[1]}"
+            sim, index = self._door(rest[0]) if rest else (None, -1)
+            if sim is None:
+                raise ValueError("which door?")
+            if cmd in ("open", "close"):
+                sim.set_door_open(index, cmd == "open")
+            elif cmd == "exit":
+                sim.press_exit(index)
+            elif cmd == "card" and len(rest) == 2:
+                sim.swipe_card(index, int(rest[1]))
+            elif cmd == "pin" and len(rest) == 2:
+                sim.enter_pin(index, rest[1])
+            elif cmd in ("tamper", "presence") and len(rest) == 2 and rest[1] in ("on", "off"):
+                setter = sim.set_tamper if cmd == "tamper" else sim.set_presence
+                setter(index, rest[1] == "on")
+            else:
+                return f"unknown command: {line.strip()!r} (type 'help')"
+            return "ok"
+        except (ValueError, IndexError) as err:
+            return f"error: {err}"
+
+    def _on_input(self) -> None:
+        line = sys.stdin.readline()
+        if not line:  # stdin closed: keep running without the console
+            asyncio.get_running_loop().remove_reader(sys.stdin.fileno())
+            return
+        self._pending.add(task := asyncio.create_task(self._answer(line)))
+        task.add_done_callback(self._pending.discard)
+
+    async def _answer(self, line: str) -> None:
+        reply = await self.execute(line)
+        if reply:
+            print(reply, flush=True)
+
+    def start(self) -> None:
+        """Start reading commands, if there is an interactive standard input (no thread: the loop watches it)."""
+        if sys.stdin is not None and sys.stdin.isatty():
+            asyncio.get_running_loop().add_reader(sys.stdin.fileno(), self._on_input)
+            self._reading = True
+
+    async def stop(self) -> None:
+        """Stop reading commands."""
+        if self._reading:
+            asyncio.get_running_loop().remove_reader(sys.stdin.fileno())
+            self._reading = False
+        for task in list(self._pending):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

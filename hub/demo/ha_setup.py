@@ -1,0 +1,152 @@
+"""Drive a freshly started Home Assistant through its own HTTP and websocket APIs, as its frontend does:
+onboarding, a long-lived token, and adding config entries through the real config flow."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import aiohttp
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class HomeAssistantSetupError(RuntimeError):
+    """Home Assistant did not come up or refused a set-up step."""
+
+
+async def wait_until_up(session: aiohttp.ClientSession, base: str, timeout: float, alive: Any) -> None:
+    """Wait for Home Assistant's HTTP server to answer (any status), or for ``alive()`` to turn false."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        if not alive():
+            raise HomeAssistantSetupError("Home Assistant exited during start-up: see .demo/home-assistant.log")
+        try:
+            async with session.get(f"{base}/api/onboarding", timeout=aiohttp.ClientTimeout(total=2)) as resp:
+                if resp.status < 500:
+                    return
+        except (aiohttp.ClientError, TimeoutError):
+            pass
+        await asyncio.sleep(0.5)
+    raise HomeAssistantSetupError(f"Home Assistant did not answer at {base} within {timeout:.0f} s")
+
+
+async def onboarding_done(session: aiohttp.ClientSession, base: str) -> bool:
+    """Whether the owner account exists already."""
+    async with session.get(f"{base}/api/onboarding") as resp:
+        if resp.status == 401:  # onboarding finished: the view wants authentication now
+            return True
+        steps = await resp.json()
+    return all(step.get("done") for step in steps if step.get("step") == "user")
+
+
+async def _token_from_code(session: aiohttp.ClientSession, base: str, code: str) -> str:
+    async with session.post(
+        f"{base}/auth/token",
+        data={"grant_type": "authorization_code", "code": code, "client_id": f"{base}/"},
+    ) as resp:
+        if resp.status != 200:
+            raise HomeAssistantSetupError(f"token exchange failed: {resp.status} {await resp.text()}")
+        return str((await resp.json())["access_token"])
+
+
+async def onboard(session: aiohttp.ClientSession, base: str, *, name: str, username: str, password: str) -> str:
+    """Create the owner account and finish onboarding; returns a short-lived access token."""
+    async with session.post(
+        f"{base}/api/onboarding/users",
+        json={"client_id": f"{base}/", "name": name, "username": username, "password": password,
+              "language": "en"},
+    ) as resp:
+        if resp.status != 200:
+            raise HomeAssistantSetupError(f"creating the owner failed: {resp.status} {await resp.text()}")
+        code = (await resp.json())["auth_code"]
+    token = await _token_from_code(session, base, code)
+    headers = {"Authorization": f"Bearer {token}"}
+    for path, body in (
+        ("core_config", {}),
+        ("analytics", {}),
+        ("integration", {"client_id": f"{base}/", "redirect_uri": f"{base}/?auth_callback=1"}),
+    ):
+        async with session.post(f"{base}/api/onboarding/{path}", json=body, headers=headers) as resp:
+            if resp.status not in (200, 403):  # 403: that step was already done
+                raise HomeAssistantSetupError(f"onboarding step {path} failed: {resp.status}")
+    return token
+
+
+async def login(session: aiohttp.ClientSession, base: str, username: str, password: str) -> str:
+    """Log in with the owner's password through the login flow; returns an access token."""
+    async with session.post(
+        f"{base}/auth/login_flow",
+        json={"client_id": f"{base}/", "handler": ["homeassistant", None], "redirect_uri": f"{base}/"},
+    ) as resp:
+        flow = await resp.json()
+    async with session.post(
+        f"{base}/auth/login_flow/{flow['flow_id']}",
+        json={"client_id": f"{base}/", "username": username, "password": password},
+    ) as resp:
+        result = await resp.json()
+    if result.get("type") != "create_entry":
+        raise HomeAssistantSetupError(f"login as {username} failed: {result.get('errors')}")
+    return await _token_from_code(session, base, str(result["result"]))
+
+
+async def long_lived_token(session: aiohttp.ClientSession, base: str, token: str, client_name: str) -> str:
+    """Ask for a long-lived access token over the websocket API."""
+    async with session.ws_connect(f"{base.replace('http', 'ws', 1)}/api/websocket") as ws:
+        await ws.receive_json()  # auth_required
+        await ws.send_json({"type": "auth", "access_token": token})
+        if (await ws.receive_json()).get("type") != "auth_ok":
+            raise HomeAssistantSetupError("websocket authentication failed")
+        await ws.send_json(
+            {"id": 1, "type": "auth/long_lived_access_token", "client_name": client_name, "lifespan": 3650}
+        )
+        reply = await ws.receive_json()
+    if not reply.get("success"):
+        raise HomeAssistantSetupError(f"long-lived token refused: {reply.get('error')}")
+    return str(reply["result"])
+
+
+async def config_entries(session: aiohttp.ClientSession, base: str, token: str, domain: str) -> list[dict[str, Any]]:
+    """The config entries of one integration."""
+    async with session.get(
+        f"{base}/api/config/config_entries/entry", params={"domain": domain},
+        headers={"Authorization": f"Bearer {token}"},
+    ) as resp:
+        entries: list[dict[str, Any]] = await resp.json()
+    return entries
+
+
+async def add_through_config_flow(
+    session: aiohttp.ClientSession, base: str, token: str, domain: str, user_input: dict[str, Any]
+) -> dict[str, Any]:
+    """Start the integration's config flow and answer its first form, as a user in the UI would."""
+    headers = {"Authorization": f"Bearer {token}"}
+    async with session.post(
+        f"{base}/api/config/config_entries/flow", json={"handler": domain, "show_advanced_options": False},
+        headers=headers,
+    ) as resp:
+        if resp.status != 200:
+            raise HomeAssistantSetupError(f"starting the {domain} config flow failed: {resp.status}")
+        flow = await resp.json()
+    async with session.post(
+        f"{base}/api/config/config_entries/flow/{flow['flow_id']}", json=user_input, headers=headers
+    ) as resp:
+        result: dict[str, Any] = await resp.json()
+    if result.get("type") != "create_entry":
+        raise HomeAssistantSetupError(f"the {domain} config flow did not create an entry: {result}")
+    return result
+
+
+async def remove_entries(session: aiohttp.ClientSession, base: str, token: str, domains: set[str]) -> None:
+    """Delete the config entries onboarding adds by default (weather, radio, TTS): the demo does not use them,
+    and their libraries are not installed."""
+    headers = {"Authorization": f"Bearer {token}"}
+    async with session.get(f"{base}/api/config/config_entries/entry", headers=headers) as resp:
+        entries: list[dict[str, Any]] = await resp.json()
+    for entry in entries:
+        if entry.get("domain") in domains:
+            async with session.delete(
+                f"{base}/api/config/config_entries/entry/{entry['entry_id']}", headers=headers
+            ) as resp:
+                _LOGGER.debug("removed %s entry: %s", entry["domain"], resp.status)

@@ -1,0 +1,15 @@
+"""Door semantics on top of the device drivers: the door-state machine (forced open, held open, tamper), modes,
+and the controller service through which every release is sent, always with a recorded reason."""
+
+from .monitor import AlarmEvent, AlarmKind, DoorMonitor
+from .service import ControllerService, ControllerSnapshot, DoorView, ReleaseReason
+
+__all__ = [
+    "AlarmEvent",
+    "AlarmKind",
+    "ControllerService",
+    "ControllerSnapshot",
+    "DoorMonitor",
+    "DoorView",
+    "ReleaseReason",
+]

@@ -1,0 +1,134 @@
+"""The controller service: the one path from the hub to a door controller.
+
+Every release goes through :meth:`ControllerService.release` with a :class:`ReleaseReason`, so a release that no
+decision, manager or mode asked for cannot be sent; releases the controller reports that the hub did not send
+are counted and logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from devices.door_controller import DoorController
+from devices.hub_native_map import DoorMode
+from devices.models import ControllerInfo, DoorStatus
+
+from .monitor import AlarmEvent, AlarmKind, DoorMonitor
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class ReleaseReason(StrEnum):
+    """Why a door is being released."""
+
+    DECISION = "decision"
+    MANAGER = "manager"
+    MODE = "mode"
+
+
+@dataclass(frozen=True, slots=True)
+class DoorView:
+    """A door as the hub sees it: the controller's inputs plus the hub's alarms."""
+
+    status: DoorStatus
+    alarms: frozenset[AlarmKind]
+
+
+@dataclass(frozen=True, slots=True)
+class ControllerSnapshot:
+    """Everything known about one controller after a poll."""
+
+    info: ControllerInfo
+    doors: tuple[DoorView, ...]
+
+
+class ControllerService:
+    """Owns one controller's driver and its doors' state machines."""
+
+    def __init__(
+        self,
+        controller: DoorController,
+        *,
+        held_open_timeout: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.controller = controller
+        self._clock = clock
+        self._held_open_timeout = held_open_timeout
+        self._info: ControllerInfo | None = None
+        self._monitors: dict[int, DoorMonitor] = {}
+        self._releases_seen: dict[int, int] = {}
+        self._releases_sent: dict[int, int] = {}
+        self.unrequested_releases = 0
+        self.alarm_listeners: list[Callable[[AlarmEvent], None]] = []
+
+    @property
+    def info(self) -> ControllerInfo | None:
+        """The controller's identity, once read."""
+        return self._info
+
+    async def connect(self) -> ControllerInfo:
+        """Read the controller's identity (also proves it is reachable and speaks the register map)."""
+        self._info = await self.controller.read_info()
+        return self._info
+
+    async def poll(self) -> ControllerSnapshot:
+        """Read every door once, run the state machines, and return the result."""
+        info = self._info or await self.connect()
+        statuses = await self.controller.read_doors()
+        now = self._clock()
+        views: list[DoorView] = []
+        for status in statuses:
+            monitor = self._monitors.setdefault(
+                status.index, DoorMonitor(status.index, held_open_timeout=self._held_open_timeout)
+            )
+            self._check_release_counter(status)
+            for event in monitor.update(status, now):
+                _LOGGER.info(
+                    "door %s: %s %s", status.index, event.kind.value, "raised" if event.active else "cleared"
+                )
+                for listener in self.alarm_listeners:
+                    listener(event)
+            views.append(DoorView(status=status, alarms=frozenset(monitor.active)))
+        return ControllerSnapshot(info=info, doors=tuple(views))
+
+    def _check_release_counter(self, status: DoorStatus) -> None:
+        previous = self._releases_seen.get(status.index)
+        self._releases_seen[status.index] = status.releases
+        if previous is None:
+            return
+        delta = (status.releases - previous) & 0xFFFF
+        sent = self._releases_sent.pop(status.index, 0)
+        if delta > sent:
+            self.unrequested_releases += delta - sent
+            _LOGGER.warning(
+                "door %s on %s was released %d time(s) without a request from this hub",
+                status.index,
+                self.controller.host,
+                delta - sent,
+            )
+
+    async def release(self, door: int, seconds: int, reason: ReleaseReason) -> None:
+        """Release a door for ``seconds``; ``reason`` is required so every release is accounted for."""
+        await self.controller.release(door, seconds)
+        self._releases_sent[door] = self._releases_sent.get(door, 0) + 1
+        monitor = self._monitors.get(door)
+        if monitor is not None:
+            monitor.note_release(self._clock(), seconds)
+        _LOGGER.debug("door %s released for %s s (%s)", door, seconds, reason.value)
+
+    async def relock(self, door: int) -> None:
+        """End a release at once."""
+        await self.controller.relock(door)
+
+    async def set_mode(self, door: int, mode: DoorMode) -> None:
+        """Put a door in normal, locked-down or free-passage mode."""
+        await self.controller.set_mode(door, mode)
+
+    async def close(self) -> None:
+        """Close the connection to the controller."""
+        await self.controller.close()

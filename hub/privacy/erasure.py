@@ -1,0 +1,136 @@
+"""Erasure of a resident: templates, photos, credentials, passes, consent records, rule memberships and access
+history go in one transaction; what remains is a tombstone (a keyed hash of the id, the receipt id and hash).
+
+Deleted rows are overwritten (``PRAGMA secure_delete``) and the WAL is checkpointed, so the person's data does
+not linger in free pages of the database file either.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+
+from hub.exceptions import NotFoundError
+from hub.privacy.audit import AuditHook, AuditRecord, emit
+from hub.privacy.keys import KeyRing
+from hub.privacy.tombstone import tombstone_ref
+from hub.residents import validation as v
+from hub.residents.store import new_id, transaction
+
+
+@dataclass(frozen=True)
+class ErasureReceipt:
+    """Proof of an erasure, to hand to the person or the regulator.
+
+    ``receipt_hash`` is SHA-256 over the canonical JSON of the other fields; the hub keeps only the id and the
+    hash, so the holder of the receipt can prove it is genuine while the hub no longer knows whose it is.
+    """
+
+    receipt_id: str
+    resident_id: str
+    erased_at: datetime
+    erased: dict[str, int]
+    receipt_hash: str
+
+    def canonical(self) -> str:
+        """The exact text the hash covers."""
+        return canonical_receipt(self.receipt_id, self.resident_id, self.erased_at, self.erased)
+
+
+def canonical_receipt(receipt_id: str, resident_id: str, erased_at: datetime, erased: dict[str, int]) -> str:
+    """Canonical JSON of a receipt's content (sorted keys, no spaces)."""
+    return json.dumps(
+        {"receipt_id": receipt_id, "resident_id": resident_id, "erased_at": v.to_db(erased_at), "erased": erased},
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+
+
+def _has_table(conn: sqlite3.Connection, name: str) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
+
+
+def _delete(conn: sqlite3.Connection, sql: str, params: tuple[object, ...]) -> int:
+    return conn.execute(sql, params).rowcount
+
+
+def _erase_rows(conn: sqlite3.Connection, resident_id: str) -> dict[str, int]:
+    """Delete everything about one resident; returns counts per kind of data."""
+    pass_ids = [r[0] for r in conn.execute("SELECT pass_id FROM visitor_passes WHERE issued_by = ?", (resident_id,))]
+    erased = {
+        "face_templates": _delete(conn, "DELETE FROM face_templates WHERE resident_id = ?", (resident_id,)),
+        "enrolment_photos": _delete(conn, "DELETE FROM enrolment_photos WHERE resident_id = ?", (resident_id,)),
+        "cards": _delete(conn, "DELETE FROM cards WHERE resident_id = ?", (resident_id,)),
+        "pins": _delete(conn, "DELETE FROM pins WHERE resident_id = ?", (resident_id,)),
+        "visitor_passes": len(pass_ids),
+        "consents": _delete(conn, "DELETE FROM consents WHERE resident_id = ?", (resident_id,)),
+        "access_attempts": 0,
+        "rule_memberships": 0,
+    }
+    if _has_table(conn, "access_attempts"):
+        subjects = [resident_id, *(f"pass:{p}" for p in pass_ids)]
+        marks = ",".join("?" * len(pass_ids)) or "NULL"
+        erased["access_attempts"] = _delete(
+            conn,
+            f"DELETE FROM access_attempts WHERE resident_id = ? OR pass_id IN ({marks})",
+            (resident_id, *pass_ids),
+        )
+        conn.execute(f"DELETE FROM passback_state WHERE subject IN ({','.join('?' * len(subjects))})", tuple(subjects))
+        erased["rule_memberships"] = _delete(conn, "DELETE FROM rule_residents WHERE resident_id = ?", (resident_id,))
+    conn.execute("DELETE FROM visitor_passes WHERE issued_by = ?", (resident_id,))  # pass_doors cascade
+    conn.execute("DELETE FROM residents WHERE resident_id = ?", (resident_id,))
+    return erased
+
+
+def erase_resident(
+    conn: sqlite3.Connection,
+    keys: KeyRing,
+    actor: str,
+    resident_id: str,
+    *,
+    now: datetime,
+    on_audit: AuditHook | None = None,
+) -> ErasureReceipt:
+    """Erase a resident and everything held about them; returns the receipt."""
+    actor = v.actor(actor)
+    resident_id = v.identifier(resident_id, "resident_id")
+    now = v.aware_datetime(now, "now")
+    previous = conn.execute("PRAGMA secure_delete").fetchone()[0]
+    conn.execute("PRAGMA secure_delete = ON")
+    try:
+        with transaction(conn):
+            if conn.execute("SELECT 1 FROM residents WHERE resident_id = ?", (resident_id,)).fetchone() is None:
+                raise NotFoundError(f"no resident {resident_id!r}")
+            erased = _erase_rows(conn, resident_id)
+            receipt_id = new_id("erasure")
+            digest = hashlib.sha256(canonical_receipt(receipt_id, resident_id, now, erased).encode()).hexdigest()
+            subject_ref = tombstone_ref(keys.tombstone, resident_id)
+            conn.execute(
+                "INSERT INTO resident_tombstones (receipt_id, subject_ref, erased_at, receipt_hash) VALUES (?,?,?,?)",
+                (receipt_id, subject_ref, v.to_db(now), digest),
+            )
+        # Old page images of the deleted rows sit in the WAL until a checkpoint copies the overwritten pages back.
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.execute(f"PRAGMA secure_delete = {int(previous)}")
+    receipt = ErasureReceipt(receipt_id, resident_id, now, erased, digest)
+    # The audit log is append-only and outlives the erasure, so it gets the keyed reference, not the id.
+    emit(
+        on_audit,
+        AuditRecord(
+            actor, "resident.erase", now, {"subject_ref": subject_ref, "receipt_id": receipt_id, "erased": dict(erased)}
+        ),
+    )
+    return receipt
+
+
+def verify_receipt(conn: sqlite3.Connection, receipt: ErasureReceipt) -> bool:
+    """Whether the hub holds a tombstone matching this receipt (and the receipt's hash matches its content)."""
+    digest = hashlib.sha256(receipt.canonical().encode()).hexdigest()
+    row = conn.execute(
+        "SELECT receipt_hash FROM resident_tombstones WHERE receipt_id = ?", (receipt.receipt_id,)
+    ).fetchone()
+    return row is not None and row[0] == digest == receipt.receipt_hash

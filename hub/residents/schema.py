@@ -1,0 +1,93 @@
+"""Tables of the ``residents`` component. Released migrations are never edited: append new ones."""
+
+from hub.db import register_migrations
+
+COMPONENT = "residents"
+
+_V1 = """
+CREATE TABLE residents (
+    resident_id TEXT PRIMARY KEY,
+    full_name TEXT NOT NULL,
+    household TEXT,
+    building TEXT,
+    unit TEXT,
+    valid_from TEXT,
+    valid_until TEXT,
+    status TEXT NOT NULL CHECK (status IN ('active', 'suspended')),
+    is_minor INTEGER NOT NULL CHECK (is_minor IN (0, 1)),
+    guardian TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE consents (
+    consent_id TEXT PRIMARY KEY,
+    resident_id TEXT NOT NULL REFERENCES residents (resident_id) ON DELETE CASCADE,
+    scope TEXT NOT NULL,
+    given_by TEXT NOT NULL,
+    guardian TEXT,
+    given_at TEXT NOT NULL,
+    recorded_by TEXT NOT NULL,
+    withdrawn_at TEXT
+);
+CREATE INDEX consents_resident ON consents (resident_id);
+CREATE TABLE face_templates (
+    template_id TEXT PRIMARY KEY,
+    resident_id TEXT NOT NULL REFERENCES residents (resident_id) ON DELETE CASCADE,
+    consent_id TEXT NOT NULL REFERENCES consents (consent_id) ON DELETE CASCADE,
+    key_id TEXT NOT NULL,
+    ciphertext BLOB NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX face_templates_resident ON face_templates (resident_id);
+CREATE TABLE enrolment_photos (
+    photo_id TEXT PRIMARY KEY,
+    resident_id TEXT NOT NULL REFERENCES residents (resident_id) ON DELETE CASCADE,
+    consent_id TEXT NOT NULL REFERENCES consents (consent_id) ON DELETE CASCADE,
+    media_type TEXT NOT NULL,
+    key_id TEXT NOT NULL,
+    ciphertext BLOB NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE cards (
+    card_id TEXT PRIMARY KEY,
+    resident_id TEXT NOT NULL REFERENCES residents (resident_id) ON DELETE CASCADE,
+    number_index BLOB NOT NULL,
+    hint TEXT NOT NULL,
+    added_at TEXT NOT NULL,
+    revoked_at TEXT
+);
+CREATE UNIQUE INDEX cards_active_number ON cards (number_index) WHERE revoked_at IS NULL;
+CREATE INDEX cards_number ON cards (number_index);
+CREATE TABLE pins (
+    resident_id TEXT PRIMARY KEY REFERENCES residents (resident_id) ON DELETE CASCADE,
+    pin_index BLOB NOT NULL UNIQUE,
+    salt BLOB NOT NULL,
+    pin_hash BLOB NOT NULL,
+    set_at TEXT NOT NULL
+);
+CREATE TABLE visitor_passes (
+    pass_id TEXT PRIMARY KEY,
+    issued_by TEXT NOT NULL REFERENCES residents (resident_id) ON DELETE CASCADE,
+    visitor_name TEXT NOT NULL,
+    valid_from TEXT NOT NULL,
+    valid_until TEXT NOT NULL,
+    max_uses INTEGER NOT NULL CHECK (max_uses >= 1),
+    uses INTEGER NOT NULL DEFAULT 0,
+    revoked_at TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX visitor_passes_issuer ON visitor_passes (issued_by);
+CREATE TABLE pass_doors (
+    pass_id TEXT NOT NULL REFERENCES visitor_passes (pass_id) ON DELETE CASCADE,
+    door_id TEXT NOT NULL,
+    PRIMARY KEY (pass_id, door_id)
+);
+CREATE TABLE resident_tombstones (
+    receipt_id TEXT PRIMARY KEY,
+    subject_ref TEXT NOT NULL,
+    erased_at TEXT NOT NULL,
+    receipt_hash TEXT NOT NULL
+)
+"""
+
+register_migrations(COMPONENT, [_V1])

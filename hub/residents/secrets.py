@@ -1,0 +1,66 @@
+"""Keyed indexes and slow hashes for card numbers and PINs; nothing here touches the database.
+
+A keypad gives only a PIN, so the hub must find the person from the PIN alone. A keyed HMAC of the PIN is the
+lookup index (unique, so a PIN names one person); without the key file it cannot be brute-forced offline even
+though PINs are short. The scrypt hash with a per-PIN salt then verifies the candidate the index found, so a
+stolen database without the key file gives neither the PIN nor a fast oracle for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import os
+import re
+
+from hub.exceptions import InvalidInputError
+
+PIN_MIN_DIGITS = 4
+PIN_MAX_DIGITS = 12
+_SCRYPT_N = 2**14  # about 16 MiB and tens of milliseconds per check: cheap at a keypad, costly in bulk
+_SCRYPT_R = 8
+_SCRYPT_P = 1
+_CARD = re.compile(r"[0-9A-F]{4,32}")
+
+
+def check_pin(pin: object) -> str:
+    """A PIN of 4-12 digits that is not trivially guessable (all one digit, or a straight run)."""
+    if not isinstance(pin, str) or not pin.isascii() or not pin.isdigit():
+        raise InvalidInputError("PIN must be a string of digits")
+    if not PIN_MIN_DIGITS <= len(pin) <= PIN_MAX_DIGITS:
+        raise InvalidInputError(f"PIN must have {PIN_MIN_DIGITS}-{PIN_MAX_DIGITS} digits, got {len(pin)}")
+    steps = {(int(b) - int(a)) % 10 for a, b in itertools.pairwise(pin)}
+    if steps in ({0}, {1}, {9}):
+        raise InvalidInputError("PIN is too easy to guess (one repeated digit or a straight run)")
+    return pin
+
+
+def check_card_number(number: object) -> str:
+    """A card number (decimal or hex, 4-32 characters, spaces and dashes ignored), normalised to upper case."""
+    if not isinstance(number, str):
+        raise InvalidInputError("card number must be text")
+    normalised = number.replace(" ", "").replace("-", "").upper()
+    if not _CARD.fullmatch(normalised):
+        raise InvalidInputError("card number must be 4-32 digits or hex characters")
+    return normalised
+
+
+def keyed_index(key: bytes, value: str) -> bytes:
+    """HMAC-SHA256 of a secret value under a purpose key: the database lookup column."""
+    return hmac.new(key, value.encode(), hashlib.sha256).digest()
+
+
+def new_salt() -> bytes:
+    """A fresh per-PIN salt."""
+    return os.urandom(16)
+
+
+def slow_hash(pin: str, salt: bytes) -> bytes:
+    """scrypt of the PIN with its salt."""
+    return hashlib.scrypt(pin.encode(), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P, dklen=32)
+
+
+def verify_pin(pin: str, salt: bytes, expected: bytes) -> bool:
+    """Constant-time check of a PIN against its stored scrypt hash."""
+    return hmac.compare_digest(slow_hash(pin, salt), expected)

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Debian packages the tests and the demo use: mbpoll (an independent Modbus master for the tests),
+# libturbojpeg0 (Home Assistant's fast JPEG path for camera snapshots), chromium (browser tests).
+# Installs only what is missing; explains what to do when it cannot.
+set -uo pipefail
+need=()
+command -v mbpoll >/dev/null 2>&1 || need+=(mbpoll)
+ldconfig -p 2>/dev/null | grep -q libturbojpeg.so.0 || need+=(libturbojpeg0)
+[ ${#need[@]} -eq 0 ] && exit 0
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "Missing Debian packages: ${need[*]} (not a Debian system: install them by hand; tests that need them skip)." >&2
+  exit 0
+fi
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo -n"
+echo "==> Installing Debian packages: ${need[*]}"
+if ! { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null; }; then
+  echo "Could not install ${need[*]}: run 'sudo apt-get install ${need[*]}' yourself; tests that need them skip." >&2
+fi
+exit 0

@@ -1,0 +1,86 @@
+"""Doors as locks, driven through Home Assistant's services against the real simulator."""
+
+from __future__ import annotations
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from devices.hub_native_map import DoorMode
+from devices.sim.door_controller import DoorControllerSim
+from homeassistant.components.lock import DOMAIN as LOCK_DOMAIN, LockState
+from homeassistant.const import ATTR_ENTITY_ID, SERVICE_LOCK, SERVICE_UNLOCK, STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+
+from .conftest import SERIAL, wait_for_state
+
+LOCK = "lock.simdc0042_door_1"
+
+
+async def test_one_lock_per_door_on_its_own_device(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Each simulated door becomes a lock, on a door device that hangs off the controller's device."""
+    entities = er.async_get(hass)
+    devices = dr.async_get(hass)
+    locks = [e for e in er.async_entries_for_config_entry(entities, init_integration.entry_id) if e.domain == "lock"]
+    assert sorted(e.unique_id for e in locks) == [f"{SERIAL}-door0-lock", f"{SERIAL}-door1-lock"]
+    controller = devices.async_get_device(identifiers={("smart_community", SERIAL)})
+    assert controller is not None
+    assert controller.serial_number == SERIAL
+    door = devices.async_get_device(identifiers={("smart_community", f"{SERIAL}-door0")})
+    assert door is not None
+    assert door.via_device_id == controller.id
+    assert hass.states.get(LOCK).state == LockState.LOCKED
+
+
+async def test_unlock_releases_the_door_on_the_controller(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: DoorControllerSim
+) -> None:
+    """lock.unlock writes a release to the controller; the lock shows unlocked, then relocks by itself."""
+    await hass.services.async_call(LOCK_DOMAIN, SERVICE_UNLOCK, {ATTR_ENTITY_ID: LOCK}, blocking=True)
+    assert simulator.doors[0].releases == 1
+    assert simulator.doors[1].releases == 0
+    assert hass.states.get(LOCK).state == LockState.UNLOCKED
+
+    await hass.services.async_call(LOCK_DOMAIN, SERVICE_LOCK, {ATTR_ENTITY_ID: LOCK}, blocking=True)
+    assert simulator.snapshot()["doors"][0]["locked"] is True
+    assert hass.states.get(LOCK).state == LockState.LOCKED
+
+
+async def test_unlock_refused_in_lockdown_says_why(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: DoorControllerSim
+) -> None:
+    """A controller that refuses the release (door locked down) gives a clear error and the door stays locked."""
+    await init_integration.runtime_data.service.set_mode(0, DoorMode.LOCKDOWN)
+    with pytest.raises(HomeAssistantError, match="refused"):
+        await hass.services.async_call(LOCK_DOMAIN, SERVICE_UNLOCK, {ATTR_ENTITY_ID: LOCK}, blocking=True)
+    assert simulator.doors[0].releases == 0
+    assert hass.states.get(LOCK).state == LockState.LOCKED
+
+
+async def test_lock_goes_unavailable_and_recovers(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: DoorControllerSim,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Cutting the controller's link makes its entities unavailable; restoring it brings them back by itself."""
+    await simulator.set_link(False)
+    await wait_for_state(hass, LOCK, STATE_UNAVAILABLE)
+    assert hass.states.get("binary_sensor.simdc0042_door_1_door").state == STATE_UNAVAILABLE
+
+    await simulator.set_link(True)
+    await wait_for_state(hass, LOCK, LockState.LOCKED, timeout=15)
+    assert caplog.text.count("Error fetching") == 1
+    assert caplog.text.count("Fetching smart_community") == 1
+
+
+async def test_unlock_while_unreachable_raises(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: DoorControllerSim
+) -> None:
+    """Asking to release a door whose controller is down fails with a translated error."""
+    await simulator.set_link(False)
+    with pytest.raises(HomeAssistantError, match="cannot be reached"):
+        await hass.services.async_call(LOCK_DOMAIN, SERVICE_UNLOCK, {ATTR_ENTITY_ID: LOCK}, blocking=True)

@@ -1,0 +1,43 @@
+"""Migrations apply to a fresh file and are idempotent when the file is opened again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hub.residents.registry_hub import ResidentRegistry
+
+
+def test_fresh_file_gets_all_tables(tmp_path: Path) -> None:
+    reg = ResidentRegistry.open(tmp_path / "fresh.db", tmp_path / "k.key")
+    tables = {r[0] for r in reg.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {
+        "residents",
+        "consents",
+        "face_templates",
+        "enrolment_photos",
+        "cards",
+        "pins",
+        "visitor_passes",
+        "pass_doors",
+        "resident_tombstones",
+        "doors",
+        "access_rules",
+        "holidays",
+        "access_attempts",
+        "passback_state",
+    } <= tables
+    versions = dict(reg.conn.execute("SELECT component, MAX(version) FROM schema_migrations GROUP BY component"))
+    assert versions["residents"] == 1
+    assert versions["access"] == 1
+    reg.conn.close()
+
+
+def test_reopen_is_idempotent_and_keeps_data(tmp_path: Path) -> None:
+    reg = ResidentRegistry.open(tmp_path / "hub.db", tmp_path / "k.key")
+    reg.residents.add_resident("manager", "r1", "Li Wei", building="3", unit="301")
+    reg.conn.close()
+    again = ResidentRegistry.open(tmp_path / "hub.db", tmp_path / "k.key")
+    assert again.residents.get_resident("r1").full_name == "Li Wei"
+    rows = again.conn.execute("SELECT COUNT(*) FROM schema_migrations WHERE component = 'residents'").fetchone()
+    assert rows[0] == 1
+    again.conn.close()
