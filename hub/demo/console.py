@@ -52,9 +52,9 @@ class SimulatorConsole:
                 sim = self.sims[int(rest[0]) - 1]
                 await sim.set_link(rest[1] == "up")
                 return f"controller {sim.serial} link {rest[1]}"
-            sim, index = self._door(rest[0]) if rest else (None, -1)
-            if sim is None:
+            if not rest:
                 raise ValueError("which door?")
+            sim, index = self._door(rest[0])
             if cmd in ("open", "close"):
                 sim.set_door_open(index, cmd == "open")
             elif cmd == "exit":
