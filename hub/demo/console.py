@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
+import stat
 import sys
 
 from devices.sim.door_controller import DoorControllerSim
@@ -86,8 +88,14 @@ class SimulatorConsole:
             print(reply, flush=True)
 
     def start(self) -> None:
-        """Start reading commands, if there is an interactive standard input (no thread: the loop watches it)."""
-        if sys.stdin is not None and sys.stdin.isatty():
+        """Start reading commands from a terminal or a pipe (no thread: the event loop watches the descriptor)."""
+        if sys.stdin is None or sys.stdin.closed:
+            return
+        try:
+            mode = os.fstat(sys.stdin.fileno()).st_mode
+        except (OSError, ValueError):
+            return
+        if sys.stdin.isatty() or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
             asyncio.get_running_loop().add_reader(sys.stdin.fileno(), self._on_input)
             self._reading = True
 

@@ -1,0 +1,155 @@
+"""End to end: `community-hub run` brings up a real Home Assistant with the simulated community.
+
+This is what a user does with `make run`, checked the way the foundation issue describes: the states API lists a
+lock and a door sensor per door, lock.unlock releases the door on the simulator (read back by an independent
+Modbus client), opening a door contact shows on its sensor, the printed password logs in, Ctrl-C stops everything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from devices.door_controller import DoorController
+
+pytestmark = pytest.mark.usefixtures("socket_enabled")
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _free_port_pair() -> int:
+    for _ in range(50):
+        port = _free_port()
+        try:
+            with socket.socket() as a, socket.socket() as b:
+                a.bind(("127.0.0.1", port))
+                b.bind(("127.0.0.1", port + 1))
+            return port
+        except OSError:
+            continue
+    raise RuntimeError("no two consecutive free ports")
+
+
+async def _read_until(stream: asyncio.StreamReader, pattern: str, timeout: float, seen: list[str]) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            line = await asyncio.wait_for(stream.readline(), max(0.1, deadline - time.monotonic()))
+        except TimeoutError:
+            break
+        if not line:
+            break
+        seen.append(line.decode(errors="replace"))
+        if pattern in seen[-1]:
+            return
+    raise AssertionError(f"{pattern!r} not printed; output was:\n{''.join(seen)}")
+
+
+async def _state(session: aiohttp.ClientSession, base: str, token: str, entity_id: str) -> str:
+    async with session.get(f"{base}/api/states/{entity_id}", headers={"Authorization": f"Bearer {token}"}) as r:
+        return str((await r.json())["state"])
+
+
+async def _wait_state(session: aiohttp.ClientSession, base: str, token: str, entity_id: str, want: str) -> None:
+    for _ in range(100):
+        if await _state(session, base, token, entity_id) == want:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{entity_id} never became {want}")
+
+
+async def test_make_run_demo_end_to_end(tmp_path: Path) -> None:
+    """The demo comes up, is operable through Home Assistant's API and its UI login, and stops cleanly."""
+    port, modbus = _free_port(), _free_port_pair()
+    demo_dir = tmp_path / "demo"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "hub.cli", "run", "--port", str(port), "--demo-dir", str(demo_dir),
+        "--modbus-port", str(modbus),
+        cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert process.stdout is not None and process.stdin is not None
+    seen: list[str] = []
+    base = f"http://127.0.0.1:{port}"
+    try:
+        await _read_until(process.stdout, "Ctrl-C stops everything", 300, seen)
+        output = "".join(seen)
+        password = re.search(r"with password: (\S+)", output)
+        assert password, output
+        token_file = demo_dir / "token"
+        assert token_file.stat().st_mode & 0o777 == 0o600
+        token = token_file.read_text().strip()
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"{base}/api/states", headers={"Authorization": f"Bearer {token}"}) as resp:
+                states = {s["entity_id"]: s for s in await resp.json()}
+            for controller in ("demo_dc_01", "demo_dc_02"):
+                for door in (1, 2):
+                    assert states[f"lock.{controller}_door_{door}"]["state"] == "locked"
+                    contact = states[f"binary_sensor.{controller}_door_{door}_door"]
+                    assert contact["attributes"]["device_class"] == "door"
+
+            async with session.post(
+                f"{base}/api/services/lock/unlock", json={"entity_id": "lock.demo_dc_01_door_2"},
+                headers={"Authorization": f"Bearer {token}"},
+            ) as resp:
+                assert resp.status == 200
+            outside = DoorController("127.0.0.1", modbus)  # an independent Modbus client
+            try:
+                doors = await outside.read_doors()
+            finally:
+                await outside.close()
+            assert not doors[1].locked and doors[1].releases == 1
+            assert doors[0].locked and doors[0].releases == 0
+
+            process.stdin.write(b"open 3\n")
+            await process.stdin.drain()
+            await _wait_state(session, base, token, "binary_sensor.demo_dc_02_door_1_door", "on")
+            await _wait_state(session, base, token, "binary_sensor.demo_dc_02_door_1_forced_open", "on")
+
+            if shutil.which("mbpoll"):  # Debian's independent Modbus master, when installed
+                mbpoll = await asyncio.create_subprocess_exec(
+                    "mbpoll", "-0", "-m", "tcp", "-a", "1", "-t", "3", "-r", "108", "-c", "1", "-1",
+                    "-p", str(modbus), "127.0.0.1", stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                )
+                out, _ = await mbpoll.communicate()
+                status = int(re.search(rb"\[108\]:\s+(-?\d+)", out).group(1)) & 0xFFFF
+                assert status & 1 == 0, out  # bit 0 (locked) clear: door 2 still released
+
+            async with session.post(
+                f"{base}/auth/login_flow",
+                json={"client_id": f"{base}/", "handler": ["homeassistant", None], "redirect_uri": f"{base}/"},
+            ) as resp:
+                flow = await resp.json()
+            async with session.post(
+                f"{base}/auth/login_flow/{flow['flow_id']}",
+                json={"client_id": f"{base}/", "username": "manager", "password": password.group(1)},
+            ) as resp:
+                assert (await resp.json())["type"] == "create_entry"
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGINT)
+        try:
+            await asyncio.wait_for(process.wait(), 90)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+            raise
+    rest = (await process.stdout.read()).decode(errors="replace")
+    assert process.returncode == 0, "".join(seen) + rest
+    assert "Stopped." in rest
