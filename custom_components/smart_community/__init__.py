@@ -15,7 +15,7 @@ from .const import CONF_HELD_OPEN_SECONDS, DEFAULT_HELD_OPEN_SECONDS, DOMAIN
 from .coordinator import DoorControllerCoordinator, SmartCommunityConfigEntry, SmartCommunityRuntimeData
 from .entity import controller_device_info
 
-PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.LOCK]
+PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.LOCK, Platform.SELECT]
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: SmartCommunityConfigEntry) -> bool:

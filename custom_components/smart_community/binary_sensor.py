@@ -17,7 +17,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from hub.doors import AlarmKind, DoorView
 
 from .coordinator import DoorControllerCoordinator, SmartCommunityConfigEntry
-from .entity import DoorEntity
+from .entity import ControllerEntity, DoorEntity
 
 PARALLEL_UPDATES = 0
 
@@ -57,6 +57,13 @@ DESCRIPTIONS: tuple[DoorBinarySensorDescription, ...] = (
         value_fn=lambda view: view.status.presence,
     ),
     DoorBinarySensorDescription(
+        key="barrier",
+        translation_key="barrier",
+        device_class=BinarySensorDeviceClass.OPENING,
+        entity_registry_enabled_default=False,
+        value_fn=lambda view: view.status.barrier_open,
+    ),
+    DoorBinarySensorDescription(
         key="forced_open",
         translation_key="forced_open",
         device_class=BinarySensorDeviceClass.PROBLEM,
@@ -78,11 +85,13 @@ async def async_setup_entry(
 ) -> None:
     """The binary sensors of every door of the controller."""
     coordinator = entry.runtime_data.coordinator
-    async_add_entities(
+    entities: list[BinarySensorEntity] = [ControllerConnectivity(coordinator)]
+    entities.extend(
         DoorBinarySensor(coordinator, view.status.index, description)
         for view in coordinator.data.doors
         for description in DESCRIPTIONS
     )
+    async_add_entities(entities)
 
 
 class DoorBinarySensor(DoorEntity, BinarySensorEntity):
@@ -100,3 +109,24 @@ class DoorBinarySensor(DoorEntity, BinarySensorEntity):
     def is_on(self) -> bool:
         """The input's or alarm's current state."""
         return self.entity_description.value_fn(self.view)
+
+
+class ControllerConnectivity(ControllerEntity, BinarySensorEntity):
+    """Whether the controller answers: stays available itself, so automations can see the outage."""
+
+    _attr_translation_key = "connectivity"
+    _attr_device_class = BinarySensorDeviceClass.CONNECTIVITY
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
+
+    def __init__(self, coordinator: DoorControllerCoordinator) -> None:
+        super().__init__(coordinator, "connectivity")
+
+    @property
+    def available(self) -> bool:
+        """Always available: its state is the availability of the controller."""
+        return True
+
+    @property
+    def is_on(self) -> bool:
+        """Connected while the last poll succeeded."""
+        return self.coordinator.last_update_success

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
+from devices.exceptions import DeviceError, DeviceProtocolError
 from hub.doors import DoorView
 
 from .const import DOMAIN
@@ -52,3 +57,33 @@ class DoorEntity(CoordinatorEntity[DoorControllerCoordinator]):
     def available(self) -> bool:
         """Unavailable while the controller cannot be reached, or if the door vanished from it."""
         return super().available and self.door < len(self.coordinator.data.doors)
+
+
+@asynccontextmanager
+async def device_errors_as_ha_errors() -> AsyncIterator[None]:
+    """Turn the device layer's errors into translated Home Assistant errors for a service call."""
+    try:
+        yield
+    except DeviceProtocolError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="command_refused",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    except DeviceError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="controller_unreachable",
+            translation_placeholders={"error": str(err)},
+        ) from err
+
+
+class ControllerEntity(CoordinatorEntity[DoorControllerCoordinator]):
+    """An entity of the controller itself."""
+
+    _attr_has_entity_name = True
+
+    def __init__(self, coordinator: DoorControllerCoordinator, key: str) -> None:
+        super().__init__(coordinator)
+        self._attr_unique_id = f"{coordinator.data.info.serial}-{key}"
+        self._attr_device_info = controller_device_info(coordinator)

@@ -6,15 +6,13 @@ from typing import Any
 
 from homeassistant.components.lock import LockEntity
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from devices.exceptions import DeviceError, DeviceProtocolError
 from hub.doors import ReleaseReason
 
-from .const import CONF_RELEASE_SECONDS, DEFAULT_RELEASE_SECONDS, DOMAIN
+from .const import CONF_RELEASE_SECONDS, DEFAULT_RELEASE_SECONDS
 from .coordinator import DoorControllerCoordinator, SmartCommunityConfigEntry
-from .entity import DoorEntity
+from .entity import DoorEntity, device_errors_as_ha_errors
 
 PARALLEL_UPDATES = 1
 
@@ -46,25 +44,12 @@ class DoorLock(DoorEntity, LockEntity):
     async def async_unlock(self, **kwargs: Any) -> None:
         """Release the door (a manager's command) for the configured number of seconds."""
         seconds = int(self.coordinator.config_entry.options.get(CONF_RELEASE_SECONDS, DEFAULT_RELEASE_SECONDS))
-        await self._command(self.coordinator.service.release(self.door, seconds, ReleaseReason.MANAGER))
+        async with device_errors_as_ha_errors():
+            await self.coordinator.service.release(self.door, seconds, ReleaseReason.MANAGER)
+        await self.coordinator.async_refresh()
 
     async def async_lock(self, **kwargs: Any) -> None:
         """End a running release at once."""
-        await self._command(self.coordinator.service.relock(self.door))
-
-    async def _command(self, command: Any) -> None:
-        try:
-            await command
-        except DeviceProtocolError as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="command_refused",
-                translation_placeholders={"error": str(err)},
-            ) from err
-        except DeviceError as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="controller_unreachable",
-                translation_placeholders={"error": str(err)},
-            ) from err
-        await self.coordinator.async_request_refresh()
+        async with device_errors_as_ha_errors():
+            await self.coordinator.service.relock(self.door)
+        await self.coordinator.async_refresh()

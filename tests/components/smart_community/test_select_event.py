@@ -1,0 +1,74 @@
+"""Door mode selects, alarm event entities and the controller's connectivity sensor."""
+
+from __future__ import annotations
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from devices.hub_native_map import DoorMode
+from devices.sim.door_controller import DoorControllerSim
+from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNKNOWN
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import entity_registry as er
+
+from .conftest import wait_for_state
+
+MODE = "select.simdc0042_door_1_mode"
+ALARM = "event.simdc0042_door_1_alarm"
+
+
+async def test_mode_select_changes_the_controller(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: DoorControllerSim
+) -> None:
+    """Choosing lockdown locks the door down on the controller; free passage holds it unlocked."""
+    assert hass.states.get(MODE).state == "normal"
+    assert er.async_get(hass).async_get(MODE).entity_category == "config"
+    await hass.services.async_call("select", "select_option", {"entity_id": MODE, "option": "lockdown"},
+                                   blocking=True)
+    assert simulator.doors[0].mode is DoorMode.LOCKDOWN
+    assert hass.states.get(MODE).state == "lockdown"
+    with pytest.raises(HomeAssistantError, match="refused"):
+        await hass.services.async_call("lock", "unlock", {"entity_id": "lock.simdc0042_door_1"}, blocking=True)
+    await hass.services.async_call("select", "select_option", {"entity_id": MODE, "option": "free_passage"},
+                                   blocking=True)
+    assert hass.states.get("lock.simdc0042_door_1").state == "unlocked"
+
+
+async def test_mode_select_when_unreachable(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: DoorControllerSim
+) -> None:
+    """Changing the mode of an unreachable controller fails with a clear error."""
+    await simulator.set_link(False)
+    with pytest.raises(HomeAssistantError, match="cannot be reached"):
+        await hass.services.async_call("select", "select_option", {"entity_id": MODE, "option": "lockdown"},
+                                       blocking=True)
+
+
+async def test_alarm_events_fire_when_raised_and_cleared(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: DoorControllerSim
+) -> None:
+    """A forced door fires forced_open on the door's alarm event entity, closing it fires cleared."""
+    assert hass.states.get(ALARM).state == STATE_UNKNOWN
+    simulator.set_door_open(0, True)
+    await wait_for_state(hass, "binary_sensor.simdc0042_door_1_forced_open", STATE_ON)
+    state = hass.states.get(ALARM)
+    assert state.attributes["event_type"] == "forced_open"
+    simulator.set_door_open(0, False)
+    await wait_for_state(hass, "binary_sensor.simdc0042_door_1_forced_open", STATE_OFF)
+    state = hass.states.get(ALARM)
+    assert state.attributes["event_type"] == "cleared"
+    assert state.attributes["alarm"] == "forced_open"
+    assert hass.states.get("event.simdc0042_door_2_alarm").state == STATE_UNKNOWN
+
+
+async def test_connectivity_sensor_reports_the_outage(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: DoorControllerSim
+) -> None:
+    """The controller's connection sensor stays available and turns off while the link is cut."""
+    entity = "binary_sensor.door_controller_simdc0042_connection"
+    assert hass.states.get(entity).state == STATE_ON
+    await simulator.set_link(False)
+    await wait_for_state(hass, entity, STATE_OFF)
+    await simulator.set_link(True)
+    await wait_for_state(hass, entity, STATE_ON, timeout=15)
