@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from devices.door_controller import DoorController
+from devices.exceptions import DeviceError, DeviceTimeoutError
 from devices.hub_native_map import DoorMode
 from devices.models import ControllerInfo, DoorStatus
 
@@ -102,9 +103,12 @@ class ControllerService:
         if previous is None:
             return
         delta = (status.releases - previous) & 0xFFFF
-        sent = self._releases_sent.pop(status.index, 0)
-        if delta > sent:
-            self.unrequested_releases += delta - sent
+        # Credits are taken before a release is sent, so a poll racing with the write never miscounts it.
+        sent = self._releases_sent.get(status.index, 0)
+        used = min(delta, sent)
+        self._releases_sent[status.index] = sent - used
+        if delta > used:
+            self.unrequested_releases += delta - used
             _LOGGER.warning(
                 "door %s on %s was released %d time(s) without a request from this hub",
                 status.index,
@@ -114,8 +118,14 @@ class ControllerService:
 
     async def release(self, door: int, seconds: int, reason: ReleaseReason) -> None:
         """Release a door for ``seconds``; ``reason`` is required so every release is accounted for."""
-        await self.controller.release(door, seconds)
         self._releases_sent[door] = self._releases_sent.get(door, 0) + 1
+        try:
+            await self.controller.release(door, seconds)
+        except DeviceTimeoutError:
+            raise  # the controller may have applied it: keep the credit
+        except DeviceError:
+            self._releases_sent[door] -= 1  # refused or never sent
+            raise
         monitor = self._monitors.get(door)
         if monitor is not None:
             monitor.note_release(self._clock(), seconds)
