@@ -16,7 +16,7 @@ from enum import StrEnum
 from devices.door_controller import DoorController
 from devices.exceptions import DeviceError, DeviceTimeoutError
 from devices.hub_native_map import DoorMode
-from devices.models import ControllerInfo, DoorStatus
+from devices.models import ControllerInfo, CredentialRead, DoorStatus
 
 from .monitor import AlarmEvent, AlarmKind, DoorMonitor
 
@@ -64,8 +64,10 @@ class ControllerService:
         self._monitors: dict[int, DoorMonitor] = {}
         self._releases_seen: dict[int, int] = {}
         self._releases_sent: dict[int, int] = {}
+        self._credential_seen: dict[int, int] = {}
         self.unrequested_releases = 0
         self.alarm_listeners: list[Callable[[AlarmEvent], None]] = []
+        self.credential_listeners: list[Callable[[int, CredentialRead], None]] = []
 
     @property
     def info(self) -> ControllerInfo | None:
@@ -88,6 +90,7 @@ class ControllerService:
                 status.index, DoorMonitor(status.index, held_open_timeout=self._held_open_timeout)
             )
             self._check_release_counter(status)
+            self._check_credential(status)
             for event in monitor.update(status, now):
                 _LOGGER.info(
                     "door %s: %s %s", status.index, event.kind.value, "raised" if event.active else "cleared"
@@ -115,6 +118,18 @@ class ControllerService:
                 self.controller.host,
                 delta - sent,
             )
+
+    def _check_credential(self, status: DoorStatus) -> None:
+        """Report each new card swipe or PIN entry once (the first poll only learns the current sequence)."""
+        previous = self._credential_seen.get(status.index)
+        self._credential_seen[status.index] = status.credential_sequence
+        if previous is None or previous == status.credential_sequence or status.last_credential is None:
+            return
+        if (status.credential_sequence - previous) & 0xFFFF > 1:
+            _LOGGER.warning("door %s: %d credential reads were missed between polls", status.index,
+                            ((status.credential_sequence - previous) & 0xFFFF) - 1)
+        for listener in self.credential_listeners:
+            listener(status.index, status.last_credential)
 
     async def release(self, door: int, seconds: int, reason: ReleaseReason) -> None:
         """Release a door for ``seconds``; ``reason`` is required so every release is accounted for."""

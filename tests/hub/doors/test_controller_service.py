@@ -82,3 +82,25 @@ async def test_alarm_listeners_hear_a_forced_door() -> None:
     finally:
         await service.close()
         await sim.stop()
+
+
+async def test_each_card_swipe_is_reported_once() -> None:
+    """A swipe is reported at the next poll, once; an old swipe in the buffer at start-up is not replayed."""
+    sim = DoorControllerSim(doors=2)
+    await sim.start()
+    sim.swipe_card(0, 111)  # before the hub connected
+    service = ControllerService(DoorController("127.0.0.1", sim.port))
+    reads = []
+    service.credential_listeners.append(lambda door, read: reads.append((door, read.kind.name, read.value)))
+    try:
+        await service.poll()
+        assert reads == []
+        sim.swipe_card(1, 222)
+        await service.poll()
+        await service.poll()
+        sim.enter_pin(0, "0042")
+        await service.poll()
+        assert reads == [(1, "CARD", "222"), (0, "PIN", "0042")]
+    finally:
+        await service.close()
+        await sim.stop()

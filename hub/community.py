@@ -1,0 +1,75 @@
+"""One community's hub state behind one lock: resident registry, access configuration and decisions.
+
+The stores share one SQLite connection, and Home Assistant calls them from executor threads; every call goes
+through :meth:`Community.call`, which holds the community's lock, so two threads never interleave transactions.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import tzinfo
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+from .access.config import AccessConfigStore
+from .access.models import CredentialKind, Door
+from .access.service import AccessService, DecisionHook
+from .privacy.audit import AuditHook
+from .residents.registry_hub import ResidentRegistry
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+SYSTEM_ACTOR = "system"
+NON_FACE_CREDENTIALS = frozenset({CredentialKind.CARD, CredentialKind.PIN, CredentialKind.PASS})
+
+
+class Community:
+    """The community's registry and access decisions, safe to call from any thread."""
+
+    def __init__(
+        self,
+        db_path: Path,
+        key_path: Path,
+        *,
+        timezone: tzinfo,
+        on_audit: AuditHook | None = None,
+        on_decision: DecisionHook | None = None,
+    ) -> None:
+        self._lock = threading.RLock()
+        key_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.registry = ResidentRegistry.open(db_path, key_path, on_audit=on_audit)
+        self.access_config = AccessConfigStore(self.registry.conn, on_audit=on_audit)
+        self.access = AccessService(
+            self.registry.conn, self.registry.keys, timezone=timezone, on_decision=on_decision
+        )
+
+    def call(self, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run one registry or access call while holding the community's lock."""
+        with self._lock:
+            return func(*args, **kwargs)
+
+    def ensure_door(self, door_id: str, name: str, *, face: bool = False) -> Door:
+        """Register a door the first time the hub sees it: it accepts card, PIN and visitor pass (and face when it
+        has a gate camera). A door that exists keeps the configuration a manager gave it."""
+        with self._lock:
+            known = {door.door_id: door for door in self.access_config.list_doors()}
+            if door_id in known:
+                return known[door_id]
+            accepts = NON_FACE_CREDENTIALS | ({CredentialKind.FACE} if face else set())
+            return self.access_config.put_door(SYSTEM_ACTOR, Door(door_id=door_id, name=name, accepts=accepts))
+
+    def summary(self) -> dict[str, Any]:
+        """Counts for sensors and diagnostics (no personal data)."""
+        with self._lock:
+            return {
+                "residents": len(self.registry.residents.list_residents()),
+                "enrolled_faces": self.registry.enrolled_face_count(),
+                "doors": len(self.access_config.list_doors()),
+            }
+
+    def close(self) -> None:
+        """Close the database."""
+        with self._lock:
+            self.registry.conn.close()

@@ -1,0 +1,122 @@
+"""The gate path: a credential (card, PIN, visitor pass, or a face burst) at a door -> decision -> release.
+
+Decisions never wait on the network: they need only the local database and, for faces, the local engine. The
+blocking parts (SQLite, dlib) run through ``run_blocking`` (Home Assistant's executor, or a thread), never on the
+event loop. Every decision, granted or not, is reported to the listeners with its reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+from devices.hub_native_map import CredentialKind as ReaderKind
+from devices.models import CredentialRead
+
+from .access.models import Decision, FaceMatch
+from .community import Community
+from .residents.store import utc_now
+
+_LOGGER = logging.getLogger(__name__)
+T = TypeVar("T")
+
+RunBlocking = Callable[..., Awaitable[Any]]
+
+
+class FaceVerifier(Protocol):
+    """What the gate needs of the face engine: a burst of frames in, one match (with liveness) out."""
+
+    def verify(self, frames: Sequence[bytes]) -> FaceMatch:
+        """Blocking: detect, encode, search, check liveness over the burst."""
+
+
+@dataclass(frozen=True)
+class AccessPoint:
+    """A door where credentials are presented, and how to release it for a granted decision."""
+
+    door_id: str
+    name: str
+    release: Callable[[], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class GateOutcome:
+    """A decision and whether the door was actually released for it."""
+
+    decision: Decision
+    released: bool
+    at: datetime
+
+
+class GateKeeper:
+    """Runs the gate path for every access point of the community."""
+
+    def __init__(
+        self,
+        community: Community,
+        run_blocking: RunBlocking,
+        *,
+        faces: FaceVerifier | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.community = community
+        self.faces = faces
+        self._run_blocking = run_blocking
+        self._clock = clock
+        self.listeners: list[Callable[[AccessPoint, GateOutcome], None]] = []
+
+    async def _blocking(self, func: Callable[..., T], *args: Any) -> T:
+        result: T = await self._run_blocking(self.community.call, func, *args)
+        return result
+
+    async def credential_read(self, point: AccessPoint, read: CredentialRead) -> GateOutcome:
+        """A card swipe or PIN entry at the door's reader."""
+        now = self._clock()
+        access = self.community.access
+        if read.kind is ReaderKind.CARD:
+            decision = await self._blocking(access.present_card, point.door_id, read.value, now)
+        else:
+            decision = await self._blocking(access.enter_pin, point.door_id, read.value, now)
+        return await self._finish(point, decision, now)
+
+    async def visitor_pass(self, point: AccessPoint, token: str) -> GateOutcome:
+        """A visitor pass token (typed in, or read from its QR code elsewhere)."""
+        now = self._clock()
+        decision = await self._blocking(self.community.access.present_pass, point.door_id, token, now)
+        return await self._finish(point, decision, now)
+
+    async def camera_burst(self, point: AccessPoint, frames: Sequence[bytes]) -> GateOutcome | None:
+        """Frames from the gate camera after presence: a visitor pass held up is read first, then the face.
+
+        Returns ``None`` when the burst holds neither a pass nor a face engine to try (face verification off).
+        """
+        now = self._clock()
+        access = self.community.access
+        for frame in frames[:2]:
+            decision = await self._blocking(access.present_pass_image, point.door_id, frame, now)
+            if decision is not None:
+                return await self._finish(point, decision, now)
+        if self.faces is None:
+            return None
+        match: FaceMatch = await self._run_blocking(self.faces.verify, list(frames))
+        decision = await self._blocking(access.present_face, point.door_id, match, now)
+        return await self._finish(point, decision, now)
+
+    async def _finish(self, point: AccessPoint, decision: Decision, now: datetime) -> GateOutcome:
+        released = False
+        if decision.granted:
+            try:
+                await point.release()
+                released = True
+            except Exception:  # a dead controller must not lose the decision's record
+                _LOGGER.exception("granted at %s but the door could not be released", point.name)
+        outcome = GateOutcome(decision=decision, released=released, at=now)
+        _LOGGER.info(
+            "%s: %s (%s)", point.name, "granted" if decision.granted else "denied", decision.reason.value
+        )
+        for listener in self.listeners:
+            listener(point, outcome)
+        return outcome
