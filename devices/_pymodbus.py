@@ -24,10 +24,10 @@ __all__ = [
     "ModbusPDU",
     "ModbusSequentialDataBlock",
     "ModbusTcpServer",
-    "WriteRefused",
+    "WriteRefusedError",
     "make_client",
-    "make_server_context",
     "make_server",
+    "make_server_context",
     "server_port",
     "unit_kwargs",
 ]
@@ -63,7 +63,7 @@ def make_server_context(
     return ModbusServerContext(slaves=slave, single=True)
 
 
-class WriteRefused(Exception):
+class WriteRefusedError(Exception):
     """Raised by a simulated device's datastore to refuse a write; the client sees exception code 4."""
 
 
@@ -78,13 +78,13 @@ class _RefusableWriteRegisterRequest(WriteSingleRegisterRequest):
     async def update_datastore(self, context: Any) -> ModbusPDU:
         try:
             result: ModbusPDU = await super().update_datastore(context)
-        except WriteRefused:
+        except WriteRefusedError:
             return ExceptionResponse(self.function_code, ExceptionResponse.SLAVE_FAILURE)
         return result
 
 
 def make_server(context: ModbusServerContext, host: str, port: int) -> ModbusTcpServer:
-    """A TCP server on ``host:port`` whose datastore may refuse register writes with :class:`WriteRefused`."""
+    """A TCP server on ``host:port`` whose datastore may refuse register writes with :class:`WriteRefusedError`."""
     return ModbusTcpServer(context, address=(host, port), custom_pdu=[_RefusableWriteRegisterRequest])
 
 

@@ -11,10 +11,11 @@ The client takes an injected :class:`aiohttp.ClientSession` (Home Assistant's sh
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -43,7 +44,7 @@ class CameraAuthError(DeviceError):
     """The camera refused the credentials (HTTP 401 after authenticating, or 403)."""
 
 
-def is_jpeg(data: bytes) -> bool:
+def is_jpeg(data: bytes | bytearray) -> bool:
     """Whether ``data`` starts like a JPEG file (SOI marker followed by another marker)."""
     return len(data) >= 4 and data.startswith(_JPEG_SOI) and data[2] == 0xFF
 
@@ -313,9 +314,12 @@ class CameraClient:
     async def snapshot(self) -> bytes:
         """One JPEG from the snapshot URL."""
         resp = await self._open(self.snapshot_url, aiohttp.ClientTimeout(total=self._timeout))
+        data = bytearray()
         try:
             async with asyncio.timeout(self._timeout):
-                data = await resp.content.read(MAX_FRAME_BYTES + 1)
+                # read(n) returns what has arrived so far, not the whole body: loop to the end, with a cap.
+                while (chunk := await resp.content.read(64 * 1024)) and len(data) <= MAX_FRAME_BYTES:
+                    data += chunk
         except TimeoutError as err:
             raise DeviceTimeoutError(f"camera {self.snapshot_url} did not send the snapshot in time") from err
         except aiohttp.ClientError as err:
@@ -326,15 +330,17 @@ class CameraClient:
             raise DeviceProtocolError(f"camera {self.snapshot_url} sent more than {MAX_FRAME_BYTES} bytes")
         if not is_jpeg(data):
             raise DeviceProtocolError(f"camera {self.snapshot_url} sent something that is not a JPEG")
-        return data
+        return bytes(data)
 
     async def frames(
         self, max_frames: int | None = None, *, frame_timeout: float | None = None
-    ) -> AsyncIterator[bytes]:
+    ) -> AsyncGenerator[bytes]:
         """JPEG frames from the MJPEG stream, at most ``max_frames`` (``None``: until the caller stops).
 
         Each frame must arrive within ``frame_timeout`` seconds (default: the client's timeout). The stream is
-        closed when the iterator finishes or the caller breaks out of it.
+        closed when the iterator finishes or is closed; a caller that breaks out early should iterate inside
+        ``contextlib.aclosing(camera.frames(...))`` so the connection closes at once, not when the generator is
+        garbage collected.
         """
         if self.mjpeg_url is None:
             raise DeviceValueError("this camera has no MJPEG URL")
@@ -378,13 +384,14 @@ class CameraClient:
         if self.mjpeg_url is not None:
             loop = asyncio.get_running_loop()
             last = -interval
-            async for frame in self.frames(None):
-                now = loop.time()
-                if now - last >= interval * 0.9:  # a little slack for frame-rate jitter
-                    frames.append(frame)
-                    last = now
-                    if len(frames) == n:
-                        break
+            async with contextlib.aclosing(self.frames(None)) as stream:
+                async for frame in stream:
+                    now = loop.time()
+                    if now - last >= interval * 0.9:  # a little slack for frame-rate jitter
+                        frames.append(frame)
+                        last = now
+                        if len(frames) == n:
+                            break
             return frames
         for i in range(n):
             if i:

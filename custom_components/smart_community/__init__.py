@@ -1,25 +1,72 @@
-"""The Smart Community integration: door controllers, gate sensors and cameras of a residential community."""
+"""The Smart Community integration: door controllers, gate sensors and cameras of a residential community, and
+the community hub (residents, credentials, access decisions) that runs the gates."""
 
 from __future__ import annotations
 
+from typing import cast
+
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_HOST, CONF_PORT, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.typing import ConfigType
 
 from devices.door_controller import DoorController
 from devices.exceptions import DeviceError
 from hub.doors import ControllerService
 
-from .const import CONF_HELD_OPEN_SECONDS, DEFAULT_HELD_OPEN_SECONDS, DOMAIN
+from .community import (
+    CommunityRuntimeData,
+    async_attach_controller,
+    async_open_community,
+    detach_controller,
+    loaded_community,
+)
+from .const import CONF_HELD_OPEN_SECONDS, CONF_KIND, DEFAULT_HELD_OPEN_SECONDS, DOMAIN, KIND_COMMUNITY
 from .coordinator import DoorControllerCoordinator, SmartCommunityConfigEntry, SmartCommunityRuntimeData
-from .entity import controller_device_info
+from .entity import community_device_info, controller_device_info
+from .services import async_setup_services
 
-PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.LOCK, Platform.SELECT]
+CONTROLLER_PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.LOCK, Platform.SELECT]
+COMMUNITY_PLATFORMS: list[Platform] = [Platform.SENSOR]
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+type CommunityConfigEntry = ConfigEntry[CommunityRuntimeData]
 
 
-async def async_setup_entry(hass: HomeAssistant, entry: SmartCommunityConfigEntry) -> bool:
-    """Connect to a door controller and set up its entities."""
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the integration's actions (they find the community entry when called)."""
+    async_setup_services(hass)
+    return True
+
+
+def _is_community(entry: ConfigEntry) -> bool:
+    return entry.data.get(CONF_KIND) == KIND_COMMUNITY
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+    """Set up a door controller or the community hub."""
+    if _is_community(entry):
+        return await _async_setup_community(hass, cast(CommunityConfigEntry, entry))
+    return await _async_setup_controller(hass, cast(SmartCommunityConfigEntry, entry))
+
+
+async def _async_setup_community(hass: HomeAssistant, entry: CommunityConfigEntry) -> bool:
+    runtime = await async_open_community(hass, entry)
+    entry.runtime_data = runtime
+    entry.async_on_unload(lambda: runtime.community.close())
+    dr.async_get(hass).async_get_or_create(config_entry_id=entry.entry_id, **community_device_info(entry))
+    for controller in hass.config_entries.async_loaded_entries(DOMAIN):
+        if not _is_community(controller):
+            await async_attach_controller(hass, runtime, controller)
+    await hass.config_entries.async_forward_entry_setups(entry, COMMUNITY_PLATFORMS)
+    return True
+
+
+async def _async_setup_controller(hass: HomeAssistant, entry: SmartCommunityConfigEntry) -> bool:
     service = ControllerService(
         DoorController(entry.data[CONF_HOST], entry.data[CONF_PORT]),
         held_open_timeout=entry.options.get(CONF_HELD_OPEN_SECONDS, DEFAULT_HELD_OPEN_SECONDS),
@@ -45,7 +92,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartCommunityConfigEntr
     # The controller's own device first: every door device hangs off it (via_device).
     dr.async_get(hass).async_get_or_create(config_entry_id=entry.entry_id, **controller_device_info(coordinator))
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
-    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    await hass.config_entries.async_forward_entry_setups(entry, CONTROLLER_PLATFORMS)
+    community = loaded_community(hass)
+    if community is not None:
+        await async_attach_controller(hass, community.runtime_data, entry)
     return True
 
 
@@ -58,9 +108,12 @@ async def _async_options_updated(hass: HomeAssistant, entry: SmartCommunityConfi
         hass.config_entries.async_schedule_reload(entry.entry_id)
 
 
-async def async_unload_entry(hass: HomeAssistant, entry: SmartCommunityConfigEntry) -> bool:
-    """Unload the entities and close the connection."""
-    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+    """Unload the entities and close the connection or the database."""
+    if _is_community(entry):
+        return await hass.config_entries.async_unload_platforms(entry, COMMUNITY_PLATFORMS)
+    detach_controller(hass, entry)
+    unloaded = await hass.config_entries.async_unload_platforms(entry, CONTROLLER_PLATFORMS)
     if unloaded:
         await entry.runtime_data.service.close()
     return unloaded

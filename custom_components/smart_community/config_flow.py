@@ -6,8 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import voluptuous as vol
-
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlow
+from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult, OptionsFlow
 from homeassistant.const import CONF_HOST, CONF_PORT
 from homeassistant.core import callback
 from homeassistant.helpers import selector
@@ -17,7 +16,10 @@ from devices.exceptions import DeviceConnectionError, DeviceError
 from devices.models import ControllerInfo
 
 from .const import (
+    COMMUNITY_UNIQUE_ID,
+    CONF_COMMUNITY_NAME,
     CONF_HELD_OPEN_SECONDS,
+    CONF_KIND,
     CONF_POLL_INTERVAL,
     CONF_RELEASE_SECONDS,
     DEFAULT_HELD_OPEN_SECONDS,
@@ -25,6 +27,8 @@ from .const import (
     DEFAULT_PORT,
     DEFAULT_RELEASE_SECONDS,
     DOMAIN,
+    KIND_COMMUNITY,
+    KIND_CONTROLLER,
     MAX_POLL_INTERVAL_MS,
     MIN_POLL_INTERVAL_MS,
 )
@@ -66,6 +70,26 @@ class SmartCommunityConfigFlow(ConfigFlow, domain=DOMAIN):
         return info, {}
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Add a door controller, or (once) the community hub that runs the gates."""
+        return self.async_show_menu(step_id="user", menu_options=["controller", "community"])
+
+    async def async_step_community(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """The community hub: residents, credentials, access rules and decisions. One per Home Assistant."""
+        await self.async_set_unique_id(COMMUNITY_UNIQUE_ID)
+        self._abort_if_unique_id_configured()
+        if user_input is not None:
+            name = user_input[CONF_COMMUNITY_NAME].strip()
+            if name:
+                return self.async_create_entry(
+                    title=name, data={CONF_KIND: KIND_COMMUNITY, CONF_COMMUNITY_NAME: name}
+                )
+        return self.async_show_form(
+            step_id="community",
+            data_schema=vol.Schema({vol.Required(CONF_COMMUNITY_NAME): str}),
+            errors={"base": "name_required"} if user_input is not None else {},
+        )
+
+    async def async_step_controller(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for host and port, and check a controller answers there."""
         errors: dict[str, str] = {}
         if user_input is not None:
@@ -75,11 +99,15 @@ class SmartCommunityConfigFlow(ConfigFlow, domain=DOMAIN):
                 self._abort_if_unique_id_configured()
                 return self.async_create_entry(
                     title=f"{info.model} {info.serial}",
-                    data={CONF_HOST: user_input[CONF_HOST], CONF_PORT: int(user_input[CONF_PORT])},
+                    data={
+                        CONF_KIND: KIND_CONTROLLER,
+                        CONF_HOST: user_input[CONF_HOST],
+                        CONF_PORT: int(user_input[CONF_PORT]),
+                    },
                 )
         defaults = user_input or {}
         return self.async_show_form(
-            step_id="user",
+            step_id="controller",
             data_schema=_connection_schema(defaults.get(CONF_HOST, ""), int(defaults.get(CONF_PORT, DEFAULT_PORT))),
             errors=errors,
         )
@@ -87,6 +115,8 @@ class SmartCommunityConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_reconfigure(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Change the host or port of a configured controller (it must be the same controller)."""
         entry = self._get_reconfigure_entry()
+        if entry.data.get(CONF_KIND) == KIND_COMMUNITY:
+            return await self.async_step_reconfigure_community(user_input)
         errors: dict[str, str] = {}
         if user_input is not None:
             info, errors = await self._try(user_input)
@@ -102,6 +132,26 @@ class SmartCommunityConfigFlow(ConfigFlow, domain=DOMAIN):
             data_schema=_connection_schema(entry.data[CONF_HOST], entry.data[CONF_PORT]),
             errors=errors,
         )
+
+    async def async_step_reconfigure_community(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Rename the community."""
+        entry = self._get_reconfigure_entry()
+        if user_input is not None and user_input[CONF_COMMUNITY_NAME].strip():
+            name = user_input[CONF_COMMUNITY_NAME].strip()
+            return self.async_update_reload_and_abort(entry, title=name, data_updates={CONF_COMMUNITY_NAME: name})
+        return self.async_show_form(
+            step_id="reconfigure_community",
+            data_schema=vol.Schema({vol.Required(CONF_COMMUNITY_NAME, default=entry.title): str}),
+            errors={"base": "name_required"} if user_input is not None else {},
+        )
+
+    @classmethod
+    @callback
+    def async_supports_options_flow(cls, config_entry: ConfigEntry) -> bool:
+        """Only door controllers have options."""
+        return config_entry.data.get(CONF_KIND) != KIND_COMMUNITY
 
     @staticmethod
     @callback

@@ -23,3 +23,12 @@ MAX_POLL_INTERVAL_MS: Final = 10_000
 def poll_interval(ms: int) -> timedelta:
     """The coordinator's update interval for a poll rate in milliseconds."""
     return timedelta(milliseconds=ms)
+
+CONF_KIND: Final = "kind"
+KIND_CONTROLLER: Final = "controller"
+KIND_COMMUNITY: Final = "community"
+CONF_COMMUNITY_NAME: Final = "name"
+COMMUNITY_UNIQUE_ID: Final = "community"
+
+SIGNAL_ACCESS: Final = "smart_community_access_{}"
+SIGNAL_COMMUNITY_CHANGED: Final = "smart_community_community_changed"

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from devices.exceptions import DeviceError, DeviceProtocolError
@@ -27,6 +28,17 @@ def controller_device_info(coordinator: DoorControllerCoordinator) -> DeviceInfo
         sw_version=info.firmware,
         name=f"Door controller {info.serial}",
         configuration_url=None,
+    )
+
+
+def community_device_info(entry: ConfigEntry) -> DeviceInfo:
+    """The community hub's own device (residents, gates, uplink)."""
+    return DeviceInfo(
+        identifiers={(DOMAIN, f"community-{entry.entry_id}")},
+        manufacturer="Smart Community",
+        model="Community hub",
+        name=entry.title,
+        entry_type=DeviceEntryType.SERVICE,
     )
 
 

@@ -35,6 +35,7 @@ from aiohttp import web
 from PIL import Image, ImageDraw
 
 from ..camera import parse_digest_challenge
+from ..discovery import DeviceAdvertisement, DeviceProfile
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -313,6 +314,11 @@ class CameraSim:
             await self.start()
         else:
             await self.stop()
+
+    def advertisement(self, serial: str = "SIMCAM0001", model: str = "SIM-CAM") -> DeviceAdvertisement:
+        """What this camera announces over zeroconf (see :func:`devices.discovery.advertise`); call after start."""
+        return DeviceAdvertisement(serial=serial, model=model, profile=DeviceProfile.CAMERA, port=self.port,
+                                   addresses=[self.host], snapshot_path="/snapshot.jpg", mjpeg_path="/mjpeg")
 
     def snapshot(self) -> dict[str, Any]:
         """The simulator's state, for the control endpoint and for tests."""

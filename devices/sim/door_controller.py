@@ -167,16 +167,16 @@ class DoorControllerSim:
         offset = address - rmap.DOOR_COMMAND_BASE
         index, reg = divmod(offset, rmap.DOOR_COMMAND_SIZE)
         if offset < 0 or index >= len(self.doors):
-            raise mb.WriteRefused(f"no door command register at {address}")
+            raise mb.WriteRefusedError(f"no door command register at {address}")
         door = self.doors[index]
         now = self._clock()
         if reg == rmap.REG_RELEASE:
             if value == 0:
                 door.release_until = 0.0
             elif value > rmap.MAX_RELEASE_SECONDS:
-                raise mb.WriteRefused(f"release of {value} s is out of range")
+                raise mb.WriteRefusedError(f"release of {value} s is out of range")
             elif door.mode is rmap.DoorMode.LOCKDOWN:
-                raise mb.WriteRefused(f"door {index} is locked down")
+                raise mb.WriteRefusedError(f"door {index} is locked down")
             else:
                 door.release_until = now + value
                 door.releases += 1
@@ -186,15 +186,15 @@ class DoorControllerSim:
             try:
                 door.mode = rmap.DoorMode(value)
             except ValueError as err:
-                raise mb.WriteRefused(f"mode {value} does not exist") from err
+                raise mb.WriteRefusedError(f"mode {value} does not exist") from err
             if door.mode is rmap.DoorMode.LOCKDOWN:
                 door.release_until = 0.0
         elif reg == rmap.REG_HELD_OPEN:
             if not 1 <= value <= rmap.MAX_RELEASE_SECONDS:
-                raise mb.WriteRefused(f"held-open timeout {value} out of range")
+                raise mb.WriteRefusedError(f"held-open timeout {value} out of range")
             door.held_open_timeout = value
         else:
-            raise mb.WriteRefused(f"register {address} is read-only")
+            raise mb.WriteRefusedError(f"register {address} is read-only")
         self._changed()
 
     # -- life cycle --------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .. import _pymodbus as mb
+from ..discovery import DeviceAdvertisement, DeviceProfile
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -23,11 +24,11 @@ class _CoilBlock(mb.ModbusSequentialDataBlock):
     def __init__(self, sim: IoModuleSim, size: int) -> None:
         self._sim = sim
         # pymodbus' slave context adds 1 to every protocol address, so the block starts at 1.
-        super().__init__(1, [False] * size)  # type: ignore[no-untyped-call]
+        super().__init__(1, [False] * size)
 
     def setValues(self, address: int, values: Any) -> None:  # noqa: N802 (pymodbus' name)
         new = list(values) if isinstance(values, Sequence) else [values]
-        super().setValues(address, new)  # type: ignore[no-untyped-call]
+        super().setValues(address, new)
         for offset, value in enumerate(new):
             self._sim.relay_written(address - 1 + offset, bool(value))
 
@@ -56,12 +57,12 @@ class IoModuleSim:
         self.port = port
         self._clock = clock
         self._coils = _CoilBlock(self, relay_address + relays)
-        self._inputs = mb.ModbusSequentialDataBlock(1, [False] * (input_address + inputs))  # type: ignore[no-untyped-call]
+        self._inputs = mb.ModbusSequentialDataBlock(1, [False] * (input_address + inputs))
         self._context = mb.make_server_context(
             coils=self._coils,
             discrete_inputs=self._inputs,
-            holding=mb.ModbusSequentialDataBlock(1, [0] * 8),  # type: ignore[no-untyped-call]
-            inputs=mb.ModbusSequentialDataBlock(1, [0] * 8),  # type: ignore[no-untyped-call]
+            holding=mb.ModbusSequentialDataBlock(1, [0] * 8),
+            inputs=mb.ModbusSequentialDataBlock(1, [0] * 8),
         )
         self._server: mb.ModbusTcpServer | None = None
         # (time, relay, on) for every coil write a client made, in order.
@@ -80,13 +81,13 @@ class IoModuleSim:
     @property
     def relays(self) -> list[bool]:
         """The relays' current states."""
-        values = self._coils.getValues(self.relay_address + 1, self.relay_count)  # type: ignore[no-untyped-call]
+        values = self._coils.getValues(self.relay_address + 1, self.relay_count)
         return [bool(v) for v in values]
 
     @property
     def inputs(self) -> list[bool]:
         """The inputs' current states."""
-        values = self._inputs.getValues(self.input_address + 1, self.input_count)  # type: ignore[no-untyped-call]
+        values = self._inputs.getValues(self.input_address + 1, self.input_count)
         return [bool(v) for v in values]
 
     # -- life cycle --------------------------------------------------------------------------------------------
@@ -109,7 +110,7 @@ class IoModuleSim:
         """Stop listening and drop every client connection."""
         server, self._server = self._server, None
         if server is not None:
-            await server.shutdown()  # type: ignore[no-untyped-call]
+            await server.shutdown()
 
     async def set_link(self, up: bool) -> None:
         """Cut (``False``) or restore (``True``) the network link."""
@@ -127,15 +128,20 @@ class IoModuleSim:
         """Drive a digital input (a door contact closing, a button pressed)."""
         if not 0 <= index < self.input_count:
             raise ValueError(f"input {index} does not exist (this module has {self.input_count})")
-        self._inputs.setValues(self.input_address + index + 1, [on])  # type: ignore[no-untyped-call]
+        self._inputs.setValues(self.input_address + index + 1, [on])
         self._changed()
 
     def set_relay(self, index: int, on: bool) -> None:
         """Switch a relay from the module's front panel (or as after a power cycle), bypassing Modbus."""
         if not 0 <= index < self.relay_count:
             raise ValueError(f"relay {index} does not exist (this module has {self.relay_count})")
-        mb.ModbusSequentialDataBlock.setValues(self._coils, self.relay_address + index + 1, [on])  # type: ignore[no-untyped-call]
+        mb.ModbusSequentialDataBlock.setValues(self._coils, self.relay_address + index + 1, [on])
         self._changed()
+
+    def advertisement(self, serial: str = "SIMIO0001", model: str = "SIM-IO") -> DeviceAdvertisement:
+        """What this module announces over zeroconf (see :func:`devices.discovery.advertise`); call after start."""
+        return DeviceAdvertisement(serial=serial, model=model, profile=DeviceProfile.IO_MODULE, port=self.port,
+                                   addresses=[self.host], unit_id=1)
 
     def snapshot(self) -> dict[str, Any]:
         """The simulator's state, for the control endpoint and for tests."""

@@ -60,12 +60,12 @@ logger:
 """
 
 
-class _Stopped(Exception):
+class _StoppedError(Exception):
     """Ctrl-C arrived while the demo was still starting."""
 
 
 async def _unless_stopped[T](stop: asyncio.Event, work: Coroutine[Any, Any, T]) -> T:
-    """Run ``work`` unless ``stop`` is set first, in which case cancel it and raise :class:`_Stopped`."""
+    """Run ``work`` unless ``stop`` is set first, in which case cancel it and raise :class:`_StoppedError`."""
     task = asyncio.create_task(work)
     stopper = asyncio.create_task(stop.wait())
     await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
@@ -74,7 +74,7 @@ async def _unless_stopped[T](stop: asyncio.Event, work: Coroutine[Any, Any, T]) 
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-        raise _Stopped
+        raise _StoppedError
     return task.result()
 
 
@@ -110,7 +110,7 @@ class DemoCommunity:
         link.symlink_to(target)
 
     async def _start_hass(self) -> asyncio.subprocess.Process:
-        log = open(self.demo_dir / "home-assistant.log", "ab")  # noqa: SIM115 - handed to the child process
+        log = open(self.demo_dir / "home-assistant.log", "ab")  # noqa: SIM115, ASYNC230 - handed to the child, at once
         try:
             return await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "homeassistant", "-c", str(self.config_dir), "--skip-pip",
@@ -165,7 +165,7 @@ class DemoCommunity:
                 continue
             console(f"Adding door controller {sim.serial} through the config flow...")
             await ha_setup.add_through_config_flow(
-                session, self.base, token, DOMAIN, {"host": sim.host, "port": sim.port}
+                session, self.base, token, DOMAIN, "controller", {"host": sim.host, "port": sim.port}
             )
 
     def _banner(self, fresh_password: str | None) -> None:
@@ -223,7 +223,7 @@ class DemoCommunity:
         except ha_setup.HomeAssistantSetupError as err:
             console(f"Set-up failed: {err}")
             return 1
-        except _Stopped:
+        except _StoppedError:
             return 0
         finally:
             console("Stopping...")

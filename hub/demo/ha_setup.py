@@ -118,9 +118,9 @@ async def config_entries(session: aiohttp.ClientSession, base: str, token: str, 
 
 
 async def add_through_config_flow(
-    session: aiohttp.ClientSession, base: str, token: str, domain: str, user_input: dict[str, Any]
+    session: aiohttp.ClientSession, base: str, token: str, domain: str, menu_choice: str, user_input: dict[str, Any]
 ) -> dict[str, Any]:
-    """Start the integration's config flow and answer its first form, as a user in the UI would."""
+    """Start the integration's config flow, pick from its menu and answer the form, as a user in the UI would."""
     headers = {"Authorization": f"Bearer {token}"}
     async with session.post(
         f"{base}/api/config/config_entries/flow", json={"handler": domain, "show_advanced_options": False},
@@ -129,10 +129,11 @@ async def add_through_config_flow(
         if resp.status != 200:
             raise HomeAssistantSetupError(f"starting the {domain} config flow failed: {resp.status}")
         flow = await resp.json()
-    async with session.post(
-        f"{base}/api/config/config_entries/flow/{flow['flow_id']}", json=user_input, headers=headers
-    ) as resp:
-        result: dict[str, Any] = await resp.json()
+    for answer in ({"next_step_id": menu_choice}, user_input):
+        async with session.post(
+            f"{base}/api/config/config_entries/flow/{flow['flow_id']}", json=answer, headers=headers
+        ) as resp:
+            result: dict[str, Any] = await resp.json()
     if result.get("type") != "create_entry":
         raise HomeAssistantSetupError(f"the {domain} config flow did not create an entry: {result}")
     return result

@@ -27,6 +27,7 @@ from devices.sim.camera import CameraSim, Scene
 FACES = Path("/work/shared/faces")
 COMMUNITY = FACES / "community"
 STRANGERS = FACES / "lfw-dev" / "images"
+BIG_PHOTO = FACES / "scenes" / "obama.jpg"
 
 pytestmark = pytest.mark.skipif(not COMMUNITY.is_dir(), reason=f"face photos not found at {COMMUNITY}")
 
@@ -174,11 +175,15 @@ async def test_stream_ends_when_the_link_is_cut(
     sim = await make_sim()
     camera = CameraClient(session, sim.snapshot_url, sim.mjpeg_url, timeout=1.0)
     got: list[bytes] = []
-    with pytest.raises(DeviceConnectionError):
+
+    async def watch() -> None:
         async for frame in camera.frames(None):
             got.append(frame)
             if len(got) == 2:
                 await sim.set_link(False)
+
+    with pytest.raises(DeviceConnectionError):
+        await watch()
     assert len(got) >= 2
 
 
@@ -201,6 +206,9 @@ async def bad_server(socket_enabled: None) -> AsyncIterator[str]:
     async def slow(request: web.Request) -> web.Response:
         await stall()
         return web.Response(body=b"\xff\xd8\xff\xe0")
+
+    async def big(request: web.Request) -> web.Response:
+        return web.Response(body=BIG_PHOTO.read_bytes(), content_type="image/jpeg")
 
     async def missing(request: web.Request) -> web.Response:
         return web.Response(status=404)
@@ -227,6 +235,7 @@ async def bad_server(socket_enabled: None) -> AsyncIterator[str]:
     app.router.add_get("/html", not_jpeg)
     app.router.add_get("/slow", slow)
     app.router.add_get("/missing", missing)
+    app.router.add_get("/big", big)
     app.router.add_get("/forbidden", forbidden)
     app.router.add_get("/jpeg", not_multipart)
     app.router.add_get("/badpart", bad_part)
@@ -240,6 +249,10 @@ async def bad_server(socket_enabled: None) -> AsyncIterator[str]:
     release.set()
     await asyncio.sleep(0.05)
     await runner.cleanup()
+
+
+async def test_large_snapshot_is_read_whole(bad_server: str, session: aiohttp.ClientSession) -> None:
+    assert await CameraClient(session, f"{bad_server}/big").snapshot() == BIG_PHOTO.read_bytes()
 
 
 async def test_errors_are_device_errors(bad_server: str, session: aiohttp.ClientSession) -> None:
@@ -288,7 +301,10 @@ JPEG_B = b"\xff\xd8\xff\xe0BBBBBB\xff\xd9"
 
 
 async def test_multipart_without_content_length_and_odd_boundaries() -> None:
-    data = b"preamble\r\n--xx\r\nContent-Type: image/jpeg\r\n\r\n" + JPEG_A + b"\r\n--xx\r\n\r\n" + JPEG_B + b"\r\n--xx--\r\n"
+    data = (
+        b"preamble\r\n--xx\r\nContent-Type: image/jpeg\r\n\r\n" + JPEG_A
+        + b"\r\n--xx\r\n\r\n" + JPEG_B + b"\r\n--xx--\r\n"
+    )
     reader = _reader(data, '"--xx"')
     assert await reader.next_part() == JPEG_A
     assert await reader.next_part() == JPEG_B

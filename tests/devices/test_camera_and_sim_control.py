@@ -70,7 +70,8 @@ async def test_door_commands_reach_the_simulator(
 ) -> None:
     door_sim, _, _ = sims
     state = await control.state()
-    assert state["serial"] == door_sim.serial and state["link_up"] is True
+    assert state["serial"] == door_sim.serial
+    assert state["link_up"] is True
     assert state["io_module"]["inputs"] == [False] * 4
     assert state["camera"]["scene"] == "nobody"
 
@@ -86,8 +87,10 @@ async def test_door_commands_reach_the_simulator(
     try:
         doors = await driver.read_doors()
         assert doors[1].last_credential is not None
-        assert doors[1].last_credential.kind is CredentialKind.CARD and doors[1].last_credential.value == "123456"
-        assert doors[0].last_credential is not None and doors[0].last_credential.value == "0123"
+        assert doors[1].last_credential.kind is CredentialKind.CARD
+        assert doors[1].last_credential.value == "123456"
+        assert doors[0].last_credential is not None
+        assert doors[0].last_credential.value == "0123"
     finally:
         await driver.close()
 
@@ -104,7 +107,7 @@ async def test_io_and_camera_commands(
     assert (await control.post("/io/link", {"up": False}))["io_module"]["link_up"] is False
     await control.post("/io/link", {"up": True})
     state = await control.post("/camera/scene", {"scene": "person", "person": "John_Simm"})
-    assert state["camera"]["scene"] == "person" and state["camera"]["person"] == "John_Simm"
+    assert (state["camera"]["scene"], state["camera"]["person"]) == ("person", "John_Simm")
     assert camera.person == "John_Simm"
     assert (await control.post("/camera/link", {"up": False}))["camera"]["link_up"] is False
     await control.post("/camera/link", {"up": True})

@@ -23,6 +23,8 @@ from devices.discovery import (
     unadvertise,
 )
 from devices.exceptions import DeviceProtocolError, DeviceValueError
+from devices.sim.camera import CameraSim
+from devices.sim.io_module import IoModuleSim
 
 CONTROLLER = DeviceAdvertisement(
     serial="SIMDC0001", model="SIM-DC", profile=DeviceProfile.HUB_NATIVE, port=5020, firmware="1.0", unit_id=1
@@ -69,7 +71,8 @@ async def test_advertise_and_browse_back_on_loopback(zeroconfs: tuple[AsyncZeroc
             await unadvertise(device_side, info)
 
     controller, camera = found["SIMDC0001"], found["CAM-7"]
-    assert controller.profile is DeviceProfile.HUB_NATIVE and controller.kind is DeviceKind.CONTROLLER
+    assert controller.profile is DeviceProfile.HUB_NATIVE
+    assert controller.kind is DeviceKind.CONTROLLER
     assert (controller.host, controller.port, controller.unit_id, controller.firmware) == ("127.0.0.1", 5020, 1, "1.0")
     assert controller.snapshot_url is None
     assert camera.kind is DeviceKind.CAMERA
@@ -152,3 +155,12 @@ def test_build_service_info_validates() -> None:
         build_service_info(
             DeviceAdvertisement(serial="S", model="M", profile=DeviceProfile.IO_MODULE, port=1, addresses=["nope"])
         )
+
+
+def test_simulators_describe_themselves() -> None:
+    camera = CameraSim("/work/shared/faces/community", port=8081)
+    io_sim = IoModuleSim(port=1502)
+    cam_device = parse_service_info(build_service_info(camera.advertisement()))
+    assert cam_device.snapshot_url == "http://127.0.0.1:8081/snapshot.jpg"
+    io_device = parse_service_info(build_service_info(io_sim.advertisement(serial="IO-9")))
+    assert (io_device.serial, io_device.profile, io_device.port) == ("IO-9", DeviceProfile.IO_MODULE, 1502)

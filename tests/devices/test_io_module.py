@@ -60,7 +60,7 @@ async def test_pulse_switches_off_by_itself(sim: IoModuleSim, module: IoModule) 
     assert not sim.relays[0]
     assert module.pulse_seconds_left(0) == 0
     (_, _, on), (t_off, _, off) = sim.relay_log
-    assert on and not off
+    assert (on, off) == (True, False)
     # The pulse is timed from the call (the "on" acknowledgement may take a moment), so it never runs long.
     assert t_off - started >= 0.2
 
@@ -129,7 +129,7 @@ async def test_door_profile_matches_the_hub_native_controller(sim: IoModuleSim, 
         (io_door,) = await doors.read_doors()
         (native_door,) = await native.read_doors()
         assert io_door == native_door
-        assert io_door.locked is False and io_door.release_seconds_left == 5 and io_door.releases == 1
+        assert (io_door.locked, io_door.release_seconds_left, io_door.releases) == (False, 5, 1)
         await doors.relock(0)
         await native.relock(0)
         sim.set_input(2, False)  # tamper loop broken
@@ -137,7 +137,7 @@ async def test_door_profile_matches_the_hub_native_controller(sim: IoModuleSim, 
         (io_door,) = await doors.read_doors()
         (native_door,) = await native.read_doors()
         assert io_door == native_door
-        assert io_door.locked and io_door.tamper and io_door.mode is DoorMode.NORMAL
+        assert (io_door.locked, io_door.tamper, io_door.mode) == (True, True, DoorMode.NORMAL)
         with pytest.raises(DeviceValueError):
             await doors.release(1, 5)
         with pytest.raises(DeviceValueError):
@@ -160,7 +160,7 @@ async def test_mapping_validation(module: IoModule) -> None:
         door_status_from_io(0, DoorMapping(strike_relay=1), [False], [False])
     locked_while_on = DoorMapping(strike_relay=0, relay_on_unlocks=False)
     status = door_status_from_io(0, locked_while_on, [False], [True], release_seconds_left=3)
-    assert status.locked and status.release_seconds_left == 0
+    assert (status.locked, status.release_seconds_left) == (True, 0)
     doors = IoDoorController(module, [locked_while_on])
     with pytest.raises(DeviceValueError, match="unlocks while on"):
         await doors.release(0, 5)

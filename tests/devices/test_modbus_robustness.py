@@ -21,12 +21,19 @@ from hypothesis import strategies as st
 
 from devices.door_controller import DoorController
 from devices.exceptions import DeviceError
+from devices.io_module import IoModule
 from devices.sim.door_controller import DoorControllerSim
 from devices.sim.io_module import IoModuleSim
 
 TIMEOUT = 0.3
 # A call may take a connect plus a request, each bounded by the timeout; anything far beyond that is a hang.
 HANG_LIMIT = 10 * TIMEOUT
+
+# Bounded and without an example database (nothing written into the repository); fixtures are set up once per
+# test, not per example, which is what these servers want.
+BOUNDED = settings(
+    max_examples=30, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 Responder = Callable[[bytes], bytes]  # request frame -> bytes to send back
 
@@ -109,9 +116,15 @@ def _plausible_pdu(request: bytes) -> bytes:
     return request[7:12]  # writes echo the request
 
 
+# Read/write function codes whose answers have the same shape as another's.
+_COMPATIBLE_FUNCTIONS = frozenset({1, 2, 3, 4, 5, 6, 15, 16, 23})
+
+
 @st.composite
 def bad_answers(draw: st.DrawFn) -> BadAnswer:
-    kind = draw(st.sampled_from(["random", "truncated", "length", "tid", "function", "exception", "byte_count"]))
+    # A wrong transaction id, and a function code of a compatible request (holding for input registers, ...),
+    # are left out here: pymodbus 3.8.3 accepts them, see the xfail tests below.
+    kind = draw(st.sampled_from(["random", "truncated", "length", "function", "exception", "byte_count"]))
     hang_up = draw(st.booleans())
     if kind == "random":
         junk = draw(st.binary(max_size=40))
@@ -127,14 +140,9 @@ def bad_answers(draw: st.DrawFn) -> BadAnswer:
     if kind == "length":
         length = draw(st.integers(min_value=0, max_value=0xFFFF))
         return BadAnswer(lambda request: _frame(request[:2], request[6], _plausible_pdu(request), length), hang_up)
-    if kind == "tid":
-        tid = draw(st.binary(min_size=2, max_size=2))
-        return BadAnswer(lambda request: _frame(tid if tid != request[:2] else b"\xff\xff", request[6],
-                                                _plausible_pdu(request)), hang_up)
     if kind == "function":
-        fc = draw(st.integers(min_value=0, max_value=255))
-        return BadAnswer(lambda request: _frame(request[:2], request[6],
-                                                bytes([fc if fc != request[7] else 0x2B]) + _plausible_pdu(request)[1:]),
+        fc = draw(st.integers(min_value=0, max_value=255).filter(lambda f: f not in _COMPATIBLE_FUNCTIONS))
+        return BadAnswer(lambda request: _frame(request[:2], request[6], bytes([fc]) + _plausible_pdu(request)[1:]),
                          hang_up)
     if kind == "exception":
         code = draw(st.integers(min_value=0, max_value=255))
@@ -146,9 +154,14 @@ def bad_answers(draw: st.DrawFn) -> BadAnswer:
     def byte_count(request: bytes) -> bytes:
         pdu = _plausible_pdu(request)
         if request[7] in (1, 2, 3, 4):
+            if request[7] in (1, 2):
+                # pymodbus 3.8.3 ignores the byte count of bit answers and decodes whatever data follows, and
+                # ModbusLink takes the first bits it needs (see the xfail test below): only missing data shows.
+                return _frame(request[:2], request[6], bytes([pdu[0], count]))
             wrong = count if count != pdu[1] else (count + 1) % 256
             return _frame(request[:2], request[6], bytes([pdu[0], wrong]) + pdu[2:] + extra)
-        return _frame(request[:2], request[6], pdu[:3] + extra)
+        # A write's echo cut short (an echo of another address or value is accepted: see the xfail test below).
+        return _frame(request[:2], request[6], pdu[:3] + extra[:1])
 
     return BadAnswer(byte_count, hang_up)
 
@@ -196,7 +209,7 @@ async def _operate(controller: DoorController, operation: str) -> object:
     return await controller.link.read_discrete_inputs(0, 4)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@BOUNDED
 @given(answer=bad_answers(), operation=st.sampled_from(OPERATIONS))
 async def test_bad_answers_raise_device_errors_and_the_driver_recovers(
     controller: DoorController, evil: EvilServer, answer: BadAnswer, operation: str
@@ -245,12 +258,10 @@ async def raw_garbage_server(socket_enabled: None) -> AsyncIterator[tuple[int, l
     await server.wait_closed()
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@BOUNDED
 @given(junk=st.binary(max_size=300))
 async def test_io_module_driver_survives_random_bytes(raw_garbage_server: tuple[int, list[bytes]],
                                                       junk: bytes) -> None:
-    from devices.io_module import IoModule
-
     port, queue = raw_garbage_server
     queue[:] = [junk]
     module = IoModule("127.0.0.1", port, relays=4, inputs=4, timeout=TIMEOUT)
@@ -266,8 +277,6 @@ async def test_io_module_driver_recovers_after_garbage(socket_enabled: None) -> 
     await sim.start()
     evil = EvilServer(sim.port)
     await evil.start()
-    from devices.io_module import IoModule
-
     module = IoModule("127.0.0.1", evil.port, relays=2, inputs=2, timeout=TIMEOUT)
     try:
         evil.bad = BadAnswer(lambda request: b"\x00\x01garbage", hang_up=False)
@@ -282,3 +291,51 @@ async def test_io_module_driver_recovers_after_garbage(socket_enabled: None) -> 
         await module.close()
         await evil.stop()
         await sim.stop()
+
+
+# pymodbus 3.8.3 hands the client whatever PDU arrives next (transaction/transaction.py ``callback_data``): it
+# never compares the answer's transaction id or function code with the request's. ModbusLink drops the connection
+# after a timeout, so a late answer cannot normally arrive on the next request, but a device (or a gateway) that
+# mixes up answers is not caught. These tests pin the gap; they start passing (and then fail as XPASS, strict)
+# once ModbusLink checks both.
+_UNMATCHED = "pymodbus 3.8.3 does not match answers to requests; ModbusLink does not check either"
+
+
+@pytest.mark.xfail(strict=True, reason=_UNMATCHED)
+async def test_answer_with_another_transaction_id_is_refused(controller: DoorController, evil: EvilServer) -> None:
+    evil.bad = BadAnswer(lambda request: _frame(bytes([request[0] ^ 0xFF, request[1]]), request[6],
+                                                _plausible_pdu(request)), hang_up=False)
+    with pytest.raises(DeviceError):
+        await controller.read_doors()
+
+
+@pytest.mark.xfail(strict=True, reason=_UNMATCHED)
+async def test_answer_to_another_function_is_refused(controller: DoorController, evil: EvilServer) -> None:
+    # Input registers asked for, holding registers answered.
+    evil.bad = BadAnswer(lambda request: _frame(request[:2], request[6], b"\x03" + _plausible_pdu(request)[1:]),
+                         hang_up=False)
+    with pytest.raises(DeviceError):
+        await controller.read_doors()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="pymodbus 3.8.3 ignores the byte count of bit answers; ModbusLink accepts more bits than asked for",
+)
+@pytest.mark.parametrize("answer", [bytes([3, 0, 0, 0]), bytes([9, 0])], ids=["longer", "wrong-count"])
+async def test_bit_answer_of_the_wrong_size_is_refused(
+    controller: DoorController, evil: EvilServer, answer: bytes
+) -> None:
+    # 4 coils asked for: the answer should carry byte count 1 and one data byte.
+    evil.bad = BadAnswer(lambda request: _frame(request[:2], request[6], bytes([request[7]]) + answer),
+                         hang_up=False)
+    with pytest.raises(DeviceError):
+        await controller.link.read_coils(0, 4)
+
+
+@pytest.mark.xfail(strict=True, reason="ModbusLink does not compare a write's echo with what it wrote")
+async def test_write_echo_of_another_value_is_refused(controller: DoorController, evil: EvilServer) -> None:
+    # The release of door 1 for 3 s is acknowledged as a write of 0 (relock) to the same register.
+    evil.bad = BadAnswer(lambda request: _frame(request[:2], request[6], request[7:10] + b"\0\0"), hang_up=False)
+    with pytest.raises(DeviceError):
+        await controller.release(1, 3)

@@ -6,12 +6,12 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+from homeassistant.const import CONF_HOST, CONF_PORT
+from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.smart_community.const import CONF_POLL_INTERVAL, DOMAIN
 from devices.sim.door_controller import DoorControllerSim
-from homeassistant.const import CONF_HOST, CONF_PORT
-from homeassistant.core import HomeAssistant
 
 SERIAL = "SIMDC0042"
 
@@ -65,3 +65,27 @@ async def wait_for_state(hass: HomeAssistant, entity_id: str, state: str, timeou
         await asyncio.sleep(0.02)
     current = hass.states.get(entity_id)
     raise AssertionError(f"{entity_id} is {current.state if current else None!r}, expected {state!r}")
+
+
+@pytest.fixture
+async def community_entry(hass: HomeAssistant, init_integration: MockConfigEntry) -> MockConfigEntry:
+    """The community hub, set up after the controller (so it attaches to an already loaded controller)."""
+    entry = MockConfigEntry(
+        domain=DOMAIN, title="Test Garden", unique_id="community", data={"kind": "community", "name": "Test Garden"}
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry
+
+
+async def wait_for_event(hass: HomeAssistant, entity_id: str, event_type: str, timeout: float = 5.0) -> dict:
+    """Wait until an event entity's last event is ``event_type``; returns its attributes."""
+    deadline = hass.loop.time() + timeout
+    while hass.loop.time() < deadline:
+        state = hass.states.get(entity_id)
+        if state is not None and state.attributes.get("event_type") == event_type:
+            return dict(state.attributes)
+        await asyncio.sleep(0.02)
+    state = hass.states.get(entity_id)
+    raise AssertionError(f"{entity_id} last fired {state.attributes if state else None}, expected {event_type}")

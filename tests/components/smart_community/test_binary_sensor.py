@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from homeassistant.const import STATE_OFF, STATE_ON
+from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from devices.sim.door_controller import DoorControllerSim
-from homeassistant.const import STATE_OFF, STATE_ON
-from homeassistant.core import HomeAssistant
 
 from .conftest import wait_for_state
 

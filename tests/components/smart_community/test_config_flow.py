@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER
+from homeassistant.const import CONF_HOST, CONF_PORT
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.smart_community.const import (
@@ -13,10 +17,6 @@ from custom_components.smart_community.const import (
     DOMAIN,
 )
 from devices.sim.door_controller import DoorControllerSim
-from homeassistant.config_entries import SOURCE_USER
-from homeassistant.const import CONF_HOST, CONF_PORT
-from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
 
 from .conftest import SERIAL
 
@@ -29,9 +29,17 @@ async def _free_port() -> int:
     return port
 
 
+async def _controller_form(hass: HomeAssistant) -> dict:
+    """Open the flow as a user does: the menu first, then the door controller form."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert result["type"] is FlowResultType.MENU
+    assert result["menu_options"] == ["controller", "community"]
+    return await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": "controller"})
+
+
 async def test_user_flow_creates_entry(hass: HomeAssistant, simulator: DoorControllerSim) -> None:
     """Host and port of a reachable controller create an entry named after it, unique by serial."""
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await _controller_form(hass)
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {}
     result = await hass.config_entries.flow.async_configure(
@@ -39,7 +47,7 @@ async def test_user_flow_creates_entry(hass: HomeAssistant, simulator: DoorContr
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == f"SIM-DC {SERIAL}"
-    assert result["data"] == {CONF_HOST: "127.0.0.1", CONF_PORT: simulator.port}
+    assert result["data"] == {"kind": "controller", CONF_HOST: "127.0.0.1", CONF_PORT: simulator.port}
     assert result["result"].unique_id == SERIAL
     await hass.async_block_till_done()
     assert hass.states.get("lock.simdc0042_door_1") is not None
@@ -49,7 +57,7 @@ async def test_user_flow_cannot_connect_then_recovers(
     hass: HomeAssistant, simulator: DoorControllerSim
 ) -> None:
     """Nothing listening: the form comes back with a clear error; fixing the port then works."""
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await _controller_form(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_HOST: "127.0.0.1", CONF_PORT: await _free_port()}
     )
@@ -74,7 +82,7 @@ async def test_user_flow_not_a_controller(hass: HomeAssistant, socket_enabled: N
     server = await asyncio.start_server(not_modbus, "127.0.0.1", 0)
     port = int(server.sockets[0].getsockname()[1])
     try:
-        result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+        result = await _controller_form(hass)
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {CONF_HOST: "127.0.0.1", CONF_PORT: port}
         )
@@ -94,7 +102,7 @@ async def test_user_flow_wrong_register_map(hass: HomeAssistant, simulator: Door
         values[0] = 7
 
     simulator.refresh_inputs = wrong_version  # type: ignore[method-assign]
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await _controller_form(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_HOST: "127.0.0.1", CONF_PORT: simulator.port}
     )
@@ -105,7 +113,7 @@ async def test_duplicate_controller_is_aborted(
     hass: HomeAssistant, init_integration: MockConfigEntry, simulator: DoorControllerSim
 ) -> None:
     """Adding the same controller twice (same serial) is refused."""
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await _controller_form(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_HOST: "localhost", CONF_PORT: simulator.port}
     )
@@ -172,3 +180,33 @@ async def test_options_flow_changes_release_time(
         "lock", "unlock", {"entity_id": "lock.simdc0042_door_1"}, blocking=True
     )
     assert simulator.doors[0].release_log[-1][1] == 12
+
+
+async def test_community_flow_once(hass: HomeAssistant) -> None:
+    """The community hub is added by name, once; a blank name is refused; it has no options but can be renamed."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": "community"})
+    assert result["type"] is FlowResultType.FORM
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"name": "   "})
+    assert result["errors"] == {"base": "name_required"}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"name": "Riverside Garden"})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Riverside Garden"
+    entry = result["result"]
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.riverside_garden_enrolled_faces").state == "0"
+    assert entry.supports_options is False
+
+    again = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    again = await hass.config_entries.flow.async_configure(again["flow_id"], {"next_step_id": "community"})
+    assert again["type"] is FlowResultType.ABORT
+    assert again["reason"] == "already_configured"
+
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_RECONFIGURE, "entry_id": entry.entry_id}
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"name": ""})
+    assert result["errors"] == {"base": "name_required"}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"name": "Riverside Garden II"})
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.title == "Riverside Garden II"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
-from pytest_homeassistant_custom_component.common import MockConfigEntry
-
-from custom_components.smart_community.const import DOMAIN
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_HOST, CONF_PORT
 from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.smart_community.const import DOMAIN
 
 
 async def test_unload_closes_the_connection(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:

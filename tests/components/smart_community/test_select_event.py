@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
-
-from devices.hub_native_map import DoorMode
-from devices.sim.door_controller import DoorControllerSim
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from devices.hub_native_map import DoorMode
+from devices.sim.door_controller import DoorControllerSim
 
 from .conftest import wait_for_state
 

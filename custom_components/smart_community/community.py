@@ -1,0 +1,126 @@
+"""The community config entry: the hub's database (residents, credentials, access rules) and the gate path,
+attached to every loaded door controller entry of the integration."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+
+from devices.models import CredentialRead
+from hub.community import Community
+from hub.doors import ReleaseReason
+from hub.gate import AccessPoint, GateKeeper, GateOutcome
+
+from .const import (
+    CONF_KIND,
+    CONF_RELEASE_SECONDS,
+    DEFAULT_RELEASE_SECONDS,
+    DOMAIN,
+    KIND_COMMUNITY,
+    SIGNAL_ACCESS,
+    SIGNAL_COMMUNITY_CHANGED,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+
+@dataclass
+class CommunityRuntimeData:
+    """What a loaded community entry holds."""
+
+    community: Community
+    gatekeeper: GateKeeper
+    points: dict[str, AccessPoint] = field(default_factory=dict)
+    detach: dict[str, Callable[[], None]] = field(default_factory=dict)
+
+
+def storage_paths(hass: HomeAssistant, entry: ConfigEntry) -> tuple[Path, Path]:
+    """The community database and its key file: in Home Assistant's storage folder, the key outside the DB."""
+    folder = Path(hass.config.path(".storage", DOMAIN))
+    return folder / f"{entry.entry_id}.db", folder / "keys" / f"{entry.entry_id}.key"
+
+
+def door_id(serial: str, index: int) -> str:
+    """The access-control id of a controller's door."""
+    return f"{serial}-door{index}"
+
+
+def loaded_community(hass: HomeAssistant) -> ConfigEntry[CommunityRuntimeData] | None:
+    """The community entry, if one is loaded."""
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        if entry.data.get(CONF_KIND) == KIND_COMMUNITY and entry.state is ConfigEntryState.LOADED:
+            return entry
+    return None
+
+
+async def async_open_community(hass: HomeAssistant, entry: ConfigEntry) -> CommunityRuntimeData:
+    """Open the database (in the executor: SQLite and key files are blocking) and build the gate path."""
+    db_path, key_path = storage_paths(hass, entry)
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    timezone = await hass.async_add_executor_job(ZoneInfo, hass.config.time_zone)
+    community = await hass.async_add_executor_job(
+        lambda: Community(db_path, key_path, timezone=timezone)
+    )
+    gatekeeper = GateKeeper(community, hass.async_add_executor_job)
+    runtime = CommunityRuntimeData(community=community, gatekeeper=gatekeeper)
+
+    @callback
+    def report(point: AccessPoint, outcome: GateOutcome) -> None:
+        async_dispatcher_send(hass, SIGNAL_ACCESS.format(point.door_id), outcome)
+        async_dispatcher_send(hass, SIGNAL_COMMUNITY_CHANGED)
+
+    gatekeeper.listeners.append(report)
+    return runtime
+
+
+async def async_attach_controller(hass: HomeAssistant, runtime: CommunityRuntimeData, entry: ConfigEntry) -> None:
+    """Make a controller's doors access points: register them and route their reader's reads to the gate path."""
+    service = entry.runtime_data.service
+    info = service.info
+    if info is None or entry.entry_id in runtime.detach:
+        return
+    seconds = int(entry.options.get(CONF_RELEASE_SECONDS, DEFAULT_RELEASE_SECONDS))
+    points: dict[int, AccessPoint] = {}
+    for index in range(info.door_count):
+        point = AccessPoint(
+            door_id=door_id(info.serial, index),
+            name=f"{info.serial} door {index + 1}",
+            release=partial(service.release, index, seconds, ReleaseReason.DECISION),
+        )
+        points[index] = point
+        runtime.points[point.door_id] = point
+        await hass.async_add_executor_job(runtime.community.ensure_door, point.door_id, point.name)
+
+    @callback
+    def on_read(index: int, read: CredentialRead) -> None:
+        point = points.get(index)
+        if point is not None:
+            entry.async_create_background_task(
+                hass, runtime.gatekeeper.credential_read(point, read), f"{DOMAIN} credential at {point.name}"
+            )
+
+    service.credential_listeners.append(on_read)
+
+    def detach() -> None:
+        service.credential_listeners.remove(on_read)
+        for point in points.values():
+            runtime.points.pop(point.door_id, None)
+
+    runtime.detach[entry.entry_id] = detach
+
+
+def detach_controller(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """A controller entry is unloading: stop routing its reads."""
+    community = loaded_community(hass)
+    if community is not None:
+        detach = community.runtime_data.detach.pop(entry.entry_id, None)
+        if detach is not None:
+            detach()
