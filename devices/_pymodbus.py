@@ -24,7 +24,9 @@ __all__ = [
     "ModbusPDU",
     "ModbusSequentialDataBlock",
     "ModbusTcpServer",
+    "PacketRecorder",
     "WriteRefusedError",
+    "last_transaction_id",
     "make_client",
     "make_server",
     "make_server_context",
@@ -38,7 +40,20 @@ def unit_kwargs(unit_id: int) -> dict[str, Any]:
     return {"slave": unit_id}
 
 
-def make_client(host: str, port: int, timeout: float) -> AsyncModbusTcpClient:
+class PacketRecorder:
+    """Keeps the last raw frame a client received, for checks pymodbus' decoder skips (bit answers' byte count)."""
+
+    def __init__(self) -> None:
+        self.last_received = b""
+
+    def trace(self, sending: bool, data: bytes) -> bytes:
+        """pymodbus' ``trace_packet`` hook."""
+        if not sending:
+            self.last_received = bytes(data)
+        return data
+
+
+def make_client(host: str, port: int, timeout: float, recorder: PacketRecorder) -> AsyncModbusTcpClient:
     """A TCP client that never reconnects by itself: the driver owns reconnection and its backoff."""
     return AsyncModbusTcpClient(
         host,
@@ -48,7 +63,13 @@ def make_client(host: str, port: int, timeout: float) -> AsyncModbusTcpClient:
         reconnect_delay=0,
         reconnect_delay_max=0,
         name=f"modbus {host}:{port}",
+        trace_packet=recorder.trace,
     )
+
+
+def last_transaction_id(client: AsyncModbusTcpClient) -> int:
+    """The transaction id of the request the client sent last (requests are serialised by the caller)."""
+    return int(client.ctx.next_tid)
 
 
 def make_server_context(

@@ -40,6 +40,7 @@ class ModbusLink:
         self.unit_id = unit_id
         self._timeout = timeout
         self._client: mb.AsyncModbusTcpClient | None = None
+        self._recorder = mb.PacketRecorder()
         self._lock = asyncio.Lock()
         self._backoff = 0.0
         self._next_attempt = 0.0
@@ -58,7 +59,7 @@ class ModbusLink:
                 f"{self.host}:{self.port} is unreachable; next attempt in {self._next_attempt - now:.1f} s"
             )
         await self._drop()
-        client = mb.make_client(self.host, self.port, self._timeout)
+        client = mb.make_client(self.host, self.port, self._timeout, self._recorder)
         try:
             ok = await asyncio.wait_for(client.connect(), self._timeout)
         except (TimeoutError, OSError) as err:
@@ -85,9 +86,19 @@ class ModbusLink:
             await self._drop()
             self._next_attempt = 0.0
 
-    async def _call(self, what: str, method: str, *args: object, **kwargs: object) -> mb.ModbusPDU:
+    async def _call(
+        self, what: str, function_code: int, method: str, *args: object, **kwargs: object
+    ) -> tuple[mb.ModbusPDU, bytes]:
+        """Send one request; return the answer and its raw frame, checked to belong to this request.
+
+        pymodbus 3.8 hands the client whatever answer arrives next, so the link checks it matches what was
+        asked (transaction id, function code) and drops the connection on anything malformed: after a bad frame
+        the byte stream can no longer be trusted to be in step.
+        """
         async with self._lock:
             client = await self._ensure_connected()
+            recorder = self._recorder
+            recorder.last_received = b""
             try:
                 result: mb.ModbusPDU = await asyncio.wait_for(
                     getattr(client, method)(*args, **kwargs, **mb.unit_kwargs(self.unit_id)), self._timeout
@@ -95,58 +106,80 @@ class ModbusLink:
             except TimeoutError as err:
                 await self._drop()
                 raise DeviceTimeoutError(f"{self.host}:{self.port} did not answer {what} in time") from err
-            except (mb.ModbusException, OSError, ValueError, AttributeError, TypeError) as err:
+            except (mb.ModbusException, OSError, ValueError, AttributeError, TypeError, IndexError) as err:
                 # pymodbus raises a mix of these for dropped links and garbage frames; the connection is
                 # no longer trustworthy either way.
                 await self._drop()
                 raise DeviceConnectionError(f"{self.host}:{self.port} {what} failed: {err}") from err
+            problem = None
+            if result.transaction_id != mb.last_transaction_id(client):
+                problem = f"answer to another request (transaction {result.transaction_id})"
+            elif (result.function_code & 0x7F) != function_code:
+                problem = f"answer with function code {result.function_code}, expected {function_code}"
+            if problem is not None:
+                await self._drop()
+                raise DeviceProtocolError(f"{self.host}:{self.port} {what}: {problem}")
+            raw = recorder.last_received
         if result.isError():
             code = getattr(result, "exception_code", 0)
             raise DeviceProtocolError(
                 f"{self.host}:{self.port} refused {what}: exception {code} ({_EXCEPTION_NAMES.get(code, 'unknown')})"
             )
-        return result
+        return result, raw
+
+    async def _malformed(self, what: str, problem: str) -> DeviceProtocolError:
+        await self.close()
+        return DeviceProtocolError(f"{self.host}:{self.port} {what}: {problem}")
+
+    async def _read_registers(self, kind: str, function_code: int, method: str, address: int, count: int) -> list[int]:
+        what = f"reading {kind} {address}+{count}"
+        result, _raw = await self._call(what, function_code, method, address, count=count)
+        registers = list(getattr(result, "registers", []))
+        if len(registers) != count:
+            raise await self._malformed(what, f"device sent {len(registers)} registers, expected {count}")
+        return [int(r) & 0xFFFF for r in registers]
+
+    async def _read_bits(self, kind: str, function_code: int, method: str, address: int, count: int) -> list[bool]:
+        what = f"reading {kind} {address}+{count}"
+        result, raw = await self._call(what, function_code, method, address, count=count)
+        expected_bytes = (count + 7) // 8
+        # pymodbus ignores the byte count of bit answers; check it against the raw frame ourselves.
+        pdu = raw[7:] if len(raw) >= 9 else b""
+        if not pdu or pdu[1] != expected_bytes or len(pdu) != 2 + expected_bytes:
+            raise await self._malformed(what, f"bit answer of the wrong size (expected {expected_bytes} bytes)")
+        bits = list(getattr(result, "bits", []))
+        if len(bits) < count:
+            raise await self._malformed(what, f"device sent {len(bits)} bits, expected {count}")
+        return [bool(b) for b in bits[:count]]
 
     async def read_input_registers(self, address: int, count: int) -> list[int]:
         """Read ``count`` input registers, checking the answer has exactly that many."""
-        result = await self._call(f"reading input registers {address}+{count}", "read_input_registers",
-                                  address, count=count)
-        return _checked_registers(result, count, f"input registers {address}+{count}")
+        return await self._read_registers("input registers", 4, "read_input_registers", address, count)
 
     async def read_holding_registers(self, address: int, count: int) -> list[int]:
         """Read ``count`` holding registers, checking the answer has exactly that many."""
-        result = await self._call(f"reading holding registers {address}+{count}", "read_holding_registers",
-                                  address, count=count)
-        return _checked_registers(result, count, f"holding registers {address}+{count}")
+        return await self._read_registers("holding registers", 3, "read_holding_registers", address, count)
 
     async def read_discrete_inputs(self, address: int, count: int) -> list[bool]:
         """Read ``count`` discrete inputs."""
-        result = await self._call(f"reading inputs {address}+{count}", "read_discrete_inputs", address,
-                                  count=count)
-        bits = list(getattr(result, "bits", []))
-        if len(bits) < count:
-            raise DeviceProtocolError(f"{self.host}:{self.port} sent {len(bits)} inputs, expected {count}")
-        return [bool(b) for b in bits[:count]]
+        return await self._read_bits("inputs", 2, "read_discrete_inputs", address, count)
 
     async def read_coils(self, address: int, count: int) -> list[bool]:
         """Read ``count`` coils."""
-        result = await self._call(f"reading coils {address}+{count}", "read_coils", address, count=count)
-        bits = list(getattr(result, "bits", []))
-        if len(bits) < count:
-            raise DeviceProtocolError(f"{self.host}:{self.port} sent {len(bits)} coils, expected {count}")
-        return [bool(b) for b in bits[:count]]
+        return await self._read_bits("coils", 1, "read_coils", address, count)
 
     async def write_register(self, address: int, value: int) -> None:
-        """Write one holding register and wait for the device's acknowledgement."""
-        await self._call(f"writing register {address}", "write_register", address, value)
+        """Write one holding register and wait for the device's acknowledgement (an echo of exactly that)."""
+        what = f"writing register {address}"
+        result, _raw = await self._call(what, 6, "write_register", address, value)
+        echo = list(getattr(result, "registers", []))
+        if getattr(result, "address", None) != address or echo[:1] != [value]:
+            raise await self._malformed(what, f"acknowledged {getattr(result, 'address', None)}={echo[:1]}")
 
     async def write_coil(self, address: int, value: bool) -> None:
-        """Write one coil and wait for the device's acknowledgement."""
-        await self._call(f"writing coil {address}", "write_coil", address, value)
-
-
-def _checked_registers(result: mb.ModbusPDU, count: int, what: str) -> list[int]:
-    registers = list(getattr(result, "registers", []))
-    if len(registers) != count:
-        raise DeviceProtocolError(f"{what}: device sent {len(registers)} registers, expected {count}")
-    return [int(r) & 0xFFFF for r in registers]
+        """Write one coil and wait for the device's acknowledgement (an echo of exactly that)."""
+        what = f"writing coil {address}"
+        result, _raw = await self._call(what, 5, "write_coil", address, value)
+        echo = [bool(b) for b in list(getattr(result, "bits", []))[:1]]
+        if getattr(result, "address", None) != address or echo != [value]:
+            raise await self._malformed(what, f"acknowledged {getattr(result, 'address', None)}={echo}")

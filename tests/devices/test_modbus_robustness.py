@@ -122,9 +122,9 @@ _COMPATIBLE_FUNCTIONS = frozenset({1, 2, 3, 4, 5, 6, 15, 16, 23})
 
 @st.composite
 def bad_answers(draw: st.DrawFn) -> BadAnswer:
-    # A wrong transaction id, and a function code of a compatible request (holding for input registers, ...),
-    # are left out here: pymodbus 3.8.3 accepts them, see the xfail tests below.
-    kind = draw(st.sampled_from(["random", "truncated", "length", "function", "exception", "byte_count"]))
+    kind = draw(st.sampled_from(
+        ["random", "truncated", "length", "function", "exception", "byte_count", "transaction", "compatible"]
+    ))
     hang_up = draw(st.booleans())
     if kind == "random":
         junk = draw(st.binary(max_size=40))
@@ -144,6 +144,20 @@ def bad_answers(draw: st.DrawFn) -> BadAnswer:
         fc = draw(st.integers(min_value=0, max_value=255).filter(lambda f: f not in _COMPATIBLE_FUNCTIONS))
         return BadAnswer(lambda request: _frame(request[:2], request[6], bytes([fc]) + _plausible_pdu(request)[1:]),
                          hang_up)
+    if kind == "transaction":
+        flip = draw(st.integers(min_value=1, max_value=0xFFFF))
+        return BadAnswer(
+            lambda request: _frame((int.from_bytes(request[:2], "big") ^ flip).to_bytes(2, "big"), request[6],
+                                   _plausible_pdu(request)),
+            hang_up,
+        )
+    if kind == "compatible":
+        other = draw(st.sampled_from(sorted(_COMPATIBLE_FUNCTIONS)))
+        return BadAnswer(
+            lambda request: _frame(request[:2], request[6],
+                                   bytes([other if other != request[7] else 0x10]) + _plausible_pdu(request)[1:]),
+            hang_up,
+        )
     if kind == "exception":
         code = draw(st.integers(min_value=0, max_value=255))
         return BadAnswer(lambda request: _frame(request[:2], request[6], bytes([request[7] | 0x80, code])), hang_up)
@@ -154,13 +168,9 @@ def bad_answers(draw: st.DrawFn) -> BadAnswer:
     def byte_count(request: bytes) -> bytes:
         pdu = _plausible_pdu(request)
         if request[7] in (1, 2, 3, 4):
-            if request[7] in (1, 2):
-                # pymodbus 3.8.3 ignores the byte count of bit answers and decodes whatever data follows, and
-                # ModbusLink takes the first bits it needs (see the xfail test below): only missing data shows.
-                return _frame(request[:2], request[6], bytes([pdu[0], count]))
             wrong = count if count != pdu[1] else (count + 1) % 256
             return _frame(request[:2], request[6], bytes([pdu[0], wrong]) + pdu[2:] + extra)
-        # A write's echo cut short (an echo of another address or value is accepted: see the xfail test below).
+        # A write's echo cut short.
         return _frame(request[:2], request[6], pdu[:3] + extra[:1])
 
     return BadAnswer(byte_count, hang_up)
@@ -298,10 +308,8 @@ async def test_io_module_driver_recovers_after_garbage(socket_enabled: None) -> 
 # after a timeout, so a late answer cannot normally arrive on the next request, but a device (or a gateway) that
 # mixes up answers is not caught. These tests pin the gap; they start passing (and then fail as XPASS, strict)
 # once ModbusLink checks both.
-_UNMATCHED = "pymodbus 3.8.3 does not match answers to requests; ModbusLink does not check either"
 
 
-@pytest.mark.xfail(strict=True, reason=_UNMATCHED)
 async def test_answer_with_another_transaction_id_is_refused(controller: DoorController, evil: EvilServer) -> None:
     evil.bad = BadAnswer(lambda request: _frame(bytes([request[0] ^ 0xFF, request[1]]), request[6],
                                                 _plausible_pdu(request)), hang_up=False)
@@ -309,7 +317,6 @@ async def test_answer_with_another_transaction_id_is_refused(controller: DoorCon
         await controller.read_doors()
 
 
-@pytest.mark.xfail(strict=True, reason=_UNMATCHED)
 async def test_answer_to_another_function_is_refused(controller: DoorController, evil: EvilServer) -> None:
     # Input registers asked for, holding registers answered.
     evil.bad = BadAnswer(lambda request: _frame(request[:2], request[6], b"\x03" + _plausible_pdu(request)[1:]),
@@ -318,10 +325,6 @@ async def test_answer_to_another_function_is_refused(controller: DoorController,
         await controller.read_doors()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pymodbus 3.8.3 ignores the byte count of bit answers; ModbusLink accepts more bits than asked for",
-)
 @pytest.mark.parametrize("answer", [bytes([3, 0, 0, 0]), bytes([9, 0])], ids=["longer", "wrong-count"])
 async def test_bit_answer_of_the_wrong_size_is_refused(
     controller: DoorController, evil: EvilServer, answer: bytes
@@ -333,7 +336,6 @@ async def test_bit_answer_of_the_wrong_size_is_refused(
         await controller.link.read_coils(0, 4)
 
 
-@pytest.mark.xfail(strict=True, reason="ModbusLink does not compare a write's echo with what it wrote")
 async def test_write_echo_of_another_value_is_refused(controller: DoorController, evil: EvilServer) -> None:
     # The release of door 1 for 3 s is acknowledged as a write of 0 (relock) to the same register.
     evil.bad = BadAnswer(lambda request: _frame(request[:2], request[6], request[7:10] + b"\0\0"), hang_up=False)
