@@ -18,6 +18,8 @@ from collections.abc import Sequence
 COMMANDS: list[tuple[tuple[str, ...], str, str]] = [
     (("run",), "hub.demo.run", "run the demo community: simulators, Home Assistant and the county receiver"),
     (("sim", "controller"), "hub.sims.controller_cmd", "simulate a hub-native door controller (Modbus TCP)"),
+    (("sim", "io-module"), "hub.sims.io_module_cmd", "simulate a generic Modbus relay/input module"),
+    (("sim", "camera"), "hub.sims.camera_cmd", "simulate an IP camera (JPEG snapshot, MJPEG) with real photos"),
     (("receiver",), "hub.uplink.receiver_cmd", "run the county side of the JSON uplink profile"),
     (("bench", "modbus"), "hub.bench.modbus", "door release round trip and input latency over Modbus"),
     (("bench", "faces"), "hub.faces.bench_faces", "face verification and open-set identification accuracy"),

@@ -3,20 +3,24 @@ the community hub (residents, credentials, access decisions) that runs the gates
 
 from __future__ import annotations
 
-from typing import cast
+from collections.abc import Mapping
+from typing import Any, cast
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import CONF_HOST, CONF_PORT, Platform
+from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_PORT, CONF_USERNAME, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
+from devices.camera import CameraClient
 from devices.door_controller import DoorController
 from devices.exceptions import DeviceError
 from hub.doors import ControllerService
 
+from .camera import CameraConfigEntry, CameraRuntimeData
 from .community import (
     CommunityRuntimeData,
     async_attach_controller,
@@ -24,13 +28,24 @@ from .community import (
     detach_controller,
     loaded_community,
 )
-from .const import CONF_HELD_OPEN_SECONDS, CONF_KIND, DEFAULT_HELD_OPEN_SECONDS, DOMAIN, KIND_COMMUNITY
+from .const import (
+    CONF_AUTH,
+    CONF_HELD_OPEN_SECONDS,
+    CONF_KIND,
+    CONF_MJPEG_URL,
+    CONF_SNAPSHOT_URL,
+    DEFAULT_HELD_OPEN_SECONDS,
+    DOMAIN,
+    KIND_CAMERA,
+    KIND_COMMUNITY,
+)
 from .coordinator import DoorControllerCoordinator, SmartCommunityConfigEntry, SmartCommunityRuntimeData
 from .entity import community_device_info, controller_device_info
 from .services import async_setup_services
 
 CONTROLLER_PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.LOCK, Platform.SELECT]
 COMMUNITY_PLATFORMS: list[Platform] = [Platform.SENSOR]
+CAMERA_PLATFORMS: list[Platform] = [Platform.CAMERA]
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -51,7 +66,38 @@ async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
     """Set up a door controller or the community hub."""
     if _is_community(entry):
         return await _async_setup_community(hass, cast(CommunityConfigEntry, entry))
+    if entry.data.get(CONF_KIND) == KIND_CAMERA:
+        return await _async_setup_camera(hass, cast(CameraConfigEntry, entry))
     return await _async_setup_controller(hass, cast(SmartCommunityConfigEntry, entry))
+
+
+def camera_client(hass: HomeAssistant, data: Mapping[str, Any]) -> CameraClient:
+    """A camera client on Home Assistant's shared HTTP session."""
+    return CameraClient(
+        async_get_clientsession(hass),
+        data[CONF_SNAPSHOT_URL],
+        data.get(CONF_MJPEG_URL) or None,
+        username=data.get(CONF_USERNAME) or None,
+        password=data.get(CONF_PASSWORD) or None,
+        auth=data.get(CONF_AUTH, "basic"),
+    )
+
+
+async def _async_setup_camera(hass: HomeAssistant, entry: CameraConfigEntry) -> bool:
+    client = camera_client(hass, entry.data)
+    try:
+        await client.snapshot()
+    except DeviceError as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="camera_unreachable",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    entry.runtime_data = CameraRuntimeData(
+        client=client, serial=entry.unique_id or entry.entry_id, model=entry.data.get("model", "IP camera")
+    )
+    await hass.config_entries.async_forward_entry_setups(entry, CAMERA_PLATFORMS)
+    return True
 
 
 async def _async_setup_community(hass: HomeAssistant, entry: CommunityConfigEntry) -> bool:
@@ -112,6 +158,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
     """Unload the entities and close the connection or the database."""
     if _is_community(entry):
         return await hass.config_entries.async_unload_platforms(entry, COMMUNITY_PLATFORMS)
+    if entry.data.get(CONF_KIND) == KIND_CAMERA:
+        return await hass.config_entries.async_unload_platforms(entry, CAMERA_PLATFORMS)
     detach_controller(hass, entry)
     unloaded = await hass.config_entries.async_unload_platforms(entry, CONTROLLER_PLATFORMS)
     if unloaded:

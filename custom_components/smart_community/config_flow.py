@@ -7,26 +7,34 @@ from typing import Any
 
 import voluptuous as vol
 from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult, OptionsFlow
-from homeassistant.const import CONF_HOST, CONF_PORT
+from homeassistant.const import CONF_HOST, CONF_NAME, CONF_PASSWORD, CONF_PORT, CONF_USERNAME
 from homeassistant.core import callback
 from homeassistant.helpers import selector
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 
+from devices.camera import CameraAuthError, CameraClient
+from devices.discovery import DeviceKind, DeviceProfile, DiscoveredDevice, parse_txt
 from devices.door_controller import DoorController
 from devices.exceptions import DeviceConnectionError, DeviceError
 from devices.models import ControllerInfo
 
 from .const import (
     COMMUNITY_UNIQUE_ID,
+    CONF_AUTH,
     CONF_COMMUNITY_NAME,
     CONF_HELD_OPEN_SECONDS,
     CONF_KIND,
+    CONF_MJPEG_URL,
     CONF_POLL_INTERVAL,
     CONF_RELEASE_SECONDS,
+    CONF_SNAPSHOT_URL,
     DEFAULT_HELD_OPEN_SECONDS,
     DEFAULT_POLL_INTERVAL_MS,
     DEFAULT_PORT,
     DEFAULT_RELEASE_SECONDS,
     DOMAIN,
+    KIND_CAMERA,
     KIND_COMMUNITY,
     KIND_CONTROLLER,
     MAX_POLL_INTERVAL_MS,
@@ -55,10 +63,35 @@ def _connection_schema(host: str = "", port: int = DEFAULT_PORT) -> vol.Schema:
     )
 
 
+_CAMERA_AUTH_SCHEMA = vol.Schema(
+    {
+        vol.Optional(CONF_USERNAME): str,
+        vol.Optional(CONF_PASSWORD): selector.TextSelector(
+            selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD)
+        ),
+        vol.Required(CONF_AUTH, default="digest"): selector.SelectSelector(
+            selector.SelectSelectorConfig(options=["basic", "digest"], translation_key="auth")
+        ),
+    }
+)
+_CAMERA_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_NAME): str,
+        vol.Required(CONF_SNAPSHOT_URL): selector.TextSelector(
+            selector.TextSelectorConfig(type=selector.TextSelectorType.URL)
+        ),
+        vol.Optional(CONF_MJPEG_URL): selector.TextSelector(
+            selector.TextSelectorConfig(type=selector.TextSelectorType.URL)
+        ),
+    }
+).extend(_CAMERA_AUTH_SCHEMA.schema)
+
+
 class SmartCommunityConfigFlow(ConfigFlow, domain=DOMAIN):
-    """Add a door controller."""
+    """Add a door controller, a camera, or the community hub."""
 
     VERSION = 1
+    _discovered: DiscoveredDevice
 
     async def _try(self, user_input: dict[str, Any]) -> tuple[ControllerInfo | None, dict[str, str]]:
         try:
@@ -71,7 +104,101 @@ class SmartCommunityConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Add a door controller, or (once) the community hub that runs the gates."""
-        return self.async_show_menu(step_id="user", menu_options=["controller", "community"])
+        return self.async_show_menu(step_id="user", menu_options=["controller", "camera", "community"])
+
+    async def async_step_zeroconf(self, discovery_info: ZeroconfServiceInfo) -> ConfigFlowResult:
+        """A device announced itself: offer it, keyed by its serial; a known one just gets its new address."""
+        try:
+            device = parse_txt(
+                discovery_info.properties,
+                host=discovery_info.host,
+                port=discovery_info.port or 0,
+                name=discovery_info.name,
+                addresses=[str(a) for a in discovery_info.ip_addresses],
+            )
+        except DeviceError:
+            return self.async_abort(reason="invalid_discovery")
+        if device.profile is DeviceProfile.IO_MODULE:
+            return self.async_abort(reason="io_module_manual")
+        await self.async_set_unique_id(device.serial)
+        if device.kind is DeviceKind.CAMERA:
+            self._abort_if_unique_id_configured(
+                updates={CONF_SNAPSHOT_URL: device.snapshot_url, CONF_MJPEG_URL: device.mjpeg_url}
+            )
+        else:
+            self._abort_if_unique_id_configured(updates={CONF_HOST: device.host, CONF_PORT: device.port})
+        self._discovered = device
+        self.context["title_placeholders"] = {"name": f"{device.model} {device.serial}"}
+        return await self.async_step_zeroconf_confirm()
+
+    async def async_step_zeroconf_confirm(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Confirm a discovered device (a camera may need its user name and password)."""
+        device = self._discovered
+        errors: dict[str, str] = {}
+        placeholders = {"model": device.model, "serial": device.serial, "host": device.host}
+        if device.kind is DeviceKind.CAMERA:
+            if user_input is not None:
+                data = {
+                    CONF_KIND: KIND_CAMERA,
+                    "model": device.model,
+                    CONF_SNAPSHOT_URL: device.snapshot_url,
+                    CONF_MJPEG_URL: device.mjpeg_url,
+                    **user_input,
+                }
+                errors = await self._check_camera(data)
+                if not errors:
+                    return self.async_create_entry(title=f"{device.model} {device.serial}", data=data)
+            return self.async_show_form(
+                step_id="zeroconf_confirm",
+                data_schema=_CAMERA_AUTH_SCHEMA,
+                description_placeholders=placeholders,
+                errors=errors,
+            )
+        if user_input is not None:
+            info, errors = await self._try({CONF_HOST: device.host, CONF_PORT: device.port})
+            if info is not None:
+                return self.async_create_entry(
+                    title=f"{info.model} {info.serial}",
+                    data={CONF_KIND: KIND_CONTROLLER, CONF_HOST: device.host, CONF_PORT: device.port},
+                )
+        return self.async_show_form(
+            step_id="zeroconf_confirm", description_placeholders=placeholders, errors=errors
+        )
+
+    async def _check_camera(self, data: dict[str, Any]) -> dict[str, str]:
+        client = CameraClient(
+            async_get_clientsession(self.hass),
+            data[CONF_SNAPSHOT_URL],
+            data.get(CONF_MJPEG_URL) or None,
+            username=data.get(CONF_USERNAME) or None,
+            password=data.get(CONF_PASSWORD) or None,
+            auth=data.get(CONF_AUTH, "basic"),
+        )
+        try:
+            await client.snapshot()
+        except CameraAuthError:
+            return {"base": "invalid_auth"}
+        except DeviceConnectionError:
+            return {"base": "cannot_connect"}
+        except DeviceError:
+            return {"base": "not_a_camera"}
+        return {}
+
+    async def async_step_camera(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """An IP camera by its snapshot URL (and MJPEG URL), tested before the entry is made."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            await self.async_set_unique_id(user_input[CONF_SNAPSHOT_URL])
+            self._abort_if_unique_id_configured()
+            data = {CONF_KIND: KIND_CAMERA, **user_input}
+            errors = await self._check_camera(data)
+            if not errors:
+                return self.async_create_entry(title=user_input[CONF_NAME], data=data)
+        return self.async_show_form(
+            step_id="camera",
+            data_schema=self.add_suggested_values_to_schema(_CAMERA_SCHEMA, user_input or {}),
+            errors=errors,
+        )
 
     async def async_step_community(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """The community hub: residents, credentials, access rules and decisions. One per Home Assistant."""
@@ -117,6 +244,8 @@ class SmartCommunityConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reconfigure_entry()
         if entry.data.get(CONF_KIND) == KIND_COMMUNITY:
             return await self.async_step_reconfigure_community(user_input)
+        if entry.data.get(CONF_KIND) == KIND_CAMERA:
+            return await self.async_step_reconfigure_camera(user_input)
         errors: dict[str, str] = {}
         if user_input is not None:
             info, errors = await self._try(user_input)
@@ -130,6 +259,24 @@ class SmartCommunityConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=_connection_schema(entry.data[CONF_HOST], entry.data[CONF_PORT]),
+            errors=errors,
+        )
+
+    async def async_step_reconfigure_camera(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Change a camera's URLs or credentials (tested before they are saved)."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = {**entry.data, **user_input}
+            errors = await self._check_camera(data)
+            if not errors:
+                return self.async_update_reload_and_abort(entry, data=data)
+        schema = vol.Schema(
+            {k: v for k, v in _CAMERA_SCHEMA.schema.items() if k != CONF_NAME}
+        )
+        return self.async_show_form(
+            step_id="reconfigure_camera",
+            data_schema=self.add_suggested_values_to_schema(schema, dict(entry.data)),
             errors=errors,
         )
 
@@ -151,7 +298,7 @@ class SmartCommunityConfigFlow(ConfigFlow, domain=DOMAIN):
     @callback
     def async_supports_options_flow(cls, config_entry: ConfigEntry) -> bool:
         """Only door controllers have options."""
-        return config_entry.data.get(CONF_KIND) != KIND_COMMUNITY
+        return config_entry.data.get(CONF_KIND) not in (KIND_COMMUNITY, KIND_CAMERA)
 
     @staticmethod
     @callback

@@ -32,3 +32,8 @@ COMMUNITY_UNIQUE_ID: Final = "community"
 
 SIGNAL_ACCESS: Final = "smart_community_access_{}"
 SIGNAL_COMMUNITY_CHANGED: Final = "smart_community_community_changed"
+KIND_CAMERA: Final = "camera"
+CONF_SERIAL: Final = "serial"
+CONF_SNAPSHOT_URL: Final = "snapshot_url"
+CONF_MJPEG_URL: Final = "mjpeg_url"
+CONF_AUTH: Final = "auth"

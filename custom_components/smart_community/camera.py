@@ -1,0 +1,103 @@
+"""IP cameras (JPEG snapshot, MJPEG stream, basic or digest authentication) as camera entities."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import dataclass
+
+from aiohttp import web
+from homeassistant.components.camera import Camera, CameraEntityFeature
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from devices.camera import CameraClient
+from devices.exceptions import DeviceError
+
+from .const import DOMAIN
+
+_LOGGER = logging.getLogger(__name__)
+PARALLEL_UPDATES = 0
+
+
+@dataclass
+class CameraRuntimeData:
+    """A loaded camera entry: its client (on Home Assistant's shared HTTP session) and identity."""
+
+    client: CameraClient
+    serial: str
+    model: str
+
+
+type CameraConfigEntry = ConfigEntry[CameraRuntimeData]
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: CameraConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """One camera entity per camera entry."""
+    async_add_entities([GateCamera(entry)])
+
+
+class GateCamera(Camera):
+    """A gate camera: snapshots for Home Assistant and the gate path, MJPEG for live view."""
+
+    _attr_has_entity_name = True
+    _attr_name = None
+    _attr_supported_features = CameraEntityFeature(0)
+
+    def __init__(self, entry: CameraConfigEntry) -> None:
+        super().__init__()
+        runtime = entry.runtime_data
+        self._client = runtime.client
+        self._attr_unique_id = f"{runtime.serial}-camera"
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, runtime.serial)},
+            manufacturer="Smart Community",
+            model=runtime.model,
+            serial_number=runtime.serial,
+            name=entry.title,
+        )
+        self._lost = False
+
+    async def async_camera_image(self, width: int | None = None, height: int | None = None) -> bytes | None:
+        """One JPEG snapshot; unavailable (logged once) while the camera does not answer."""
+        try:
+            image = await self._client.snapshot()
+        except DeviceError as err:
+            if not self._lost:
+                _LOGGER.warning("camera %s is unavailable: %s", self.entity_id, err)
+                self._lost = True
+                self._attr_available = False
+                self.async_write_ha_state()
+            return None
+        if self._lost:
+            _LOGGER.info("camera %s is back", self.entity_id)
+            self._lost = False
+            self._attr_available = True
+            self.async_write_ha_state()
+        return image
+
+    async def handle_async_mjpeg_stream(self, request: web.Request) -> web.StreamResponse | None:
+        """Relay the camera's MJPEG stream as a multipart response (snapshots when it has no stream)."""
+        if self._client.mjpeg_url is None:
+            return await super().handle_async_mjpeg_stream(request)
+        response = web.StreamResponse(headers={"Content-Type": "multipart/x-mixed-replace;boundary=frame"})
+        await response.prepare(request)
+        try:
+            async with contextlib.aclosing(self._client.frames()) as frames:
+                async for frame in frames:
+                    await response.write(
+                        b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: "
+                        + str(len(frame)).encode()
+                        + b"\r\n\r\n"
+                        + frame
+                        + b"\r\n"
+                    )
+        except (DeviceError, ConnectionResetError) as err:
+            _LOGGER.debug("MJPEG relay for %s ended: %s", self.entity_id, err)
+        return response
