@@ -38,6 +38,7 @@ from .const import (
     DOMAIN,
     KIND_CAMERA,
     KIND_COMMUNITY,
+    KIND_CONTROLLER,
 )
 from .coordinator import DoorControllerCoordinator, SmartCommunityConfigEntry, SmartCommunityRuntimeData
 from .entity import community_device_info, controller_device_info
@@ -106,7 +107,7 @@ async def _async_setup_community(hass: HomeAssistant, entry: CommunityConfigEntr
     entry.async_on_unload(lambda: runtime.community.close())
     dr.async_get(hass).async_get_or_create(config_entry_id=entry.entry_id, **community_device_info(entry))
     for controller in hass.config_entries.async_loaded_entries(DOMAIN):
-        if not _is_community(controller):
+        if controller.data.get(CONF_KIND, KIND_CONTROLLER) == KIND_CONTROLLER:
             await async_attach_controller(hass, runtime, controller)
     await hass.config_entries.async_forward_entry_setups(entry, COMMUNITY_PLATFORMS)
     return True

@@ -13,10 +13,10 @@ from typing import Any
 
 import aiohttp
 
-from devices.sim.door_controller import DoorControllerSim
-
 from . import ha_setup
 from .console import SimulatorConsole
+from .devices import CAMERA_SERIAL, DemoDevices
+from .residents import add_demo_residents
 from .run import (
     DOMAIN,
     OWNER_USERNAME,
@@ -90,10 +90,8 @@ class DemoCommunity:
         self.demo_dir = demo_dir
         self.config_dir = demo_dir / "config"
         self.startup_timeout = startup_timeout
-        self.sims = [
-            DoorControllerSim(doors=doors, serial=f"DEMO-DC-{i + 1:02d}", model="SIM-DC", port=modbus_port + i)
-            for i in range(controllers)
-        ]
+        self.devices = DemoDevices(base_port=modbus_port, controllers=controllers, doors=doors)
+        self.sims = self.devices.controllers
         self.hass: asyncio.subprocess.Process | None = None
 
     def _write_configuration(self) -> None:
@@ -158,7 +156,8 @@ class DemoCommunity:
         write_secret(token_file, token)
         return token, fresh_password
 
-    async def _add_controllers(self, session: aiohttp.ClientSession, token: str) -> None:
+    async def _add_devices(self, session: aiohttp.ClientSession, token: str) -> bool:
+        """Add what is missing through the config flow; returns whether the community hub was just added."""
         known = {entry.get("unique_id") for entry in await ha_setup.config_entries(session, self.base, token, DOMAIN)}
         for sim in self.sims:
             if sim.serial in known:
@@ -167,6 +166,20 @@ class DemoCommunity:
             await ha_setup.add_through_config_flow(
                 session, self.base, token, DOMAIN, "controller", {"host": sim.host, "port": sim.port}
             )
+        camera = self.devices.camera
+        if camera is not None and camera.snapshot_url not in known:
+            console("Adding the gate camera through the config flow...")
+            await ha_setup.add_through_config_flow(
+                session, self.base, token, DOMAIN, "camera",
+                {"name": "North gate camera", "snapshot_url": camera.snapshot_url, "mjpeg_url": camera.mjpeg_url,
+                 "auth": "digest"},
+            )
+        if "community" in known:
+            return False
+        console("Adding the community hub through the config flow...")
+        await ha_setup.add_through_config_flow(session, self.base, token, DOMAIN, "community",
+                                               {"name": "Demo community"})
+        return True
 
     def _banner(self, fresh_password: str | None) -> None:
         console()
@@ -178,8 +191,12 @@ class DemoCommunity:
         else:
             console(f"  Log in as '{OWNER_USERNAME}'; the password is in {self.demo_dir / 'owner-password'}")
         console(f"  API token for scripts: {self.demo_dir / 'token'}")
-        for sim in self.sims:
-            console(f"  Door controller {sim.serial}: Modbus TCP {sim.host}:{sim.port}, {len(sim.doors)} doors")
+        for sim, control in zip(self.sims, self.devices.control_ports, strict=False):
+            console(f"  Door controller {sim.serial}: Modbus TCP {sim.host}:{sim.port}, {len(sim.doors)} doors, "
+                    f"control http://127.0.0.1:{control}")
+        if self.devices.camera is not None:
+            console(f"  Gate camera {CAMERA_SERIAL}: {self.devices.camera.snapshot_url}, control "
+                    f"http://127.0.0.1:{self.devices.control_ports[-1]}")
         console("  Type 'help' for simulator commands (open a door, press an exit button, swipe a card).")
         console("  Ctrl-C stops everything.")
         console("=" * 72)
@@ -191,7 +208,8 @@ class DemoCommunity:
             token, fresh_password = await self._set_up_home_assistant(session)
             if fresh_password is not None:
                 await ha_setup.remove_entries(session, self.base, token, ONBOARDING_EXTRAS)
-            await self._add_controllers(session, token)
+            if await self._add_devices(session, token):
+                await add_demo_residents(session, self.base, token, self.sims, self.devices.camera)
         return fresh_password
 
     async def main(self) -> int:
@@ -201,8 +219,7 @@ class DemoCommunity:
         install_signal_handlers(stop)
         self._write_configuration()
         try:
-            for sim in self.sims:
-                await sim.start()
+            await self.devices.start()
         except OSError as err:
             console(f"Cannot start the simulated controllers: {err}. Is another demo running? "
                     "Use --modbus-port to pick other ports.")
@@ -229,7 +246,5 @@ class DemoCommunity:
             console("Stopping...")
             await simulator_console.stop()
             await self._stop_hass()
-            for sim in self.sims:
-                with contextlib.suppress(Exception):
-                    await sim.stop()
+            await self.devices.stop()
             console("Stopped.")

@@ -151,3 +151,16 @@ async def remove_entries(session: aiohttp.ClientSession, base: str, token: str, 
                 f"{base}/api/config/config_entries/entry/{entry['entry_id']}", headers=headers
             ) as resp:
                 _LOGGER.debug("removed %s entry: %s", entry["domain"], resp.status)
+
+
+async def enable_entity(session: aiohttp.ClientSession, base: str, token: str, entity_id: str) -> None:
+    """Enable an entity that is disabled by default (through the entity registry's websocket API)."""
+    async with session.ws_connect(f"{base.replace('http', 'ws', 1)}/api/websocket") as ws:
+        await ws.receive_json()
+        await ws.send_json({"type": "auth", "access_token": token})
+        await ws.receive_json()
+        await ws.send_json({"id": 1, "type": "config/entity_registry/update", "entity_id": entity_id,
+                            "disabled_by": None})
+        reply = await ws.receive_json()
+    if not reply.get("success"):
+        _LOGGER.warning("could not enable %s: %s", entity_id, reply.get("error"))

@@ -186,3 +186,22 @@ async def test_camera_reconfigure_and_outage(hass: HomeAssistant, camera_sim: Ca
     await camera_sim.set_link(True)
     assert (await async_get_image(hass, "camera.gate_cam")).content.startswith(b"\xff\xd8")
     assert hass.states.get("camera.gate_cam").state != "unavailable"
+
+
+async def test_community_ignores_cameras(
+    hass: HomeAssistant, camera_sim: CameraSim, init_integration: MockConfigEntry
+) -> None:
+    """With a camera and a controller loaded, the community hub attaches only the controller's doors."""
+    camera = MockConfigEntry(
+        domain=DOMAIN, unique_id="CAM7", title="Cam",
+        data={"kind": "camera", "snapshot_url": camera_sim.snapshot_url, "username": "admin",
+              "password": "s3cret-pass", "auth": "digest"},
+    )
+    camera.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(camera.entry_id)
+    community = MockConfigEntry(domain=DOMAIN, unique_id="community", title="G",
+                                data={"kind": "community", "name": "G"})
+    community.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(community.entry_id)
+    await hass.async_block_till_done()
+    assert sorted(community.runtime_data.points) == ["SIMDC0042-door0", "SIMDC0042-door1"]
