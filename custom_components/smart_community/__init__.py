@@ -7,16 +7,15 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_PORT, CONF_USERNAME, Platform
+from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from devices.camera import CameraClient
-from devices.door_controller import DoorController
 from devices.exceptions import DeviceError
 from hub.doors import ControllerService
 
@@ -41,6 +40,7 @@ from .const import (
     KIND_CONTROLLER,
 )
 from .coordinator import DoorControllerCoordinator, SmartCommunityConfigEntry, SmartCommunityRuntimeData
+from .drivers import make_driver
 from .entity import community_device_info, controller_device_info
 from .services import async_setup_services
 
@@ -114,9 +114,16 @@ async def _async_setup_community(hass: HomeAssistant, entry: CommunityConfigEntr
 
 
 async def _async_setup_controller(hass: HomeAssistant, entry: SmartCommunityConfigEntry) -> bool:
+    try:
+        driver = make_driver(entry.data, entry.options)
+    except DeviceError as err:  # a mapping that no longer fits the module
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="bad_mapping",
+            translation_placeholders={"error": str(err)},
+        ) from err
     service = ControllerService(
-        DoorController(entry.data[CONF_HOST], entry.data[CONF_PORT]),
-        held_open_timeout=entry.options.get(CONF_HELD_OPEN_SECONDS, DEFAULT_HELD_OPEN_SECONDS),
+        driver, held_open_timeout=entry.options.get(CONF_HELD_OPEN_SECONDS, DEFAULT_HELD_OPEN_SECONDS)
     )
     try:
         await service.connect()

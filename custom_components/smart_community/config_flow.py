@@ -23,24 +23,34 @@ from .const import (
     COMMUNITY_UNIQUE_ID,
     CONF_AUTH,
     CONF_COMMUNITY_NAME,
+    CONF_DOOR_COUNT,
+    CONF_DOORS,
     CONF_HELD_OPEN_SECONDS,
+    CONF_INPUTS,
     CONF_KIND,
     CONF_MJPEG_URL,
     CONF_POLL_INTERVAL,
+    CONF_PROFILE,
+    CONF_RELAYS,
     CONF_RELEASE_SECONDS,
+    CONF_SERIAL,
     CONF_SNAPSHOT_URL,
+    CONF_UNIT_ID,
     DEFAULT_HELD_OPEN_SECONDS,
     DEFAULT_POLL_INTERVAL_MS,
     DEFAULT_PORT,
     DEFAULT_RELEASE_SECONDS,
     DOMAIN,
+    DOOR_INPUT_KEYS,
     KIND_CAMERA,
     KIND_COMMUNITY,
     KIND_CONTROLLER,
     MAX_POLL_INTERVAL_MS,
     MIN_POLL_INTERVAL_MS,
+    PROFILE_IO_MODULE,
 )
 from .coordinator import SmartCommunityConfigEntry
+from .drivers import make_driver
 
 
 async def _probe(host: str, port: int) -> ControllerInfo:
@@ -104,7 +114,59 @@ class SmartCommunityConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Add a door controller, or (once) the community hub that runs the gates."""
-        return self.async_show_menu(step_id="user", menu_options=["controller", "camera", "community"])
+        return self.async_show_menu(
+            step_id="user", menu_options=["controller", "io_module", "camera", "community"]
+        )
+
+    async def async_step_io_module(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """A generic Modbus relay/input module; its relays and inputs are mapped to doors in the options."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = {
+                CONF_KIND: KIND_CONTROLLER,
+                CONF_PROFILE: PROFILE_IO_MODULE,
+                CONF_HOST: user_input[CONF_HOST],
+                CONF_PORT: int(user_input[CONF_PORT]),
+                CONF_UNIT_ID: int(user_input[CONF_UNIT_ID]),
+                CONF_RELAYS: int(user_input[CONF_RELAYS]),
+                CONF_INPUTS: int(user_input[CONF_INPUTS]),
+            }
+            data[CONF_SERIAL] = f"IO-{data[CONF_HOST]}-{data[CONF_PORT]}-{data[CONF_UNIT_ID]}"
+            await self.async_set_unique_id(data[CONF_SERIAL])
+            self._abort_if_unique_id_configured()
+            driver = make_driver(data, {}, timeout=3.0)
+            try:
+                await driver.read_info()
+            except DeviceConnectionError:
+                errors["base"] = "cannot_connect"
+            except DeviceError:
+                errors["base"] = "not_an_io_module"
+            finally:
+                await driver.close()
+            if not errors:
+                return self.async_create_entry(title=user_input[CONF_NAME], data=data)
+        count = selector.NumberSelector(
+            selector.NumberSelectorConfig(min=1, max=2000, mode=selector.NumberSelectorMode.BOX)
+        )
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_NAME): str,
+                vol.Required(CONF_HOST): str,
+                vol.Required(CONF_PORT, default=DEFAULT_PORT): selector.NumberSelector(
+                    selector.NumberSelectorConfig(min=1, max=65535, mode=selector.NumberSelectorMode.BOX)
+                ),
+                vol.Required(CONF_UNIT_ID, default=1): selector.NumberSelector(
+                    selector.NumberSelectorConfig(min=0, max=247, mode=selector.NumberSelectorMode.BOX)
+                ),
+                vol.Required(CONF_RELAYS, default=4): count,
+                vol.Required(CONF_INPUTS, default=8): count,
+            }
+        )
+        return self.async_show_form(
+            step_id="io_module",
+            data_schema=self.add_suggested_values_to_schema(schema, user_input or {}),
+            errors=errors,
+        )
 
     async def async_step_zeroconf(self, discovery_info: ZeroconfServiceInfo) -> ConfigFlowResult:
         """A device announced itself: offer it, keyed by its serial; a known one just gets its new address."""
@@ -316,15 +378,79 @@ def _seconds(minimum: int, maximum: int, unit: str = "s") -> selector.NumberSele
 
 
 class SmartCommunityOptionsFlow(OptionsFlow):
-    """Tune how the integration drives the controller."""
+    """Tune how the integration drives the controller; map an I/O module's relays and inputs to doors."""
+
+    def __init__(self) -> None:
+        self._options: dict[str, Any] = {}
+        self._doors: list[dict[str, Any]] = []
+        self._door_count = 0
+
+    @property
+    def _is_io_module(self) -> bool:
+        return self.config_entry.data.get(CONF_PROFILE) == PROFILE_IO_MODULE
+
+    async def async_step_door(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """One door of an I/O module: which relay drives its strike, which inputs are its contact and buttons."""
+        data = self.config_entry.data
+        if user_input is not None:
+            door: dict[str, Any] = {"strike_relay": int(user_input["strike_relay"])}
+            for key in DOOR_INPUT_KEYS:
+                if user_input.get(key) not in (None, ""):
+                    door[key] = int(user_input[key])
+            door["inverted_inputs"] = [int(i) for i in user_input.get("inverted_inputs", [])]
+            # The selectors bound every number to the module's relays and inputs, so the mapping fits.
+            self._doors.append(door)
+            if len(self._doors) >= self._door_count:
+                return self.async_create_entry(data={**self._options, CONF_DOORS: self._doors})
+        number = len(self._doors) + 1
+        existing = (self.config_entry.options.get(CONF_DOORS) or [])
+        defaults: dict[str, Any] = existing[number - 1] if len(existing) >= number else {"strike_relay": number - 1}
+        relay = selector.NumberSelector(
+            selector.NumberSelectorConfig(min=0, max=data[CONF_RELAYS] - 1, mode=selector.NumberSelectorMode.BOX)
+        )
+        an_input = selector.NumberSelector(
+            selector.NumberSelectorConfig(min=0, max=data[CONF_INPUTS] - 1, mode=selector.NumberSelectorMode.BOX)
+        )
+        fields: dict[vol.Marker, Any] = {vol.Required("strike_relay"): relay}
+        fields.update({vol.Optional(key): an_input for key in DOOR_INPUT_KEYS})
+        fields[vol.Optional("inverted_inputs", default=[])] = selector.SelectSelector(
+            selector.SelectSelectorConfig(
+                options=[str(i) for i in range(data[CONF_INPUTS])],
+                multiple=True,
+                mode=selector.SelectSelectorMode.DROPDOWN,
+            )
+        )
+        suggested = {k: v for k, v in defaults.items() if k != "inverted_inputs"}
+        suggested["inverted_inputs"] = [str(i) for i in defaults.get("inverted_inputs", [])]
+        return self.async_show_form(
+            step_id="door",
+            data_schema=self.add_suggested_values_to_schema(vol.Schema(fields), suggested),
+            description_placeholders={"door": str(number), "doors": str(self._door_count)},
+        )
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """One form with every option."""
+        """One form with every option (and, for an I/O module, how many doors it drives)."""
         if user_input is not None:
-            return self.async_create_entry(data={key: int(value) for key, value in user_input.items()})
+            values = {key: int(value) for key, value in user_input.items()}
+            if self._is_io_module:
+                self._door_count = values.pop(CONF_DOOR_COUNT)
+                self._options = values
+                self._doors = []
+                return await self.async_step_door()
+            return self.async_create_entry(data=values)
         options = self.config_entry.options
+        fields: dict[vol.Marker, Any] = {}
+        if self._is_io_module:
+            fields[vol.Required(CONF_DOOR_COUNT, default=len(options.get(CONF_DOORS) or [1]))] = (
+                selector.NumberSelector(
+                    selector.NumberSelectorConfig(
+                        min=1, max=self.config_entry.data[CONF_RELAYS], mode=selector.NumberSelectorMode.BOX
+                    )
+                )
+            )
         schema = vol.Schema(
             {
+                **fields,
                 vol.Required(
                     CONF_RELEASE_SECONDS, default=options.get(CONF_RELEASE_SECONDS, DEFAULT_RELEASE_SECONDS)
                 ): _seconds(1, 600),

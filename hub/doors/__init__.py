@@ -2,14 +2,17 @@
 and the controller service through which every release is sent, always with a recorded reason."""
 
 from .monitor import AlarmEvent, AlarmKind, DoorMonitor
-from .service import ControllerService, ControllerSnapshot, DoorView, ReleaseReason
+from .io_driver import IoModuleDriver
+from .service import ControllerService, ControllerSnapshot, DoorDriver, DoorView, ReleaseReason
 
 __all__ = [
     "AlarmEvent",
     "AlarmKind",
     "ControllerService",
     "ControllerSnapshot",
+    "DoorDriver",
     "DoorMonitor",
+    "IoModuleDriver",
     "DoorView",
     "ReleaseReason",
 ]

@@ -12,8 +12,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
-from devices.door_controller import DoorController
 from devices.exceptions import DeviceError, DeviceTimeoutError
 from devices.hub_native_map import DoorMode
 from devices.models import ControllerInfo, CredentialRead, DoorStatus
@@ -47,12 +47,34 @@ class ControllerSnapshot:
     doors: tuple[DoorView, ...]
 
 
+class DoorDriver(Protocol):
+    """What the service needs of a driver: the hub-native controller, or an I/O module's doors."""
+
+    @property
+    def host(self) -> str: ...
+
+    @property
+    def connected(self) -> bool: ...
+
+    async def read_info(self) -> ControllerInfo: ...
+
+    async def read_doors(self) -> list[DoorStatus]: ...
+
+    async def release(self, door: int, seconds: int) -> None: ...
+
+    async def relock(self, door: int) -> None: ...
+
+    async def set_mode(self, door: int, mode: DoorMode) -> None: ...
+
+    async def close(self) -> None: ...
+
+
 class ControllerService:
     """Owns one controller's driver and its doors' state machines."""
 
     def __init__(
         self,
-        controller: DoorController,
+        controller: DoorDriver,
         *,
         held_open_timeout: float = 30.0,
         clock: Callable[[], float] = time.monotonic,

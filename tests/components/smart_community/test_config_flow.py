@@ -33,7 +33,7 @@ async def _controller_form(hass: HomeAssistant) -> dict:
     """Open the flow as a user does: the menu first, then the door controller form."""
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == ["controller", "camera", "community"]
+    assert result["menu_options"] == ["controller", "io_module", "camera", "community"]
     return await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": "controller"})
 
 
