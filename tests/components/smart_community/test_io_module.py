@@ -6,14 +6,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
-
-from custom_components.smart_community.const import DOMAIN
-from devices.sim.io_module import IoModuleSim
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
 from homeassistant.exceptions import HomeAssistantError
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.smart_community.const import DOMAIN
+from devices.sim.io_module import IoModuleSim
 
 from .conftest import wait_for_state
 
