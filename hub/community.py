@@ -7,7 +7,7 @@ through :meth:`Community.call`, which holds the community's lock, so two threads
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import tzinfo
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -39,11 +39,19 @@ class Community:
     ) -> None:
         self._lock = threading.RLock()
         key_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self.registry = ResidentRegistry.open(db_path, key_path, on_audit=on_audit)
-        self.access_config = AccessConfigStore(self.registry.conn, on_audit=on_audit)
+        self._on_audit = on_audit
+        self.audit_listeners: list[AuditHook] = []
+        self.registry = ResidentRegistry.open(db_path, key_path, on_audit=self._audit)
+        self.access_config = AccessConfigStore(self.registry.conn, on_audit=self._audit)
         self.access = AccessService(
             self.registry.conn, self.registry.keys, timezone=timezone, on_decision=on_decision
         )
+
+    def _audit(self, actor: str, action: str, details: Mapping[str, object]) -> None:
+        if self._on_audit is not None:
+            self._on_audit(actor, action, details)
+        for listener in self.audit_listeners:
+            listener(actor, action, details)
 
     def call(self, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run one registry or access call while holding the community's lock."""

@@ -29,8 +29,8 @@ RunBlocking = Callable[..., Awaitable[Any]]
 class FaceVerifier(Protocol):
     """What the gate needs of the face engine: a burst of frames in, one match (with liveness) out."""
 
-    def verify(self, frames: Sequence[bytes]) -> FaceMatch:
-        """Blocking: detect, encode, search, check liveness over the burst."""
+    def verify(self, frames: Sequence[bytes]) -> FaceMatch | None:
+        """Blocking: detect, encode, search, check liveness over the burst; ``None`` if no usable face."""
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ class GateKeeper:
     async def camera_burst(self, point: AccessPoint, frames: Sequence[bytes]) -> GateOutcome | None:
         """Frames from the gate camera after presence: a visitor pass held up is read first, then the face.
 
-        Returns ``None`` when the burst holds neither a pass nor a face engine to try (face verification off).
+        Returns ``None`` when the burst holds neither a pass nor a usable face (or face verification is off).
         """
         now = self._clock()
         access = self.community.access
@@ -101,7 +101,9 @@ class GateKeeper:
                 return await self._finish(point, decision, now)
         if self.faces is None:
             return None
-        match: FaceMatch = await self._run_blocking(self.faces.verify, list(frames))
+        match: FaceMatch | None = await self._run_blocking(self.faces.verify, list(frames))
+        if match is None:
+            return None
         decision = await self._blocking(access.present_face, point.door_id, match, now)
         return await self._finish(point, decision, now)
 

@@ -1,0 +1,72 @@
+"""Face verification for the gate path: the community's enrolled templates as one in-memory gallery, the face
+engine's verdict on a burst of frames turned into the access decision's input.
+
+The gallery is decrypted from the database once and kept in memory (templates never leave the hub); it is rebuilt
+after any change to templates or consent (enrolment, withdrawal, erasure).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+
+from .access.models import FaceMatch
+from .community import Community
+from .faces.matcher import Matcher
+from .faces.models import Enrolment, FaceOutcome
+from .faces.pipeline import verify_burst
+
+_GALLERY_ACTIONS = ("face.", "consent.", "resident.erase", "resident.remove")
+
+# Outcomes where nobody usable stood at the gate: no decision is made (the resident may use a card).
+_NO_ATTEMPT = {FaceOutcome.NO_FACE, FaceOutcome.EMPTY_GALLERY}
+
+
+class CommunityFaces:
+    """The gate's face verifier and the manager's enrolment, over one community's registry."""
+
+    def __init__(self, community: Community) -> None:
+        self.community = community
+        self._matcher: Matcher | None = None
+        self._lock = threading.Lock()
+        community.audit_listeners.append(self._on_audit)
+
+    def _on_audit(self, actor: str, action: str, details: Mapping[str, object]) -> None:
+        if action.startswith(_GALLERY_ACTIONS):
+            with self._lock:
+                self._matcher = None
+
+    def gallery(self) -> Matcher:
+        """The enrolled templates (active consents only) as a matcher, loaded once per change."""
+        with self._lock:
+            if self._matcher is None:
+                loaded = self.community.call(self.community.registry.faces.load_gallery)
+                self._matcher = Matcher.from_arrays(list(loaded.resident_ids), loaded.templates)
+            return self._matcher
+
+    def verify(self, frames: Sequence[bytes]) -> FaceMatch | None:
+        """Blocking: who is at the gate. ``None`` when no usable face was seen (no attempt to record)."""
+        result = verify_burst(list(frames), self.gallery())
+        if result.outcome in _NO_ATTEMPT:
+            return None
+        if result.outcome is FaceOutcome.NOT_LIVE:
+            return FaceMatch(resident_id=None, distance=result.distance, live=False)
+        if result.outcome is FaceOutcome.ACCEPTED:
+            return FaceMatch(resident_id=result.person_id, distance=result.distance, live=True)
+        return FaceMatch(resident_id=None, distance=result.distance, live=True)
+
+    def enrol(self, actor: str, resident_id: str, photos: Sequence[bytes]) -> Enrolment:
+        """Check each photo's quality, encode the good ones and store their templates (needs consent).
+
+        The photos themselves are not kept. Raises the registry's error (and stores nothing) when the resident
+        has no active consent or no photo passed the quality check.
+        """
+        from .exceptions import InvalidInputError
+        from .faces.enrol import enrol_photos
+
+        enrolment = enrol_photos(list(photos))
+        if not enrolment.templates:
+            reasons = "; ".join(f"photo {i + 1}: {r.message}" for i, r in enrolment.rejected)
+            raise InvalidInputError(f"no photo was good enough to enrol ({reasons})")
+        self.community.call(self.community.registry.faces.enrol_templates, actor, resident_id, enrolment.templates)
+        return enrolment

@@ -1,0 +1,90 @@
+"""Faces at the gate, with real photos: enrol with consent, then bursts of frames from the simulated gate camera
+open the door for the enrolled resident only: not for a stranger, not for a photo of the resident held up."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from devices.sim.camera import CameraSim
+from hub.access.models import AccessRule, Reason
+from hub.community import Community
+from hub.exceptions import InvalidInputError
+from hub.face_gate import CommunityFaces
+from hub.gate import AccessPoint, GateKeeper
+
+FACES = Path(__file__).resolve().parents[2] / "demo" / "faces"
+RESIDENT = "John_Salley"
+STRANGER = "John_Simm"
+
+
+@pytest.fixture(scope="module")
+def community(tmp_path_factory: pytest.TempPathFactory) -> Community:
+    folder = tmp_path_factory.mktemp("faces")
+    c = Community(folder / "c.db", folder / "keys" / "k.key", timezone=ZoneInfo("UTC"))
+    yield c
+    c.close()
+
+
+@pytest.fixture(scope="module")
+def faces(community: Community) -> CommunityFaces:
+    """John Salley enrolled from three photos, with his consent; John Simm is a stranger to the hub."""
+    verifier = CommunityFaces(community)
+    registry = community.registry
+    registry.residents.add_resident("manager", "r-salley", "John Salley")
+    photos = [p.read_bytes() for p in sorted((FACES / RESIDENT).glob("*.jpg"))[:3]]
+    with pytest.raises(InvalidInputError):  # no consent yet: nothing is stored
+        verifier.enrol("manager", "r-salley", photos)
+    assert registry.enrolled_face_count() == 0
+    registry.consents.record_consent("manager", "r-salley", scope="North gate, templates only, until moving out",
+                                     given_at=datetime.now(UTC))
+    enrolment = verifier.enrol("manager", "r-salley", photos)
+    assert len(enrolment.templates) == 3
+    assert registry.enrolled_face_count() == 1
+    community.ensure_door("gate", "North gate", face=True)
+    community.access_config.add_rule("manager", AccessRule(rule_id="all", door_ids=frozenset({"gate"}),
+                                                            applies_to_all=True), name="All")
+    return verifier
+
+
+def _frames(camera: CameraSim, scene: str, person: str | None, n: int = 5) -> list[bytes]:
+    camera.set_scene(scene, person)
+    return [camera.next_frame() for _ in range(n)]
+
+
+async def test_the_door_opens_only_for_the_enrolled_resident(faces: CommunityFaces, community: Community) -> None:
+    camera = CameraSim(FACES)
+    released: list[str] = []
+
+    async def release() -> None:
+        released.append("gate")
+
+    keeper = GateKeeper(community, asyncio.to_thread, faces=faces)
+    point = AccessPoint(door_id="gate", name="North gate", release=release)
+
+    outcome = await keeper.camera_burst(point, _frames(camera, "person", RESIDENT))
+    assert outcome is not None
+    assert (outcome.decision.reason, outcome.decision.resident_id) == (Reason.GRANTED, "r-salley")
+    assert released == ["gate"]
+
+    outcome = await keeper.camera_burst(point, _frames(camera, "person", STRANGER))
+    assert outcome is not None
+    assert outcome.decision.reason is Reason.UNKNOWN_FACE
+
+    outcome = await keeper.camera_burst(point, _frames(camera, "photo", RESIDENT))
+    assert outcome is not None
+    assert outcome.decision.reason is Reason.NOT_LIVE
+
+    assert await keeper.camera_burst(point, _frames(camera, "nobody", None)) is None
+    assert released == ["gate"]
+
+
+def test_withdrawing_consent_takes_the_face_out_of_the_gallery(faces: CommunityFaces, community: Community) -> None:
+    assert len(faces.gallery()) == 3
+    community.registry.consents.withdraw_consent("manager", "r-salley", withdrawn_at=datetime.now(UTC))
+    assert len(faces.gallery()) == 0
+    assert community.registry.enrolled_face_count() == 0
