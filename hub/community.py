@@ -7,6 +7,7 @@ through :meth:`Community.call`, which holds the community's lock, so two threads
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from collections.abc import Callable, Mapping
 from datetime import tzinfo
 from pathlib import Path
@@ -67,6 +68,15 @@ class Community:
                 return known[door_id]
             accepts = NON_FACE_CREDENTIALS | ({CredentialKind.FACE} if face else set())
             return self.access_config.put_door(SYSTEM_ACTOR, Door(door_id=door_id, name=name, accepts=accepts))
+
+    def set_face_doors(self, door_ids: set[str]) -> None:
+        """Faces are accepted exactly at the gates (doors watched by a camera); every other credential stays."""
+        with self._lock:
+            for door in self.access_config.list_doors():
+                face = door.door_id in door_ids
+                if face != (CredentialKind.FACE in door.accepts):
+                    accepts = door.accepts | {CredentialKind.FACE} if face else door.accepts - {CredentialKind.FACE}
+                    self.access_config.put_door(SYSTEM_ACTOR, replace(door, accepts=frozenset(accepts)))
 
     def summary(self) -> dict[str, Any]:
         """Counts for sensors and diagnostics (no personal data)."""

@@ -42,6 +42,7 @@ from .const import (
 from .coordinator import DoorControllerCoordinator, SmartCommunityConfigEntry, SmartCommunityRuntimeData
 from .drivers import make_driver
 from .entity import community_device_info, controller_device_info
+from .gates import async_setup_gates
 from .services import async_setup_services
 
 CONTROLLER_PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.LOCK, Platform.SELECT]
@@ -110,7 +111,14 @@ async def _async_setup_community(hass: HomeAssistant, entry: CommunityConfigEntr
         if controller.data.get(CONF_KIND, KIND_CONTROLLER) == KIND_CONTROLLER:
             await async_attach_controller(hass, runtime, controller)
     await hass.config_entries.async_forward_entry_setups(entry, COMMUNITY_PLATFORMS)
+    await async_setup_gates(hass, entry)
+    entry.async_on_unload(entry.add_update_listener(_async_community_options_updated))
     return True
+
+
+async def _async_community_options_updated(hass: HomeAssistant, entry: CommunityConfigEntry) -> None:
+    """Gates changed: reload so the presence watchers follow."""
+    hass.config_entries.async_schedule_reload(entry.entry_id)
 
 
 async def _async_setup_controller(hass: HomeAssistant, entry: SmartCommunityConfigEntry) -> bool:

@@ -17,6 +17,7 @@ from homeassistant.helpers.dispatcher import async_dispatcher_send
 from devices.models import CredentialRead
 from hub.community import Community
 from hub.doors import ReleaseReason
+from hub.face_gate import CommunityFaces
 from hub.gate import AccessPoint, GateKeeper, GateOutcome
 
 from .const import (
@@ -38,7 +39,9 @@ class CommunityRuntimeData:
 
     community: Community
     gatekeeper: GateKeeper
+    faces: CommunityFaces
     points: dict[str, AccessPoint] = field(default_factory=dict)
+    face_doors: set[str] = field(default_factory=set)
     detach: dict[str, Callable[[], None]] = field(default_factory=dict)
 
 
@@ -69,8 +72,9 @@ async def async_open_community(hass: HomeAssistant, entry: ConfigEntry) -> Commu
     community = await hass.async_add_executor_job(
         lambda: Community(db_path, key_path, timezone=timezone)
     )
-    gatekeeper = GateKeeper(community, hass.async_add_executor_job)
-    runtime = CommunityRuntimeData(community=community, gatekeeper=gatekeeper)
+    faces = CommunityFaces(community)
+    gatekeeper = GateKeeper(community, hass.async_add_executor_job, faces=faces)
+    runtime = CommunityRuntimeData(community=community, gatekeeper=gatekeeper, faces=faces)
 
     @callback
     def report(point: AccessPoint, outcome: GateOutcome) -> None:
@@ -97,7 +101,9 @@ async def async_attach_controller(hass: HomeAssistant, runtime: CommunityRuntime
         )
         points[index] = point
         runtime.points[point.door_id] = point
-        await hass.async_add_executor_job(runtime.community.ensure_door, point.door_id, point.name)
+        await hass.async_add_executor_job(
+            partial(runtime.community.ensure_door, point.door_id, point.name, face=point.door_id in runtime.face_doors)
+        )
 
     @callback
     def on_read(index: int, read: CredentialRead) -> None:

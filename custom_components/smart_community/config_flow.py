@@ -49,8 +49,8 @@ from .const import (
     MIN_POLL_INTERVAL_MS,
     PROFILE_IO_MODULE,
 )
-from .coordinator import SmartCommunityConfigEntry
 from .drivers import make_driver
+from .gates import CONF_CAMERA, CONF_FRAMES, CONF_GATES, CONF_LOCK, CONF_PRESENCE, DEFAULT_FRAMES
 
 
 async def _probe(host: str, port: int) -> ControllerInfo:
@@ -359,13 +359,15 @@ class SmartCommunityConfigFlow(ConfigFlow, domain=DOMAIN):
     @classmethod
     @callback
     def async_supports_options_flow(cls, config_entry: ConfigEntry) -> bool:
-        """Only door controllers have options."""
-        return config_entry.data.get(CONF_KIND) not in (KIND_COMMUNITY, KIND_CAMERA)
+        """Door controllers and the community hub have options; cameras are reconfigured instead."""
+        return config_entry.data.get(CONF_KIND) != KIND_CAMERA
 
     @staticmethod
     @callback
-    def async_get_options_flow(config_entry: SmartCommunityConfigEntry) -> OptionsFlow:
-        """Options: poll rate, release time, held-open timeout."""
+    def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:
+        """Controller options (poll rate, release time, ...) or the community's gates."""
+        if config_entry.data.get(CONF_KIND) == KIND_COMMUNITY:
+            return CommunityOptionsFlow()
         return SmartCommunityOptionsFlow()
 
 
@@ -463,3 +465,54 @@ class SmartCommunityOptionsFlow(OptionsFlow):
             }
         )
         return self.async_show_form(step_id="init", data_schema=schema)
+
+
+class CommunityOptionsFlow(OptionsFlow):
+    """The community's gates: which door, which camera (any camera entity), which presence sensor."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Add or remove a gate."""
+        options = ["add_gate"]
+        if self.config_entry.options.get(CONF_GATES):
+            options.append("remove_gate")
+        return self.async_show_menu(step_id="init", menu_options=options)
+
+    async def async_step_add_gate(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """A door of this integration, the camera that watches it, and what tells someone is there."""
+        if user_input is not None:
+            gate = {
+                CONF_LOCK: user_input[CONF_LOCK],
+                CONF_CAMERA: user_input[CONF_CAMERA],
+                CONF_PRESENCE: user_input.get(CONF_PRESENCE),
+                CONF_FRAMES: int(user_input[CONF_FRAMES]),
+            }
+            gates = [g for g in self.config_entry.options.get(CONF_GATES, []) if g[CONF_LOCK] != gate[CONF_LOCK]]
+            return self.async_create_entry(data={**self.config_entry.options, CONF_GATES: [*gates, gate]})
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_LOCK): selector.EntitySelector(
+                    selector.EntitySelectorConfig(domain="lock", integration=DOMAIN)
+                ),
+                vol.Required(CONF_CAMERA): selector.EntitySelector(selector.EntitySelectorConfig(domain="camera")),
+                vol.Optional(CONF_PRESENCE): selector.EntitySelector(
+                    selector.EntitySelectorConfig(domain="binary_sensor")
+                ),
+                vol.Required(CONF_FRAMES, default=DEFAULT_FRAMES): selector.NumberSelector(
+                    selector.NumberSelectorConfig(min=3, max=10, mode=selector.NumberSelectorMode.BOX)
+                ),
+            }
+        )
+        return self.async_show_form(step_id="add_gate", data_schema=schema)
+
+    async def async_step_remove_gate(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Stop watching a gate (the door keeps working with cards, PINs and passes)."""
+        gates = self.config_entry.options.get(CONF_GATES, [])
+        if user_input is not None:
+            kept = [g for g in gates if g[CONF_LOCK] != user_input[CONF_LOCK]]
+            return self.async_create_entry(data={**self.config_entry.options, CONF_GATES: kept})
+        schema = vol.Schema(
+            {vol.Required(CONF_LOCK): selector.SelectSelector(
+                selector.SelectSelectorConfig(options=[g[CONF_LOCK] for g in gates])
+            )}
+        )
+        return self.async_show_form(step_id="remove_gate", data_schema=schema)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable, Coroutine
 from datetime import datetime, time
+from pathlib import Path
 from typing import Any
 
 import voluptuous as vol
@@ -26,6 +27,7 @@ from hub.residents.models import ResidentStatus
 
 from .community import loaded_community
 from .const import DOMAIN, SIGNAL_COMMUNITY_CHANGED
+from .gates import CONF_GATES, CONF_LOCK, Gate, async_run_gate
 
 ATTR_RESIDENT_ID = "resident_id"
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -276,23 +278,88 @@ def _make_service(name: str, handler: Handler) -> Callable[[ServiceCall], Corout
             data["door_ids"] = _door_ids(hass, data.pop("doors"))
         try:
             result = await hass.async_add_executor_job(community.call, handler, hass, community, actor, data)
-        except InvalidInputError as err:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN, translation_key="invalid_input", translation_placeholders={"error": str(err)}
-            ) from err
-        except NotFoundError as err:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN, translation_key="not_found", translation_placeholders={"error": str(err)}
-            ) from err
         except HubError as err:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN, translation_key="invalid_input", translation_placeholders={"error": str(err)}
-            ) from err
+            raise _hub_error(err) from err
         async_dispatcher_send(hass, SIGNAL_COMMUNITY_CHANGED)
         return result if call.return_response else None
 
     service.__name__ = f"async_{name}"
     return service
+
+
+def _hub_error(err: HubError) -> ServiceValidationError:
+    key = "not_found" if isinstance(err, NotFoundError) else "invalid_input"
+    return ServiceValidationError(
+        translation_domain=DOMAIN, translation_key=key, translation_placeholders={"error": str(err)}
+    )
+
+
+def _read_photos(paths: list[str]) -> list[bytes]:
+    photos = []
+    for path in paths:
+        try:
+            photos.append(Path(path).read_bytes())
+        except OSError as err:
+            raise InvalidInputError(f"cannot read {path}: {err.strerror}") from err
+    return photos
+
+
+async def _enrol_face(call: ServiceCall) -> ServiceResponse:
+    """Enrol a resident's face from photos on the Home Assistant host (allow-listed folders only)."""
+    hass = call.hass
+    actor = await _admin_actor(hass, call)
+    entry = loaded_community(hass)
+    if entry is None:
+        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_community")
+    paths: list[str] = call.data["photos"]
+    for path in paths:
+        if not hass.config.is_allowed_path(path):
+            raise ServiceValidationError(
+                translation_domain=DOMAIN, translation_key="path_not_allowed", translation_placeholders={"path": path}
+            )
+    faces = entry.runtime_data.faces
+    try:
+        photos = await hass.async_add_executor_job(_read_photos, paths)
+        enrolment = await hass.async_add_executor_job(faces.enrol, actor, call.data[ATTR_RESIDENT_ID], photos)
+    except HubError as err:
+        raise _hub_error(err) from err
+    async_dispatcher_send(hass, SIGNAL_COMMUNITY_CHANGED)
+    return {
+        "enrolled": len(enrolment.templates),
+        "photos": [
+            {"photo": path, "accepted": report.accepted, "reason": None if report.accepted else report.message}
+            for path, report in zip(paths, enrolment.reports, strict=True)
+        ],
+    }
+
+
+async def _verify_at_gate(call: ServiceCall) -> ServiceResponse:
+    """Run the gate path now at a configured gate (as if someone stepped into its presence sensor)."""
+    hass = call.hass
+    await _admin_actor(hass, call)
+    entry = loaded_community(hass)
+    if entry is None:
+        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_community")
+    gates = {g[CONF_LOCK]: Gate.from_options(g) for g in entry.options.get(CONF_GATES, [])}
+    gate = gates.get(call.data["gate"])
+    if gate is None:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="not_a_gate",
+            translation_placeholders={"gate": call.data["gate"]},
+        )
+    outcome = await async_run_gate(hass, entry.runtime_data, gate)
+    if outcome is None:
+        return {"decision": None, "message": "No face or visitor pass was seen at the gate."}
+    decision = outcome.decision
+    return {
+        "decision": "granted" if decision.granted else "denied",
+        "reason": decision.reason.value,
+        "message": decision.message,
+        "credential": decision.kind.value,
+        "resident_id": decision.resident_id,
+        "released": outcome.released,
+    }
 
 
 @callback
@@ -302,3 +369,13 @@ def async_setup_services(hass: HomeAssistant) -> None:
         hass.services.async_register(
             DOMAIN, name, _make_service(name, handler), SCHEMAS[name], supports_response=supports_response
         )
+    hass.services.async_register(
+        DOMAIN, "enrol_face", _enrol_face,
+        vol.Schema({vol.Required(ATTR_RESIDENT_ID): cv.string,
+                    vol.Required("photos"): vol.All(cv.ensure_list, [cv.string], vol.Length(min=1, max=20))}),
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+    hass.services.async_register(
+        DOMAIN, "verify_at_gate", _verify_at_gate, vol.Schema({vol.Required("gate"): cv.entity_id}),
+        supports_response=SupportsResponse.OPTIONAL,
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from homeassistant.const import CONF_HOST, CONF_PORT
@@ -11,9 +12,11 @@ from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.smart_community.const import CONF_POLL_INTERVAL, DOMAIN
+from devices.sim.camera import CameraSim
 from devices.sim.door_controller import DoorControllerSim
 
 SERIAL = "SIMDC0042"
+FACES = Path(__file__).resolve().parents[3] / "demo" / "faces"
 
 
 @pytest.fixture(autouse=True)
@@ -89,3 +92,13 @@ async def wait_for_event(hass: HomeAssistant, entity_id: str, event_type: str, t
         await asyncio.sleep(0.02)
     state = hass.states.get(entity_id)
     raise AssertionError(f"{entity_id} last fired {state.attributes if state else None}, expected {event_type}")
+
+
+@pytest.fixture
+async def camera_sim(socket_enabled: None) -> AsyncIterator[CameraSim]:
+    """A simulated gate camera with digest authentication, serving the demo residents' real photos."""
+    sim = CameraSim(FACES, username="admin", password="s3cret-pass", auth="digest")
+    await sim.start()
+    sim.set_scene("person", "John_Salley")
+    yield sim
+    await sim.stop()

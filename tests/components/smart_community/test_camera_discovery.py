@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 from homeassistant.components.camera import async_get_image
 from homeassistant.components.zeroconf import info_from_service
@@ -21,18 +18,6 @@ from custom_components.smart_community.const import DOMAIN
 from devices.discovery import advertise, unadvertise
 from devices.sim.camera import CameraSim
 from devices.sim.door_controller import DoorControllerSim
-
-FACES = Path(__file__).resolve().parents[3] / "demo" / "faces"
-
-
-@pytest.fixture
-async def camera_sim(socket_enabled: None) -> AsyncIterator[CameraSim]:
-    """A simulated gate camera with digest authentication, serving the demo residents' real photos."""
-    sim = CameraSim(FACES, username="admin", password="s3cret-pass", auth="digest")
-    await sim.start()
-    sim.set_scene("person", "John_Salley")
-    yield sim
-    await sim.stop()
 
 
 async def _discovered(advert: object) -> ZeroconfServiceInfo:

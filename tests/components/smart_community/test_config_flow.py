@@ -183,7 +183,7 @@ async def test_options_flow_changes_release_time(
 
 
 async def test_community_flow_once(hass: HomeAssistant) -> None:
-    """The community hub is added by name, once; a blank name is refused; it has no options but can be renamed."""
+    """The community hub is added by name, once; a blank name is refused; it can be renamed."""
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": "community"})
     assert result["type"] is FlowResultType.FORM
@@ -195,7 +195,7 @@ async def test_community_flow_once(hass: HomeAssistant) -> None:
     entry = result["result"]
     await hass.async_block_till_done()
     assert hass.states.get("sensor.riverside_garden_enrolled_faces").state == "0"
-    assert entry.supports_options is False
+    assert entry.supports_options is True  # its gates
 
     again = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     again = await hass.config_entries.flow.async_configure(again["flow_id"], {"next_step_id": "community"})

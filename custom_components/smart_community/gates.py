@@ -1,0 +1,111 @@
+"""Gates: a door whose camera (any Home Assistant camera entity) is watched for faces and visitor passes when
+someone is present. Configured in the community entry's options; run by the community's gate keeper."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from homeassistant.components.camera import async_get_image
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.event import async_track_state_change_event
+
+from hub.gate import GateOutcome
+
+from .community import CommunityRuntimeData
+
+_LOGGER = logging.getLogger(__name__)
+
+CONF_GATES = "gates"
+CONF_LOCK = "lock"
+CONF_CAMERA = "camera"
+CONF_PRESENCE = "presence"
+CONF_FRAMES = "frames"
+DEFAULT_FRAMES = 5
+FRAME_INTERVAL = 0.08
+
+
+@dataclass(frozen=True)
+class Gate:
+    """One configured gate."""
+
+    lock: str
+    camera: str
+    presence: str | None
+    frames: int
+
+    @classmethod
+    def from_options(cls, raw: dict[str, Any]) -> Gate:
+        """A gate from its stored options."""
+        return cls(raw[CONF_LOCK], raw[CONF_CAMERA], raw.get(CONF_PRESENCE), int(raw.get(CONF_FRAMES, DEFAULT_FRAMES)))
+
+
+def door_id_of_lock(hass: HomeAssistant, lock_entity_id: str) -> str | None:
+    """The access-control door id behind one of this integration's lock entities."""
+    entity = er.async_get(hass).async_get(lock_entity_id)
+    if entity is None or not entity.unique_id.endswith("-lock"):
+        return None
+    return entity.unique_id.removesuffix("-lock")
+
+
+async def grab_burst(hass: HomeAssistant, camera: str, frames: int) -> list[bytes]:
+    """A short burst of JPEG frames from a camera entity (any integration's)."""
+    burst = []
+    for i in range(frames):
+        try:
+            burst.append((await async_get_image(hass, camera, timeout=5)).content)
+        except HomeAssistantError as err:
+            _LOGGER.warning("gate camera %s gave no frame: %s", camera, err)
+            break
+        if i + 1 < frames:
+            await asyncio.sleep(FRAME_INTERVAL)
+    return burst
+
+
+async def async_run_gate(hass: HomeAssistant, runtime: CommunityRuntimeData, gate: Gate) -> GateOutcome | None:
+    """Presence at the gate (or a manager's request): frames -> pass or face -> decision -> release."""
+    door_id = door_id_of_lock(hass, gate.lock)
+    point = runtime.points.get(door_id) if door_id else None
+    if point is None:
+        raise HomeAssistantError(f"{gate.lock} is not a door of a loaded controller")
+    frames = await grab_burst(hass, gate.camera, gate.frames)
+    if not frames:
+        return None
+    return await runtime.gatekeeper.camera_burst(point, frames)
+
+
+async def async_setup_gates(hass: HomeAssistant, entry: ConfigEntry[CommunityRuntimeData]) -> None:
+    """Accept faces exactly at the gates; watch every gate's presence sensor, one verification at a time."""
+    runtime = entry.runtime_data
+    gates = [Gate.from_options(raw) for raw in entry.options.get(CONF_GATES, [])]
+    face_doors = {door for door in (door_id_of_lock(hass, gate.lock) for gate in gates) if door}
+    runtime.face_doors = face_doors
+    await hass.async_add_executor_job(runtime.community.set_face_doors, face_doors)
+    busy: set[str] = set()
+    for gate in gates:
+        if gate.presence is None:
+            continue
+
+        @callback
+        def presence_changed(event: Event[EventStateChangedData], gate: Gate = gate) -> None:
+            new = event.data["new_state"]
+            if new is None or new.state != "on" or gate.lock in busy:
+                return
+            busy.add(gate.lock)
+
+            async def verify() -> None:
+                try:
+                    await async_run_gate(hass, runtime, gate)
+                except HomeAssistantError as err:
+                    _LOGGER.warning("gate %s: %s", gate.lock, err)
+                finally:
+                    busy.discard(gate.lock)
+
+            entry.async_create_background_task(hass, verify(), f"gate {gate.lock}")
+
+        entry.async_on_unload(async_track_state_change_event(hass, [gate.presence], presence_changed))
