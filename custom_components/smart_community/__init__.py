@@ -173,6 +173,9 @@ async def _async_options_updated(hass: HomeAssistant, entry: SmartCommunityConfi
 async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
     """Unload the entities and close the connection or the database."""
     if _is_community(entry):
+        for detach in entry.runtime_data.detach.values():
+            detach()
+        entry.runtime_data.detach.clear()
         return await hass.config_entries.async_unload_platforms(entry, COMMUNITY_PLATFORMS)
     if entry.data.get(CONF_KIND) == KIND_CAMERA:
         return await hass.config_entries.async_unload_platforms(entry, CAMERA_PLATFORMS)

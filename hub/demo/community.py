@@ -16,6 +16,7 @@ import aiohttp
 from . import ha_setup
 from .console import SimulatorConsole
 from .devices import CAMERA_SERIAL, DemoDevices
+from .faces import demo_faces_dir
 from .residents import add_demo_residents
 from .run import (
     DOMAIN,
@@ -29,6 +30,8 @@ from .run import (
 
 _LOGGER = logging.getLogger(__name__)
 REPO_ROOT = Path(__file__).resolve().parents[2]
+CAMERA_TITLE = "North gate camera"
+COMMUNITY_TITLE = "Demo community"
 ONBOARDING_EXTRAS = {"met", "radio_browser", "google_translate", "shopping_list"}
 
 CONFIGURATION = """\
@@ -42,6 +45,8 @@ homeassistant:
   latitude: 31.23
   longitude: 121.47
   elevation: 4
+  allowlist_external_dirs:
+    - {faces}
 http:
   server_host: 127.0.0.1
   server_port: {port}
@@ -96,7 +101,8 @@ class DemoCommunity:
 
     def _write_configuration(self) -> None:
         self.config_dir.mkdir(parents=True, exist_ok=True)
-        (self.config_dir / "configuration.yaml").write_text(CONFIGURATION.format(port=self.port))
+        faces = demo_faces_dir() or REPO_ROOT / "demo" / "faces"
+        (self.config_dir / "configuration.yaml").write_text(CONFIGURATION.format(port=self.port, faces=faces))
         components = self.config_dir / "custom_components"
         components.mkdir(exist_ok=True)
         link = components / DOMAIN
@@ -134,7 +140,8 @@ class DemoCommunity:
         password_file = self.demo_dir / "owner-password"
         token_file = self.demo_dir / "token"
         fresh_password: str | None = None
-        if not await ha_setup.onboarding_done(session, self.base):
+        if not ha_setup.onboarding_done(self.config_dir):
+            await ha_setup.wait_for_onboarding_view(session, self.base, self.startup_timeout)
             fresh_password = new_password()
             write_secret(password_file, fresh_password)
             access = await ha_setup.onboard(
@@ -158,27 +165,28 @@ class DemoCommunity:
 
     async def _add_devices(self, session: aiohttp.ClientSession, token: str) -> bool:
         """Add what is missing through the config flow; returns whether the community hub was just added."""
-        known = {entry.get("unique_id") for entry in await ha_setup.config_entries(session, self.base, token, DOMAIN)}
+        # Home Assistant's API does not show unique ids; the demo's entries are known by their titles.
+        known = {entry.get("title") for entry in await ha_setup.config_entries(session, self.base, token, DOMAIN)}
         for sim in self.sims:
-            if sim.serial in known:
+            if f"{sim.model} {sim.serial}" in known:
                 continue
             console(f"Adding door controller {sim.serial} through the config flow...")
             await ha_setup.add_through_config_flow(
                 session, self.base, token, DOMAIN, "controller", {"host": sim.host, "port": sim.port}
             )
         camera = self.devices.camera
-        if camera is not None and camera.snapshot_url not in known:
+        if camera is not None and CAMERA_TITLE not in known:
             console("Adding the gate camera through the config flow...")
             await ha_setup.add_through_config_flow(
                 session, self.base, token, DOMAIN, "camera",
-                {"name": "North gate camera", "snapshot_url": camera.snapshot_url, "mjpeg_url": camera.mjpeg_url,
+                {"name": CAMERA_TITLE, "snapshot_url": camera.snapshot_url, "mjpeg_url": camera.mjpeg_url,
                  "auth": "digest"},
             )
-        if "community" in known:
+        if COMMUNITY_TITLE in known:
             return False
         console("Adding the community hub through the config flow...")
         await ha_setup.add_through_config_flow(session, self.base, token, DOMAIN, "community",
-                                               {"name": "Demo community"})
+                                               {"name": COMMUNITY_TITLE})
         return True
 
     def _banner(self, fresh_password: str | None) -> None:
@@ -224,7 +232,7 @@ class DemoCommunity:
             console(f"Cannot start the simulated controllers: {err}. Is another demo running? "
                     "Use --modbus-port to pick other ports.")
             return 1
-        simulator_console = SimulatorConsole(self.sims)
+        simulator_console = SimulatorConsole(self.sims, self.devices.camera)
         try:
             console(f"Starting Home Assistant on {self.base} (log: {self.demo_dir / 'home-assistant.log'})...")
             self.hass = await self._start_hass()

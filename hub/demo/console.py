@@ -9,6 +9,7 @@ import os
 import stat
 import sys
 
+from devices.sim.camera import CameraSim
 from devices.sim.door_controller import DoorControllerSim
 
 HELP = """\
@@ -19,6 +20,8 @@ Commands (doors are numbered 1..N across all controllers):
   tamper D on|off           open or close door D's reader tamper switch
   presence D on|off         someone steps into / out of door D's presence sensor
   link C down|up            cut or restore controller C's network link
+  camera person NAME | camera stranger | camera photo NAME | camera nobody
+                            who stands in front of the gate camera (NAME as in demo/faces, e.g. John_Salley)
   state                     print every simulator's state as JSON
   help                      this text"""
 
@@ -26,9 +29,11 @@ Commands (doors are numbered 1..N across all controllers):
 class SimulatorConsole:
     """Reads commands from standard input while the demo runs; quiet when stdin is not a terminal or closed."""
 
-    def __init__(self, sims: list[DoorControllerSim]) -> None:
+    def __init__(self, sims: list[DoorControllerSim], camera: CameraSim | None = None) -> None:
         self.sims = sims
+        self.camera = camera
         self._reading = False
+        self._buffer = b""
         self._pending: set[asyncio.Task[None]] = set()
 
     def _door(self, number: str) -> tuple[DoorControllerSim, int]:
@@ -50,6 +55,9 @@ class SimulatorConsole:
                 return HELP
             if cmd == "state":
                 return json.dumps([sim.snapshot() for sim in self.sims], indent=2)
+            if cmd == "camera" and self.camera is not None and rest:
+                self.camera.set_scene(rest[0], rest[1] if len(rest) > 1 else None)
+                return f"gate camera shows: {' '.join(rest)}"
             if cmd == "link" and len(rest) == 2 and rest[1] in ("up", "down"):
                 sim = self.sims[int(rest[0]) - 1]
                 await sim.set_link(rest[1] == "up")
@@ -75,17 +83,24 @@ class SimulatorConsole:
             return f"error: {err}"
 
     def _on_input(self) -> None:
-        line = sys.stdin.readline()
-        if not line:  # stdin closed: keep running without the console
+        # Read what is there straight from the descriptor: a buffered readline would keep a second line that
+        # arrived in the same chunk until more input came.
+        data = os.read(sys.stdin.fileno(), 65536)
+        if not data:  # stdin closed: keep running without the console
             asyncio.get_running_loop().remove_reader(sys.stdin.fileno())
+            self._reading = False
             return
-        self._pending.add(task := asyncio.create_task(self._answer(line)))
-        task.add_done_callback(self._pending.discard)
+        self._buffer += data
+        *lines, self._buffer = self._buffer.split(b"\n")
+        if lines:
+            self._pending.add(task := asyncio.create_task(self._answer(lines)))
+            task.add_done_callback(self._pending.discard)
 
-    async def _answer(self, line: str) -> None:
-        reply = await self.execute(line)
-        if reply:
-            print(reply, flush=True)
+    async def _answer(self, lines: list[bytes]) -> None:
+        for line in lines:
+            reply = await self.execute(line.decode(errors="replace"))
+            if reply:
+                print(reply, flush=True)
 
     def start(self) -> None:
         """Start reading commands from a terminal or a pipe (no thread: the event loop watches the descriptor)."""

@@ -4,7 +4,9 @@ onboarding, a long-lived token, and adding config entries through the real confi
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -32,13 +34,28 @@ async def wait_until_up(session: aiohttp.ClientSession, base: str, timeout: floa
     raise HomeAssistantSetupError(f"Home Assistant did not answer at {base} within {timeout:.0f} s")
 
 
-async def onboarding_done(session: aiohttp.ClientSession, base: str) -> bool:
-    """Whether the owner account exists already."""
-    async with session.get(f"{base}/api/onboarding") as resp:
-        if resp.status == 401:  # onboarding finished: the view wants authentication now
-            return True
-        steps = await resp.json()
-    return all(step.get("done") for step in steps if step.get("step") == "user")
+def onboarding_done(config_dir: Path) -> bool:
+    """Whether the owner account exists: Home Assistant records finished onboarding steps in its storage.
+
+    Asking the HTTP API is racy at start-up: the onboarding views answer 404 both before they are registered
+    and after onboarding has finished.
+    """
+    try:
+        stored = json.loads((config_dir / ".storage" / "onboarding").read_text())
+    except (OSError, ValueError):
+        return False
+    return "user" in stored.get("data", {}).get("done", [])
+
+
+async def wait_for_onboarding_view(session: aiohttp.ClientSession, base: str, timeout: float) -> None:
+    """Wait until the onboarding API is registered (it comes up a little after the HTTP server)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        async with session.get(f"{base}/api/onboarding") as resp:
+            if resp.status == 200:
+                return
+        await asyncio.sleep(0.5)
+    raise HomeAssistantSetupError("Home Assistant's onboarding API did not come up")
 
 
 async def _token_from_code(session: aiohttp.ClientSession, base: str, code: str) -> str:
@@ -164,3 +181,34 @@ async def enable_entity(session: aiohttp.ClientSession, base: str, token: str, e
         reply = await ws.receive_json()
     if not reply.get("success"):
         _LOGGER.warning("could not enable %s: %s", entity_id, reply.get("error"))
+
+
+async def add_gate(
+    session: aiohttp.ClientSession, base: str, token: str, community_title: str, lock: str, camera: str,
+    presence: str,
+) -> None:
+    """Make a door a gate through the community entry's options flow, as a manager would in the UI."""
+    headers = {"Authorization": f"Bearer {token}"}
+    entries = await config_entries(session, base, token, "smart_community")
+    community = next((e for e in entries if e.get("supports_options") and e.get("title") == community_title), None)
+    if community is None:
+        raise HomeAssistantSetupError(f"no community entry titled {community_title!r}")
+    async with session.post(f"{base}/api/config/config_entries/options/flow",
+                            json={"handler": community["entry_id"]}, headers=headers) as resp:
+        flow = await resp.json()
+    for answer in ({"next_step_id": "add_gate"}, {"lock": lock, "camera": camera, "presence": presence, "frames": 5}):
+        async with session.post(f"{base}/api/config/config_entries/options/flow/{flow['flow_id']}",
+                                json=answer, headers=headers) as resp:
+            result = await resp.json()
+    if result.get("type") != "create_entry":
+        raise HomeAssistantSetupError(f"adding the gate failed: {result}")
+
+
+async def reload_entry(session: aiohttp.ClientSession, base: str, token: str, domain: str, title: str) -> None:
+    """Reload a config entry (known by its title), e.g. so an entity just enabled appears at once."""
+    for entry in await config_entries(session, base, token, domain):
+        if entry.get("title") == title:
+            async with session.post(f"{base}/api/config/config_entries/entry/{entry['entry_id']}/reload",
+                                    headers={"Authorization": f"Bearer {token}"}) as resp:
+                if resp.status != 200:
+                    raise HomeAssistantSetupError(f"reloading {title} failed: {resp.status}")

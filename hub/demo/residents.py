@@ -15,6 +15,8 @@ from .faces import demo_faces_dir
 from .run import console
 
 FIRST_CARD = 10_000_001
+# The other photos of each person are what the simulated gate camera shows.
+ENROL_PHOTOS = 3
 
 
 def resident_id(name: str) -> str:
@@ -58,11 +60,22 @@ async def add_demo_residents(
     await _call(session, base, token, "add_access_rule",
                 {"rule_id": "residents-all-doors", "name": "Residents, every door, any time", "doors": doors,
                  "everyone": True})
-    if controllers:
+    enrolled = 0
+    if faces is not None:
+        for rid, name, _card in added:
+            photos = sorted((faces / name.replace(" ", "_")).glob("*.jpg"))[:ENROL_PHOTOS]
+            await _call(session, base, token, "record_consent",
+                        {"resident_id": rid, "scope": "Demo: face verification at the North gate, templates only"})
+            await _call(session, base, token, "enrol_face", {"resident_id": rid, "photos": [str(p) for p in photos]})
+            enrolled += 1
+    if controllers and camera is not None:
         gate = controllers[0]
         presence = f"binary_sensor.{re.sub(r'[^a-z0-9]+', '_', gate.serial.lower())}_door_1_presence"
         await ha_setup.enable_entity(session, base, token, presence)
-    console(f"Added {len(added)} demo residents, each with an access card:")
+        await ha_setup.reload_entry(session, base, token, "smart_community", f"{gate.model} {gate.serial}")
+        await ha_setup.add_gate(session, base, token, "Demo community", lock_entity(gate.serial, 0),
+                                "camera.north_gate_camera", presence)
+    console(f"Added {len(added)} demo residents, each with an access card; {enrolled} enrolled their faces:")
     for rid, name, card in added:
         console(f"  {name:<16} {rid:<18} card {card}")
     return added

@@ -33,17 +33,26 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _free_port_pair() -> int:
-    for _ in range(50):
-        port = _free_port()
+DEMO_PORT_OFFSETS = (0, 1, 20, 21, 40, 41)  # controllers, their control endpoints, the camera and its control
+
+
+def _free_port_block() -> int:
+    """A base port such that every port the demo derives from it is free."""
+    for _ in range(100):
+        base = _free_port() % 50000 + 10000
+        sockets = []
         try:
-            with socket.socket() as a, socket.socket() as b:
-                a.bind(("127.0.0.1", port))
-                b.bind(("127.0.0.1", port + 1))
-            return port
+            for offset in DEMO_PORT_OFFSETS:
+                sock = socket.socket()
+                sockets.append(sock)
+                sock.bind(("127.0.0.1", base + offset))
+            return base
         except OSError:
             continue
-    raise RuntimeError("no two consecutive free ports")
+        finally:
+            for sock in sockets:
+                sock.close()
+    raise RuntimeError("no free block of ports")
 
 
 async def _read_until(stream: asyncio.StreamReader, pattern: str, timeout: float, seen: list[str]) -> None:
@@ -74,9 +83,21 @@ async def _wait_state(session: aiohttp.ClientSession, base: str, token: str, ent
     raise AssertionError(f"{entity_id} never became {want}")
 
 
+async def _wait_event(
+    session: aiohttp.ClientSession, base: str, token: str, entity_id: str, event_type: str
+) -> dict:
+    for _ in range(600):
+        async with session.get(f"{base}/api/states/{entity_id}", headers={"Authorization": f"Bearer {token}"}) as r:
+            attributes = (await r.json())["attributes"]
+        if attributes.get("event_type") == event_type:
+            return dict(attributes)
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{entity_id} never fired {event_type}: {attributes}")
+
+
 async def test_make_run_demo_end_to_end(tmp_path: Path) -> None:
     """The demo comes up, is operable through Home Assistant's API and its UI login, and stops cleanly."""
-    port, modbus = _free_port(), _free_port_pair()
+    port, modbus = _free_port(), _free_port_block()
     demo_dir = tmp_path / "demo"
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "hub.cli", "run", "--port", str(port), "--demo-dir", str(demo_dir),
@@ -122,6 +143,21 @@ async def test_make_run_demo_end_to_end(tmp_path: Path) -> None:
             await _wait_state(session, base, token, "binary_sensor.demo_dc_02_door_1_door", "on")
             await _wait_state(session, base, token, "binary_sensor.demo_dc_02_door_1_forced_open", "on")
 
+            # The gate: an enrolled resident in front of the camera is let in by face; his photo held up is not.
+            access = "event.demo_dc_01_door_1_access"
+            process.stdin.write(b"camera person John_Simm\npresence 1 on\n")
+            await process.stdin.drain()
+            granted = await _wait_event(session, base, token, access, "granted")
+            assert (granted["credential"], granted["resident_id"]) == ("face", "r-john-simm")
+            process.stdin.write(b"presence 1 off\ncamera photo John_Simm\n")
+            await process.stdin.drain()
+            await _wait_state(session, base, token, "binary_sensor.demo_dc_01_door_1_presence", "off")
+            process.stdin.write(b"presence 1 on\n")
+            await process.stdin.drain()
+            denied = await _wait_event(session, base, token, access, "denied")
+            assert denied["reason"] == "not_live"
+            assert await _state(session, base, token, "sensor.demo_community_enrolled_faces") == "5"
+
             if shutil.which("mbpoll"):  # Debian's independent Modbus master, when installed
                 mbpoll = await asyncio.create_subprocess_exec(
                     "mbpoll", "-0", "-m", "tcp", "-a", "1", "-t", "3", "-r", "108", "-c", "1", "-1",
@@ -153,3 +189,21 @@ async def test_make_run_demo_end_to_end(tmp_path: Path) -> None:
     rest = (await process.stdout.read()).decode(errors="replace")
     assert process.returncode == 0, "".join(seen) + rest
     assert "Stopped." in rest
+
+    # A second start reuses everything: no new password, the same token, nothing added twice.
+    again = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "hub.cli", "run", "--port", str(port), "--demo-dir", str(demo_dir),
+        "--modbus-port", str(modbus), cwd=REPO, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert again.stdout is not None
+    seen = []
+    try:
+        await _read_until(again.stdout, "Ctrl-C stops everything", 300, seen)
+    finally:
+        again.send_signal(signal.SIGINT)
+        await asyncio.wait_for(again.wait(), 90)
+    output = "".join(seen)
+    assert "the password is in" in output
+    assert "Adding" not in output
+    assert token_file.read_text().strip() == token

@@ -1,0 +1,30 @@
+"""The hub's durable event journal, its transactional outbox, the hash-chained audit log and retention purge.
+
+Everything here is blocking SQLite work: call it from an executor (Home Assistant: ``async_add_executor_job``),
+never from the event loop.
+"""
+
+from .audit import AuditEntry, AuditLog, AuditVerification
+from .models import EventKind, JournalEvent, NewEvent
+from .outbox import Outbox, PendingEvent
+from .retention import PurgeResult, RetentionPolicy, purge_expired, purge_periodically
+from .schema import COMPONENT
+from .store import Journal, open_journal_database
+
+__all__ = [
+    "COMPONENT",
+    "AuditEntry",
+    "AuditLog",
+    "AuditVerification",
+    "EventKind",
+    "Journal",
+    "JournalEvent",
+    "NewEvent",
+    "Outbox",
+    "PendingEvent",
+    "PurgeResult",
+    "RetentionPolicy",
+    "open_journal_database",
+    "purge_expired",
+    "purge_periodically",
+]

@@ -1,0 +1,68 @@
+"""Value objects of the journal: event kinds, an event to append, and an event as stored."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+
+class EventKind(StrEnum):
+    """What an event records. Manager actions are also written to the audit log."""
+
+    DECISION = "decision"
+    DOOR_ALARM = "door_alarm"
+    DEVICE_STATUS = "device_status"
+    MANAGER_ACTION = "manager_action"
+
+
+# Manager actions stay local by default: they are for the community's own accountability, not the county's.
+UPLOADED_BY_DEFAULT = frozenset({EventKind.DECISION, EventKind.DOOR_ALARM, EventKind.DEVICE_STATUS})
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewEvent:
+    """An event to append. ``payload`` holds the full local record; the field policy decides what leaves."""
+
+    kind: EventKind
+    door: str | None = None
+    payload: Mapping[str, Any] = field(default_factory=dict)
+    occurred_at: datetime | None = None
+    upload: bool | None = None
+
+    def wants_upload(self) -> bool:
+        """Whether an outbox row is written with the event."""
+        return self.upload if self.upload is not None else self.kind in UPLOADED_BY_DEFAULT
+
+
+@dataclass(frozen=True, kw_only=True)
+class JournalEvent:
+    """One stored event: UUID (the idempotency key upstream), monotonic sequence, UTC time and the hub's id."""
+
+    seq: int
+    uuid: str
+    hub_id: str
+    kind: EventKind
+    door: str | None
+    occurred_at: datetime
+    recorded_at: datetime
+    payload: Mapping[str, Any]
+
+
+def utc_now() -> datetime:
+    """The current time in UTC (one place to say it)."""
+    return datetime.now(UTC)
+
+
+def to_text(moment: datetime) -> str:
+    """UTC ISO-8601 with milliseconds and a ``Z``: fixed width, so text order is time order in SQL."""
+    if moment.tzinfo is None:
+        raise ValueError("journal times must be timezone-aware")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.astimezone(UTC).microsecond // 1000:03d}Z"
+
+
+def from_text(text: str) -> datetime:
+    """Parse what :func:`to_text` wrote."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))

@@ -1,0 +1,211 @@
+"""The journal: append events (with their outbox rows, in one transaction) and read them back."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+import uuid as uuid_module
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from hub.db import open_database
+from hub.exceptions import InvalidInputError, NotFoundError, StorageError
+
+from . import schema
+from .audit import AuditEntry, AuditLog
+from .models import EventKind, JournalEvent, NewEvent, from_text, to_text, utc_now
+from .retention import PurgeResult, RetentionPolicy, purge_expired
+
+_LOGGER = logging.getLogger(__name__)
+
+
+def open_journal_database(path: str | Path) -> sqlite3.Connection:
+    """Open the community database with the journal's tables up to date (WAL, ``synchronous=FULL``)."""
+    return open_database(path, components=[schema.COMPONENT])
+
+
+class Journal:
+    """Durable, append-only record of decisions, alarms, device status changes and manager actions.
+
+    ``on_append`` is called after each commit (from whatever thread appended); pass the uplink worker's
+    thread-safe ``wake`` so the gate never waits for the uplink.
+    """
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        hub_id: str,
+        *,
+        on_append: Callable[[], None] | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        if not hub_id:
+            raise InvalidInputError("hub_id must not be empty")
+        self._conn = conn
+        self.hub_id = hub_id
+        self.on_append = on_append
+        self._clock = clock
+        # Home Assistant's executor has many threads; one sqlite3 connection must not interleave transactions.
+        self._lock = threading.RLock()
+        self.audit = AuditLog(conn, hub_id, clock=clock, lock=self._lock)
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The underlying connection (shared with the audit log)."""
+        return self._conn
+
+    def append(
+        self,
+        kind: EventKind | str,
+        *,
+        door: str | None = None,
+        payload: Mapping[str, Any] | None = None,
+        occurred_at: datetime | None = None,
+        upload: bool | None = None,
+    ) -> JournalEvent:
+        """Append one event (and its outbox row if it is uploaded) in one transaction."""
+        event = NewEvent(kind=EventKind(kind), door=door, payload=dict(payload or {}), occurred_at=occurred_at,
+                         upload=upload)
+        return self.append_many([event])[0]
+
+    def append_many(self, events: Sequence[NewEvent]) -> list[JournalEvent]:
+        """Append several events in one transaction: one fsync for the lot, which is what makes bursts cheap."""
+        try:
+            with self._lock:
+                stored = self._append_locked(events)
+        except sqlite3.Error as err:
+            raise StorageError(f"could not append to the journal: {err}") from err
+        self._notify()
+        return stored
+
+    def _append_locked(self, events: Sequence[NewEvent]) -> list[JournalEvent]:
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            stored = [self._insert(event) for event in events]
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+        return stored
+
+    def record_manager_action(
+        self, actor: str, action: str, details: Mapping[str, Any] | None = None, *, upload: bool | None = None
+    ) -> AuditEntry:
+        """Journal a manager action and append it to the hash-chained audit log, atomically."""
+        details = dict(details or {})
+        try:
+            with self._lock:
+                entry = self._record_locked(actor, action, details, upload)
+        except sqlite3.Error as err:
+            raise StorageError(f"could not record the manager action: {err}") from err
+        self._notify()
+        return entry
+
+    def _record_locked(self, actor: str, action: str, details: dict[str, Any], upload: bool | None) -> AuditEntry:
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            event = self._insert(
+                NewEvent(kind=EventKind.MANAGER_ACTION, payload={"actor": actor, "action": action, **details},
+                         upload=upload)
+            )
+            entry = self.audit.append_in_transaction(
+                actor=actor, action=action, details=details, uuid=event.uuid, at=event.occurred_at
+            )
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+        return entry
+
+    def purge(self, policy: RetentionPolicy, *, now: datetime | None = None) -> PurgeResult:
+        """Apply retention on this journal's connection (blocking; see :func:`purge_periodically`)."""
+        with self._lock:
+            return purge_expired(self._conn, policy, now=now, hub_id=self.hub_id)
+
+    def get(self, event_uuid: str) -> JournalEvent:
+        """The event with this UUID."""
+        with self._lock:
+            row = self._conn.execute("SELECT * FROM events WHERE uuid = ?", (event_uuid,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no journal event {event_uuid}")
+        return row_to_event(row)
+
+    def events(
+        self, *, after_seq: int = 0, limit: int = 100, kind: EventKind | None = None, door: str | None = None
+    ) -> list[JournalEvent]:
+        """Events after ``after_seq`` in sequence order, optionally of one kind or one door."""
+        sql = "SELECT * FROM events WHERE seq > ?"
+        params: list[Any] = [after_seq]
+        if kind is not None:
+            sql += " AND kind = ?"
+            params.append(str(kind))
+        if door is not None:
+            sql += " AND door = ?"
+            params.append(door)
+        sql += " ORDER BY seq LIMIT ?"
+        params.append(limit)
+        with self._lock:
+            return [row_to_event(row) for row in self._conn.execute(sql, params).fetchall()]
+
+    def count(self) -> int:
+        """How many events the journal holds."""
+        with self._lock:
+            return int(self._conn.execute("SELECT COUNT(*) FROM events").fetchone()[0])
+
+    def add_snapshot(self, *, event_uuid: str | None, path: str | None = None, data: bytes | None = None,
+                     taken_at: datetime | None = None) -> int:
+        """Record a kept snapshot (a file path or the bytes) so retention purges it with the events."""
+        if path is None and data is None:
+            raise InvalidInputError("a snapshot needs a path or data")
+        try:
+            with self._lock:
+                cur = self._conn.execute(
+                    "INSERT INTO snapshots (event_uuid, taken_at, path, data) VALUES (?, ?, ?, ?)",
+                    (event_uuid, to_text(taken_at or self._clock()), path, data),
+                )
+        except sqlite3.Error as err:
+            raise StorageError(f"could not record the snapshot: {err}") from err
+        return int(cur.lastrowid or 0)
+
+    def _insert(self, event: NewEvent) -> JournalEvent:
+        now = self._clock()
+        occurred = event.occurred_at or now
+        event_uuid = str(uuid_module.uuid4())
+        payload_text = json.dumps(event.payload, separators=(",", ":"), sort_keys=True, default=str)
+        cur = self._conn.execute(
+            "INSERT INTO events (uuid, hub_id, kind, door, occurred_at, recorded_at, payload)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (event_uuid, self.hub_id, str(event.kind), event.door, to_text(occurred), to_text(now), payload_text),
+        )
+        seq = int(cur.lastrowid or 0)
+        if event.wants_upload():
+            self._conn.execute("INSERT INTO outbox (seq, queued_at) VALUES (?, ?)", (seq, to_text(now)))
+        return JournalEvent(seq=seq, uuid=event_uuid, hub_id=self.hub_id, kind=event.kind, door=event.door,
+                            occurred_at=from_text(to_text(occurred)), recorded_at=from_text(to_text(now)),
+                            payload=event.payload)
+
+    def _notify(self) -> None:
+        if self.on_append is None:
+            return
+        try:
+            self.on_append()
+        except Exception:  # a broken listener must never fail the gate's decision path
+            _LOGGER.exception("journal append listener failed")
+
+
+def row_to_event(row: sqlite3.Row) -> JournalEvent:
+    """Build a :class:`JournalEvent` from an ``events`` row."""
+    return JournalEvent(
+        seq=int(row["seq"]),
+        uuid=str(row["uuid"]),
+        hub_id=str(row["hub_id"]),
+        kind=EventKind(row["kind"]),
+        door=row["door"],
+        occurred_at=from_text(row["occurred_at"]),
+        recorded_at=from_text(row["recorded_at"]),
+        payload=json.loads(row["payload"]),
+    )

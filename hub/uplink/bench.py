@@ -1,0 +1,133 @@
+"""``community-hub bench uplink``: journal N events and drain them to a reference receiver on loopback.
+
+The journal commits in small batches (``synchronous=FULL``: each commit is one fsync) while the worker uploads
+concurrently. Prints a table and, as its last line, one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``community-hub bench uplink``."""
+    parser.add_argument("--events", type=int, default=20000, help="events to journal and send (default 20000)")
+    parser.add_argument("--commit-batch", type=int, default=50,
+                        help="events per journal transaction (default 50)")
+    parser.add_argument("--send-batch", type=int, default=500, help="events per uplink request (default 500)")
+    parser.add_argument("--doors", type=int, default=16, help="doors the events are spread over (default 16)")
+    parser.add_argument("--rate", type=float, default=0.0,
+                        help="journal at most this many events/s (default 0: as fast as possible, a burst)")
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))]
+
+
+async def measure(events: int, commit_batch: int, send_batch: int, doors: int,
+                  rate: float = 0.0) -> dict[str, Any]:
+    """Run one benchmark in a temporary folder; returns the figures."""
+    import asyncio
+    import tempfile
+    import time
+    from collections import defaultdict
+    from collections.abc import Sequence
+    from pathlib import Path
+
+    import aiohttp
+
+    from hub.journal import EventKind, Journal, NewEvent, open_journal_database
+
+    from .json_client import JsonUplinkClient
+    from .policy import FieldPolicy
+    from .receiver import ReferenceReceiver
+    from .receiver_client import fetch_received, fetch_stats
+    from .secret import Secret
+    from .worker import UplinkWorker
+
+    committed_at: dict[str, float] = {}
+    acked_at: dict[str, float] = {}
+
+    def on_ack(uuids: Sequence[str]) -> None:
+        now = time.perf_counter()
+        for uuid in uuids:
+            acked_at.setdefault(uuid, now)
+
+    with tempfile.TemporaryDirectory(prefix="bench-uplink-") as folder:
+        secret = Secret.generate()
+        receiver = ReferenceReceiver(Path(folder) / "county.db", secret)
+        await receiver.start()
+        db = Path(folder) / "hub.db"
+        journal = Journal(open_journal_database(db), "hub-bench")
+        async with aiohttp.ClientSession() as session:
+            worker = UplinkWorker(db, JsonUplinkClient(receiver.url, "hub-bench", secret, session=session),
+                                  FieldPolicy(Secret.generate()), batch_size=send_batch, on_acknowledged=on_ack)
+            journal.on_append = worker.wake
+            await worker.start()
+
+            def produce() -> None:
+                for start in range(0, events, commit_batch):
+                    count = min(commit_batch, events - start)
+                    batch = [NewEvent(kind=EventKind.DECISION, door=f"door-{(start + i) % doors}",
+                                      payload={"result": "granted", "reason": "card", "credential_kind": "card",
+                                               "resident_id": f"res-{(start + i) % 500}"})
+                             for i in range(count)]
+                    stored = journal.append_many(batch)
+                    now = time.perf_counter()
+                    for event in stored:
+                        committed_at[event.uuid] = now
+                    if rate > 0:  # pace to the target rate, measured from the start
+                        ahead = (start + count) / rate - (now - began)
+                        if ahead > 0:
+                            time.sleep(ahead)
+
+            began = time.perf_counter()
+            await asyncio.to_thread(produce)
+            journal_s = time.perf_counter() - began
+            await worker.wait_drained()
+            total_s = time.perf_counter() - began
+            await worker.stop()
+            received = await fetch_received(receiver.url, session=session)
+            stats = await fetch_stats(receiver.url, session=session)
+        await receiver.stop()
+        journal.connection.close()
+
+    ids = [item["id"] for item in received]
+    per_door: dict[str, list[int]] = defaultdict(list)
+    for item in received:
+        per_door[str(item["event"]["door"])].append(int(item["event"]["seq"]))
+    latencies = [(acked_at[u] - committed_at[u]) * 1000 for u in committed_at if u in acked_at]
+    return {
+        "events": events,
+        "journal_events_per_s": round(events / journal_s, 1),
+        "events_per_s": round(events / total_s, 1),
+        "lost": len(set(committed_at) - set(ids)),
+        "duplicates": len(ids) - len(set(ids)),
+        "redelivered": stats.get("duplicates", 0),
+        "out_of_order_doors": sum(1 for seqs in per_door.values() if seqs != sorted(seqs)),
+        "p50_event_to_ack_ms": round(_percentile(latencies, 0.50), 1),
+        "p99_event_to_ack_ms": round(_percentile(latencies, 0.99), 1),
+        "rate_limit_per_s": rate,
+        "commit_batch": commit_batch,
+        "send_batch": send_batch,
+        "synchronous": "FULL",
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the benchmark and print the figures."""
+    import asyncio
+    import json
+
+    result = asyncio.run(measure(args.events, args.commit_batch, args.send_batch, args.doors, args.rate))
+    width = max(len(k) for k in result)
+    print(f"{'figure':<{width}}  value")
+    print(f"{'-' * width}  -----")
+    for key, value in result.items():
+        print(f"{key:<{width}}  {value}")
+    print(json.dumps(result))
+    return 0 if result["lost"] == 0 and result["duplicates"] == 0 else 1

@@ -1,0 +1,239 @@
+"""The uplink worker: drains the outbox in order, in batches, through one profile; never blocks the gate.
+
+The gate only appends to the journal and calls :meth:`UplinkWorker.wake` (thread-safe). All SQLite work of the
+worker runs on its own connection in a single-thread executor, so the event loop never waits on a disk flush.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sqlite3
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from hub.exceptions import StorageError
+from hub.journal import Outbox, PendingEvent, open_journal_database
+from hub.journal.models import utc_now
+
+from .backoff import Backoff
+from .errors import RejectedError, TransientUplinkError, UplinkError
+from .policy import FieldPolicy
+from .status import UplinkStatus
+from .transport import BatchResult, OutgoingEvent, UplinkTransport
+
+_LOGGER = logging.getLogger(__name__)
+_T = TypeVar("_T")
+
+STATUS_REFRESH_S = 0.5
+StatusListener = Callable[[UplinkStatus], None]
+AckListener = Callable[[Sequence[str]], None]
+
+
+class UplinkWorker:
+    """Sends the outbox of the journal at ``db_path`` through ``transport``, filtered by ``policy``."""
+
+    def __init__(
+        self,
+        db_path: str | Path,
+        transport: UplinkTransport,
+        policy: FieldPolicy,
+        *,
+        batch_size: int = 200,
+        backoff: Backoff | None = None,
+        idle_poll_s: float = 30.0,
+        on_acknowledged: AckListener | None = None,
+    ) -> None:
+        self._db_path = db_path
+        self._transport = transport
+        self.policy = policy
+        self._batch_size = batch_size
+        self._backoff = backoff or Backoff()
+        self._idle_poll_s = idle_poll_s
+        self._on_acknowledged = on_acknowledged
+        self._executor: ThreadPoolExecutor | None = None
+        self._conn: sqlite3.Connection | None = None
+        self._outbox: Outbox | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._listeners: list[StatusListener] = []
+        self._connected = False
+        self._last_success: datetime | None = None
+        self._last_error: str | None = None
+        self._rejections = 0
+        self._sent_total = 0
+        self._refreshed_at = 0.0
+        self._status = UplinkStatus(connected=False, backlog=0, last_success=None, oldest_unsent_age_s=None,
+                                    last_error=None, consecutive_rejections=0, failed=0, sent_total=0,
+                                    updated_at=utc_now())
+
+    def __repr__(self) -> str:
+        return f"UplinkWorker(db={str(self._db_path)!r}, transport={self._transport!r})"
+
+    @property
+    def status(self) -> UplinkStatus:
+        """The latest status (for entities)."""
+        return self._status
+
+    def add_listener(self, listener: StatusListener) -> Callable[[], None]:
+        """Call ``listener`` (on the event loop) whenever the status changes; returns the remover."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    async def start(self) -> None:
+        """Open the worker's connection and start draining (returns at once)."""
+        if self._task is not None:
+            return
+        self._loop = asyncio.get_running_loop()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="uplink-db")
+        self._conn = await self._db(open_journal_database, self._db_path)
+        self._outbox = Outbox(self._conn)
+        await self._refresh_status()
+        self._task = self._loop.create_task(self._run(), name="uplink-worker")
+
+    async def stop(self) -> None:
+        """Stop sending, close the transport (not an injected session) and the connection."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        with contextlib.suppress(Exception):
+            await self._transport.close()
+        if self._executor is not None:
+            if self._conn is not None:
+                await self._db(self._conn.close)
+                self._conn = None
+            self._executor.shutdown(wait=True)
+            self._executor = None
+
+    def wake(self) -> None:
+        """Tell the worker there is something new; safe to call from any thread, never blocks."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            self._set_wake()
+        else:
+            loop.call_soon_threadsafe(self._set_wake)
+
+    async def wait_drained(self) -> None:
+        """Wait until the outbox was found empty after the latest wake (for tests, benchmarks, shutdown)."""
+        self.wake()
+        await asyncio.sleep(0)
+        await self._idle.wait()
+
+    def _set_wake(self) -> None:
+        self._idle.clear()
+        self._wake.set()
+
+    async def _db(self, func: Callable[..., _T], *args: Any) -> _T:
+        assert self._executor is not None
+        return await asyncio.get_running_loop().run_in_executor(self._executor, func, *args)
+
+    async def _run(self) -> None:
+        started = False
+        while True:
+            self._wake.clear()
+            try:
+                if not started:
+                    await self._transport.start()
+                    started = True
+                assert self._outbox is not None
+                pending = await self._db(self._outbox.pending, self._batch_size)
+                if not pending:
+                    await self._refresh_status()
+                    self._idle.set()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self._idle_poll_s)
+                    continue
+                result = await self._send(pending)
+            except RejectedError as err:
+                self._rejections += 1
+                await self._failed(err, connected=True)
+                continue
+            except (TransientUplinkError, UplinkError, StorageError) as err:
+                await self._failed(err, connected=False)
+                continue
+            except Exception as err:  # a bug or an unexpected answer must not end the uplink for good
+                _LOGGER.exception("unexpected uplink failure")
+                await self._failed(err, connected=False)
+                continue
+            await self._settle(pending, result)
+
+    async def _send(self, pending: list[PendingEvent]) -> BatchResult:
+        outgoing = [OutgoingEvent(event=p.event, fields=self.policy.fields_for(p.event)) for p in pending]
+        result = await self._transport.send(outgoing)
+        if not result.acknowledged and not result.refused:
+            raise TransientUplinkError("receiver acknowledged none of the batch")
+        return result
+
+    async def _settle(self, pending: list[PendingEvent], result: BatchResult) -> None:
+        assert self._outbox is not None
+        acked = [p.event.seq for p in pending if p.event.uuid in result.acknowledged]
+        refused = {p.event.seq: result.refused[p.event.uuid] for p in pending if p.event.uuid in result.refused}
+        await self._db(self._outbox.mark_sent, acked)
+        if refused:
+            await self._db(self._outbox.mark_failed, refused)
+            _LOGGER.warning("receiver refused %d event(s) for good; they are set aside", len(refused))
+        if not self._connected:
+            _LOGGER.info("uplink connected")
+        self._connected = True
+        self._last_success = utc_now()
+        self._last_error = None
+        self._rejections = 0
+        self._sent_total += len(acked)
+        self._backoff.reset()
+        if self._on_acknowledged is not None and acked:
+            self._on_acknowledged([p.event.uuid for p in pending if p.event.uuid in result.acknowledged])
+        # While draining a backlog, counting it after every batch would cost more than the entities need.
+        if asyncio.get_running_loop().time() - self._refreshed_at >= STATUS_REFRESH_S:
+            await self._refresh_status()
+
+    async def _failed(self, err: Exception, *, connected: bool) -> None:
+        message = str(err) or type(err).__name__
+        if self._last_error is None:  # log the loss once, not on every retry
+            _LOGGER.warning("uplink failing: %s", message)
+        self._last_error = message
+        self._connected = connected and not isinstance(err, RejectedError)
+        await self._refresh_status()
+        delay = self._backoff.next_delay()
+        with contextlib.suppress(TimeoutError):
+            # A wake does not cut the backoff short: a flood of events must not turn into a retry storm.
+            await asyncio.sleep(delay)
+
+    async def _refresh_status(self) -> None:
+        assert self._outbox is not None
+        self._refreshed_at = asyncio.get_running_loop().time()
+        outbox = self._outbox
+
+        def read() -> tuple[int, datetime | None, int]:
+            return outbox.backlog(), outbox.oldest_pending_at(), outbox.failed_count()
+
+        try:
+            backlog, oldest, failed = await self._db(read)
+        except (sqlite3.Error, StorageError):
+            _LOGGER.debug("could not read the outbox status", exc_info=True)
+            return
+        now = utc_now()
+        self._status = UplinkStatus(
+            connected=self._connected, backlog=backlog, last_success=self._last_success,
+            oldest_unsent_age_s=(now - oldest).total_seconds() if oldest is not None else None,
+            last_error=self._last_error, consecutive_rejections=self._rejections, failed=failed,
+            sent_total=self._sent_total, updated_at=now,
+        )
+        for listener in list(self._listeners):
+            try:
+                listener(self._status)
+            except Exception:  # one broken entity must not stop the uplink
+                _LOGGER.exception("uplink status listener failed")

@@ -1,0 +1,53 @@
+"""Fixtures for the uplink tests: a journal database file, secrets, a running reference receiver."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from hub.journal import Journal, open_journal_database
+from hub.uplink import FieldPolicy, Secret
+from hub.uplink.receiver import ReferenceReceiver
+
+HUB_ID = "hub-test-0001"
+
+
+@pytest.fixture
+def hub_id() -> str:
+    """The hub's id in these tests."""
+    return HUB_ID
+
+
+@pytest.fixture
+def secret() -> Secret:
+    """The shared secret of hub and receiver."""
+    return Secret("test-shared-secret-0123456789abcdef")
+
+
+@pytest.fixture
+def policy() -> FieldPolicy:
+    """The default field policy with a test community key."""
+    return FieldPolicy(Secret("community-key-for-tests-0123456789"))
+
+
+@pytest.fixture
+def journal_path(tmp_path: Path) -> Path:
+    """Where the hub's database lives."""
+    return tmp_path / "hub.db"
+
+
+@pytest.fixture
+def journal(journal_path: Path) -> Journal:
+    """A journal on a real SQLite file."""
+    return Journal(open_journal_database(journal_path), HUB_ID)
+
+
+@pytest.fixture
+async def receiver(tmp_path: Path, secret: Secret, socket_enabled: None) -> AsyncIterator[ReferenceReceiver]:
+    """A reference receiver on 127.0.0.1, port 0."""
+    running = ReferenceReceiver(tmp_path / "county.db", secret)
+    await running.start()
+    yield running
+    await running.stop()

@@ -1,0 +1,128 @@
+"""The worker drains the outbox to the reference receiver: in order, once, with status for entities."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import aiohttp
+
+from hub.journal import Journal, NewEvent, Outbox, open_journal_database
+from hub.journal.models import EventKind
+from hub.uplink import Backoff, FieldPolicy, JsonUplinkClient, Secret, UplinkWorker
+from hub.uplink.receiver import ReferenceReceiver
+from hub.uplink.receiver_client import fetch_received
+
+
+async def test_events_reach_receiver_once_in_order(
+    journal: Journal, journal_path: Path, hub_id: str, receiver: ReferenceReceiver, secret: Secret, policy: FieldPolicy
+) -> None:
+    async with aiohttp.ClientSession() as session:
+        client = JsonUplinkClient(receiver.url, hub_id, secret, session=session)
+        worker = UplinkWorker(journal_path, client, policy, batch_size=7)
+        journal.on_append = worker.wake
+        await worker.start()
+        for i in range(30):
+            await asyncio.to_thread(journal.append, EventKind.DECISION, door=f"door-{i % 3}",
+                                    payload={"result": "granted", "reason": "face_match", "n": i,
+                                             "resident_id": "res-1", "credential_kind": "face"})
+        journal.record_manager_action("manager", "enrol_resident", {"resident": "res-1"})
+        await asyncio.wait_for(worker.wait_drained(), 30)
+        status = worker.status
+        await worker.stop()
+        assert not session.closed  # an injected session belongs to the caller
+    received = await fetch_received(receiver.url)
+    assert [e["event"]["seq"] for e in received] == list(range(1, 31))  # type: ignore[index]
+    assert status.connected and status.backlog == 0 and status.last_success is not None
+    assert status.oldest_unsent_age_s is None and status.last_error is None and status.consecutive_rejections == 0
+    first = received[0]["event"]
+    assert first["type"] == "decision" and first["resident_ref"].startswith("r1_")  # type: ignore[index]
+    assert "resident_id" not in first and "n" not in first  # type: ignore[operator]
+
+
+async def test_backlog_drains_after_long_outage(
+    tmp_path: Path, journal: Journal, journal_path: Path, hub_id: str, secret: Secret, policy: FieldPolicy,
+    socket_enabled: None,
+) -> None:
+    receiver = ReferenceReceiver(tmp_path / "county.db", secret)
+    port = await receiver.start()
+    await receiver.stop()  # the county goes away; its port stays reserved for it
+    client = JsonUplinkClient(f"http://127.0.0.1:{port}", hub_id, secret)
+    worker = UplinkWorker(journal_path, client, policy, batch_size=500, backoff=Backoff(base_s=0.01, cap_s=0.2))
+    journal.on_append = worker.wake
+    await worker.start()
+    for start in range(0, 5000, 500):
+        await asyncio.to_thread(journal.append_many, [
+            NewEvent(kind=EventKind.DOOR_ALARM, door=f"door-{i % 5}", payload={"result": "held_open"})
+            for i in range(start, start + 500)
+        ])
+    outage_seen = asyncio.Event()
+    worker.add_listener(lambda s: outage_seen.set() if s.last_error and s.backlog == 5000 else None)
+    worker.wake()
+    await asyncio.wait_for(outage_seen.wait(), 30)
+    down = worker.status
+    assert not down.connected and down.oldest_unsent_age_s is not None
+    receiver = ReferenceReceiver(tmp_path / "county.db", secret, port=port)
+    await receiver.start()
+    try:
+        await asyncio.wait_for(worker.wait_drained(), 60)
+        assert worker.status.backlog == 0 and worker.status.connected
+        received = await fetch_received(receiver.url)
+    finally:
+        await worker.stop()
+        await receiver.stop()
+    assert len(received) == 5000
+    assert len({e["id"] for e in received}) == 5000
+    assert Outbox(open_journal_database(journal_path)).backlog() == 0
+
+
+async def test_wrong_secret_counts_consecutive_rejections_and_keeps_events(
+    journal: Journal, journal_path: Path, hub_id: str, receiver: ReferenceReceiver, policy: FieldPolicy
+) -> None:
+    journal.append(EventKind.DECISION, door="gate-1", payload={"result": "denied", "reason": "unknown_card"})
+    client = JsonUplinkClient(receiver.url, hub_id, Secret("not-the-county-secret-000000"))
+    worker = UplinkWorker(journal_path, client, policy, backoff=Backoff(base_s=0.01, cap_s=0.05))
+    rejected = asyncio.Event()
+    worker.add_listener(lambda s: rejected.set() if s.consecutive_rejections >= 3 else None)
+    await worker.start()
+    await asyncio.wait_for(rejected.wait(), 30)
+    await worker.stop()
+    status = worker.status
+    assert status.backlog == 1 and status.last_success is None and "bad_signature" in (status.last_error or "")
+    assert "not-the-county" not in repr(client) + repr(worker) + str(status)
+    assert await fetch_received(receiver.url) == []
+
+
+async def test_gate_appends_do_not_wait_for_a_stuck_receiver(
+    journal: Journal, journal_path: Path, hub_id: str, secret: Secret, policy: FieldPolicy, socket_enabled: None
+) -> None:
+    from aiohttp import web
+
+    release = asyncio.Event()
+    arrived = asyncio.Event()
+
+    async def stuck(request: web.Request) -> web.Response:
+        arrived.set()
+        await release.wait()
+        return web.json_response({"error": "gone"}, status=503)
+
+    app = web.Application()
+    app.router.add_post("/api/v1/events", stuck)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    worker = UplinkWorker(journal_path, JsonUplinkClient(f"http://127.0.0.1:{port}", hub_id, secret), policy)
+    journal.on_append = worker.wake
+    await worker.start()
+    try:
+        journal.append(EventKind.DECISION, door="gate-1")
+        await asyncio.wait_for(arrived.wait(), 30)  # the worker is now blocked on the receiver
+        for _ in range(20):  # the gate keeps deciding and journalling meanwhile
+            await asyncio.to_thread(journal.append, EventKind.DECISION, door="gate-1")
+        assert Outbox(journal.connection).backlog() == 21
+    finally:
+        release.set()
+        await worker.stop()
+        await runner.cleanup()
