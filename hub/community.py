@@ -7,8 +7,8 @@ through :meth:`Community.call`, which holds the community's lock, so two threads
 from __future__ import annotations
 
 import threading
-from dataclasses import replace
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import tzinfo
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar

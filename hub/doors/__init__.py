@@ -1,8 +1,8 @@
 """Door semantics on top of the device drivers: the door-state machine (forced open, held open, tamper), modes,
 and the controller service through which every release is sent, always with a recorded reason."""
 
-from .monitor import AlarmEvent, AlarmKind, DoorMonitor
 from .io_driver import IoModuleDriver
+from .monitor import AlarmEvent, AlarmKind, DoorMonitor
 from .service import ControllerService, ControllerSnapshot, DoorDriver, DoorView, ReleaseReason
 
 __all__ = [
@@ -12,7 +12,7 @@ __all__ = [
     "ControllerSnapshot",
     "DoorDriver",
     "DoorMonitor",
-    "IoModuleDriver",
     "DoorView",
+    "IoModuleDriver",
     "ReleaseReason",
 ]

@@ -52,7 +52,7 @@ class IoModuleDriver:
 
     async def release(self, door: int, seconds: int) -> None:
         """Release a door, unless the hub has locked it down."""
-        self.doors._mapping(door)  # noqa: SLF001 - validates the door number with the driver's own message
+        self.doors._mapping(door)
         if self._modes[door] is DoorMode.LOCKDOWN:
             raise DeviceProtocolError(f"door {door} is locked down")
         await self.doors.release(door, seconds)
@@ -63,7 +63,7 @@ class IoModuleDriver:
 
     async def set_mode(self, door: int, mode: DoorMode) -> None:
         """Normal, locked down (strike off, releases refused) or free passage (strike held on)."""
-        mapping = self.doors._mapping(door)  # noqa: SLF001
+        mapping = self.doors._mapping(door)
         if mode is DoorMode.FREE_PASSAGE:
             await self.doors.module.set_relay(mapping.strike_relay, mapping.relay_on_unlocks)
         else:
