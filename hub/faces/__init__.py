@@ -1,1 +1,1 @@
-"""The face engine: detection, enrolment quality checks, 128-d templates, 1:N matching, the accept rule, liveness and their benchmarks."""
+"""The face engine: detection, enrolment quality checks, templates, 1:N matching, accept rule, liveness, benchmarks."""

@@ -25,6 +25,10 @@ class DlibModels:
 
 _lock = threading.Lock()
 _models: DlibModels | None = None
+# dlib does not promise that one detector/predictor/encoder object may be used by two threads at once, and
+# Home Assistant's executor has many threads: every call into the models holds this lock. The work is
+# CPU-bound in C++ anyway; more throughput comes from processes, not threads.
+model_lock = threading.RLock()
 
 
 def models() -> DlibModels:

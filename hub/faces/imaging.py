@@ -20,7 +20,7 @@ def to_rgb(image: ImageInput) -> ImageArray:
         return _array_to_rgb(image)
     try:
         with Image.open(io.BytesIO(image) if isinstance(image, bytes) else image) as pil:
-            upright = ImageOps.exif_transpose(pil)
+            upright = ImageOps.exif_transpose(pil) or pil
             return np.asarray(upright.convert("RGB"), dtype=np.uint8)
     except (UnidentifiedImageError, OSError, ValueError) as err:
         raise ImageDecodeError(f"cannot read the image: {err}") from err

@@ -52,16 +52,9 @@ class Matcher:
     @classmethod
     def from_arrays(cls, person_ids: Sequence[str], templates: npt.ArrayLike) -> Matcher:
         """A matcher from row-aligned arrays, e.g. the registry's decrypted ``FaceGallery``."""
-        matrix = normalise(templates) if len(person_ids) else np.zeros((0, TEMPLATE_DIMENSIONS), np.float32)
-        if matrix.shape[0] != len(person_ids):
-            raise InvalidInputError(f"{len(person_ids)} person ids for {matrix.shape[0]} templates")
         matcher = cls()
-        order = sorted(range(len(person_ids)), key=lambda i: person_ids[i])
-        start = 0
-        for end in range(1, len(order) + 1):
-            if end == len(order) or person_ids[order[end]] != person_ids[order[start]]:
-                matcher.add(person_ids[order[start]], matrix[order[start:end]])
-                start = end
+        if len(person_ids):
+            matcher.add_rows(person_ids, templates)
         return matcher
 
     def __len__(self) -> int:
@@ -103,6 +96,27 @@ class Matcher:
         for person_id, templates in items:
             self.add(person_id, templates)
 
+    def add_rows(self, person_ids: Sequence[str], templates: npt.ArrayLike) -> None:
+        """Bulk load: row ``i`` of ``templates`` belongs to ``person_ids[i]`` (one copy, no per-person loop)."""
+        rows = normalise(templates)
+        if rows.shape[0] != len(person_ids):
+            raise InvalidInputError(f"{len(person_ids)} person ids for {rows.shape[0]} templates")
+        if not all(isinstance(p, str) and p for p in person_ids):
+            raise InvalidInputError("person ids must be non-empty strings")
+        with self._lock:
+            codes = np.empty(len(person_ids), dtype=np.int64)
+            for i, person_id in enumerate(person_ids):
+                code = self._codes.get(person_id)
+                if code is None:
+                    code = len(self._people)
+                    self._codes[person_id] = code
+                    self._people.append(person_id)
+                codes[i] = code
+            self._reserve(self._count + len(rows))
+            self._matrix[self._count : self._count + len(rows)] = rows
+            self._owners[self._count : self._count + len(rows)] = codes
+            self._count += len(rows)
+
     def remove(self, person_id: str) -> int:
         """Remove every template of a person; returns how many were removed (0 if not enrolled)."""
         with self._lock:
@@ -123,7 +137,8 @@ class Matcher:
             code = self._codes.get(person_id)
             if code is None:
                 return np.zeros((0, TEMPLATE_DIMENSIONS), dtype=np.float32)
-            return self._matrix[: self._count][self._owners[: self._count] == code].copy()
+            rows: FloatArray = self._matrix[: self._count][self._owners[: self._count] == code].copy()
+            return rows
 
     def search(self, probe: npt.ArrayLike) -> SearchResult:
         """The nearest person and the nearest other person to one probe template."""

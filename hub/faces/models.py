@@ -168,6 +168,7 @@ class LivenessResult:
     score: float
     landmark_residual: float
     encoding_spread: float
+    chip_consistency: float
     frames: int
 
 

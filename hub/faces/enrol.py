@@ -1,0 +1,39 @@
+"""Enrolment: photos of one person -> quality reports and one template per accepted photo."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from hub.exceptions import InvalidInputError
+from hub.faces.encode import encode_chips
+from hub.faces.errors import FaceQualityError
+from hub.faces.imaging import ImageInput, to_rgb
+from hub.faces.models import Enrolment, ImageArray
+from hub.faces.quality import DEFAULT_LIMITS, QualityLimits, assess_rgb
+
+
+def enrol_photos(photos: Sequence[ImageInput], limits: QualityLimits = DEFAULT_LIMITS) -> Enrolment:
+    """Check every photo and encode the accepted ones; refused photos are reported, not raised.
+
+    Keeping one template per photo (rather than their mean) lets the 1:N search use the nearest view of a
+    person, which matters when photos differ in pose, glasses or lighting.
+    """
+    reports = []
+    chips: list[ImageArray] = []
+    for photo in photos:
+        report, chip = assess_rgb(to_rgb(photo), limits)
+        reports.append(report)
+        if chip is not None:
+            chips.append(chip)
+    templates = encode_chips(chips)
+    return Enrolment(templates=[row.copy() for row in templates], reports=reports)
+
+
+def enrol_or_raise(photos: Sequence[ImageInput], limits: QualityLimits = DEFAULT_LIMITS) -> Enrolment:
+    """:func:`enrol_photos`, raising :class:`FaceQualityError` (first refusal) when no photo was accepted."""
+    if not photos:
+        raise InvalidInputError("at least one photo is needed to enrol a face")
+    enrolment = enrol_photos(photos, limits)
+    if not enrolment.templates:
+        raise FaceQualityError(enrolment.reports[0])
+    return enrolment
