@@ -69,6 +69,11 @@ class Community:
             accepts = NON_FACE_CREDENTIALS | ({CredentialKind.FACE} if face else set())
             return self.access_config.put_door(SYSTEM_ACTOR, Door(door_id=door_id, name=name, accepts=accepts))
 
+    def record_action(self, actor: str, action: str, details: Mapping[str, object]) -> None:
+        """A manager action that changes no registry row (e.g. the uplink's field policy), for the audit log."""
+        with self._lock:
+            self._audit(actor, action, details)
+
     def set_face_doors(self, door_ids: set[str]) -> None:
         """Faces are accepted exactly at the gates (doors watched by a camera); every other credential stays."""
         with self._lock:

@@ -3,6 +3,7 @@ the community hub (residents, credentials, access decisions) that runs the gates
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from typing import Any, cast
 
@@ -44,9 +45,10 @@ from .drivers import make_driver
 from .entity import community_device_info, controller_device_info
 from .gates import async_setup_gates
 from .services import async_setup_services
+from .uplink import CONF_COMMUNITY_KEY, CONF_HUB_ID
 
 CONTROLLER_PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.LOCK, Platform.SELECT]
-COMMUNITY_PLATFORMS: list[Platform] = [Platform.SENSOR]
+COMMUNITY_PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
 CAMERA_PLATFORMS: list[Platform] = [Platform.CAMERA]
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -103,6 +105,12 @@ async def _async_setup_camera(hass: HomeAssistant, entry: CameraConfigEntry) -> 
 
 
 async def _async_setup_community(hass: HomeAssistant, entry: CommunityConfigEntry) -> bool:
+    if CONF_COMMUNITY_KEY not in entry.data or CONF_HUB_ID not in entry.data:
+        # The community key makes the pseudonymous resident references; it never leaves the hub.
+        hass.config_entries.async_update_entry(
+            entry, data={CONF_COMMUNITY_KEY: secrets.token_hex(32), CONF_HUB_ID: f"hub-{entry.entry_id[-10:]}",
+                         **entry.data}
+        )
     runtime = await async_open_community(hass, entry)
     entry.runtime_data = runtime
     entry.async_on_unload(lambda: runtime.community.close())
@@ -176,7 +184,10 @@ async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
         for detach in entry.runtime_data.detach.values():
             detach()
         entry.runtime_data.detach.clear()
-        return await hass.config_entries.async_unload_platforms(entry, COMMUNITY_PLATFORMS)
+        unloaded = await hass.config_entries.async_unload_platforms(entry, COMMUNITY_PLATFORMS)
+        if unloaded:
+            await entry.runtime_data.uplink.async_stop()
+        return unloaded
     if entry.data.get(CONF_KIND) == KIND_CAMERA:
         return await hass.config_entries.async_unload_platforms(entry, CAMERA_PLATFORMS)
     detach_controller(hass, entry)

@@ -4,20 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 from homeassistant.components.binary_sensor import (
     BinarySensorDeviceClass,
     BinarySensorEntity,
     BinarySensorEntityDescription,
 )
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from hub.doors import AlarmKind, DoorView
 
+from .community import CommunityRuntimeData
+from .const import CONF_KIND, KIND_COMMUNITY
 from .coordinator import DoorControllerCoordinator, SmartCommunityConfigEntry
-from .entity import ControllerEntity, DoorEntity
+from .entity import ControllerEntity, DoorEntity, community_device_info
+from .uplink import SIGNAL_UPLINK
 
 PARALLEL_UPDATES = 0
 
@@ -83,7 +89,12 @@ async def async_setup_entry(
     entry: SmartCommunityConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """The binary sensors of every door of the controller."""
+    """The binary sensors of every door of the controller (or the community's uplink connection)."""
+    if entry.data.get(CONF_KIND) == KIND_COMMUNITY:
+        community = cast(ConfigEntry[CommunityRuntimeData], entry)
+        if community.runtime_data.uplink.worker is not None:
+            async_add_entities([UplinkConnected(community)])
+        return
     coordinator = entry.runtime_data.coordinator
     entities: list[BinarySensorEntity] = [ControllerConnectivity(coordinator)]
     entities.extend(
@@ -130,3 +141,29 @@ class ControllerConnectivity(ControllerEntity, BinarySensorEntity):
     def is_on(self) -> bool:
         """Connected while the last poll succeeded."""
         return self.coordinator.last_update_success
+
+
+class UplinkConnected(BinarySensorEntity):
+    """Whether the county platform acknowledges the hub's uploads right now."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+    _attr_translation_key = "uplink_connected"
+    _attr_device_class = BinarySensorDeviceClass.CONNECTIVITY
+
+    def __init__(self, entry: ConfigEntry[CommunityRuntimeData]) -> None:
+        self._entry = entry
+        self._attr_unique_id = f"community-{entry.entry_id}-uplink_connected"
+        self._attr_device_info = community_device_info(entry)
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the worker's status."""
+        self.async_on_remove(
+            async_dispatcher_connect(self.hass, SIGNAL_UPLINK.format(self._entry.entry_id), self.async_write_ha_state)
+        )
+
+    @property
+    def is_on(self) -> bool | None:
+        """Connected while the last exchange with the platform succeeded."""
+        status = self._entry.runtime_data.uplink.status
+        return None if status is None else status.connected

@@ -16,9 +16,10 @@ from homeassistant.helpers.dispatcher import async_dispatcher_send
 
 from devices.models import CredentialRead
 from hub.community import Community
-from hub.doors import ReleaseReason
+from hub.doors import AlarmEvent, ReleaseReason
 from hub.face_gate import CommunityFaces
 from hub.gate import AccessPoint, GateKeeper, GateOutcome
+from hub.journal import EventKind
 
 from .const import (
     CONF_KIND,
@@ -29,6 +30,7 @@ from .const import (
     SIGNAL_ACCESS,
     SIGNAL_COMMUNITY_CHANGED,
 )
+from .uplink import UplinkRuntime
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -40,6 +42,7 @@ class CommunityRuntimeData:
     community: Community
     gatekeeper: GateKeeper
     faces: CommunityFaces
+    uplink: UplinkRuntime
     points: dict[str, AccessPoint] = field(default_factory=dict)
     face_doors: set[str] = field(default_factory=set)
     detach: dict[str, Callable[[], None]] = field(default_factory=dict)
@@ -74,10 +77,21 @@ async def async_open_community(hass: HomeAssistant, entry: ConfigEntry) -> Commu
     )
     faces = CommunityFaces(community)
     gatekeeper = GateKeeper(community, hass.async_add_executor_job, faces=faces)
-    runtime = CommunityRuntimeData(community=community, gatekeeper=gatekeeper, faces=faces)
+    uplink = UplinkRuntime(hass, entry, db_path)
+    await uplink.async_start()
+    community.audit_listeners.append(uplink.record_manager_action)
+    runtime = CommunityRuntimeData(community=community, gatekeeper=gatekeeper, faces=faces, uplink=uplink)
 
     @callback
     def report(point: AccessPoint, outcome: GateOutcome) -> None:
+        decision = outcome.decision
+        uplink.record(EventKind.DECISION, point.door_id, {
+            "result": "granted" if decision.granted else "denied",
+            "reason": decision.reason.value,
+            "credential_kind": decision.kind.value,
+            "resident_id": decision.resident_id,
+            "released": outcome.released,
+        })
         async_dispatcher_send(hass, SIGNAL_ACCESS.format(point.door_id), outcome)
         async_dispatcher_send(hass, SIGNAL_COMMUNITY_CHANGED)
 
@@ -113,10 +127,30 @@ async def async_attach_controller(hass: HomeAssistant, runtime: CommunityRuntime
                 hass, runtime.gatekeeper.credential_read(point, read), f"{DOMAIN} credential at {point.name}"
             )
 
+    @callback
+    def on_alarm(event: AlarmEvent) -> None:
+        point = points.get(event.door)
+        runtime.uplink.record(EventKind.DOOR_ALARM, point.door_id if point else None,
+                              {"alarm": event.kind.value, "active": event.active})
+
+    coordinator = entry.runtime_data.coordinator
+    online = [coordinator.last_update_success]
+
+    @callback
+    def on_update() -> None:
+        if coordinator.last_update_success != online[0]:
+            online[0] = coordinator.last_update_success
+            runtime.uplink.record(EventKind.DEVICE_STATUS, None,
+                                  {"device": info.serial, "online": coordinator.last_update_success})
+
     service.credential_listeners.append(on_read)
+    service.alarm_listeners.append(on_alarm)
+    remove_update_listener = coordinator.async_add_listener(on_update)
 
     def detach() -> None:
         service.credential_listeners.remove(on_read)
+        service.alarm_listeners.remove(on_alarm)
+        remove_update_listener()
         for point in points.values():
             runtime.points.pop(point.door_id, None)
 

@@ -3,6 +3,7 @@ its options."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import voluptuous as vol
@@ -12,12 +13,14 @@ from homeassistant.core import callback
 from homeassistant.helpers import selector
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
+from homeassistant.util import dt as dt_util
 
 from devices.camera import CameraAuthError, CameraClient
 from devices.discovery import DeviceKind, DeviceProfile, DiscoveredDevice, parse_txt
 from devices.door_controller import DoorController
 from devices.exceptions import DeviceConnectionError, DeviceError
 from devices.models import ControllerInfo
+from hub.uplink import OPTIONAL_FIELDS, LegalBasis
 
 from .const import (
     COMMUNITY_UNIQUE_ID,
@@ -51,6 +54,24 @@ from .const import (
 )
 from .drivers import make_driver
 from .gates import CONF_CAMERA, CONF_FRAMES, CONF_GATES, CONF_LOCK, CONF_PRESENCE, DEFAULT_FRAMES
+from .uplink import (
+    CONF_AUDIT_DAYS,
+    CONF_BACKLOG_LIMIT,
+    CONF_CA_FILE,
+    CONF_DEVICE_ID,
+    CONF_EVENTS_DAYS,
+    CONF_FIELD_OPTIONS,
+    CONF_GAT_PASSWORD,
+    CONF_GAT_USERNAME,
+    CONF_KEEPALIVE,
+    CONF_UPLINK_PROFILE,
+    CONF_UPLINK_SECRET,
+    CONF_UPLINK_URL,
+    DEFAULT_BACKLOG_LIMIT,
+    PROFILE_GAT1400,
+    PROFILE_JSON,
+    SECRET_OPTIONS,
+)
 
 
 async def _probe(host: str, port: int) -> ControllerInfo:
@@ -467,15 +488,139 @@ class SmartCommunityOptionsFlow(OptionsFlow):
         return self.async_show_form(step_id="init", data_schema=schema)
 
 
+def _gat1400_complete(user_input: dict[str, Any], current: Mapping[str, Any]) -> bool:
+    """A GA/T 1400 uplink needs a 20-digit device id, a user name and a password."""
+    device_id = str(user_input.get(CONF_DEVICE_ID, ""))
+    password = user_input.get(CONF_GAT_PASSWORD) or current.get(CONF_GAT_PASSWORD)
+    return len(device_id) == 20 and device_id.isdigit() and bool(user_input.get(CONF_GAT_USERNAME)) and bool(password)
+
+
 class CommunityOptionsFlow(OptionsFlow):
     """The community's gates: which door, which camera (any camera entity), which presence sensor."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Add or remove a gate."""
+        """Gates, the uplink to the county platform, what may be sent, how long things are kept."""
         options = ["add_gate"]
         if self.config_entry.options.get(CONF_GATES):
             options.append("remove_gate")
+        options += ["uplink", "field_policy", "retention"]
         return self.async_show_menu(step_id="init", menu_options=options)
+
+    async def async_step_uplink(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Where and how events go upstream (an empty URL turns the uplink off)."""
+        errors: dict[str, str] = {}
+        current = self.config_entry.options
+        if user_input is not None:
+            merged = {**current, **user_input}
+            url = (user_input.get(CONF_UPLINK_URL) or "").strip()
+            if not url:
+                merged.pop(CONF_UPLINK_URL, None)
+            elif not url.startswith(("http://", "https://")):
+                errors[CONF_UPLINK_URL] = "invalid_url"
+            elif user_input.get(CONF_UPLINK_PROFILE, PROFILE_JSON) == PROFILE_JSON and len(
+                (user_input.get(CONF_UPLINK_SECRET) or current.get(CONF_UPLINK_SECRET) or "").encode()
+            ) < 16:
+                errors[CONF_UPLINK_SECRET] = "secret_too_short"
+            elif user_input.get(CONF_UPLINK_PROFILE) == PROFILE_GAT1400 and not _gat1400_complete(user_input, current):
+                errors["base"] = "gat1400_incomplete"
+            if not errors:
+                for secret in (CONF_UPLINK_SECRET, CONF_GAT_PASSWORD):
+                    if not user_input.get(secret) and current.get(secret):
+                        merged[secret] = current[secret]  # left blank: keep the stored one
+                return self.async_create_entry(data=merged)
+        password = selector.TextSelector(selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD))
+        schema = vol.Schema(
+            {
+                vol.Optional(CONF_UPLINK_URL): selector.TextSelector(
+                    selector.TextSelectorConfig(type=selector.TextSelectorType.URL)
+                ),
+                vol.Required(CONF_UPLINK_PROFILE, default=PROFILE_JSON): selector.SelectSelector(
+                    selector.SelectSelectorConfig(options=[PROFILE_JSON, PROFILE_GAT1400], translation_key="profile")
+                ),
+                vol.Optional(CONF_UPLINK_SECRET): password,
+                vol.Optional(CONF_CA_FILE): str,
+                vol.Optional(CONF_DEVICE_ID): str,
+                vol.Optional(CONF_GAT_USERNAME): str,
+                vol.Optional(CONF_GAT_PASSWORD): password,
+                vol.Required(CONF_KEEPALIVE, default=30): selector.NumberSelector(
+                    selector.NumberSelectorConfig(min=10, max=3600, unit_of_measurement="s",
+                                                  mode=selector.NumberSelectorMode.BOX)
+                ),
+                vol.Required(CONF_BACKLOG_LIMIT, default=DEFAULT_BACKLOG_LIMIT): selector.NumberSelector(
+                    selector.NumberSelectorConfig(min=100, max=10_000_000, mode=selector.NumberSelectorMode.BOX)
+                ),
+            }
+        )
+        shown = {k: v for k, v in current.items() if k not in SECRET_OPTIONS}
+        return self.async_show_form(
+            step_id="uplink", data_schema=self.add_suggested_values_to_schema(schema, shown), errors=errors
+        )
+
+    async def async_step_field_policy(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Allow (with a stated legal basis) or withdraw one extra field; the change goes into the audit log."""
+        errors: dict[str, str] = {}
+        fields = {f["field"]: f for f in self.config_entry.options.get(CONF_FIELD_OPTIONS, [])}
+        if user_input is not None:
+            name = user_input["field"]
+            if not user_input["allow"]:
+                fields.pop(name, None)
+            elif len(user_input.get("reference", "").strip()) < 5 or not user_input.get("legal_basis"):
+                errors["base"] = "legal_basis_required"
+            else:
+                fields[name] = {
+                    "field": name,
+                    "legal_basis": user_input["legal_basis"],
+                    "reference": user_input["reference"].strip(),
+                    "enabled_by": self.context.get("user_id") or "unknown",
+                    "enabled_at": dt_util.utcnow().isoformat(),
+                }
+            if not errors:
+                options = {**self.config_entry.options, CONF_FIELD_OPTIONS: list(fields.values())}
+                community = self.config_entry.runtime_data.community
+                await self.hass.async_add_executor_job(
+                    community.record_action, str(self.context.get("user_id") or "unknown"),
+                    "uplink.field_policy", {"field": name, "allowed": bool(user_input["allow"]),
+                                            "legal_basis": user_input.get("legal_basis"),
+                                            "reference": user_input.get("reference")},
+                )
+                return self.async_create_entry(data=options)
+        schema = vol.Schema(
+            {
+                vol.Required("field"): selector.SelectSelector(
+                    selector.SelectSelectorConfig(options=sorted(OPTIONAL_FIELDS), translation_key="uplink_field")
+                ),
+                vol.Required("allow", default=True): bool,
+                vol.Optional("legal_basis"): selector.SelectSelector(
+                    selector.SelectSelectorConfig(options=[b.value for b in LegalBasis], translation_key="legal_basis")
+                ),
+                vol.Optional("reference"): str,
+            }
+        )
+        allowed = ", ".join(sorted(fields)) or "-"
+        return self.async_show_form(
+            step_id="field_policy", data_schema=schema, errors=errors,
+            description_placeholders={"allowed": allowed},
+        )
+
+    async def async_step_retention(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """How long events and the audit log are kept before the automatic purge."""
+        if user_input is not None:
+            return self.async_create_entry(
+                data={**self.config_entry.options, **{k: int(v) for k, v in user_input.items()}}
+            )
+        days = selector.NumberSelector(
+            selector.NumberSelectorConfig(
+                min=1, max=3650, unit_of_measurement="d", mode=selector.NumberSelectorMode.BOX
+            )
+        )
+        options = self.config_entry.options
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_EVENTS_DAYS, default=options.get(CONF_EVENTS_DAYS, 90)): days,
+                vol.Required(CONF_AUDIT_DAYS, default=options.get(CONF_AUDIT_DAYS, 1095)): days,
+            }
+        )
+        return self.async_show_form(step_id="retention", data_schema=schema)
 
     async def async_step_add_gate(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """A door of this integration, the camera that watches it, and what tells someone is there."""

@@ -87,6 +87,8 @@ class DoorAccessEvent(DoorEntity, EventEntity):
                 "message": decision.message,
                 "credential": decision.kind.value,
                 "resident_id": decision.resident_id,
+                "pass_id": decision.pass_id,
+                "issued_by": decision.issued_by,
                 "released": outcome.released,
             },
         )

@@ -36,6 +36,11 @@ def decide(request: AccessRequest, context: AccessContext) -> Decision:
     kind = kind_of(request.credential)
     claimed = _claimed_resident(request.credential)
     pass_id = _pass_id(request.credential)
+    issued_by = (
+        request.credential.state.issued_by
+        if isinstance(request.credential, PassPresentation) and request.credential.state is not None
+        else None
+    )
 
     def verdict(reason: Reason, resident_id: str | None = claimed) -> Decision:
         return Decision(
@@ -46,6 +51,7 @@ def decide(request: AccessRequest, context: AccessContext) -> Decision:
             resident_id=resident_id,
             pass_id=pass_id,
             message=MESSAGES[reason],
+            issued_by=issued_by,
         )
 
     door = context.door

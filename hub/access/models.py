@@ -248,3 +248,5 @@ class Decision:
     resident_id: str | None = None
     pass_id: str | None = None
     message: str = ""
+    # For a visitor pass: the resident who issued it (so they can be told their visitor arrived).
+    issued_by: str | None = None

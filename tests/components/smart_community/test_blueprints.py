@@ -291,24 +291,37 @@ async def test_repeated_denials_alert_once_per_burst(
     has passed the counter is back to zero.
 
     The simulator has no face engine, so the denials are unknown cards: the blueprint's credential filter is an
-    input (face by default) and is set to card here; a granted card is not counted.
+    input (face by default) and is set to card here. A granted card is not counted, and a second automation left
+    at the default (faces) counts none of these card denials.
     """
-    assert await async_setup_component(
-        hass, "counter", {"counter": {"gate_1_denials": {"initial": 0, "restore": False}}}
-    )
-    counter = "counter.gate_1_denials"
-    await _use_blueprint(
+    counters = {"gate_1_denials": {"initial": 0, "restore": False}, "gate_1_faces": {"initial": 0, "restore": False}}
+    assert await async_setup_component(hass, "counter", {"counter": counters})
+    counter, face_counter = "counter.gate_1_denials", "counter.gate_1_faces"
+    common = {"access_events": [f"event.{DOOR1}_access"], "threshold": 3, "notify_action": NOTIFY}
+    await _use_blueprints(
         hass,
-        "repeated_face_denials.yaml",
         {
-            "access_events": [f"event.{DOOR1}_access"],
-            "credential": "card",
-            "denial_counter": counter,
-            "threshold": 3,
-            "window": {"seconds": 3},
-            "notify_action": NOTIFY,
+            "card_denials": (
+                "repeated_face_denials.yaml",
+                {**common, "credential": "card", "denial_counter": counter, "window": {"seconds": 3}},
+            ),
+            "face_denials": ("repeated_face_denials.yaml", {**common, "denial_counter": face_counter}),
         },
     )
+    await hass.services.async_call(
+        DOMAIN, "add_resident", {"resident_id": "r-001", "full_name": "Li Wei"}, blocking=True
+    )
+    await hass.services.async_call(DOMAIN, "add_card", {"resident_id": "r-001", "card_number": "4242"}, blocking=True)
+    await hass.services.async_call(
+        DOMAIN,
+        "add_access_rule",
+        {"rule_id": "all", "name": "All", "doors": [f"lock.{DOOR1}"], "everyone": True},
+        blocking=True,
+    )
+    simulator.swipe_card(0, 4242)
+    await wait_for_event(hass, f"event.{DOOR1}_access", "granted")
+    await asyncio.sleep(0.1)
+    assert hass.states.get(counter).state == "0"
 
     for expected in ("1", "2"):
         simulator.swipe_card(0, 999)
@@ -328,6 +341,7 @@ async def test_repeated_denials_alert_once_per_burst(
 
     await wait_for_state(hass, counter, "0", timeout=6)  # every denial leaves the window
     assert len(notifications) == 1
+    assert hass.states.get(face_counter).state == "0"  # faces only by default: card denials not counted
 
 
 async def test_visitor_pass_entry_notifies(
@@ -336,10 +350,8 @@ async def test_visitor_pass_entry_notifies(
     simulator: DoorControllerSim,
     notifications: list[ServiceCall],
 ) -> None:
-    """A visitor comes in with a valid pass: the notification names the door and the time.
-
-    The access event carries no issuer for a pass (``resident_id`` is empty), so this runs the fallback
-    notification; the resident's own notifier (``resident_notifiers``) is configured but must not be called.
+    """A visitor comes in with a valid pass: the resident who issued it is told on their own notifier; a pass
+    issued by a resident with no notifier of their own goes to the fallback notification, naming door and time.
     """
     resident_phone = async_mock_service(hass, "notify", "mobile_app_chen_phone")
     await hass.services.async_call(
@@ -362,7 +374,7 @@ async def test_visitor_pass_entry_notifies(
         "visitor_pass_notify.yaml",
         {
             "access_events": [f"event.{DOOR1}_access", "event.simdc0042_door_2_access"],
-            "resident_notifiers": {"r-999": "notify.mobile_app_chen_phone"},
+            "resident_notifiers": {"r-004": "notify.mobile_app_chen_phone"},
             "fallback_action": NOTIFY,
         },
     )
@@ -371,57 +383,40 @@ async def test_visitor_pass_entry_notifies(
     outcome = await runtime.gatekeeper.visitor_pass(runtime.points["SIMDC0042-door0"], issued["token"])
     assert outcome.decision.granted
     granted = await wait_for_event(hass, f"event.{DOOR1}_access", "granted")
-    assert granted["credential"] == "pass"
+    assert (granted["credential"], granted["issued_by"]) == ("pass", "r-004")
+    await _wait_for(lambda: resident_phone, what="the issuing resident's notification")
+    assert resident_phone[0].data["message"].startswith("Your visitor")
+    assert notifications == []
+
+    # A pass issued by a resident without a notifier of their own: the fallback notification.
+    await hass.services.async_call(
+        DOMAIN, "add_resident", {"resident_id": "r-005", "full_name": "Zhou Min"}, blocking=True
+    )
+    issued = await hass.services.async_call(
+        DOMAIN,
+        "issue_visitor_pass",
+        {
+            "issued_by": "r-005",
+            "visitor_name": "Courier",
+            "doors": [f"lock.{DOOR1}"],
+            "valid_until": (dt_util.now() + timedelta(days=2)).strftime("%Y-%m-%d %H:%M:%S"),
+        },
+        blocking=True,
+        return_response=True,
+    )
+    await runtime.gatekeeper.visitor_pass(runtime.points["SIMDC0042-door0"], issued["token"])
     await _wait_for(lambda: notifications, what="the visitor notification")
     message = notifications[0].data["message"]
     assert notifications[0].data["title"] == "Visitor arrived"
     assert "came in with a visitor pass at SIMDC0042 door 1 at " in message
     assert dt_util.now().strftime("%H:") in message or dt_util.now().strftime("%H:%M") in message
-    assert resident_phone == []
+    assert len(resident_phone) == 1
 
     # The same pass a second time is used up: denied, so no notification.
     await runtime.gatekeeper.visitor_pass(runtime.points["SIMDC0042-door0"], issued["token"])
     await wait_for_event(hass, f"event.{DOOR1}_access", "denied")
     await asyncio.sleep(0.2)
     assert len(notifications) == 1
-
-
-async def test_visitor_pass_routes_to_the_issuer_when_the_event_names_one(
-    hass: HomeAssistant, notifications: list[ServiceCall]
-) -> None:
-    """The issuer branch: when the access event carries ``issued_by`` (an attribute the integration does not
-    send yet), the issuing resident's own notifier is used and the fallback is not run.
-
-    A stand-in event state is written here (no integration) because the real event lacks the attribute.
-    """
-    resident_phone = async_mock_service(hass, "notify", "mobile_app_chen_phone")
-    gate = "event.stand_in_gate_access"
-    hass.states.async_set(gate, "2026-01-01T00:00:00+00:00", {"event_type": "denied", "credential": "card"})
-    await _use_blueprint(
-        hass,
-        "visitor_pass_notify.yaml",
-        {
-            "access_events": [gate],
-            "resident_notifiers": {"r-004": "notify.mobile_app_chen_phone"},
-            "fallback_action": NOTIFY,
-        },
-    )
-    hass.states.async_set(
-        gate,
-        dt_util.utcnow().isoformat(),
-        {
-            "event_type": "granted",
-            "credential": "pass",
-            "resident_id": None,
-            "issued_by": "r-004",
-            "visitor_name": "Plumber",
-            "friendly_name": "Gate 1 Access",
-        },
-    )
-    await hass.async_block_till_done()
-    assert len(resident_phone) == 1
-    assert resident_phone[0].data["message"].startswith("Your visitor Plumber came in at Gate 1 Access at ")
-    assert notifications == []
 
 
 async def test_device_offline_notifies_after_the_delay_and_when_back(

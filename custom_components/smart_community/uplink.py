@@ -1,0 +1,190 @@
+"""The community's journal and uplink in Home Assistant: every decision, door alarm, device status change and
+manager action is journalled; the worker sends what the field policy allows to the county platform.
+
+Decisions never wait on the uplink: journalling is a local transaction run in the executor, and the worker is
+only woken. Secrets (the HMAC secret, the GA/T 1400 password, the community key) are wrapped in
+:class:`hub.uplink.Secret` and never logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.util import dt as dt_util
+
+from hub.journal import EventKind, Journal, RetentionPolicy, open_journal_database, purge_periodically
+from hub.uplink import (
+    FieldOption,
+    FieldPolicy,
+    Gat1400Client,
+    Gat1400Config,
+    Gat1400Transport,
+    JsonUplinkClient,
+    LegalBasis,
+    Secret,
+    UplinkStatus,
+    UplinkTransport,
+    UplinkWorker,
+)
+
+from .const import DOMAIN
+
+_LOGGER = logging.getLogger(__name__)
+
+CONF_UPLINK_URL = "uplink_url"
+CONF_UPLINK_PROFILE = "uplink_profile"
+CONF_UPLINK_SECRET = "uplink_secret"
+CONF_CA_FILE = "ca_file"
+CONF_DEVICE_ID = "device_id"
+CONF_GAT_USERNAME = "gat_username"
+CONF_GAT_PASSWORD = "gat_password"
+CONF_KEEPALIVE = "keepalive_s"
+CONF_FIELD_OPTIONS = "field_options"
+CONF_EVENTS_DAYS = "events_days"
+CONF_AUDIT_DAYS = "audit_days"
+CONF_BACKLOG_LIMIT = "backlog_limit"
+CONF_COMMUNITY_KEY = "community_key"
+CONF_HUB_ID = "hub_id"
+PROFILE_JSON = "json"
+PROFILE_GAT1400 = "gat1400"
+DEFAULT_BACKLOG_LIMIT = 10_000
+REJECTIONS_FOR_REPAIR = 5
+SIGNAL_UPLINK = "smart_community_uplink_{}"
+SECRET_OPTIONS = {CONF_UPLINK_SECRET, CONF_GAT_PASSWORD, CONF_COMMUNITY_KEY}
+
+
+class UplinkRuntime:
+    """The community's journal, and its uplink worker when an uplink is configured."""
+
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry, db_path: Path) -> None:
+        self.hass = hass
+        self.entry = entry
+        self.db_path = db_path
+        self.journal: Journal | None = None
+        self._conn: sqlite3.Connection | None = None
+        self.worker: UplinkWorker | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._remove_listener: Callable[[], None] | None = None
+
+    @property
+    def status(self) -> UplinkStatus | None:
+        """The worker's latest status (None: no uplink configured)."""
+        return self.worker.status if self.worker is not None else None
+
+    async def async_start(self) -> None:
+        """Open the journal, start the worker and the retention job."""
+        options = self.entry.options
+        conn = self._conn = await self.hass.async_add_executor_job(open_journal_database, self.db_path)
+        self.worker = _make_worker(self.hass, self.entry, self.db_path) if options.get(CONF_UPLINK_URL) else None
+        wake = self.worker.wake if self.worker is not None else None
+        self.journal = Journal(conn, self.entry.data[CONF_HUB_ID], on_append=wake)
+        policy = RetentionPolicy(
+            events_days=int(options.get(CONF_EVENTS_DAYS, 90)), audit_days=int(options.get(CONF_AUDIT_DAYS, 1095))
+        )
+        journal = self.journal
+        self._tasks.append(
+            self.entry.async_create_background_task(
+                self.hass,
+                purge_periodically(lambda: journal.purge(policy), run_blocking=self.hass.async_add_executor_job),
+                f"{DOMAIN} retention",
+            )
+        )
+        if self.worker is not None:
+            self._remove_listener = self.worker.add_listener(self._status_changed)
+            await self.worker.start()
+
+    async def async_stop(self) -> None:
+        """Stop the worker and the retention job; close the journal."""
+        for task in self._tasks:
+            task.cancel()
+        if self._remove_listener is not None:
+            self._remove_listener()
+        if self.worker is not None:
+            await self.worker.stop()
+        if self._conn is not None:
+            await self.hass.async_add_executor_job(self._conn.close)
+
+    def _status_changed(self, status: UplinkStatus) -> None:
+        # The worker may report from its own executor thread.
+        self.hass.loop.call_soon_threadsafe(self._async_status_changed, status)
+
+    @callback
+    def _async_status_changed(self, status: UplinkStatus) -> None:
+        async_dispatcher_send(self.hass, SIGNAL_UPLINK.format(self.entry.entry_id))
+        limit = int(self.entry.options.get(CONF_BACKLOG_LIMIT, DEFAULT_BACKLOG_LIMIT))
+        _set_issue(self.hass, "uplink_backlog", status.backlog > limit,
+                   {"backlog": str(status.backlog), "limit": str(limit)})
+        _set_issue(self.hass, "uplink_rejected", status.consecutive_rejections >= REJECTIONS_FOR_REPAIR,
+                   {"count": str(status.consecutive_rejections), "error": status.last_error or ""})
+
+    def record_manager_action(self, actor: str, action: str, details: Mapping[str, object]) -> None:
+        """Blocking (called from the registry's executor thread): the action into the hash-chained audit log."""
+        if self.journal is not None:
+            self.journal.record_manager_action(actor, action, dict(details))
+
+    def record(self, kind: EventKind, door: str | None, payload: Mapping[str, Any]) -> None:
+        """Journal an event from the event loop without waiting for it (the executor does the write)."""
+        journal = self.journal
+        if journal is None:
+            return
+
+        def write() -> None:
+            journal.append(kind, door=door, payload=payload, occurred_at=dt_util.utcnow())
+
+        self.hass.async_add_executor_job(write)
+
+
+def _set_issue(hass: HomeAssistant, issue_id: str, active: bool, placeholders: dict[str, str]) -> None:
+    if active:
+        ir.async_create_issue(hass, DOMAIN, issue_id, is_fixable=False, severity=ir.IssueSeverity.WARNING,
+                              translation_key=issue_id, translation_placeholders=placeholders)
+    else:
+        ir.async_delete_issue(hass, DOMAIN, issue_id)
+
+
+def field_policy(entry: ConfigEntry) -> FieldPolicy:
+    """The field policy in force: the default fields plus the extra ones the operator allowed with a basis."""
+    options = tuple(
+        FieldOption(
+            field=raw["field"],
+            legal_basis=LegalBasis(raw["legal_basis"]),
+            reference=raw["reference"],
+            enabled_by=raw["enabled_by"],
+            enabled_at=datetime.fromisoformat(raw["enabled_at"]),
+        )
+        for raw in entry.options.get(CONF_FIELD_OPTIONS, [])
+    )
+    return FieldPolicy(Secret(entry.data[CONF_COMMUNITY_KEY]), options)
+
+
+def _make_worker(hass: HomeAssistant, entry: ConfigEntry, db_path: Path) -> UplinkWorker:
+    options = entry.options
+    session = async_get_clientsession(hass)
+    transport: UplinkTransport
+    if options.get(CONF_UPLINK_PROFILE, PROFILE_JSON) == PROFILE_GAT1400:
+        config = Gat1400Config(
+            base_url=options[CONF_UPLINK_URL],
+            device_id=options[CONF_DEVICE_ID],
+            username=options[CONF_GAT_USERNAME],
+            password=Secret(options[CONF_GAT_PASSWORD], min_bytes=1),
+            keepalive_interval_s=float(options.get(CONF_KEEPALIVE, 30)),
+            ca_file=options.get(CONF_CA_FILE) or None,
+        )
+        transport = Gat1400Transport(Gat1400Client(config, session=session))
+    else:
+        transport = JsonUplinkClient(
+            options[CONF_UPLINK_URL], entry.data[CONF_HUB_ID], Secret(options[CONF_UPLINK_SECRET]),
+            session=session, ca_file=options.get(CONF_CA_FILE) or None,
+        )
+    return UplinkWorker(db_path, transport, field_policy(entry))

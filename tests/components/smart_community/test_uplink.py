@@ -1,0 +1,127 @@
+"""The community's journal and uplink through Home Assistant, against the real reference receiver on loopback:
+decisions arrive upstream with only the allowed fields; status entities; the audit log; secrets stay out of
+diagnostics; extra fields need a legal basis."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.diagnostics import get_diagnostics_for_config_entry
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.smart_community.const import DOMAIN
+from devices.sim.door_controller import DoorControllerSim
+from hub.uplink import ReferenceReceiver, Secret
+from hub.uplink.receiver_client import fetch_received
+
+from .conftest import wait_for_event, wait_for_state
+
+SECRET = "a-long-shared-secret-for-tests-0123456789"
+
+
+@pytest.fixture
+async def receiver(tmp_path: Path, socket_enabled: None) -> AsyncIterator[ReferenceReceiver]:
+    rx = ReferenceReceiver(tmp_path / "county.db", Secret(SECRET), port=0)
+    await rx.start()
+    yield rx
+    await rx.stop()
+
+
+async def _options(hass: HomeAssistant, entry: MockConfigEntry, step: str, data: dict) -> dict:
+    flow = await hass.config_entries.options.async_init(entry.entry_id)
+    flow = await hass.config_entries.options.async_configure(flow["flow_id"], {"next_step_id": step})
+    return await hass.config_entries.options.async_configure(flow["flow_id"], data)
+
+
+async def test_decisions_reach_the_county_with_allowed_fields_only(
+    hass: HomeAssistant,
+    community_entry: MockConfigEntry,
+    simulator: DoorControllerSim,
+    receiver: ReferenceReceiver,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    result = await _options(hass, community_entry, "uplink", {"uplink_url": receiver.url, "uplink_profile": "json",
+                                                              "uplink_secret": "short"})
+    assert result["errors"] == {"uplink_secret": "secret_too_short"}
+    result = await _options(hass, community_entry, "uplink", {"uplink_url": receiver.url, "uplink_profile": "json",
+                                                              "uplink_secret": SECRET})
+    assert result["type"] == "create_entry"
+    await hass.async_block_till_done()
+
+    await hass.services.async_call(DOMAIN, "add_resident", {"resident_id": "r-001", "full_name": "Li Wei"},
+                                   blocking=True)
+    await hass.services.async_call(DOMAIN, "add_card", {"resident_id": "r-001", "card_number": "12345678"},
+                                   blocking=True)
+    await hass.services.async_call(DOMAIN, "add_access_rule", {"rule_id": "all", "name": "All",
+                                                               "doors": ["lock.simdc0042_door_1"], "everyone": True},
+                                   blocking=True)
+    simulator.swipe_card(0, 12345678)
+    await wait_for_event(hass, "event.simdc0042_door_1_access", "granted")
+
+    decisions: list[dict] = []
+    for _ in range(200):
+        events = await fetch_received(receiver.url)
+        decisions = [e["event"] for e in events if e["event"].get("type") == "decision"]
+        if decisions:
+            break
+        await asyncio.sleep(0.05)
+    assert decisions, f"the decision never reached the receiver: {events}"
+    upstream = json.dumps(decisions)
+    assert "r-001" not in upstream and "Li Wei" not in upstream and "12345678" not in upstream
+    assert decisions[0]["result"] == "granted"
+    assert decisions[0]["resident_ref"]
+    await wait_for_state(hass, "sensor.test_garden_uplink_backlog", "0")
+    await wait_for_state(hass, "binary_sensor.test_garden_uplink", "on")
+
+    journal = community_entry.runtime_data.uplink.journal
+    verification = await hass.async_add_executor_job(journal.audit.verify)
+    assert verification.ok
+    assert verification.checked >= 3  # the resident, the card and the rule
+
+    diagnostics = json.dumps(await get_diagnostics_for_config_entry(hass, hass_client, community_entry))
+    assert SECRET not in diagnostics
+    assert community_entry.data["community_key"] not in diagnostics
+
+
+async def test_extra_fields_need_a_legal_basis(hass: HomeAssistant, community_entry: MockConfigEntry) -> None:
+    result = await _options(hass, community_entry, "field_policy", {"field": "unit", "allow": True})
+    assert result["errors"] == {"base": "legal_basis_required"}
+    result = await _options(hass, community_entry, "field_policy",
+                            {"field": "unit", "allow": True, "legal_basis": "legal_obligation",
+                             "reference": "County order 2026-17"})
+    assert result["type"] == "create_entry"
+    assert community_entry.options["field_options"][0]["field"] == "unit"
+    await hass.async_block_till_done()
+    journal = community_entry.runtime_data.uplink.journal
+    entries = await hass.async_add_executor_job(lambda: journal.audit.entries(after_seq=0, limit=100))
+    assert any(e.action == "uplink.field_policy" for e in entries)
+    result = await _options(hass, community_entry, "retention", {"events_days": 30, "audit_days": 730})
+    assert community_entry.options["events_days"] == 30
+
+
+async def test_unreachable_platform_raises_a_repair_when_the_backlog_grows(
+    hass: HomeAssistant, community_entry: MockConfigEntry, simulator: DoorControllerSim
+) -> None:
+    await _options(hass, community_entry, "uplink", {"uplink_url": "http://127.0.0.1:9", "uplink_profile": "json",
+                                                     "uplink_secret": SECRET, "backlog_limit": 100})
+    await hass.async_block_till_done()
+    journal = community_entry.runtime_data.uplink.journal
+    from hub.journal import EventKind, NewEvent
+
+    await hass.async_add_executor_job(
+        journal.append_many, [NewEvent(kind=EventKind.DEVICE_STATUS, door=None, payload={"online": True})] * 150
+    )
+    issues = ir.async_get(hass)
+    for _ in range(200):
+        if issues.async_get_issue(DOMAIN, "uplink_backlog"):
+            break
+        await asyncio.sleep(0.05)
+    assert issues.async_get_issue(DOMAIN, "uplink_backlog") is not None
+    assert hass.states.get("binary_sensor.test_garden_uplink").state == "off"
