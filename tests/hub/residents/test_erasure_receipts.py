@@ -25,7 +25,7 @@ START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 def _populate(registry: ResidentRegistry) -> tuple[np.ndarray, str]:
     config = AccessConfigStore(registry.conn)
     config.put_door("installer", Door("gate-in", "North gate in", gate_id="north", side=Side.IN, anti_passback=True))
-    registry.residents.add_resident("mgr", "victim", NAME, household="h-9", building="9", unit="902")
+    registry.residents.add_resident("mgr", "victim", NAME, household="household-victim-9", building="9", unit="unit-902-victim")
     registry.residents.add_resident("mgr", "other", "Someone Else")
     config.add_rule(
         "mgr", AccessRule("r-all", frozenset({"gate-in"}), resident_ids=frozenset({"victim", "other"})), name="Gate"
@@ -64,7 +64,8 @@ def test_erasure_leaves_nothing_of_the_person(registry: ResidentRegistry, tmp_pa
     assert registry.enrolled_face_count() == 0
 
     # Scan every column of every table for anything that named the person.
-    needles = ["victim", NAME, pass_id, "902", "h-9"]
+    # Needles long enough not to turn up by chance inside random ids and hashes.
+    needles = ["victim", NAME, pass_id, "unit-902-victim", "household-victim-9"]
     for (table,) in registry.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
         for row in registry.conn.execute(f'SELECT * FROM "{table}"'):
             for value in row:
