@@ -15,6 +15,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 
@@ -26,18 +27,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--faces", type=Path, default=None, help="folder of <Name>/*.jpg (default: demo faces)")
 
 
-async def _measure(args: argparse.Namespace, faces_dir: Path, work: Path) -> list[float]:
-    import aiohttp
-
-    from devices.camera import CameraClient
-    from devices.door_controller import DoorController
-    from devices.sim.camera import CameraSim
-    from devices.sim.door_controller import DoorControllerSim
+def _prepare(faces_dir: Path, work: Path) -> tuple[Any, Any, list[str]]:
+    """A community with everyone in ``faces_dir`` enrolled (three photos each, with consent) and one gate."""
     from hub.access.models import AccessRule
     from hub.community import Community
-    from hub.doors import ControllerService, ReleaseReason
     from hub.face_gate import CommunityFaces
-    from hub.gate import AccessPoint, GateKeeper
 
     people = sorted(p.name for p in faces_dir.iterdir() if p.is_dir())
     community = Community(work / "c.db", work / "keys" / "k.key", timezone=ZoneInfo("UTC"))
@@ -46,13 +40,25 @@ async def _measure(args: argparse.Namespace, faces_dir: Path, work: Path) -> lis
         rid = f"r-{i}"
         community.registry.residents.add_resident("bench", rid, name.replace("_", " "))
         community.registry.consents.record_consent("bench", rid, scope="benchmark", given_at=datetime.now(UTC))
-        photos = [p.read_bytes() for p in sorted((faces_dir / name).glob("*.jpg"))[:3]]
-        await asyncio.to_thread(faces.enrol, "bench", rid, photos)
+        faces.enrol("bench", rid, [p.read_bytes() for p in sorted((faces_dir / name).glob("*.jpg"))[:3]])
     community.ensure_door("gate", "Gate", face=True)
     community.access_config.add_rule("bench", AccessRule(rule_id="all", door_ids=frozenset({"gate"}),
                                                          applies_to_all=True), name="All")
-    await asyncio.to_thread(faces.gallery)  # decrypt the gallery once, as a running hub has it
+    faces.gallery()  # decrypt the gallery once, as a running hub has it
+    return community, faces, people
 
+
+async def _measure(args: argparse.Namespace, faces_dir: Path, prepared: tuple[Any, Any, list[str]]) -> list[float]:
+    import aiohttp
+
+    from devices.camera import CameraClient
+    from devices.door_controller import DoorController
+    from devices.sim.camera import CameraSim
+    from devices.sim.door_controller import DoorControllerSim
+    from hub.doors import ControllerService, ReleaseReason
+    from hub.gate import AccessPoint, GateKeeper
+
+    community, faces, people = prepared
     door = DoorControllerSim(doors=1, serial="BENCH-GATE")
     camera = CameraSim(faces_dir)
     await door.start()
@@ -100,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
         print("need --faces DIR (or the demo faces), --runs >= 1 and --frames >= 1")
         return 2
     with tempfile.TemporaryDirectory() as work:
-        latencies = asyncio.run(_measure(args, faces_dir, Path(work)))
+        latencies = asyncio.run(_measure(args, faces_dir, _prepare(faces_dir, Path(work))))
     ordered = sorted(latencies)
 
     def pct(q: float) -> float:
