@@ -6,12 +6,15 @@ import asyncio
 import contextlib
 import logging
 import os
+import secrets
 import sys
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+
+from hub.uplink import ReferenceReceiver, Secret
 
 from . import ha_setup
 from .console import SimulatorConsole
@@ -98,6 +101,8 @@ class DemoCommunity:
         self.devices = DemoDevices(base_port=modbus_port, controllers=controllers, doors=doors)
         self.sims = self.devices.controllers
         self.hass: asyncio.subprocess.Process | None = None
+        self.receiver_port = modbus_port + 50
+        self.receiver: ReferenceReceiver | None = None
 
     def _write_configuration(self) -> None:
         self.config_dir.mkdir(parents=True, exist_ok=True)
@@ -205,9 +210,21 @@ class DemoCommunity:
         if self.devices.camera is not None:
             console(f"  Gate camera {CAMERA_SERIAL}: {self.devices.camera.snapshot_url}, control "
                     f"http://127.0.0.1:{self.devices.control_ports[-1]}")
+        if self.receiver is not None:
+            console(f"  County platform (reference receiver): {self.receiver.url}/api/v1/events")
         console("  Type 'help' for simulator commands (open a door, press an exit button, swipe a card).")
         console("  Ctrl-C stops everything.")
         console("=" * 72)
+
+    async def _start_receiver(self) -> None:
+        """The county side of the JSON uplink profile, with a random shared secret kept in the demo folder."""
+        secret_file = self.demo_dir / "uplink-secret"
+        if not secret_file.exists():
+            write_secret(secret_file, secrets.token_urlsafe(32))
+        self.receiver = ReferenceReceiver(
+            self.demo_dir / "county-receiver.db", Secret(secret_file.read_text().strip()), port=self.receiver_port
+        )
+        await self.receiver.start()
 
     async def _bring_up(self, hass: asyncio.subprocess.Process) -> str | None:
         """Wait for Home Assistant, onboard it, add the controllers; returns a freshly made password."""
@@ -217,6 +234,9 @@ class DemoCommunity:
             if fresh_password is not None:
                 await ha_setup.remove_entries(session, self.base, token, ONBOARDING_EXTRAS)
             if await self._add_devices(session, token):
+                assert self.receiver is not None
+                await ha_setup.set_uplink(session, self.base, token, COMMUNITY_TITLE, self.receiver.url,
+                                          (self.demo_dir / "uplink-secret").read_text().strip())
                 await add_demo_residents(session, self.base, token, self.sims, self.devices.camera)
         return fresh_password
 
@@ -228,6 +248,7 @@ class DemoCommunity:
         self._write_configuration()
         try:
             await self.devices.start()
+            await self._start_receiver()
         except OSError as err:
             console(f"Cannot start the simulated controllers: {err}. Is another demo running? "
                     "Use --modbus-port to pick other ports.")
@@ -255,4 +276,6 @@ class DemoCommunity:
             await simulator_console.stop()
             await self._stop_hass()
             await self.devices.stop()
+            if self.receiver is not None:
+                await self.receiver.stop()
             console("Stopped.")

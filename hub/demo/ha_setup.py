@@ -183,11 +183,9 @@ async def enable_entity(session: aiohttp.ClientSession, base: str, token: str, e
         _LOGGER.warning("could not enable %s: %s", entity_id, reply.get("error"))
 
 
-async def add_gate(
-    session: aiohttp.ClientSession, base: str, token: str, community_title: str, lock: str, camera: str,
-    presence: str,
+async def _community_options_flow(
+    session: aiohttp.ClientSession, base: str, token: str, community_title: str, step: str, answer: dict[str, Any]
 ) -> None:
-    """Make a door a gate through the community entry's options flow, as a manager would in the UI."""
     headers = {"Authorization": f"Bearer {token}"}
     entries = await config_entries(session, base, token, "smart_community")
     community = next((e for e in entries if e.get("supports_options") and e.get("title") == community_title), None)
@@ -196,12 +194,36 @@ async def add_gate(
     async with session.post(f"{base}/api/config/config_entries/options/flow",
                             json={"handler": community["entry_id"]}, headers=headers) as resp:
         flow = await resp.json()
-    for answer in ({"next_step_id": "add_gate"}, {"lock": lock, "camera": camera, "presence": presence, "frames": 5}):
+    for reply in ({"next_step_id": step}, answer):
         async with session.post(f"{base}/api/config/config_entries/options/flow/{flow['flow_id']}",
-                                json=answer, headers=headers) as resp:
+                                json=reply, headers=headers) as resp:
             result = await resp.json()
     if result.get("type") != "create_entry":
-        raise HomeAssistantSetupError(f"adding the gate failed: {result}")
+        raise HomeAssistantSetupError(f"the community's {step} options failed: {result}")
+    # New options reload the entry; wait until it is back before the next action needs it.
+    for _ in range(120):
+        await asyncio.sleep(0.25)
+        entries = await config_entries(session, base, token, "smart_community")
+        if any(e["entry_id"] == community["entry_id"] and e.get("state") == "loaded" for e in entries):
+            return
+    raise HomeAssistantSetupError("the community hub did not come back after changing its options")
+
+
+async def set_uplink(
+    session: aiohttp.ClientSession, base: str, token: str, community_title: str, url: str, secret: str
+) -> None:
+    """Point the community's uplink at the county receiver (JSON profile), as a manager would in the UI."""
+    await _community_options_flow(session, base, token, community_title, "uplink",
+                                  {"uplink_url": url, "uplink_profile": "json", "uplink_secret": secret})
+
+
+async def add_gate(
+    session: aiohttp.ClientSession, base: str, token: str, community_title: str, lock: str, camera: str,
+    presence: str,
+) -> None:
+    """Make a door a gate through the community entry's options flow, as a manager would in the UI."""
+    await _community_options_flow(session, base, token, community_title, "add_gate",
+                                  {"lock": lock, "camera": camera, "presence": presence, "frames": 5})
 
 
 async def reload_entry(session: aiohttp.ClientSession, base: str, token: str, domain: str, title: str) -> None:

@@ -33,7 +33,8 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-DEMO_PORT_OFFSETS = (0, 1, 20, 21, 40, 41)  # controllers, their control endpoints, the camera and its control
+# controllers, their control endpoints, the camera and its control, the county receiver
+DEMO_PORT_OFFSETS = (0, 1, 20, 21, 40, 41, 50)
 
 
 def _free_port_block() -> int:
@@ -157,6 +158,18 @@ async def test_make_run_demo_end_to_end(tmp_path: Path) -> None:
             denied = await _wait_event(session, base, token, access, "denied")
             assert denied["reason"] == "not_live"
             assert await _state(session, base, token, "sensor.demo_community_enrolled_faces") == "5"
+
+            # The decisions went up to the county's reference receiver, pseudonymised.
+            upstream: list[dict] = []
+            for _ in range(200):
+                async with session.get(f"http://127.0.0.1:{modbus + 50}/api/v1/events") as resp:
+                    upstream = [e["event"] for e in (await resp.json())["events"]]
+                if any(e.get("reason") == "not_live" for e in upstream):
+                    break
+                await asyncio.sleep(0.05)
+            decisions = [e for e in upstream if e.get("type") == "decision"]
+            assert any(e["result"] == "granted" and e["credential_kind"] == "face" for e in decisions), upstream
+            assert "r-john-simm" not in str(upstream)
 
             if shutil.which("mbpoll"):  # Debian's independent Modbus master, when installed
                 mbpoll = await asyncio.create_subprocess_exec(

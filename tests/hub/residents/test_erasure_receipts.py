@@ -25,7 +25,9 @@ START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 def _populate(registry: ResidentRegistry) -> tuple[np.ndarray, str]:
     config = AccessConfigStore(registry.conn)
     config.put_door("installer", Door("gate-in", "North gate in", gate_id="north", side=Side.IN, anti_passback=True))
-    registry.residents.add_resident("mgr", "victim", NAME, household="household-victim-9", building="9", unit="unit-902-victim")
+    registry.residents.add_resident(
+        "mgr", "victim", NAME, household="household-victim-9", building="9", unit="unit-902-victim"
+    )
     registry.residents.add_resident("mgr", "other", "Someone Else")
     config.add_rule(
         "mgr", AccessRule("r-all", frozenset({"gate-in"}), resident_ids=frozenset({"victim", "other"})), name="Gate"
