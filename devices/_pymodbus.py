@@ -23,6 +23,7 @@ __all__ = [
     "ModbusException",
     "ModbusPDU",
     "ModbusSequentialDataBlock",
+    "ModbusServerContext",
     "ModbusTcpServer",
     "PacketRecorder",
     "WriteRefusedError",

@@ -16,6 +16,7 @@ from typing import Any
 
 from .. import _pymodbus as mb
 from .. import hub_native_map as rmap
+from .modbus_server import ModbusSimServer
 
 _LOGGER = logging.getLogger(__name__)
 EXIT_PRESS_SECONDS = 1.0
@@ -112,7 +113,7 @@ class _HoldingBlock(mb.ModbusSequentialDataBlock):
             self._sim.handle_command_write(address - 1 + offset, int(value))
 
 
-class DoorControllerSim:
+class DoorControllerSim(ModbusSimServer):
     """A hub-native door controller simulated on a real Modbus TCP socket."""
 
     def __init__(
@@ -131,17 +132,15 @@ class DoorControllerSim:
         self.serial = serial
         self.model = model
         self.firmware = firmware
-        self.host = host
-        self.port = port
         self.doors = [SimDoor(i) for i in range(doors)]
         self._clock = clock
-        self._server: mb.ModbusTcpServer | None = None
-        self._context = mb.make_server_context(
+        context = mb.make_server_context(
             coils=mb.ModbusSequentialDataBlock(1, [0] * 8),
             discrete_inputs=mb.ModbusSequentialDataBlock(1, [0] * 8),
             holding=_HoldingBlock(self),
             inputs=_InputBlock(self),
         )
+        super().__init__(context, host=host, port=port, label=f"door controller {serial}")
         self.on_change: Callable[[], None] | None = None
 
     # -- the Modbus side ---------------------------------------------------------------------------------------
@@ -197,38 +196,6 @@ class DoorControllerSim:
             raise mb.WriteRefusedError(f"register {address} is read-only")
         self._changed()
 
-    # -- life cycle --------------------------------------------------------------------------------------------
-    @property
-    def running(self) -> bool:
-        """Whether the Modbus listener is up (the link is not cut)."""
-        return self._server is not None
-
-    async def start(self) -> None:
-        """Start listening; after the first start the port stays the same across link cuts."""
-        if self._server is not None:
-            return
-        server = mb.make_server(self._context, self.host, self.port)
-        await server.serve_forever(background=True)
-        try:
-            self.port = mb.server_port(server)
-        except OSError as err:
-            await server.shutdown()
-            raise OSError(f"cannot listen on {self.host}:{self.port}: {err}") from err
-        self._server = server
-        _LOGGER.info("door controller %s listening on %s:%s", self.serial, self.host, self.port)
-
-    async def stop(self) -> None:
-        """Stop listening and drop every client connection."""
-        server, self._server = self._server, None
-        if server is not None:
-            await server.shutdown()
-
-    async def set_link(self, up: bool) -> None:
-        """Cut (``False``) or restore (``True``) the network link."""
-        if up:
-            await self.start()
-        else:
-            await self.stop()
 
     # -- the physical side -------------------------------------------------------------------------------------
     def _door(self, index: int) -> SimDoor:

@@ -14,6 +14,7 @@ from typing import Any
 
 from .. import _pymodbus as mb
 from ..discovery import DeviceAdvertisement, DeviceProfile
+from .modbus_server import ModbusSimServer
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ class _CoilBlock(mb.ModbusSequentialDataBlock):
             self._sim.relay_written(address - 1 + offset, bool(value))
 
 
-class IoModuleSim:
+class IoModuleSim(ModbusSimServer):
     """A relay/input module simulated on a real Modbus TCP socket."""
 
     def __init__(
@@ -53,18 +54,16 @@ class IoModuleSim:
         self.input_count = inputs
         self.relay_address = relay_address
         self.input_address = input_address
-        self.host = host
-        self.port = port
         self._clock = clock
         self._coils = _CoilBlock(self, relay_address + relays)
         self._inputs = mb.ModbusSequentialDataBlock(1, [False] * (input_address + inputs))
-        self._context = mb.make_server_context(
+        context = mb.make_server_context(
             coils=self._coils,
             discrete_inputs=self._inputs,
             holding=mb.ModbusSequentialDataBlock(1, [0] * 8),
             inputs=mb.ModbusSequentialDataBlock(1, [0] * 8),
         )
-        self._server: mb.ModbusTcpServer | None = None
+        super().__init__(context, host=host, port=port, label="I/O module")
         # (time, relay, on) for every coil write a client made, in order.
         self.relay_log: list[tuple[float, int, bool]] = []
         self.on_change: Callable[[], None] | None = None
@@ -90,34 +89,6 @@ class IoModuleSim:
         values = self._inputs.getValues(self.input_address + 1, self.input_count)
         return [bool(v) for v in values]
 
-    # -- life cycle --------------------------------------------------------------------------------------------
-    @property
-    def running(self) -> bool:
-        """Whether the Modbus listener is up (the link is not cut)."""
-        return self._server is not None
-
-    async def start(self) -> None:
-        """Start listening; after the first start the port stays the same across link cuts."""
-        if self._server is not None:
-            return
-        server = mb.make_server(self._context, self.host, self.port)
-        await server.serve_forever(background=True)
-        self._server = server
-        self.port = mb.server_port(server)
-        _LOGGER.info("I/O module listening on %s:%s", self.host, self.port)
-
-    async def stop(self) -> None:
-        """Stop listening and drop every client connection."""
-        server, self._server = self._server, None
-        if server is not None:
-            await server.shutdown()
-
-    async def set_link(self, up: bool) -> None:
-        """Cut (``False``) or restore (``True``) the network link."""
-        if up:
-            await self.start()
-        else:
-            await self.stop()
 
     # -- the physical side -------------------------------------------------------------------------------------
     def _changed(self) -> None:

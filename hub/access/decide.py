@@ -34,7 +34,7 @@ def decide(request: AccessRequest, context: AccessContext) -> Decision:
     if request.door_id != context.door.door_id:
         raise InvalidInputError(f"context is for door {context.door.door_id!r}, request for {request.door_id!r}")
     kind = kind_of(request.credential)
-    claimed = _claimed_resident(request.credential)
+    claimed = claimed_resident(request.credential)
     pass_id = _pass_id(request.credential)
     issued_by = (
         request.credential.state.issued_by
@@ -82,7 +82,8 @@ def decide(request: AccessRequest, context: AccessContext) -> Decision:
     return verdict(_resident_reason(subject, request, context))
 
 
-def _claimed_resident(credential: object) -> str | None:
+def claimed_resident(credential: object) -> str | None:
+    """The resident a face, card or PIN names (a visitor pass names none)."""
     if isinstance(credential, FaceMatch):
         return credential.resident_id
     if isinstance(credential, CardRead):

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, tzinfo
 
 from hub.access.config import load_door, load_holidays, load_rules_for_door
-from hub.access.decide import decide
+from hub.access.decide import claimed_resident, decide
 from hub.access.models import (
     DEFAULT_LOCKOUTS,
     AccessContext,
@@ -147,7 +147,7 @@ class AccessService:
         )
 
     def _context(self, conn: sqlite3.Connection, door: Door, credential: Credential, now: datetime) -> AccessContext:
-        resident_id = _claimed(credential)
+        resident_id = claimed_resident(credential)
         subject = None if resident_id is None else _load_subject(conn, resident_id)
         subject_key = (
             f"pass:{credential.state.pass_id}"
@@ -226,16 +226,6 @@ class AccessService:
                 " ON CONFLICT (subject, gate_id) DO UPDATE SET side=excluded.side, at=excluded.at",
                 (subject, door.gate_id, door.side.value, v.to_db(now)),
             )
-
-
-def _claimed(credential: Credential) -> str | None:
-    if isinstance(credential, FaceMatch):
-        return credential.resident_id
-    if isinstance(credential, CardRead):
-        return credential.card_resident_id
-    if isinstance(credential, PinEntry):
-        return credential.resident_id
-    return None
 
 
 def _load_subject(conn: sqlite3.Connection, resident_id: str) -> Subject | None:
