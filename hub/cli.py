@@ -21,6 +21,7 @@ COMMANDS: list[tuple[tuple[str, ...], str, str]] = [
     (("sim", "io-module"), "hub.sims.io_module_cmd", "simulate a generic Modbus relay/input module"),
     (("sim", "camera"), "hub.sims.camera_cmd", "simulate an IP camera (JPEG snapshot, MJPEG) with real photos"),
     (("receiver",), "hub.uplink.receiver_cmd", "run the county side of the JSON uplink profile"),
+    (("audit", "verify"), "hub.journal.verify_cmd", "check the audit log's hash chain (exit 1 if tampered with)"),
     (("bench", "modbus"), "hub.bench.modbus", "door release round trip and input latency over Modbus"),
     (("bench", "faces"), "hub.faces.bench_faces", "face verification and open-set identification accuracy"),
     (("bench", "match"), "hub.faces.bench_match", "1:N template search time"),
