@@ -10,13 +10,13 @@ from typing import Any, cast
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
+from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
-from devices.camera import CameraClient
+from devices.camera import CameraAuthError, CameraClient
 from devices.exceptions import DeviceError
 from hub.doors import ControllerService
 
@@ -91,6 +91,12 @@ async def _async_setup_camera(hass: HomeAssistant, entry: CameraConfigEntry) -> 
     client = camera_client(hass, entry.data)
     try:
         await client.snapshot()
+    except CameraAuthError as err:
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN,
+            translation_key="camera_auth",
+            translation_placeholders={"error": str(err)},
+        ) from err
     except DeviceError as err:
         raise ConfigEntryNotReady(
             translation_domain=DOMAIN,

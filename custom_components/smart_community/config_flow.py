@@ -267,6 +267,29 @@ class SmartCommunityConfigFlow(ConfigFlow, domain=DOMAIN):
             return {"base": "not_a_camera"}
         return {}
 
+    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
+        """A camera refused its stored credentials: ask for new ones."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """New user name and password for the camera, tested before they are saved."""
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = {**entry.data, **user_input}
+            errors = await self._check_camera(data)
+            if not errors:
+                return self.async_update_reload_and_abort(entry, data=data)
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=self.add_suggested_values_to_schema(
+                _CAMERA_AUTH_SCHEMA,
+                {CONF_USERNAME: entry.data.get(CONF_USERNAME), CONF_AUTH: entry.data.get(CONF_AUTH)},
+            ),
+            description_placeholders={"name": entry.title},
+            errors=errors,
+        )
+
     async def async_step_camera(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """An IP camera by its snapshot URL (and MJPEG URL), tested before the entry is made."""
         errors: dict[str, str] = {}

@@ -190,3 +190,28 @@ async def test_community_ignores_cameras(
     assert await hass.config_entries.async_setup(community.entry_id)
     await hass.async_block_till_done()
     assert sorted(community.runtime_data.points) == ["SIMDC0042-door0", "SIMDC0042-door1"]
+
+
+async def test_camera_password_changed_asks_for_the_new_one(hass: HomeAssistant, camera_sim: CameraSim) -> None:
+    """A camera whose password changed starts a reauthentication; the new password brings it back."""
+    entry = MockConfigEntry(
+        domain=DOMAIN, unique_id="CAM8", title="Back gate",
+        data={"kind": "camera", "snapshot_url": camera_sim.snapshot_url, "username": "admin",
+              "password": "old-password", "auth": "digest"},
+    )
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [f["context"]["source"] for f in flows] == ["reauth"]
+    result = await hass.config_entries.flow.async_configure(
+        flows[0]["flow_id"], {"username": "admin", "password": "still-wrong", "auth": "digest"}
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+    result = await hass.config_entries.flow.async_configure(
+        flows[0]["flow_id"], {"username": "admin", "password": "s3cret-pass", "auth": "digest"}
+    )
+    assert result["reason"] == "reauth_successful"
+    await hass.async_block_till_done()
+    assert entry.data["password"] == "s3cret-pass"
+    assert hass.states.get("camera.back_gate") is not None
