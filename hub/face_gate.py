@@ -64,9 +64,26 @@ class CommunityFaces:
         from .exceptions import InvalidInputError
         from .faces.enrol import enrol_photos
 
+        for number, photo in enumerate(photos, start=1):
+            if not _is_image(photo):
+                raise InvalidInputError(f"photo {number} is not a JPEG or PNG image")
         enrolment = enrol_photos(list(photos))
         if not enrolment.templates:
             reasons = "; ".join(f"photo {i + 1}: {r.message}" for i, r in enrolment.rejected)
             raise InvalidInputError(f"no photo was good enough to enrol ({reasons})")
         self.community.call(self.community.registry.faces.enrol_templates, actor, resident_id, enrolment.templates)
         return enrolment
+
+
+def _is_image(data: bytes) -> bool:
+    """Whether Pillow can read the bytes as an image (before the face engine gets them)."""
+    from io import BytesIO
+
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(BytesIO(data)) as image:
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        return False
+    return True
