@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 VENV := .venv/bin
 PORT ?= 8123
-COVERAGE_FLOOR ?= 85
+COVERAGE_FLOOR ?= 90
 
 .PHONY: run test lint types pytest bootstrap system-packages clean
 

@@ -131,8 +131,9 @@ async def _async_setup_community(hass: HomeAssistant, entry: CommunityConfigEntr
 
 
 async def _async_community_options_updated(hass: HomeAssistant, entry: CommunityConfigEntry) -> None:
-    """Gates changed: reload so the presence watchers follow."""
-    hass.config_entries.async_schedule_reload(entry.entry_id)
+    """Gates, uplink or retention changed: reload so every part follows. (A rename reloads by itself.)"""
+    if dict(entry.options) != entry.runtime_data.options:
+        hass.config_entries.async_schedule_reload(entry.entry_id)
 
 
 async def _async_setup_controller(hass: HomeAssistant, entry: SmartCommunityConfigEntry) -> bool:

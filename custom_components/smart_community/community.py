@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
@@ -45,6 +46,7 @@ class CommunityRuntimeData:
     uplink: UplinkRuntime
     points: dict[str, AccessPoint] = field(default_factory=dict)
     face_doors: set[str] = field(default_factory=set)
+    options: dict[str, Any] = field(default_factory=dict)
     detach: dict[str, Callable[[], None]] = field(default_factory=dict)
 
 
@@ -80,7 +82,9 @@ async def async_open_community(hass: HomeAssistant, entry: ConfigEntry) -> Commu
     uplink = UplinkRuntime(hass, entry, db_path)
     await uplink.async_start()
     community.audit_listeners.append(uplink.record_manager_action)
-    runtime = CommunityRuntimeData(community=community, gatekeeper=gatekeeper, faces=faces, uplink=uplink)
+    runtime = CommunityRuntimeData(
+        community=community, gatekeeper=gatekeeper, faces=faces, uplink=uplink, options=dict(entry.options)
+    )
 
     @callback
     def report(point: AccessPoint, outcome: GateOutcome) -> None:

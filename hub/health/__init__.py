@@ -1,0 +1,32 @@
+"""Device health: online/offline spans of door controllers, cameras and the uplink, their online rates, the kept
+weekly report against the operator's target, long-offline detection for repair issues, and retention.
+
+Only status *changes* are stored, as contiguous spans per device, so online time is exact rather than estimated
+from polling samples. Everything here is blocking SQLite work: call it from an executor (Home Assistant:
+``async_add_executor_job``), never from the event loop. See ``docs/device-health.md``.
+"""
+
+from .models import CommunityRate, DeviceKind, DeviceRate, PurgeResult, RateSummary
+from .report import DEFAULT_TARGET_PERCENT, DeviceWeek, Outage, WeeklyReport
+from .schema import COMPONENT
+from .store import DeviceStatus, HealthStore, open_health_database
+from .timeutil import day_window, monday_of, week_window
+
+__all__ = [
+    "COMPONENT",
+    "DEFAULT_TARGET_PERCENT",
+    "CommunityRate",
+    "DeviceKind",
+    "DeviceRate",
+    "DeviceStatus",
+    "DeviceWeek",
+    "HealthStore",
+    "Outage",
+    "PurgeResult",
+    "RateSummary",
+    "WeeklyReport",
+    "day_window",
+    "monday_of",
+    "open_health_database",
+    "week_window",
+]

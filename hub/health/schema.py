@@ -1,0 +1,40 @@
+"""Tables of the ``health`` component: each device's current state, its online/offline spans, the weekly reports.
+
+Times are stored as fixed-width UTC text (microseconds, ``Z``), so text order is time order in SQL.
+"""
+
+from hub.db import register_migrations
+
+COMPONENT = "health"
+
+_V1 = """
+CREATE TABLE health_devices (
+    device_id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    online INTEGER NOT NULL,
+    since TEXT NOT NULL
+);
+CREATE TABLE health_spans (
+    span_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    device_id TEXT NOT NULL REFERENCES health_devices (device_id) ON DELETE CASCADE,
+    online INTEGER NOT NULL,
+    start_at TEXT NOT NULL,
+    end_at TEXT
+);
+CREATE INDEX health_spans_device ON health_spans (device_id, start_at);
+CREATE INDEX health_spans_start ON health_spans (start_at);
+CREATE INDEX health_spans_end ON health_spans (end_at);
+CREATE TABLE health_reports (
+    week_start TEXT PRIMARY KEY,
+    tz TEXT NOT NULL,
+    start_at TEXT NOT NULL,
+    end_at TEXT NOT NULL,
+    target REAL NOT NULL,
+    passed INTEGER NOT NULL,
+    generated_at TEXT NOT NULL,
+    report TEXT NOT NULL
+);
+CREATE INDEX health_reports_end ON health_reports (end_at)
+"""
+
+register_migrations(COMPONENT, [_V1])

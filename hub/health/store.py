@@ -1,0 +1,479 @@
+"""The health store: status changes as online/offline spans, rates over windows, weekly reports, retention.
+
+Blocking SQLite work: call it from an executor (Home Assistant: ``async_add_executor_job``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from hub.db import open_database
+from hub.exceptions import InvalidInputError, NotFoundError, StorageError
+
+from . import schema
+from .models import DeviceKind, DeviceRate, PurgeResult, RateSummary, meets, summarize
+from .report import DEFAULT_TARGET_PERCENT, DeviceWeek, Outage, WeeklyReport
+from .timeutil import (
+    day_window,
+    from_text,
+    monday_of,
+    require_aware,
+    resolve_tz,
+    to_text,
+    utc_now,
+    week_window,
+)
+
+
+def open_health_database(path: str | Path) -> sqlite3.Connection:
+    """Open the community database with the health tables up to date (WAL, ``synchronous=FULL``)."""
+    return open_database(path, components=[schema.COMPONENT])
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeviceStatus:
+    """A device's current state and since when it has been in it."""
+
+    device_id: str
+    kind: str
+    online: bool
+    since: datetime
+
+
+@dataclass(frozen=True)
+class _Span:
+    device_id: str
+    kind: str
+    online: bool
+    start: datetime
+    end: datetime | None
+
+
+def _validate_id(value: object, name: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInputError(f"{name} must be a non-empty string")
+    return value
+
+
+def _validate_target(target: object) -> float:
+    if isinstance(target, bool) or not isinstance(target, int | float):
+        raise InvalidInputError("target must be a number of percent")
+    value = float(target)
+    if not math.isfinite(value) or not 0.0 <= value <= 100.0:
+        raise InvalidInputError(f"target must be between 0 and 100 percent, got {target!r}")
+    return value
+
+
+class HealthStore:
+    """Records device status changes and answers rate, report, repair and retention questions.
+
+    Only *changes* are stored: each device has a sequence of contiguous spans (online or offline), the last one
+    open. A device is "observed" from its first recorded status onwards; the open span lasts until "now" (the
+    ``now`` argument, or the clock). Thread-safe: one lock serializes use of the shared connection.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, *, clock: Callable[[], datetime] = utc_now) -> None:
+        self._conn = conn
+        self._clock = clock
+        self._lock = threading.RLock()
+
+    @classmethod
+    def open(cls, path: str | Path, *, clock: Callable[[], datetime] = utc_now) -> HealthStore:
+        """Open (creating if needed) the database at ``path`` and return a store on it."""
+        try:
+            return cls(open_health_database(path), clock=clock)
+        except sqlite3.Error as err:
+            raise StorageError(f"cannot open health database {path}: {err}") from err
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        return self._conn
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    # -- plumbing -------------------------------------------------------------------------------------------------
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        try:
+            with self._lock:
+                yield self._conn
+        except sqlite3.Error as err:
+            raise StorageError(f"health database read failed: {err}") from err
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as err:
+                raise StorageError(f"health database write failed: {err}") from err
+            try:
+                yield self._conn
+            except BaseException as err:
+                self._conn.execute("ROLLBACK")
+                if isinstance(err, sqlite3.Error):
+                    raise StorageError(f"health database write failed: {err}") from err
+                raise
+            try:
+                self._conn.execute("COMMIT")
+            except sqlite3.Error as err:
+                self._conn.execute("ROLLBACK")
+                raise StorageError(f"health database commit failed: {err}") from err
+
+    def _now(self, now: datetime | None) -> datetime:
+        return require_aware(self._clock() if now is None else now, "now")
+
+    # -- recording ------------------------------------------------------------------------------------------------
+
+    def record(self, device_id: str, kind: DeviceKind | str, online: bool, at: datetime) -> bool:
+        """Record that ``device_id`` (of ``kind``) was sampled online/offline at ``at``.
+
+        Returns ``True`` if this was a change (a new span started), ``False`` if it repeated the current state
+        (ignored; only the kind is updated if it differs). A change dated before the current span's start is
+        refused with :class:`InvalidInputError`: history is never rewritten.
+        """
+        device_id = _validate_id(device_id, "device_id")
+        kind_text = str(_validate_id(kind, "kind"))
+        if not isinstance(online, bool):
+            raise InvalidInputError("online must be a bool")
+        moment = require_aware(at, "at")
+        at_text = to_text(moment)
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT kind, online, since FROM health_devices WHERE device_id = ?", (device_id,)
+            ).fetchone()
+            if row is None:
+                conn.execute(
+                    "INSERT INTO health_devices (device_id, kind, online, since) VALUES (?, ?, ?, ?)",
+                    (device_id, kind_text, int(online), at_text),
+                )
+                conn.execute(
+                    "INSERT INTO health_spans (device_id, online, start_at, end_at) VALUES (?, ?, ?, NULL)",
+                    (device_id, int(online), at_text),
+                )
+                return True
+            if row["kind"] != kind_text:
+                conn.execute("UPDATE health_devices SET kind = ? WHERE device_id = ?", (kind_text, device_id))
+            if bool(row["online"]) == online:
+                return False
+            if at_text < row["since"]:
+                raise InvalidInputError(
+                    f"status of {device_id} at {at_text} is earlier than its current state's start {row['since']}"
+                )
+            conn.execute(
+                "UPDATE health_spans SET end_at = ? WHERE device_id = ? AND end_at IS NULL", (at_text, device_id)
+            )
+            conn.execute(
+                "INSERT INTO health_spans (device_id, online, start_at, end_at) VALUES (?, ?, ?, NULL)",
+                (device_id, int(online), at_text),
+            )
+            conn.execute(
+                "UPDATE health_devices SET online = ?, since = ? WHERE device_id = ?",
+                (int(online), at_text, device_id),
+            )
+            return True
+
+    def status(self, device_id: str) -> DeviceStatus:
+        """The device's current state; :class:`NotFoundError` if it was never recorded."""
+        device_id = _validate_id(device_id, "device_id")
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT device_id, kind, online, since FROM health_devices WHERE device_id = ?", (device_id,)
+            ).fetchone()
+        if row is None:
+            raise NotFoundError(f"no health record for device {device_id!r}")
+        return _status(row)
+
+    def statuses(self) -> list[DeviceStatus]:
+        """Every known device's current state, in id order."""
+        with self._read() as conn:
+            rows = conn.execute("SELECT device_id, kind, online, since FROM health_devices ORDER BY device_id")
+            return [_status(r) for r in rows.fetchall()]
+
+    # -- rates ----------------------------------------------------------------------------------------------------
+
+    def _spans(self, start: datetime, end: datetime, device_id: str | None = None) -> list[_Span]:
+        sql = (
+            "SELECT s.device_id, d.kind, s.online, s.start_at, s.end_at FROM health_spans s"
+            " JOIN health_devices d ON d.device_id = s.device_id"
+            " WHERE s.start_at < ? AND (s.end_at IS NULL OR s.end_at > ?)"
+        )
+        params: list[Any] = [to_text(end), to_text(start)]
+        if device_id is not None:
+            sql += " AND s.device_id = ?"
+            params.append(device_id)
+        sql += " ORDER BY s.device_id, s.start_at, s.span_id"
+        with self._read() as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return [
+            _Span(
+                r["device_id"],
+                r["kind"],
+                bool(r["online"]),
+                from_text(r["start_at"]),
+                None if r["end_at"] is None else from_text(r["end_at"]),
+            )
+            for r in rows
+        ]
+
+    def _window(self, start: datetime, end: datetime, now: datetime | None) -> tuple[datetime, datetime, datetime]:
+        start = require_aware(start, "start")
+        end = require_aware(end, "end")
+        if end <= start:
+            raise InvalidInputError("end must be after start")
+        return start, end, self._now(now)
+
+    def _device_rates(self, start: datetime, end: datetime, now: datetime, device_id: str | None) -> list[DeviceRate]:
+        limit = min(end, now)
+        totals: dict[str, tuple[str, float, float]] = {}
+        if limit > start:
+            for span in self._spans(start, limit, device_id):
+                span_end = limit if span.end is None else min(span.end, limit)
+                seconds = max(0.0, (span_end - max(span.start, start)).total_seconds())
+                kind, online_s, observed_s = totals.get(span.device_id, (span.kind, 0.0, 0.0))
+                totals[span.device_id] = (kind, online_s + (seconds if span.online else 0.0), observed_s + seconds)
+        return [
+            DeviceRate(device_id=d, kind=k, online_seconds=on, observed_seconds=obs)
+            for d, (k, on, obs) in sorted(totals.items())
+        ]
+
+    def device_rate(
+        self, device_id: str, start: datetime, end: datetime, *, now: datetime | None = None
+    ) -> DeviceRate:
+        """One device's online time over ``[start, end)``, clipped to ``now``; NotFoundError if never recorded."""
+        current = self.status(device_id)
+        start, end, at = self._window(start, end, now)
+        found = self._device_rates(start, end, at, device_id)
+        if found:
+            return found[0]
+        return DeviceRate(device_id=device_id, kind=current.kind, online_seconds=0.0, observed_seconds=0.0)
+
+    def rates(self, start: datetime, end: datetime, *, now: datetime | None = None) -> RateSummary:
+        """Per-device and community rates over ``[start, end)`` (clipped to ``now``), observed devices only."""
+        start, end, at = self._window(start, end, now)
+        return summarize(start, end, self._device_rates(start, end, at, None))
+
+    def day_rates(self, day: date, tz: str | ZoneInfo, *, now: datetime | None = None) -> RateSummary:
+        """Rates over one local calendar day in ``tz``."""
+        start, end = day_window(day, tz)
+        return self.rates(start, end, now=now)
+
+    def week_rates(self, week_start: date, tz: str | ZoneInfo, *, now: datetime | None = None) -> RateSummary:
+        """Rates over one local week (Monday 00:00 to next Monday 00:00) in ``tz``."""
+        start, end = week_window(week_start, tz)
+        return self.rates(start, end, now=now)
+
+    # -- weekly reports -------------------------------------------------------------------------------------------
+
+    def build_weekly_report(
+        self,
+        week_start: date,
+        tz: str | ZoneInfo,
+        target: float = DEFAULT_TARGET_PERCENT,
+        *,
+        now: datetime | None = None,
+    ) -> WeeklyReport:
+        """Compute the report for a week without storing it (a week not over yet is clipped to ``now``)."""
+        target_percent = _validate_target(target)
+        zone = resolve_tz(tz)
+        start, end = week_window(week_start, zone)
+        at = self._now(now)
+        limit = max(start, min(end, at))
+        rates = self._device_rates(start, end, at, None)
+        spans = self._spans(start, limit) if limit > start else []
+        outages: list[Outage] = []
+        counts: dict[str, int] = {}
+        for span in spans:
+            if span.online:
+                continue
+            clipped_start = max(span.start, start)
+            clipped_end = limit if span.end is None else min(span.end, limit)
+            if clipped_end <= clipped_start:
+                continue
+            outages.append(
+                Outage(
+                    device_id=span.device_id,
+                    kind=span.kind,
+                    start=clipped_start,
+                    end=clipped_end,
+                    began_before_week=span.start < start,
+                    continues_after_week=span.end is None or span.end > limit,
+                )
+            )
+            counts[span.device_id] = counts.get(span.device_id, 0) + 1
+        outages.sort(key=lambda o: (o.start, o.device_id))
+        summary = summarize(start, end, rates)
+        devices = [
+            DeviceWeek(
+                device_id=r.device_id,
+                kind=r.kind,
+                online_seconds=r.online_seconds,
+                observed_seconds=r.observed_seconds,
+                online_percent=None if r.rate is None else r.rate * 100.0,
+                outages=counts.get(r.device_id, 0),
+                meets_target=meets(r.online_seconds, r.observed_seconds, target_percent),
+            )
+            for r in summary.devices
+        ]
+        community = summary.community
+        return WeeklyReport(
+            week_start=week_start,
+            tz=zone.key,
+            start=start,
+            end=end,
+            target_percent=target_percent,
+            generated_at=at,
+            devices=devices,
+            outages=outages,
+            online_seconds=community.online_seconds,
+            observed_seconds=community.observed_seconds,
+            online_percent=None if community.rate is None else community.rate * 100.0,
+            mean_device_percent=None if community.mean_device_rate is None else community.mean_device_rate * 100.0,
+            passed=meets(community.online_seconds, community.observed_seconds, target_percent),
+        )
+
+    def generate_weekly_report(
+        self,
+        week_start: date,
+        tz: str | ZoneInfo,
+        target: float = DEFAULT_TARGET_PERCENT,
+        *,
+        now: datetime | None = None,
+    ) -> WeeklyReport:
+        """Compute and keep the report of a finished week (replacing an earlier one of the same week).
+
+        Refuses (InvalidInputError) a week that has not ended by ``now``: a kept report is final.
+        """
+        target_percent = _validate_target(target)
+        start, end = week_window(week_start, tz)
+        at = self._now(now)
+        if at < end:
+            raise InvalidInputError(f"the week of {week_start.isoformat()} is not over yet (ends {to_text(end)})")
+        report = self.build_weekly_report(week_start, tz, target_percent, now=at)
+        payload = json.dumps(report.to_dict(), sort_keys=True, separators=(",", ":"))
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO health_reports"
+                " (week_start, tz, start_at, end_at, target, passed, generated_at, report)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    week_start.isoformat(),
+                    report.tz,
+                    to_text(start),
+                    to_text(end),
+                    target_percent,
+                    int(report.passed),
+                    to_text(report.generated_at),
+                    payload,
+                ),
+            )
+        return report
+
+    def latest_reports(self, n: int = 10) -> list[WeeklyReport]:
+        """The ``n`` kept reports of the most recent weeks, newest first."""
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise InvalidInputError("n must be a non-negative integer")
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT report FROM health_reports ORDER BY week_start DESC LIMIT ?", (n,)
+            ).fetchall()
+        return [WeeklyReport.from_dict(json.loads(r["report"])) for r in rows]
+
+    def get_report(self, week_start: date) -> WeeklyReport:
+        """The kept report of the week starting ``week_start``; NotFoundError if there is none."""
+        if not isinstance(week_start, date) or isinstance(week_start, datetime):
+            raise InvalidInputError("week_start must be a date")
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT report FROM health_reports WHERE week_start = ?", (week_start.isoformat(),)
+            ).fetchone()
+        if row is None:
+            raise NotFoundError(f"no health report for the week of {week_start.isoformat()}")
+        return WeeklyReport.from_dict(json.loads(row["report"]))
+
+    def due_reports(self, now: datetime, tz: str | ZoneInfo) -> list[date]:
+        """Mondays of finished weeks (ended by ``now``) that have status data but no kept report, oldest first.
+
+        Weeks start from the one holding the oldest kept span, so after a restart or a gap every missed week is
+        listed once; a scheduler calls :meth:`generate_weekly_report` for each (see :meth:`generate_due_reports`).
+        """
+        at = require_aware(now, "now")
+        zone = resolve_tz(tz)
+        with self._read() as conn:
+            first = conn.execute("SELECT MIN(start_at) FROM health_spans").fetchone()[0]
+            kept = {r[0] for r in conn.execute("SELECT week_start FROM health_reports").fetchall()}
+        if first is None:
+            return []
+        due: list[date] = []
+        monday = monday_of(from_text(first), zone)
+        while True:
+            _, end = week_window(monday, zone)
+            if end > at:
+                break
+            if monday.isoformat() not in kept:
+                due.append(monday)
+            monday += timedelta(days=7)
+        return due
+
+    def generate_due_reports(
+        self, now: datetime, tz: str | ZoneInfo, target: float = DEFAULT_TARGET_PERCENT
+    ) -> list[WeeklyReport]:
+        """Generate and keep every report :meth:`due_reports` lists; returns them oldest first."""
+        target_percent = _validate_target(target)
+        return [self.generate_weekly_report(m, tz, target_percent, now=now) for m in self.due_reports(now, tz)]
+
+    # -- repairs and retention ------------------------------------------------------------------------------------
+
+    def long_offline(self, now: datetime, threshold: timedelta) -> list[tuple[str, datetime]]:
+        """Devices offline for at least ``threshold`` at ``now``: ``(device_id, offline_since)``, longest first."""
+        at = require_aware(now, "now")
+        if not isinstance(threshold, timedelta) or threshold < timedelta(0):
+            raise InvalidInputError("threshold must be a non-negative timedelta")
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT device_id, since FROM health_devices WHERE online = 0 AND since <= ?"
+                " ORDER BY since, device_id",
+                (to_text(at - threshold),),
+            ).fetchall()
+        return [(r["device_id"], from_text(r["since"])) for r in rows]
+
+    def purge(self, before: datetime) -> PurgeResult:
+        """Remove status history and kept reports older than ``before``.
+
+        Spans that ended at or before ``before`` are deleted; a span straddling it is trimmed to start at
+        ``before`` (so time before it is no longer "observed"). Reports of weeks that ended at or before
+        ``before`` are deleted. Devices' current states are kept. ``before`` may not be in the future.
+        """
+        cutoff = require_aware(before, "before")
+        if cutoff > self._now(None):
+            raise InvalidInputError("before must not be in the future")
+        text = to_text(cutoff)
+        with self._write() as conn:
+            deleted = conn.execute(
+                "DELETE FROM health_spans WHERE end_at IS NOT NULL AND end_at <= ?", (text,)
+            ).rowcount
+            trimmed = conn.execute(
+                "UPDATE health_spans SET start_at = ? WHERE start_at < ? AND (end_at IS NULL OR end_at > ?)",
+                (text, text, text),
+            ).rowcount
+            reports = conn.execute("DELETE FROM health_reports WHERE end_at <= ?", (text,)).rowcount
+        return PurgeResult(spans_deleted=deleted, spans_trimmed=trimmed, reports_deleted=reports)
+
+
+def _status(row: sqlite3.Row) -> DeviceStatus:
+    return DeviceStatus(
+        device_id=row["device_id"], kind=row["kind"], online=bool(row["online"]), since=from_text(row["since"])
+    )
