@@ -194,6 +194,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
         unloaded = await hass.config_entries.async_unload_platforms(entry, COMMUNITY_PLATFORMS)
         if unloaded:
             await entry.runtime_data.uplink.async_stop()
+            await entry.runtime_data.health.async_stop()
         return unloaded
     if entry.data.get(CONF_KIND) == KIND_CAMERA:
         return await hass.config_entries.async_unload_platforms(entry, CAMERA_PLATFORMS)

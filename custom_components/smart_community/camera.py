@@ -15,8 +15,10 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from devices.camera import CameraClient
 from devices.exceptions import DeviceError
+from hub.health import DeviceKind
 
 from .const import DOMAIN
+from .health import async_report_device_status
 
 _LOGGER = logging.getLogger(__name__)
 PARALLEL_UPDATES = 0
@@ -63,6 +65,11 @@ class GateCamera(Camera):
             name=entry.title,
         )
         self._lost = False
+        self._serial = runtime.serial
+
+    async def async_added_to_hass(self) -> None:
+        """The camera answered at set-up: online."""
+        async_report_device_status(self.hass, self._serial, DeviceKind.CAMERA, True)
 
     async def async_camera_image(self, width: int | None = None, height: int | None = None) -> bytes | None:
         """One JPEG snapshot; unavailable (logged once) while the camera does not answer."""
@@ -73,12 +80,14 @@ class GateCamera(Camera):
                 _LOGGER.warning("camera %s is unavailable: %s", self.entity_id, err)
                 self._lost = True
                 self._attr_available = False
+                async_report_device_status(self.hass, self._serial, DeviceKind.CAMERA, False)
                 self.async_write_ha_state()
             return None
         if self._lost:
             _LOGGER.info("camera %s is back", self.entity_id)
             self._lost = False
             self._attr_available = True
+            async_report_device_status(self.hass, self._serial, DeviceKind.CAMERA, True)
             self.async_write_ha_state()
         return image
 

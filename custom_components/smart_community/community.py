@@ -20,6 +20,7 @@ from hub.community import Community
 from hub.doors import AlarmEvent, ReleaseReason
 from hub.face_gate import CommunityFaces
 from hub.gate import AccessPoint, GateKeeper, GateOutcome
+from hub.health import DeviceKind
 from hub.journal import EventKind
 
 from .const import (
@@ -31,6 +32,7 @@ from .const import (
     SIGNAL_ACCESS,
     SIGNAL_COMMUNITY_CHANGED,
 )
+from .health import HealthRuntime, async_report_device_status
 from .uplink import UplinkRuntime
 
 _LOGGER = logging.getLogger(__name__)
@@ -44,6 +46,7 @@ class CommunityRuntimeData:
     gatekeeper: GateKeeper
     faces: CommunityFaces
     uplink: UplinkRuntime
+    health: HealthRuntime
     points: dict[str, AccessPoint] = field(default_factory=dict)
     face_doors: set[str] = field(default_factory=set)
     options: dict[str, Any] = field(default_factory=dict)
@@ -81,9 +84,12 @@ async def async_open_community(hass: HomeAssistant, entry: ConfigEntry) -> Commu
     gatekeeper = GateKeeper(community, hass.async_add_executor_job, faces=faces)
     uplink = UplinkRuntime(hass, entry, db_path)
     await uplink.async_start()
+    health = HealthRuntime(hass, entry, db_path)
+    await health.async_start()
     community.audit_listeners.append(uplink.record_manager_action)
     runtime = CommunityRuntimeData(
-        community=community, gatekeeper=gatekeeper, faces=faces, uplink=uplink, options=dict(entry.options)
+        community=community, gatekeeper=gatekeeper, faces=faces, uplink=uplink, health=health,
+        options=dict(entry.options),
     )
 
     @callback
@@ -140,12 +146,15 @@ async def async_attach_controller(hass: HomeAssistant, runtime: CommunityRuntime
     coordinator = entry.runtime_data.coordinator
     online = [coordinator.last_update_success]
 
+    async_report_device_status(hass, info.serial, DeviceKind.DOOR_CONTROLLER, coordinator.last_update_success)
+
     @callback
     def on_update() -> None:
         if coordinator.last_update_success != online[0]:
             online[0] = coordinator.last_update_success
             runtime.uplink.record(EventKind.DEVICE_STATUS, None,
                                   {"device": info.serial, "online": coordinator.last_update_success})
+            async_report_device_status(hass, info.serial, DeviceKind.DOOR_CONTROLLER, online[0])
 
     service.credential_listeners.append(on_read)
     service.alarm_listeners.append(on_alarm)

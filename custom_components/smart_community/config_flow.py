@@ -54,6 +54,7 @@ from .const import (
 )
 from .drivers import make_driver
 from .gates import CONF_CAMERA, CONF_FRAMES, CONF_GATES, CONF_LOCK, CONF_PRESENCE, DEFAULT_FRAMES
+from .health import CONF_OFFLINE_MINUTES, CONF_TARGET, DEFAULT_OFFLINE_MINUTES, DEFAULT_TARGET
 from .uplink import (
     CONF_AUDIT_DAYS,
     CONF_BACKLOG_LIMIT,
@@ -526,7 +527,7 @@ class CommunityOptionsFlow(OptionsFlow):
         options = ["add_gate"]
         if self.config_entry.options.get(CONF_GATES):
             options.append("remove_gate")
-        options += ["uplink", "field_policy", "retention"]
+        options += ["uplink", "field_policy", "retention", "health"]
         return self.async_show_menu(step_id="init", menu_options=options)
 
     async def async_step_uplink(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
@@ -624,6 +625,21 @@ class CommunityOptionsFlow(OptionsFlow):
             step_id="field_policy", data_schema=schema, errors=errors,
             description_placeholders={"allowed": allowed},
         )
+
+    async def async_step_health(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """When a device counts as down for a repair issue, and the online-rate target of the weekly report."""
+        if user_input is not None:
+            return self.async_create_entry(data={**self.config_entry.options, **user_input})
+        options = self.config_entry.options
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_OFFLINE_MINUTES, default=options.get(CONF_OFFLINE_MINUTES, DEFAULT_OFFLINE_MINUTES)):
+                    vol.All(vol.Coerce(int), vol.Range(min=1, max=10_080)),
+                vol.Required(CONF_TARGET, default=options.get(CONF_TARGET, DEFAULT_TARGET)):
+                    vol.All(vol.Coerce(float), vol.Range(min=50, max=100)),
+            }
+        )
+        return self.async_show_form(step_id="health", data_schema=schema)
 
     async def async_step_retention(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """How long events and the audit log are kept before the automatic purge."""

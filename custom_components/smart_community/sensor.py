@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from homeassistant.components.sensor import (
@@ -15,7 +15,7 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import EntityCategory, UnitOfTime
+from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfTime
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -26,9 +26,11 @@ from hub.uplink import UplinkStatus
 from .community import CommunityRuntimeData
 from .const import SIGNAL_COMMUNITY_CHANGED
 from .entity import community_device_info
+from .health import SIGNAL_HEALTH
 from .uplink import SIGNAL_UPLINK
 
 PARALLEL_UPDATES = 0
+SCAN_INTERVAL = timedelta(minutes=5)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -101,7 +103,42 @@ async def async_setup_entry(
     entities: list[SensorEntity] = [CommunityCountSensor(entry, description) for description in DESCRIPTIONS]
     if entry.runtime_data.uplink.worker is not None:
         entities.extend(UplinkSensor(entry, description) for description in UPLINK_DESCRIPTIONS)
+    entities.extend(OnlineRateSensor(entry, key) for key in ("online_rate_today", "online_rate_week"))
     async_add_entities(entities)
+
+
+class OnlineRateSensor(SensorEntity):
+    """The community's devices' online rate (time-weighted) today or this week, against the operator's target."""
+
+    _attr_has_entity_name = True
+    _attr_native_unit_of_measurement = PERCENTAGE
+    _attr_state_class = SensorStateClass.MEASUREMENT
+    _attr_suggested_display_precision = 2
+
+    def __init__(self, entry: ConfigEntry[CommunityRuntimeData], key: str) -> None:
+        self._entry = entry
+        self._key = key
+        self._attr_translation_key = key
+        self._attr_unique_id = f"community-{entry.entry_id}-{key}"
+        self._attr_device_info = community_device_info(entry)
+
+    async def async_added_to_hass(self) -> None:
+        """Refresh when a device's status changes (and every scan interval, as time passes)."""
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass, SIGNAL_HEALTH.format(self._entry.entry_id), self.async_schedule_update_ha_state
+            )
+        )
+
+    @callback
+    def async_schedule_update_ha_state(self, force_refresh: bool = True) -> None:
+        """Recompute the rate."""
+        super().async_schedule_update_ha_state(force_refresh)
+
+    async def async_update(self) -> None:
+        """Read the rates from the health store (blocking: executor)."""
+        today, week = await self.hass.async_add_executor_job(self._entry.runtime_data.health.rates)
+        self._attr_native_value = today if self._key == "online_rate_today" else week
 
 
 class UplinkSensor(SensorEntity):

@@ -23,6 +23,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.util import dt as dt_util
 
+from hub.health import DeviceKind
 from hub.journal import EventKind, Journal, RetentionPolicy, open_journal_database, purge_periodically
 from hub.uplink import (
     FieldOption,
@@ -39,6 +40,7 @@ from hub.uplink import (
 )
 
 from .const import DOMAIN
+from .health import SIGNAL_DEVICE_STATUS
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -122,6 +124,7 @@ class UplinkRuntime:
     @callback
     def _async_status_changed(self, status: UplinkStatus) -> None:
         async_dispatcher_send(self.hass, SIGNAL_UPLINK.format(self.entry.entry_id))
+        async_dispatcher_send(self.hass, SIGNAL_DEVICE_STATUS, "uplink", DeviceKind.UPLINK, status.connected)
         limit = int(self.entry.options.get(CONF_BACKLOG_LIMIT, DEFAULT_BACKLOG_LIMIT))
         _set_issue(self.hass, "uplink_backlog", status.backlog > limit,
                    {"backlog": str(status.backlog), "limit": str(limit)})

@@ -1,0 +1,118 @@
+"""Device health in Home Assistant: controllers, cameras and the uplink are recorded online/offline as they
+change; online rates for today and this week; a repair issue for a device offline longer than the set time
+(cleared when it returns); the weekly report generated once a week and kept."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.dispatcher import async_dispatcher_connect, async_dispatcher_send
+from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.util import dt as dt_util
+
+from hub.health import DeviceKind, HealthStore
+
+from .const import DOMAIN
+
+_LOGGER = logging.getLogger(__name__)
+
+CONF_OFFLINE_MINUTES = "offline_repair_minutes"
+CONF_TARGET = "online_target_percent"
+DEFAULT_OFFLINE_MINUTES = 30
+DEFAULT_TARGET = 98.0
+SIGNAL_DEVICE_STATUS = "smart_community_device_status"
+SIGNAL_HEALTH = "smart_community_health_{}"
+CHECK_EVERY = timedelta(minutes=1)
+
+
+@callback
+def async_report_device_status(hass: HomeAssistant, device_id: str, kind: DeviceKind, online: bool) -> None:
+    """Any part of the integration reports a device going online or offline."""
+    async_dispatcher_send(hass, SIGNAL_DEVICE_STATUS, device_id, kind, online)
+
+
+class HealthRuntime:
+    """The community's health store and its periodic checks."""
+
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry, db_path: Path) -> None:
+        self.hass = hass
+        self.entry = entry
+        self.db_path = db_path
+        self.store: HealthStore | None = None
+        self._unsubscribe: list[Callable[[], None]] = []
+        self._issues: set[str] = set()
+
+    async def async_start(self) -> None:
+        """Open the store, listen for status changes, check offline devices and due reports every minute."""
+        self.store = await self.hass.async_add_executor_job(HealthStore.open, self.db_path)
+        self._unsubscribe.append(async_dispatcher_connect(self.hass, SIGNAL_DEVICE_STATUS, self._on_status))
+        self._unsubscribe.append(async_track_time_interval(self.hass, self._async_check, CHECK_EVERY))
+
+    async def async_stop(self) -> None:
+        """Stop listening and close the store."""
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        if self.store is not None:
+            await self.hass.async_add_executor_job(self.store.close)
+
+    @callback
+    def _on_status(self, device_id: str, kind: DeviceKind, online: bool) -> None:
+        store = self.store
+        if store is None:
+            return
+        at = dt_util.utcnow()
+
+        def write() -> None:
+            store.record(device_id, kind, online, at)
+
+        self.hass.async_add_executor_job(write).add_done_callback(
+            lambda _: self.hass.loop.call_soon_threadsafe(self._async_changed)
+        )
+
+    @callback
+    def _async_changed(self) -> None:
+        async_dispatcher_send(self.hass, SIGNAL_HEALTH.format(self.entry.entry_id))
+        self.hass.async_create_task(self._async_check())
+
+    async def _async_check(self, _now: object = None) -> None:
+        """Repair issues for devices offline too long; the weekly reports that are due."""
+        store = self.store
+        if store is None:
+            return
+        now = dt_util.utcnow()
+        minutes = int(self.entry.options.get(CONF_OFFLINE_MINUTES, DEFAULT_OFFLINE_MINUTES))
+        offline = await self.hass.async_add_executor_job(store.long_offline, now, timedelta(minutes=minutes))
+        current = {f"device_offline_{device_id}": (device_id, since) for device_id, since in offline}
+        for issue_id, (device_id, since) in current.items():
+            ir.async_create_issue(
+                self.hass, DOMAIN, issue_id, is_fixable=False, severity=ir.IssueSeverity.WARNING,
+                translation_key="device_offline",
+                translation_placeholders={"device": device_id, "since": dt_util.as_local(since).strftime("%c"),
+                                          "minutes": str(minutes)},
+            )
+        for issue_id in self._issues - set(current):
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+        self._issues = set(current)
+        target = float(self.entry.options.get(CONF_TARGET, DEFAULT_TARGET))
+        made = await self.hass.async_add_executor_job(store.generate_due_reports, now, self.hass.config.time_zone,
+                                                      target)
+        for report in made:
+            _LOGGER.info("weekly device report for the week of %s: %s", report.week_start,
+                         "target met" if report.passed else "target missed")
+
+    def rates(self) -> tuple[float | None, float | None]:
+        """Blocking: the community's online rate (percent) today and this week, in Home Assistant's time zone."""
+        if self.store is None:
+            return None, None
+        now = dt_util.utcnow()
+        local = dt_util.as_local(now)
+        tz = self.hass.config.time_zone
+        day = self.store.day_rates(local.date(), tz, now=now).community.rate
+        week = self.store.week_rates((local - timedelta(days=local.weekday())).date(), tz, now=now).community.rate
+        return (None if day is None else round(day * 100, 2)), (None if week is None else round(week * 100, 2))

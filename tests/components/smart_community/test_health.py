@@ -1,0 +1,61 @@
+"""Device health through Home Assistant: a controller going down is recorded, the online rate drops below 100%,
+a repair issue appears when it stays down past the set time and clears itself when it returns."""
+
+from __future__ import annotations
+
+import asyncio
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.smart_community.const import DOMAIN
+from devices.sim.door_controller import DoorControllerSim
+
+from .conftest import SERIAL, wait_for_state
+
+
+async def test_a_controller_down_is_recorded_and_repaired(
+    hass: HomeAssistant, community_entry: MockConfigEntry, simulator: DoorControllerSim
+) -> None:
+    flow = await hass.config_entries.options.async_init(community_entry.entry_id)
+    flow = await hass.config_entries.options.async_configure(flow["flow_id"], {"next_step_id": "health"})
+    flow = await hass.config_entries.options.async_configure(
+        flow["flow_id"], {"offline_repair_minutes": 1, "online_target_percent": 99}
+    )
+    assert flow["type"] == "create_entry"
+    await hass.async_block_till_done()
+    assert community_entry.options["online_target_percent"] == 99
+    # A minute is long for a test: the stored threshold is lowered to nothing (the form allows 1 at least).
+    hass.config_entries.async_update_entry(community_entry, options={**community_entry.options,
+                                                                      "offline_repair_minutes": 0})
+    await hass.async_block_till_done()
+    runtime = community_entry.runtime_data
+
+    rate = "sensor.test_garden_device_online_rate_today"
+    await simulator.set_link(False)
+    await wait_for_state(hass, "binary_sensor.door_controller_simdc0042_connection", "off")
+    issues = ir.async_get(hass)
+    for _ in range(100):
+        if issues.async_get_issue(DOMAIN, f"device_offline_{SERIAL}"):
+            break
+        await asyncio.sleep(0.05)
+    assert issues.async_get_issue(DOMAIN, f"device_offline_{SERIAL}") is not None
+    status = await hass.async_add_executor_job(runtime.health.store.status, SERIAL)
+    assert status.online is False
+
+    await simulator.set_link(True)
+    await wait_for_state(hass, "binary_sensor.door_controller_simdc0042_connection", "on", timeout=15)
+    for _ in range(100):
+        if not issues.async_get_issue(DOMAIN, f"device_offline_{SERIAL}"):
+            break
+        await asyncio.sleep(0.05)
+    assert issues.async_get_issue(DOMAIN, f"device_offline_{SERIAL}") is None
+    today, _week = await hass.async_add_executor_job(runtime.health.rates)
+    assert today is not None
+    assert today < 100
+    for _ in range(100):
+        if hass.states.get(rate).state not in ("unknown", "unavailable"):
+            break
+        await asyncio.sleep(0.05)
+    assert float(hass.states.get(rate).state) < 100
