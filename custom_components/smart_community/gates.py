@@ -18,6 +18,7 @@ from homeassistant.helpers.event import async_track_state_change_event
 from hub.gate import GateOutcome
 
 from .community import CommunityRuntimeData
+from .const import DOMAIN
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -72,7 +73,9 @@ async def async_run_gate(hass: HomeAssistant, runtime: CommunityRuntimeData, gat
     door_id = door_id_of_lock(hass, gate.lock)
     point = runtime.points.get(door_id) if door_id else None
     if point is None:
-        raise HomeAssistantError(f"{gate.lock} is not a door of a loaded controller")
+        raise HomeAssistantError(
+            translation_domain=DOMAIN, translation_key="gate_door_missing", translation_placeholders={"door": gate.lock}
+        )
     frames = await grab_burst(hass, gate.camera, gate.frames)
     if not frames:
         return None
