@@ -3,6 +3,7 @@ gates whose camera or door is missing, and entries that cannot start."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError, UnknownUser
 from PIL import Image
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.smart_community.const import DOMAIN
 from custom_components.smart_community.gates import Gate, async_run_gate
@@ -128,3 +130,43 @@ async def test_camera_down_at_start_retries(hass: HomeAssistant, camera_sim: Cam
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is ConfigEntryState.SETUP_RETRY
+
+
+async def test_alarms_are_journalled_and_a_controller_can_leave(
+    hass: HomeAssistant, community_entry: MockConfigEntry, init_integration: MockConfigEntry,
+    simulator: DoorControllerSim,
+) -> None:
+    """A forced door is journalled for the uplink; unloading the controller detaches its doors from the hub."""
+    from .conftest import wait_for_state
+
+    simulator.set_door_open(0, True)
+    await wait_for_state(hass, "binary_sensor.simdc0042_door_1_forced_open", "on")
+    journal = community_entry.runtime_data.uplink.journal
+    for _ in range(100):
+        events = await hass.async_add_executor_job(lambda: journal.events(after_seq=0, limit=100))
+        if any(e.kind == "door_alarm" for e in events):
+            break
+        await asyncio.sleep(0.05)
+    alarm = next(e for e in events if e.kind == "door_alarm")
+    assert (alarm.door, alarm.payload["alarm"]) == ("SIMDC0042-door0", "forced_open")
+
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    assert community_entry.runtime_data.points == {}
+
+
+async def test_camera_without_a_stream_serves_snapshots_as_mjpeg(
+    hass: HomeAssistant, camera_sim: CameraSim, hass_client: ClientSessionGenerator
+) -> None:
+    """A camera with only a snapshot URL still gives a live view (Home Assistant's snapshot stream)."""
+    entry = MockConfigEntry(domain=DOMAIN, unique_id="CAM6", title="Side gate",
+                            data={"kind": "camera", "snapshot_url": camera_sim.snapshot_url, "username": "admin",
+                                  "password": "s3cret-pass", "auth": "digest"})
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    client = await hass_client()
+    resp = await client.get("/api/camera_proxy_stream/camera.side_gate")
+    assert resp.status == 200
+    assert b"image/jpeg" in await resp.content.read(2048)
+    resp.close()
