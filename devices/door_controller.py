@@ -10,11 +10,11 @@ from collections.abc import Sequence
 
 from . import hub_native_map as rmap
 from .exceptions import DeviceProtocolError, DeviceValueError
-from .modbus_link import DEFAULT_PORT, DEFAULT_TIMEOUT, ModbusLink
+from .modbus_link import DEFAULT_PORT, DEFAULT_TIMEOUT, ModbusDevice, ModbusLink
 from .models import ControllerInfo, CredentialRead, DoorStatus
 
 
-class DoorController:
+class DoorController(ModbusDevice):
     """A hub-native door controller: read its doors, release them, set their mode."""
 
     def __init__(
@@ -22,25 +22,6 @@ class DoorController:
     ) -> None:
         self.link = ModbusLink(host, port, unit_id=unit_id, timeout=timeout)
         self._door_count: int | None = None
-
-    @property
-    def host(self) -> str:
-        """Host name or address of the controller."""
-        return self.link.host
-
-    @property
-    def port(self) -> int:
-        """TCP port of the controller."""
-        return self.link.port
-
-    @property
-    def connected(self) -> bool:
-        """Whether the TCP connection is up right now."""
-        return self.link.connected
-
-    async def close(self) -> None:
-        """Close the connection."""
-        await self.link.close()
 
     async def read_info(self) -> ControllerInfo:
         """Read the identity block; also tells the driver how many doors there are."""

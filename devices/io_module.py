@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 from .exceptions import DeviceError, DeviceValueError
 from .hub_native_map import MAX_RELEASE_SECONDS, DoorMode
-from .modbus_link import DEFAULT_PORT, DEFAULT_TIMEOUT, ModbusLink
+from .modbus_link import DEFAULT_PORT, DEFAULT_TIMEOUT, ModbusDevice, ModbusLink
 from .models import DoorStatus
 
 _LOGGER = logging.getLogger(__name__)
@@ -111,7 +111,7 @@ def door_status_from_io(
     )
 
 
-class IoModule:
+class IoModule(ModbusDevice):
     """A Modbus TCP module with ``relays`` coils and ``inputs`` discrete inputs."""
 
     def __init__(
@@ -136,21 +136,6 @@ class IoModule:
         self._pulses: dict[int, tuple[float, asyncio.Task[None]]] = {}  # relay -> (deadline, switch-off task)
         self._expired: set[int] = set()  # pulses whose switch-off is not yet confirmed by the module
         self.releases: dict[int, int] = {}
-
-    @property
-    def host(self) -> str:
-        """Host name or address of the module."""
-        return self.link.host
-
-    @property
-    def port(self) -> int:
-        """TCP port of the module."""
-        return self.link.port
-
-    @property
-    def connected(self) -> bool:
-        """Whether the TCP connection is up right now."""
-        return self.link.connected
 
     def _check_relay(self, relay: int) -> None:
         if not 0 <= relay < self.relay_count:

@@ -183,3 +183,28 @@ class ModbusLink:
         echo = [bool(b) for b in list(getattr(result, "bits", []))[:1]]
         if getattr(result, "address", None) != address or echo != [value]:
             raise await self._malformed(what, f"acknowledged {getattr(result, 'address', None)}={echo}")
+
+
+class ModbusDevice:
+    """A device reached over one :class:`ModbusLink`: its address and connection state, for every driver."""
+
+    link: ModbusLink
+
+    @property
+    def host(self) -> str:
+        """Host name or address of the device."""
+        return self.link.host
+
+    @property
+    def port(self) -> int:
+        """TCP port of the device."""
+        return self.link.port
+
+    @property
+    def connected(self) -> bool:
+        """Whether the TCP connection is up right now."""
+        return self.link.connected
+
+    async def close(self) -> None:
+        """Close the connection; the next request opens a new one."""
+        await self.link.close()
