@@ -59,3 +59,25 @@ async def test_a_controller_down_is_recorded_and_repaired(
             break
         await asyncio.sleep(0.05)
     assert float(hass.states.get(rate).state) < 100
+
+
+async def test_weekly_reports_are_made_when_due(hass: HomeAssistant, community_entry: MockConfigEntry) -> None:
+    """A finished week with device history gets its report, once, kept in the store."""
+    from datetime import timedelta
+
+    from homeassistant.util import dt as dt_util
+
+    from hub.health import DeviceKind
+
+    runtime = community_entry.runtime_data
+    store = runtime.health.store
+    three_weeks_ago = dt_util.utcnow() - timedelta(days=21)
+    await hass.async_add_executor_job(store.record, "CAM-OLD", DeviceKind.CAMERA, True, three_weeks_ago)
+    await hass.async_add_executor_job(store.record, "CAM-OLD", DeviceKind.CAMERA, False,
+                                      three_weeks_ago + timedelta(hours=5))
+    await runtime.health._async_check()
+    reports = await hass.async_add_executor_job(store.latest_reports, 10)
+    assert len(reports) >= 2  # the weeks since then are finished and reported
+    assert any(not r.passed for r in reports)  # a camera down for days misses the 98% target
+    again = await hass.async_add_executor_job(store.due_reports, dt_util.utcnow(), hass.config.time_zone)
+    assert again == []
