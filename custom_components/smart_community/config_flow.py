@@ -54,13 +54,19 @@ from .const import (
 )
 from .drivers import make_driver
 from .gates import CONF_CAMERA, CONF_FRAMES, CONF_GATES, CONF_LOCK, CONF_PRESENCE, DEFAULT_FRAMES
-from .health import CONF_OFFLINE_MINUTES, CONF_TARGET, DEFAULT_OFFLINE_MINUTES, DEFAULT_TARGET
+from .health import (
+    CONF_EVENTS_DAYS,
+    CONF_OFFLINE_MINUTES,
+    CONF_TARGET,
+    DEFAULT_EVENTS_DAYS,
+    DEFAULT_OFFLINE_MINUTES,
+    DEFAULT_TARGET,
+)
 from .uplink import (
     CONF_AUDIT_DAYS,
     CONF_BACKLOG_LIMIT,
     CONF_CA_FILE,
     CONF_DEVICE_ID,
-    CONF_EVENTS_DAYS,
     CONF_FIELD_OPTIONS,
     CONF_GAT_PASSWORD,
     CONF_GAT_USERNAME,
@@ -655,7 +661,7 @@ class CommunityOptionsFlow(OptionsFlow):
         options = self.config_entry.options
         schema = vol.Schema(
             {
-                vol.Required(CONF_EVENTS_DAYS, default=options.get(CONF_EVENTS_DAYS, 90)): days,
+                vol.Required(CONF_EVENTS_DAYS, default=options.get(CONF_EVENTS_DAYS, DEFAULT_EVENTS_DAYS)): days,
                 vol.Required(CONF_AUDIT_DAYS, default=options.get(CONF_AUDIT_DAYS, 1095)): days,
             }
         )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from homeassistant.config_entries import ConfigEntry
@@ -29,6 +29,10 @@ DEFAULT_TARGET = 98.0
 SIGNAL_DEVICE_STATUS = "smart_community_device_status"
 SIGNAL_HEALTH = "smart_community_health_{}"
 CHECK_EVERY = timedelta(minutes=1)
+PURGE_EVERY = timedelta(hours=1)
+# Retention of events (the journal, in uplink.py) and of device-health history.
+CONF_EVENTS_DAYS = "events_days"
+DEFAULT_EVENTS_DAYS = 90
 
 
 @callback
@@ -47,6 +51,7 @@ class HealthRuntime:
         self.store: HealthStore | None = None
         self._unsubscribe: list[Callable[[], None]] = []
         self._issues: set[str] = set()
+        self._purged_at: datetime | None = None
 
     async def async_start(self) -> None:
         """Open the store, listen for status changes, check offline devices and due reports every minute."""
@@ -105,6 +110,11 @@ class HealthRuntime:
         for report in made:
             _LOGGER.info("weekly device report for the week of %s: %s", report.week_start,
                          "target met" if report.passed else "target missed")
+        if self._purged_at is None or now - self._purged_at >= PURGE_EVERY:
+            # Health history follows the events' retention period.
+            days = int(self.entry.options.get(CONF_EVENTS_DAYS, DEFAULT_EVENTS_DAYS))
+            await self.hass.async_add_executor_job(store.purge, now - timedelta(days=days))
+            self._purged_at = now
 
     def rates(self) -> tuple[float | None, float | None]:
         """Blocking: the community's online rate (percent) today and this week, in Home Assistant's time zone."""

@@ -40,7 +40,7 @@ from hub.uplink import (
 )
 
 from .const import DOMAIN
-from .health import SIGNAL_DEVICE_STATUS
+from .health import CONF_EVENTS_DAYS, DEFAULT_EVENTS_DAYS, SIGNAL_DEVICE_STATUS
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -53,7 +53,6 @@ CONF_GAT_USERNAME = "gat_username"
 CONF_GAT_PASSWORD = "gat_password"
 CONF_KEEPALIVE = "keepalive_s"
 CONF_FIELD_OPTIONS = "field_options"
-CONF_EVENTS_DAYS = "events_days"
 CONF_AUDIT_DAYS = "audit_days"
 CONF_BACKLOG_LIMIT = "backlog_limit"
 CONF_COMMUNITY_KEY = "community_key"
@@ -92,7 +91,8 @@ class UplinkRuntime:
         wake = self.worker.wake if self.worker is not None else None
         self.journal = Journal(conn, self.entry.data[CONF_HUB_ID], on_append=wake)
         policy = RetentionPolicy(
-            events_days=int(options.get(CONF_EVENTS_DAYS, 90)), audit_days=int(options.get(CONF_AUDIT_DAYS, 1095))
+            events_days=int(options.get(CONF_EVENTS_DAYS, DEFAULT_EVENTS_DAYS)),
+            audit_days=int(options.get(CONF_AUDIT_DAYS, 1095)),
         )
         journal = self.journal
         self._tasks.append(
