@@ -3,6 +3,8 @@ attached to every loaded door controller entry of the integration."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,6 +55,14 @@ class CommunityRuntimeData:
     detach: dict[str, Callable[[], None]] = field(default_factory=dict)
 
 
+async def _stop_partial(
+    hass: HomeAssistant, community: Community, uplink: UplinkRuntime, health: HealthRuntime
+) -> None:
+    await uplink.async_stop()
+    await health.async_stop()
+    await hass.async_add_executor_job(community.close)
+
+
 def storage_paths(hass: HomeAssistant, entry: ConfigEntry) -> tuple[Path, Path]:
     """The community database and its key file: in Home Assistant's storage folder, the key outside the DB."""
     folder = Path(hass.config.path(".storage", DOMAIN))
@@ -83,9 +93,15 @@ async def async_open_community(hass: HomeAssistant, entry: ConfigEntry) -> Commu
     faces = CommunityFaces(community)
     gatekeeper = GateKeeper(community, hass.async_add_executor_job, faces=faces)
     uplink = UplinkRuntime(hass, entry, db_path)
-    await uplink.async_start()
     health = HealthRuntime(hass, entry, db_path)
-    await health.async_start()
+    try:
+        await uplink.async_start()
+        await health.async_start()
+    except BaseException:
+        # Set-up failed or was cancelled half-way: leave no worker, retention job or open database behind.
+        with contextlib.suppress(Exception):
+            await asyncio.shield(_stop_partial(hass, community, uplink, health))
+        raise
     community.audit_listeners.append(uplink.record_manager_action)
     runtime = CommunityRuntimeData(
         community=community, gatekeeper=gatekeeper, faces=faces, uplink=uplink, health=health,

@@ -101,4 +101,5 @@ async def test_verify_at_gate_action(hass: HomeAssistant, gate: MockConfigEntry,
     flow = await hass.config_entries.options.async_configure(flow["flow_id"], {"next_step_id": "remove_gate"})
     flow = await hass.config_entries.options.async_configure(flow["flow_id"], {"lock": "lock.simdc0042_door_1"})
     assert flow["type"] == "create_entry"
+    await hass.async_block_till_done()  # the entry reloads without the gate
     assert gate.options["gates"] == []
