@@ -170,3 +170,24 @@ async def test_camera_without_a_stream_serves_snapshots_as_mjpeg(
     assert resp.status == 200
     assert b"image/jpeg" in await resp.content.read(2048)
     resp.close()
+
+
+async def test_community_setup_failing_half_way_leaves_nothing_running(
+    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If the hub cannot finish starting (here the health store fails to open: a failure injected with
+    monkeypatch, since a real one needs a broken disk), the uplink's jobs are stopped and the entry retries."""
+    from custom_components.smart_community import health
+    from hub.exceptions import StorageError
+
+    async def broken(self: object) -> None:
+        raise StorageError("disk I/O error")
+
+    monkeypatch.setattr(health.HealthRuntime, "async_start", broken)
+    entry = MockConfigEntry(domain=DOMAIN, unique_id="community", title="G", data={"kind": "community", "name": "G"})
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state in (ConfigEntryState.SETUP_ERROR, ConfigEntryState.SETUP_RETRY)
+    await asyncio.sleep(0)
+    assert not [t for t in asyncio.all_tasks() if "retention" in t.get_name() and not t.done()]
