@@ -23,6 +23,21 @@ UNSET: Final = _Unset.UNSET
 """Marks an :meth:`ResidentStore.update_resident` argument the caller does not want to change."""
 
 
+def _stored_fields(resident: Resident) -> tuple[object, ...]:
+    """The columns full_name .. guardian as stored, in the order the INSERT and UPDATE name them."""
+    return (
+        resident.full_name,
+        resident.household,
+        resident.building,
+        resident.unit,
+        v.to_db_optional(resident.valid_from),
+        v.to_db_optional(resident.valid_until),
+        resident.status.value,
+        int(resident.is_minor),
+        resident.guardian,
+    )
+
+
 def resident_from_row(row: sqlite3.Row) -> Resident:
     """Build a :class:`Resident` from a ``residents`` row."""
     return Resident(
@@ -100,20 +115,7 @@ class ResidentStore(Store):
             conn.execute(
                 "INSERT INTO residents (resident_id, full_name, household, building, unit, valid_from, valid_until,"
                 " status, is_minor, guardian, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    resident.resident_id,
-                    resident.full_name,
-                    resident.household,
-                    resident.building,
-                    resident.unit,
-                    v.to_db_optional(resident.valid_from),
-                    v.to_db_optional(resident.valid_until),
-                    resident.status.value,
-                    int(resident.is_minor),
-                    resident.guardian,
-                    v.to_db(now),
-                    v.to_db(now),
-                ),
+                (resident.resident_id, *_stored_fields(resident), v.to_db(now), v.to_db(now)),
             )
         self._audit(actor, "resident.add", now, {"resident_id": resident.resident_id})
         return resident
@@ -160,19 +162,7 @@ class ResidentStore(Store):
             conn.execute(
                 "UPDATE residents SET full_name=?, household=?, building=?, unit=?, valid_from=?, valid_until=?,"
                 " status=?, is_minor=?, guardian=?, updated_at=? WHERE resident_id=?",
-                (
-                    updated.full_name,
-                    updated.household,
-                    updated.building,
-                    updated.unit,
-                    v.to_db_optional(updated.valid_from),
-                    v.to_db_optional(updated.valid_until),
-                    updated.status.value,
-                    int(updated.is_minor),
-                    updated.guardian,
-                    v.to_db(now),
-                    resident_id,
-                ),
+                (*_stored_fields(updated), v.to_db(now), resident_id),
             )
         self._audit(actor, "resident.update", now, {"resident_id": resident_id, "fields": sorted(changes)})
         return updated
