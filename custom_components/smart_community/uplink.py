@@ -114,7 +114,9 @@ class UplinkRuntime:
             self._remove_listener()
         if self.worker is not None:
             await self.worker.stop()
-        if self._conn is not None:
+        if self.journal is not None:
+            await self.hass.async_add_executor_job(self.journal.close)
+        elif self._conn is not None:
             await self.hass.async_add_executor_job(self._conn.close)
 
     def _status_changed(self, status: UplinkStatus) -> None:

@@ -121,6 +121,12 @@ class Journal:
         self._conn.execute("COMMIT")
         return entry
 
+    def close(self) -> None:
+        """Close the connection once no other thread is using it (a purge or append in an executor finishes
+        first: closing a SQLite connection under a running statement crashes the process)."""
+        with self._lock:
+            self._conn.close()
+
     def purge(self, policy: RetentionPolicy, *, now: datetime | None = None) -> PurgeResult:
         """Apply retention on this journal's connection (blocking; see :func:`purge_periodically`)."""
         with self._lock:
