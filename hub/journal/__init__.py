@@ -1,4 +1,5 @@
-"""The hub's durable event journal, its transactional outbox, the hash-chained audit log and retention purge.
+"""The hub's durable event journal, its transactional outbox, the hash-chained audit log, retention purge and the
+managers' access-log query.
 
 Everything here is blocking SQLite work: call it from an executor (Home Assistant: ``async_add_executor_job``),
 never from the event loop.
@@ -7,12 +8,16 @@ never from the event loop.
 from .audit import AuditEntry, AuditLog, AuditVerification
 from .models import EventKind, JournalEvent, NewEvent
 from .outbox import Outbox, PendingEvent
+from .query import AccessLogFilter, AccessLogPage, AccessLogRow
 from .retention import PurgeResult, RetentionPolicy, purge_expired, purge_periodically
 from .schema import COMPONENT
 from .store import Journal, open_journal_database
 
 __all__ = [
     "COMPONENT",
+    "AccessLogFilter",
+    "AccessLogPage",
+    "AccessLogRow",
     "AuditEntry",
     "AuditLog",
     "AuditVerification",

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from .models import from_text, to_text, utc_now
+from .query import check_before, check_limit
 
 GENESIS_HASH = "0" * 64
 
@@ -53,6 +54,11 @@ def entry_hash(prev_hash: str, *, seq: int, uuid: str, hub_id: str, at: str, act
     body = json.dumps([seq, uuid, hub_id, at, actor, action, details_json], separators=(",", ":"),
                       ensure_ascii=False)
     return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
+
+
+def _row_to_entry(r: sqlite3.Row) -> AuditEntry:
+    return AuditEntry(seq=int(r["seq"]), uuid=r["uuid"], hub_id=r["hub_id"], at=from_text(r["at"]), actor=r["actor"],
+                      action=r["action"], details=json.loads(r["details"]), prev_hash=r["prev_hash"], hash=r["hash"])
 
 
 class AuditLog:
@@ -109,12 +115,23 @@ class AuditLog:
             rows = self._conn.execute(
                 "SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?", (after_seq, limit)
             ).fetchall()
-        return [
-            AuditEntry(seq=int(r["seq"]), uuid=r["uuid"], hub_id=r["hub_id"], at=from_text(r["at"]), actor=r["actor"],
-                       action=r["action"], details=json.loads(r["details"]), prev_hash=r["prev_hash"],
-                       hash=r["hash"])
-            for r in rows
-        ]
+        return [_row_to_entry(r) for r in rows]
+
+    def entries_desc(self, *, before: int | None = None, limit: int = 50) -> list[AuditEntry]:
+        """Up to ``limit`` (1 to 500) entries with ``seq < before`` (all when ``None``), newest first.
+
+        For the panel's pages: pass the last entry's ``seq`` as ``before`` to read the next, older page.
+        """
+        check_limit(limit)
+        check_before(before)
+        sql = "SELECT * FROM audit_log"
+        params: tuple[int, ...] = (limit,)
+        if before is not None:
+            sql += " WHERE seq < ?"
+            params = (before, limit)
+        with self._lock:
+            rows = self._conn.execute(sql + " ORDER BY seq DESC LIMIT ?", params).fetchall()
+        return [_row_to_entry(r) for r in rows]
 
     def verify(self) -> AuditVerification:
         """Walk the whole chain; any edited, inserted or deleted row breaks it."""

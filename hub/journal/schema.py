@@ -94,4 +94,63 @@ def _apply_v1(conn: sqlite3.Connection) -> None:
             conn.execute(statement)
 
 
-register_migrations(COMPONENT, [_apply_v1])
+# V2: the property managers' access log (hub/journal/query.py) stays an index range scan at a million events.
+# ``result`` and ``resident_id`` are VIRTUAL generated columns over the decision payload (nothing is rewritten;
+# json_valid keeps a malformed payload from failing the migration or an insert); every filter combination has an
+# index led by ``kind`` and ending in ``seq``, so "newest first, before this cursor" reads the index backwards.
+# ``decision_hours`` keeps, per UTC hour of ``occurred_at``, the lowest and highest seq of the decisions in it
+# (maintained by triggers), which turns a time window into a seq range that is never too narrow, even for events
+# recorded late with an earlier ``occurred_at``. Retention leaves old hours behind: they still bound correctly.
+_V2 = """
+ALTER TABLE events ADD COLUMN result TEXT
+    GENERATED ALWAYS AS (CASE WHEN json_valid(payload) THEN json_extract(payload, '$.result') END) VIRTUAL;
+
+ALTER TABLE events ADD COLUMN resident_id TEXT
+    GENERATED ALWAYS AS (CASE WHEN json_valid(payload) THEN json_extract(payload, '$.resident_id') END) VIRTUAL;
+
+CREATE INDEX events_kind_seq ON events (kind, seq);
+
+CREATE INDEX events_kind_door_seq ON events (kind, door, seq);
+
+CREATE INDEX events_kind_door_result_seq ON events (kind, door, result, seq);
+
+CREATE INDEX events_kind_resident_seq ON events (kind, resident_id, seq);
+
+CREATE INDEX events_kind_result_seq ON events (kind, result, seq);
+
+CREATE TABLE decision_hours (
+    hour TEXT PRIMARY KEY,
+    min_seq INTEGER NOT NULL,
+    max_seq INTEGER NOT NULL
+) WITHOUT ROWID;
+
+INSERT INTO decision_hours (hour, min_seq, max_seq)
+SELECT substr(occurred_at, 1, 13), MIN(seq), MAX(seq) FROM events WHERE kind = 'decision'
+GROUP BY substr(occurred_at, 1, 13);
+
+CREATE TRIGGER events_decision_hours_insert AFTER INSERT ON events
+WHEN NEW.kind = 'decision'
+BEGIN
+    INSERT INTO decision_hours (hour, min_seq, max_seq) VALUES (substr(NEW.occurred_at, 1, 13), NEW.seq, NEW.seq)
+    ON CONFLICT (hour) DO UPDATE SET min_seq = min(min_seq, excluded.min_seq),
+                                     max_seq = max(max_seq, excluded.max_seq);
+END;
+
+CREATE TRIGGER events_decision_hours_update AFTER UPDATE OF kind, occurred_at ON events
+WHEN NEW.kind = 'decision'
+BEGIN
+    INSERT INTO decision_hours (hour, min_seq, max_seq) VALUES (substr(NEW.occurred_at, 1, 13), NEW.seq, NEW.seq)
+    ON CONFLICT (hour) DO UPDATE SET min_seq = min(min_seq, excluded.min_seq),
+                                     max_seq = max(max_seq, excluded.max_seq);
+END
+"""
+
+
+def _apply_v2(conn: sqlite3.Connection) -> None:
+    """Run V2 statement by statement (its trigger bodies contain ';' too)."""
+    for statement in _V2.split(";\n\n"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+register_migrations(COMPONENT, [_apply_v1, _apply_v2])

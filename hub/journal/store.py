@@ -7,7 +7,7 @@ import logging
 import sqlite3
 import threading
 import uuid as uuid_module
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from hub.exceptions import InvalidInputError, NotFoundError, StorageError
 from . import schema
 from .audit import AuditEntry, AuditLog
 from .models import EventKind, JournalEvent, NewEvent, from_text, to_text, utc_now
+from .query import AccessLogFilter, AccessLogPage, access_log, check_limit, export_csv
 from .retention import PurgeResult, RetentionPolicy, purge_expired
 
 _LOGGER = logging.getLogger(__name__)
@@ -161,6 +162,47 @@ class Journal:
         """How many events the journal holds."""
         with self._lock:
             return int(self._conn.execute("SELECT COUNT(*) FROM events").fetchone()[0])
+
+    def access_log(self, filter: AccessLogFilter | None = None, *, before: int | None = None,
+                   limit: int = 50) -> AccessLogPage:
+        """One page of access decisions matching ``filter``, newest first, with ``seq < before``.
+
+        Pass the page's ``next_before`` as ``before`` to read the next page (``None``: this was the last one).
+        ``limit`` is 1 to 500. Raises :class:`InvalidInputError` for a bad cursor or limit.
+        """
+        log_filter = filter if filter is not None else AccessLogFilter()
+        try:
+            with self._lock:
+                return access_log(self._conn, log_filter, before=before, limit=limit)
+        except sqlite3.Error as err:
+            raise StorageError(f"could not read the access log: {err}") from err
+
+    def export_access_log_csv(
+        self,
+        filter: AccessLogFilter | None = None,
+        *,
+        chunk_rows: int = 5000,
+        door_names: Mapping[str, str] | None = None,
+        resident_names: Mapping[str, str] | None = None,
+    ) -> Iterator[str]:
+        """The access log matching ``filter`` as CSV text chunks (header first), newest first.
+
+        The lock is taken per chunk of ``chunk_rows`` rows, never for the whole export, and only one chunk is in
+        memory: pull the chunks from an executor (each ``next`` is blocking SQLite work). Cells that a
+        spreadsheet would run as a formula get a leading ``'``. ``door_names`` / ``resident_names`` (id to name)
+        add ``door_name`` / ``resident_name`` columns.
+        """
+        check_limit(chunk_rows, name="chunk_rows", maximum=100_000)
+        log_filter = filter if filter is not None else AccessLogFilter()
+        return self._storage_errors(export_csv(self._conn, self._lock, log_filter, chunk_rows=chunk_rows,
+                                               door_names=door_names, resident_names=resident_names))
+
+    @staticmethod
+    def _storage_errors(chunks: Iterator[str]) -> Iterator[str]:
+        try:
+            yield from chunks
+        except sqlite3.Error as err:
+            raise StorageError(f"could not export the access log: {err}") from err
 
     def add_snapshot(self, *, event_uuid: str | None, path: str | None = None, data: bytes | None = None,
                      taken_at: datetime | None = None) -> int:
