@@ -7,7 +7,8 @@ through :meth:`Community.call`, which holds the community's lock, so two threads
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import tzinfo
 from pathlib import Path
@@ -17,6 +18,7 @@ from .access.config import AccessConfigStore
 from .access.models import CredentialKind, Door
 from .access.service import AccessService, DecisionHook
 from .privacy.audit import AuditHook
+from .residents.bulk_import import ImportReport, PhotoCheck, import_residents
 from .residents.registry_hub import ResidentRegistry
 
 P = ParamSpec("P")
@@ -24,6 +26,25 @@ T = TypeVar("T")
 
 SYSTEM_ACTOR = "system"
 NON_FACE_CREDENTIALS = frozenset({CredentialKind.CARD, CredentialKind.PIN, CredentialKind.PASS})
+
+
+class PendingAudit:
+    """Audit calls held back while a multi-step write is still open (see :meth:`Community.deferred_audit`)."""
+
+    def __init__(self, sink: AuditHook) -> None:
+        self._sink = sink
+        self.calls: list[tuple[str, str, dict[str, object]]] = []
+
+    def add(self, actor: str, action: str, details: Mapping[str, object]) -> None:
+        """Hold one call (the stores' audit hook lands here while the batch is open)."""
+        self.calls.append((actor, action, dict(details)))
+
+    def emit(self) -> int:
+        """Pass every held call on to the audit listeners, in order; call this only after the COMMIT."""
+        calls, self.calls = self.calls, []
+        for actor, action, details in calls:
+            self._sink(actor, action, details)
+        return len(calls)
 
 
 class Community:
@@ -42,6 +63,8 @@ class Community:
         key_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._on_audit = on_audit
         self.audit_listeners: list[AuditHook] = []
+        self.timezone = timezone
+        self._pending_audit: PendingAudit | None = None
         self.registry = ResidentRegistry.open(db_path, key_path, on_audit=self._audit)
         self.access_config = AccessConfigStore(self.registry.conn, on_audit=self._audit)
         self.access = AccessService(
@@ -49,6 +72,13 @@ class Community:
         )
 
     def _audit(self, actor: str, action: str, details: Mapping[str, object]) -> None:
+        pending = self._pending_audit
+        if pending is not None:
+            pending.add(actor, action, details)
+            return
+        self._fan_out(actor, action, details)
+
+    def _fan_out(self, actor: str, action: str, details: Mapping[str, object]) -> None:
         if self._on_audit is not None:
             self._on_audit(actor, action, details)
         for listener in self.audit_listeners:
@@ -58,6 +88,33 @@ class Community:
         """Run one registry or access call while holding the community's lock."""
         with self._lock:
             return func(*args, **kwargs)
+
+    @contextmanager
+    def deferred_audit(self) -> Iterator[PendingAudit]:
+        """Hold the audit calls of every action inside the block instead of passing them to the listeners.
+
+        The listeners write the audit log in another database and refresh the face gallery, so they must only
+        hear of writes that committed. Use it around an outer transaction: after the COMMIT, call ``emit()`` on
+        the batch (after the block, so the listeners run normally); when the transaction rolled back, do
+        nothing and the held calls are dropped. Holds the community's lock for the whole block.
+        """
+        with self._lock:
+            if self._pending_audit is not None:
+                raise RuntimeError("deferred_audit blocks do not nest")
+            pending = PendingAudit(self._fan_out)
+            self._pending_audit = pending
+            try:
+                yield pending
+            finally:
+                self._pending_audit = None
+
+    def import_residents(
+        self, actor: str, csv_text: str, photos: Mapping[str, PhotoCheck], *, dry_run: bool = False
+    ) -> ImportReport:
+        """Import residents from a CSV export and checked photos, all or nothing, holding the lock throughout
+        (see :mod:`hub.residents.bulk_import`). The audit listeners hear of the writes only after they commit."""
+        with self._lock:
+            return import_residents(self, actor, csv_text, photos, dry_run=dry_run)
 
     def ensure_door(self, door_id: str, name: str, *, face: bool = False) -> Door:
         """Register a door the first time the hub sees it: it accepts card, PIN and visitor pass (and face when it

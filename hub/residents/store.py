@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -27,7 +28,17 @@ def new_id(prefix: str) -> str:
 
 @contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """``BEGIN IMMEDIATE`` .. ``COMMIT``, rolling back on any error; SQLite errors become StorageError."""
+    """``BEGIN IMMEDIATE`` .. ``COMMIT``, rolling back on any error; SQLite errors become StorageError.
+
+    Transactions nest: inside a transaction that is already open (``conn.in_transaction``) this opens a
+    ``SAVEPOINT`` instead, which is released on success and rolled back to on error, so a failing inner step
+    undoes only its own writes when the caller catches the error, and nothing is durable until the outermost
+    ``COMMIT``. That is how a bulk action wraps many single-record actions in one transaction.
+    """
+    if conn.in_transaction:
+        with _savepoint(conn):
+            yield conn
+        return
     try:
         conn.execute("BEGIN IMMEDIATE")
     except sqlite3.Error as err:
@@ -35,12 +46,55 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     try:
         yield conn
     except sqlite3.Error as err:
-        conn.execute("ROLLBACK")
+        _undo(conn, "ROLLBACK")
         raise StorageError(f"database error: {err}") from err
     except BaseException:
-        conn.execute("ROLLBACK")
+        _undo(conn, "ROLLBACK")
         raise
-    conn.execute("COMMIT")
+    try:
+        conn.execute("COMMIT")
+    except sqlite3.Error as err:
+        _undo(conn, "ROLLBACK")
+        raise StorageError(f"could not commit: {err}") from err
+
+
+_savepoints = itertools.count(1)
+
+
+@contextmanager
+def _savepoint(conn: sqlite3.Connection) -> Iterator[None]:
+    """A nested step of an open transaction (see :func:`transaction`)."""
+    name = f"sp_{next(_savepoints)}"
+    try:
+        conn.execute(f"SAVEPOINT {name}")
+    except sqlite3.Error as err:
+        raise StorageError(f"could not start a nested transaction: {err}") from err
+    try:
+        yield
+    except sqlite3.Error as err:
+        _undo(conn, f"ROLLBACK TO SAVEPOINT {name}", f"RELEASE SAVEPOINT {name}")
+        raise StorageError(f"database error: {err}") from err
+    except BaseException:
+        _undo(conn, f"ROLLBACK TO SAVEPOINT {name}", f"RELEASE SAVEPOINT {name}")
+        raise
+    try:
+        conn.execute(f"RELEASE SAVEPOINT {name}")
+    except sqlite3.Error as err:
+        _undo(conn, f"ROLLBACK TO SAVEPOINT {name}", f"RELEASE SAVEPOINT {name}")
+        raise StorageError(f"database error: {err}") from err
+
+
+def _undo(conn: sqlite3.Connection, *statements: str) -> None:
+    """Roll back after an error. SQLite may already have rolled the whole transaction back on its own (a full
+    disk, an I/O error): then there is nothing left to undo. A rollback that fails is raised (the original
+    error is its ``__context__``) rather than leaving the connection silently inside a transaction."""
+    for statement in statements:
+        if not conn.in_transaction:
+            return
+        try:
+            conn.execute(statement)
+        except sqlite3.Error as err:
+            raise StorageError(f"could not roll back: {err}") from err
 
 
 class Store:
