@@ -15,6 +15,7 @@ from .community import Community
 from .faces.matcher import Matcher
 from .faces.models import Enrolment, FaceOutcome
 from .faces.pipeline import verify_burst
+from .residents.bulk_import import PhotoCheck
 
 _GALLERY_ACTIONS = ("face.", "consent.", "resident.erase", "resident.remove")
 
@@ -73,6 +74,32 @@ class CommunityFaces:
             raise InvalidInputError(f"no photo was good enough to enrol ({reasons})")
         self.community.call(self.community.registry.faces.enrol_templates, actor, resident_id, enrolment.templates)
         return enrolment
+
+    def check_photo(self, filename: str, photo: bytes) -> PhotoCheck:
+        """Blocking: one photo's quality verdict and, when accepted, its template (the photo is not kept).
+
+        The panel checks photos one at a time, so a manager sees progress and each photo's reason, then
+        confirms the accepted ones with :meth:`enrol_checked` (or a bulk import).
+        """
+        from .faces.enrol import enrol_photos
+
+        if not _is_image(photo):
+            return PhotoCheck(filename=filename, accepted=False, reason="not a JPEG or PNG image", template=None)
+        enrolment = enrol_photos([photo])
+        report = enrolment.reports[0]
+        if not report.accepted or not enrolment.templates:
+            return PhotoCheck(filename=filename, accepted=False, reason=report.message, template=None)
+        return PhotoCheck(filename=filename, accepted=True, reason=None, template=enrolment.templates[0])
+
+    def enrol_checked(self, actor: str, resident_id: str, checks: Sequence[PhotoCheck]) -> int:
+        """Store the templates of accepted, checked photos (needs consent); returns how many were stored."""
+        from .exceptions import InvalidInputError
+
+        templates = [c.template for c in checks if c.accepted and c.template is not None]
+        if not templates:
+            raise InvalidInputError("none of these photos was accepted; add a photo that passes the check")
+        self.community.call(self.community.registry.faces.enrol_templates, actor, resident_id, templates)
+        return len(templates)
 
 
 def _is_image(data: bytes) -> bool:

@@ -6,6 +6,7 @@ set -uo pipefail
 need=()
 command -v mbpoll >/dev/null 2>&1 || need+=(mbpoll)
 ldconfig -p 2>/dev/null | grep -q libturbojpeg.so.0 || need+=(libturbojpeg0)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 [ ${#need[@]} -eq 0 ] && exit 0
 if ! command -v apt-get >/dev/null 2>&1; then
   echo "Missing Debian packages: ${need[*]} (not a Debian system: install them by hand; tests that need them skip)." >&2

@@ -19,6 +19,7 @@ from homeassistant.helpers.typing import ConfigType
 from devices.camera import CameraAuthError, CameraClient
 from devices.exceptions import DeviceError
 from hub.doors import ControllerService
+from hub.health import DeviceKind
 
 from .camera import CameraConfigEntry, CameraRuntimeData
 from .community import (
@@ -44,8 +45,11 @@ from .coordinator import DoorControllerCoordinator, SmartCommunityConfigEntry, S
 from .drivers import make_driver
 from .entity import community_device_info, controller_device_info
 from .gates import async_setup_gates
+from .health import async_report_device_status
+from .panel import async_register_panel, async_remove_panel, async_setup_http
 from .services import async_setup_services
 from .uplink import CONF_COMMUNITY_KEY, CONF_HUB_ID
+from .websocket_api import async_setup_websocket
 
 CONTROLLER_PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.LOCK, Platform.SELECT]
 COMMUNITY_PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
@@ -59,6 +63,8 @@ type CommunityConfigEntry = ConfigEntry[CommunityRuntimeData]
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the integration's actions (they find the community entry when called)."""
     async_setup_services(hass)
+    async_setup_websocket(hass)
+    async_setup_http(hass)
     return True
 
 
@@ -121,12 +127,19 @@ async def _async_setup_community(hass: HomeAssistant, entry: CommunityConfigEntr
     entry.runtime_data = runtime
     entry.async_on_unload(lambda: runtime.community.close())
     dr.async_get(hass).async_get_or_create(config_entry_id=entry.entry_id, **community_device_info(entry))
-    for controller in hass.config_entries.async_loaded_entries(DOMAIN):
-        if controller.data.get(CONF_KIND, KIND_CONTROLLER) == KIND_CONTROLLER:
-            await async_attach_controller(hass, runtime, controller)
+    for loaded in hass.config_entries.async_loaded_entries(DOMAIN):
+        kind = loaded.data.get(CONF_KIND, KIND_CONTROLLER)
+        if kind == KIND_CONTROLLER:
+            await async_attach_controller(hass, runtime, loaded)
+        elif kind == KIND_CAMERA:  # loaded before the community: its status is recorded from now on
+            camera = cast(CameraConfigEntry, loaded).runtime_data
+            async_report_device_status(hass, camera.serial, DeviceKind.CAMERA, camera.online)
     await hass.config_entries.async_forward_entry_setups(entry, COMMUNITY_PLATFORMS)
     await async_setup_gates(hass, entry)
     entry.async_on_unload(entry.add_update_listener(_async_community_options_updated))
+    await async_register_panel(hass)
+    entry.async_on_unload(lambda: async_remove_panel(hass))
+    entry.async_on_unload(runtime.staging.clear)
     return True
 
 

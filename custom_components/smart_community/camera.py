@@ -31,6 +31,7 @@ class CameraRuntimeData:
     client: CameraClient
     serial: str
     model: str
+    online: bool = True  # the last status reported to device health
 
 
 type CameraConfigEntry = ConfigEntry[CameraRuntimeData]
@@ -66,10 +67,15 @@ class GateCamera(Camera):
         )
         self._lost = False
         self._serial = runtime.serial
+        self._runtime = runtime
+
+    def _report(self, online: bool) -> None:
+        self._runtime.online = online
+        async_report_device_status(self.hass, self._serial, DeviceKind.CAMERA, online)
 
     async def async_added_to_hass(self) -> None:
         """The camera answered at set-up: online."""
-        async_report_device_status(self.hass, self._serial, DeviceKind.CAMERA, True)
+        self._report(True)
 
     async def async_camera_image(self, width: int | None = None, height: int | None = None) -> bytes | None:
         """One JPEG snapshot; unavailable (logged once) while the camera does not answer."""
@@ -80,14 +86,14 @@ class GateCamera(Camera):
                 _LOGGER.warning("camera %s is unavailable: %s", self.entity_id, err)
                 self._lost = True
                 self._attr_available = False
-                async_report_device_status(self.hass, self._serial, DeviceKind.CAMERA, False)
+                self._report(False)
                 self.async_write_ha_state()
             return None
         if self._lost:
             _LOGGER.info("camera %s is back", self.entity_id)
             self._lost = False
             self._attr_available = True
-            async_report_device_status(self.hass, self._serial, DeviceKind.CAMERA, True)
+            self._report(True)
             self.async_write_ha_state()
         return image
 

@@ -35,6 +35,7 @@ from .const import (
     SIGNAL_COMMUNITY_CHANGED,
 )
 from .health import HealthRuntime, async_report_device_status
+from .staging import PhotoStaging
 from .uplink import UplinkRuntime
 
 _LOGGER = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ class CommunityRuntimeData:
     face_doors: set[str] = field(default_factory=set)
     options: dict[str, Any] = field(default_factory=dict)
     detach: dict[str, Callable[[], None]] = field(default_factory=dict)
+    staging: PhotoStaging = field(default_factory=PhotoStaging)
 
 
 async def _stop_partial(
@@ -94,6 +96,10 @@ async def async_open_community(hass: HomeAssistant, entry: ConfigEntry) -> Commu
     gatekeeper = GateKeeper(community, hass.async_add_executor_job, faces=faces)
     uplink = UplinkRuntime(hass, entry, db_path)
     health = HealthRuntime(hass, entry, db_path)
+    # The weekly device report goes upstream as an event (device ids and rates only: no personal data).
+    health.report_listeners.append(
+        lambda report: uplink.record(EventKind.HEALTH_REPORT, None, {"report": report.to_dict()})
+    )
     try:
         await uplink.async_start()
         await health.async_start()

@@ -4,6 +4,7 @@ change; online rates for today and this week; a repair issue for a device offlin
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -16,7 +17,8 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect, async_dis
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
-from hub.health import DeviceKind, HealthStore
+from hub.exceptions import StorageError
+from hub.health import DeviceKind, HealthStore, WeeklyReport
 
 from .const import DOMAIN
 
@@ -52,6 +54,8 @@ class HealthRuntime:
         self._unsubscribe: list[Callable[[], None]] = []
         self._issues: set[str] = set()
         self._purged_at: datetime | None = None
+        self.report_listeners: list[Callable[[WeeklyReport], None]] = []
+        self._check_lock = asyncio.Lock()
 
     async def async_start(self) -> None:
         """Open the store, listen for status changes, check offline devices and due reports every minute."""
@@ -63,8 +67,9 @@ class HealthRuntime:
         """Stop listening and close the store."""
         for unsubscribe in self._unsubscribe:
             unsubscribe()
-        if self.store is not None:
-            await self.hass.async_add_executor_job(self.store.close)
+        store, self.store = self.store, None  # status reports arriving from now on are dropped
+        if store is not None:
+            await self.hass.async_add_executor_job(store.close)
 
     @callback
     def _on_status(self, device_id: str, kind: DeviceKind, online: bool) -> None:
@@ -74,7 +79,12 @@ class HealthRuntime:
         at = dt_util.utcnow()
 
         def write() -> None:
-            store.record(device_id, kind, online, at)
+            if self.store is None:
+                return  # unloading: the last status of a closing controller is not recorded
+            try:
+                store.record(device_id, kind, online, at)
+            except StorageError as err:
+                _LOGGER.debug("device status of %s not recorded: %s", device_id, err)
 
         self.hass.async_add_executor_job(write).add_done_callback(
             lambda _: self.hass.loop.call_soon_threadsafe(self._async_changed)
@@ -86,7 +96,14 @@ class HealthRuntime:
         self.hass.async_create_task(self._async_check())
 
     async def _async_check(self, _now: object = None) -> None:
-        """Repair issues for devices offline too long; the weekly reports that are due."""
+        """Repair issues for devices offline too long; the weekly reports that are due.
+
+        One check at a time (the timer and status changes both start one), so a due report is made and sent once.
+        """
+        async with self._check_lock:
+            await self._async_check_once()
+
+    async def _async_check_once(self) -> None:
         store = self.store
         if store is None:
             return
@@ -110,6 +127,8 @@ class HealthRuntime:
         for report in made:
             _LOGGER.info("weekly device report for the week of %s: %s", report.week_start,
                          "target met" if report.passed else "target missed")
+            for listener in self.report_listeners:
+                listener(report)
         if self._purged_at is None or now - self._purged_at >= PURGE_EVERY:
             # Health history follows the events' retention period.
             days = int(self.entry.options.get(CONF_EVENTS_DAYS, DEFAULT_EVENTS_DAYS))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -62,6 +63,7 @@ PROFILE_GAT1400 = "gat1400"
 DEFAULT_BACKLOG_LIMIT = 10_000
 REJECTIONS_FOR_REPAIR = 5
 SIGNAL_UPLINK = "smart_community_uplink_{}"
+RECENT_ERRORS = 20
 SECRET_OPTIONS = {CONF_UPLINK_SECRET, CONF_GAT_PASSWORD, CONF_COMMUNITY_KEY}
 
 
@@ -77,6 +79,7 @@ class UplinkRuntime:
         self.worker: UplinkWorker | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._remove_listener: Callable[[], None] | None = None
+        self.recent_errors: deque[tuple[datetime, str]] = deque(maxlen=RECENT_ERRORS)
 
     @property
     def status(self) -> UplinkStatus | None:
@@ -125,6 +128,8 @@ class UplinkRuntime:
 
     @callback
     def _async_status_changed(self, status: UplinkStatus) -> None:
+        if status.last_error and (not self.recent_errors or self.recent_errors[-1][1] != status.last_error):
+            self.recent_errors.append((status.updated_at, status.last_error))
         async_dispatcher_send(self.hass, SIGNAL_UPLINK.format(self.entry.entry_id))
         async_dispatcher_send(self.hass, SIGNAL_DEVICE_STATUS, "uplink", DeviceKind.UPLINK, status.connected)
         limit = int(self.entry.options.get(CONF_BACKLOG_LIMIT, DEFAULT_BACKLOG_LIMIT))

@@ -16,10 +16,13 @@ class EventKind(StrEnum):
     DOOR_ALARM = "door_alarm"
     DEVICE_STATUS = "device_status"
     MANAGER_ACTION = "manager_action"
+    HEALTH_REPORT = "health_report"
 
 
 # Manager actions stay local by default: they are for the community's own accountability, not the county's.
-UPLOADED_BY_DEFAULT = frozenset({EventKind.DECISION, EventKind.DOOR_ALARM, EventKind.DEVICE_STATUS})
+UPLOADED_BY_DEFAULT = frozenset(
+    {EventKind.DECISION, EventKind.DOOR_ALARM, EventKind.DEVICE_STATUS, EventKind.HEALTH_REPORT}
+)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,7 +1,8 @@
 """The field policy: an allow-list of what may leave the hub, and the pseudonymous resident reference.
 
 The default lets out only the event type, door/gate, time, result, reason, credential kind and a keyed HMAC of the
-resident id (the county cannot reverse it without the community key). Anything more needs a :class:`FieldOption`
+resident id (the county cannot reverse it without the community key), and the weekly device-health ``report``
+(device ids, online rates and outages: no personal data). Anything more needs a :class:`FieldOption`
 naming its legal basis; face images, templates and other biometrics can never be allowed.
 """
 
@@ -21,7 +22,7 @@ from hub.journal import JournalEvent
 from .secret import Secret
 
 DEFAULT_FIELDS: frozenset[str] = frozenset(
-    {"type", "door", "occurred_at", "result", "reason", "credential_kind", "resident_ref"}
+    {"type", "door", "occurred_at", "result", "reason", "credential_kind", "resident_ref", "report"}
 )
 
 # Fields an operator may add, each with a stated legal basis. The value is what the field carries.

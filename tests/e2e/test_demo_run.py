@@ -12,63 +12,20 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import aiohttp
 import pytest
+from demo_process import free_port as _free_port
+from demo_process import free_port_block as _free_port_block
+from demo_process import read_until as _read_until
 
 from devices.door_controller import DoorController
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-# controllers, their control endpoints, the camera and its control, the county receiver
-DEMO_PORT_OFFSETS = (0, 1, 20, 21, 40, 41, 50)
-
-
-def _free_port_block() -> int:
-    """A base port such that every port the demo derives from it is free."""
-    for _ in range(100):
-        base = _free_port() % 50000 + 10000
-        sockets = []
-        try:
-            for offset in DEMO_PORT_OFFSETS:
-                sock = socket.socket()
-                sockets.append(sock)
-                sock.bind(("127.0.0.1", base + offset))
-            return base
-        except OSError:
-            continue
-        finally:
-            for sock in sockets:
-                sock.close()
-    raise RuntimeError("no free block of ports")
-
-
-async def _read_until(stream: asyncio.StreamReader, pattern: str, timeout: float, seen: list[str]) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            line = await asyncio.wait_for(stream.readline(), max(0.1, deadline - time.monotonic()))
-        except TimeoutError:
-            break
-        if not line:
-            break
-        seen.append(line.decode(errors="replace"))
-        if pattern in seen[-1]:
-            return
-    raise AssertionError(f"{pattern!r} not printed; output was:\n{''.join(seen)}")
 
 
 async def _state(session: aiohttp.ClientSession, base: str, token: str, entity_id: str) -> str:

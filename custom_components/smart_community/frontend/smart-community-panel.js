@@ -1,0 +1,2731 @@
+// Smart Community: the property managers' panel (Home Assistant sidebar, loaded by panel_custom as an ES module).
+//
+// One plain web component, no build step and no dependencies. It talks to the integration only through
+// hass.callWS({type: "smart_community/<name>", ...}); the commands are documented in docs/panel.md.
+// Every interpolated value goes through the `h` tagged template, which escapes it unless it is itself `h` output.
+
+const PREFIX = "smart_community/";
+const TABS = [
+  ["residents", "Residents"],
+  ["credentials", "Credentials & visitors"],
+  ["access-log", "Access log"],
+  ["devices", "Devices"],
+  ["uplink", "Uplink"],
+  ["audit", "Audit"],
+  ["import", "Import"],
+];
+const PAGE = 50;
+const DEVICE_REFRESH_MS = 5000;
+const SEARCH_DEBOUNCE_MS = 300;
+const MAX_PHOTO_BYTES = 3 * 1024 * 1024;
+const PHOTO_TYPES = ["image/jpeg", "image/png"];
+const CSV_COLUMNS = [
+  ["resident_id", "required", "1-64 letters, digits or . _ : @ -, starting with a letter or digit; new to the hub"],
+  ["full_name", "required", "the resident's name"],
+  ["household", "optional", "household or family name"],
+  ["building", "optional", "building"],
+  ["unit", "optional", "unit / flat"],
+  ["valid_from", "optional", "a date (2026-01-31) or date and time (2026-01-31T08:00); without an offset, the community's time zone"],
+  ["valid_until", "optional", "as valid_from; after it"],
+  ["is_minor", "optional", "yes/no, true/false or 1/0; empty means no"],
+  ["guardian", "for a minor", "the guardian who consents for a minor"],
+  ["consent_scope", "for photos", "what the resident consented to; consent is recorded with this text"],
+  ["card_number", "optional", "4-32 digits or hex characters (spaces and dashes ignored)"],
+  ["photos", "optional", "photo file names separated by ; (e.g. anna-1.jpg;anna-2.jpg), at most 20"],
+];
+
+// ---------------------------------------------------------------------------------------------------------------
+// Escaping: h`...${value}...` escapes every value; h output (Raw) and arrays of it are inserted as they are.
+
+class Raw {
+  constructor(text) {
+    this.text = text;
+  }
+  toString() {
+    return this.text;
+  }
+}
+
+const ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;", "`": "&#96;" };
+
+function esc(value) {
+  if (value === null || value === undefined || value === false) return "";
+  if (value instanceof Raw) return value.text;
+  if (Array.isArray(value)) return value.map(esc).join("");
+  return String(value).replace(/[&<>"'`]/g, (c) => ESCAPES[c]);
+}
+
+function h(strings, ...values) {
+  let out = strings[0];
+  for (let i = 0; i < values.length; i += 1) out += esc(values[i]) + strings[i + 1];
+  return new Raw(out);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Small helpers
+
+function errMsg(err) {
+  if (!err) return "Unknown error";
+  if (typeof err === "string") return err;
+  if (err.message) return String(err.message);
+  if (err.code === 3) return "The connection to Home Assistant was lost.";
+  if (err.code) return String(err.code);
+  return String(err);
+}
+
+function plural(n, one, many) {
+  return `${n} ${n === 1 ? one : many || `${one}s`}`;
+}
+
+function pct(value) {
+  return value === null || value === undefined || Number.isNaN(Number(value)) ? "—" : `${Number(value).toFixed(2)} %`;
+}
+
+function fmtDuration(seconds) {
+  if (seconds === null || seconds === undefined || Number.isNaN(Number(seconds))) return "—";
+  let s = Math.max(0, Math.round(Number(seconds)));
+  const d = Math.floor(s / 86400);
+  s -= d * 86400;
+  const hrs = Math.floor(s / 3600);
+  s -= hrs * 3600;
+  const min = Math.floor(s / 60);
+  s -= min * 60;
+  if (d) return `${d} d ${hrs} h`;
+  if (hrs) return `${hrs} h ${min} min`;
+  if (min) return `${min} min ${s} s`;
+  return `${s} s`;
+}
+
+function pad2(n) {
+  return String(n).padStart(2, "0");
+}
+
+// Minutes east of UTC of the time zone `tz` at the instant `ms`.
+function tzOffsetMinutes(ms, tz) {
+  const parts = new Intl.DateTimeFormat("en-US", {
+    timeZone: tz, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", second: "2-digit",
+  }).formatToParts(new Date(ms));
+  const get = (type) => Number(parts.find((p) => p.type === type).value);
+  const asUtc = Date.UTC(get("year"), get("month") - 1, get("day"), get("hour") % 24, get("minute"), get("second"));
+  return Math.round((asUtc - Math.floor(ms / 1000) * 1000) / 60000);
+}
+
+function fmtOffset(minutes) {
+  const sign = minutes < 0 ? "-" : "+";
+  const abs = Math.abs(minutes);
+  return `${sign}${pad2(Math.floor(abs / 60))}:${pad2(abs % 60)}`;
+}
+
+// A datetime-local value ("2025-05-01T14:30") read in `tz` (undefined: the browser's) -> ISO 8601 with offset.
+function inputToIso(value, tz) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?/.exec(value || "");
+  if (!m) return null;
+  const [y, mo, d, hh, mi, ss] = m.slice(1).map((v) => Number(v || 0));
+  let offset;
+  if (tz) {
+    const wall = Date.UTC(y, mo - 1, d, hh, mi, ss);
+    offset = tzOffsetMinutes(wall, tz);
+    offset = tzOffsetMinutes(wall - offset * 60000, tz);
+  } else {
+    offset = -new Date(y, mo - 1, d, hh, mi, ss).getTimezoneOffset();
+  }
+  return `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${pad2(ss)}${fmtOffset(offset)}`;
+}
+
+// An instant (Date or ISO text) -> a datetime-local value in `tz` (undefined: the browser's).
+function toInput(when, tz) {
+  if (!when) return "";
+  const date = when instanceof Date ? when : new Date(when);
+  if (Number.isNaN(date.getTime())) return "";
+  if (tz) {
+    const local = new Date(date.getTime() + tzOffsetMinutes(date.getTime(), tz) * 60000);
+    return `${local.getUTCFullYear()}-${pad2(local.getUTCMonth() + 1)}-${pad2(local.getUTCDate())}T${pad2(local.getUTCHours())}:${pad2(local.getUTCMinutes())}`;
+  }
+  return `${date.getFullYear()}-${pad2(date.getMonth() + 1)}-${pad2(date.getDate())}T${pad2(date.getHours())}:${pad2(date.getMinutes())}`;
+}
+
+function readBase64(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => {
+      const text = String(reader.result || "");
+      resolve(text.slice(text.indexOf(",") + 1));
+    };
+    reader.onerror = () => reject(new Error(`Could not read ${file.name}`));
+    reader.readAsDataURL(file);
+  });
+}
+
+function readText(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result || ""));
+    reader.onerror = () => reject(new Error(`Could not read ${file.name}`));
+    reader.readAsText(file);
+  });
+}
+
+// The delimiter (",", ";" or tab) under which the header names the most known columns, as the hub decides it.
+function csvDelimiter(text) {
+  const first = (text.replace(/^\uFEFF/, "").split(/\r?\n/).find((line) => line.trim()) || "");
+  const known = (d) => first.split(d).filter((n) => CSV_COLUMNS.some(([c]) => c === n.trim().replace(/^"|"$/g, "").trim().toLowerCase())).length;
+  let best = ",";
+  for (const d of [";", "\t"]) if (known(d) > known(best)) best = d;
+  return best;
+}
+
+// RFC 4180 CSV (quotes, doubled quotes, CRLF, BOM) -> rows of cells. Blank lines are dropped.
+function parseCsv(text, delimiter = ",") {
+  const rows = [];
+  let row = [];
+  let cell = "";
+  let quoted = false;
+  const src = text.replace(/^\uFEFF/, "");
+  for (let i = 0; i < src.length; i += 1) {
+    const c = src[i];
+    if (quoted) {
+      if (c === '"') {
+        if (src[i + 1] === '"') {
+          cell += '"';
+          i += 1;
+        } else quoted = false;
+      } else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === delimiter) {
+      row.push(cell);
+      cell = "";
+    } else if (c === "\n" || c === "\r") {
+      if (c === "\r" && src[i + 1] === "\n") i += 1;
+      row.push(cell);
+      rows.push(row);
+      row = [];
+      cell = "";
+    } else cell += c;
+  }
+  if (cell !== "" || row.length) {
+    row.push(cell);
+    rows.push(row);
+  }
+  return rows.filter((r) => r.some((v) => v.trim() !== ""));
+}
+
+function safeUrl(url) {
+  if (typeof url !== "string" || !url) return null;
+  if (url.startsWith("/") && !url.startsWith("//")) return url;
+  try {
+    const parsed = new URL(url, window.location.href);
+    return parsed.protocol === "https:" || parsed.protocol === "http:" ? parsed.href : null;
+  } catch (_err) {
+    return null;
+  }
+}
+
+const B64 = /^[A-Za-z0-9+/=\s]*$/;
+
+function pngData(b64) {
+  return typeof b64 === "string" && B64.test(b64) ? `data:image/png;base64,${b64.replace(/\s/g, "")}` : "";
+}
+
+const RESIDENT_FIELDS = ["resident_id", "full_name", "household", "building", "unit", "valid_from", "valid_until",
+  "guardian", "status"];
+
+// ---------------------------------------------------------------------------------------------------------------
+// Styles
+
+const STYLE = `
+:host {
+  display: block;
+  min-height: 100%;
+  background: var(--primary-background-color, #fafafa);
+  color: var(--primary-text-color, #212121);
+  font-family: var(--ha-font-family-body, var(--paper-font-body1_-_font-family, Roboto, "Noto Sans", system-ui, sans-serif));
+  font-size: 14px;
+  line-height: 1.45;
+  -webkit-font-smoothing: antialiased;
+}
+* { box-sizing: border-box; }
+[hidden] { display: none !important; }
+.root { container: panel / inline-size; min-height: 100vh; }
+.top { position: sticky; top: 0; z-index: 3; }
+.header {
+  display: flex; align-items: center; gap: 8px; height: 56px; padding: 0 16px;
+  background: var(--app-header-background-color, var(--primary-color, #03a9f4));
+  color: var(--app-header-text-color, var(--text-primary-color, #fff));
+}
+.menu-slot:empty { display: none; }
+.header .title { font-size: 20px; font-weight: 400; white-space: nowrap; }
+.header .sub { font-size: 14px; opacity: .8; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; min-width: 0; }
+.tabs {
+  display: flex; overflow-x: auto; overscroll-behavior-x: contain; scrollbar-width: none; padding: 0 8px;
+  background: var(--app-header-background-color, var(--primary-color, #03a9f4));
+  color: var(--app-header-text-color, var(--text-primary-color, #fff));
+  border-bottom: 1px solid var(--divider-color, rgba(0,0,0,.12));
+}
+.tabs::-webkit-scrollbar { display: none; }
+.tab {
+  flex: 0 0 auto; background: none; border: 0; border-bottom: 2px solid transparent; color: inherit; opacity: .78;
+  padding: 10px 14px 9px; font: inherit; font-weight: 500; cursor: pointer; white-space: nowrap;
+}
+.tab:hover { opacity: 1; }
+.tab[aria-selected="true"] { opacity: 1; border-bottom-color: currentColor; }
+.tab:focus-visible { outline: 2px solid currentColor; outline-offset: -4px; }
+.banner {
+  display: flex; align-items: center; gap: 12px; margin: 0; padding: 6px 8px 6px 16px;
+  background: #fdecea; background: color-mix(in srgb, var(--error-color, #db4437) 14%, var(--card-background-color, #fff));
+  border-bottom: 2px solid var(--error-color, #db4437); color: var(--primary-text-color, #212121);
+}
+.banner .msg { flex: 1; min-width: 0; overflow-wrap: anywhere; }
+.banner .msg strong { color: var(--error-color, #db4437); }
+.content { padding: 16px; max-width: 1280px; margin: 0 auto; }
+.card {
+  background: var(--card-background-color, #fff); color: var(--primary-text-color, #212121);
+  border-radius: var(--ha-card-border-radius, 12px); border: 1px solid var(--divider-color, #e0e0e0);
+  padding: 16px; margin: 0 0 16px; min-width: 0; scroll-margin-top: 140px;
+}
+.card > h2, .card > header h2 { font-size: 18px; font-weight: 500; margin: 0 0 12px; }
+.card h3 { font-size: 15px; font-weight: 500; margin: 16px 0 8px; }
+.card header { display: flex; align-items: center; justify-content: space-between; gap: 8px; flex-wrap: wrap; margin-bottom: 12px; }
+.card header h2 { margin: 0; }
+.grid2 { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 16px; }
+.grid2 > .card { margin: 0; }
+.stack-gap { margin-bottom: 16px; }
+.muted { color: var(--secondary-text-color, #727272); }
+.small { font-size: 12px; }
+.mono { font-family: var(--code-font-family, ui-monospace, SFMono-Regular, Menlo, Consolas, monospace); font-size: 12px; overflow-wrap: anywhere; }
+.hash { word-break: break-all; }
+.wrap { overflow-wrap: anywhere; }
+.toolbar { display: flex; flex-wrap: wrap; gap: 8px; align-items: flex-end; margin-bottom: 12px; }
+.toolbar .grow { flex: 1 1 220px; min-width: 0; }
+.row { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; }
+.row.end { justify-content: flex-end; }
+.spacer { flex: 1; }
+.field { display: flex; flex-direction: column; gap: 4px; min-width: 0; }
+.field > span { font-size: 12px; color: var(--secondary-text-color, #727272); }
+.field.wide { grid-column: 1 / -1; }
+.field .err { color: var(--error-color, #db4437); font-size: 12px; }
+.check { display: inline-flex; align-items: center; gap: 8px; cursor: pointer; min-height: 32px; }
+.check input { width: 18px; height: 18px; margin: 0; accent-color: var(--primary-color, #03a9f4); }
+fieldset { border: 1px solid var(--divider-color, #e0e0e0); border-radius: 8px; padding: 8px 12px; margin: 0; min-width: 0; }
+legend { font-size: 12px; color: var(--secondary-text-color, #727272); padding: 0 4px; }
+.doors { display: flex; flex-wrap: wrap; gap: 4px 16px; }
+input:not([type=checkbox]):not([type=file]), select, textarea {
+  font: inherit; color: var(--primary-text-color, #212121); background: var(--card-background-color, #fff);
+  border: 1px solid var(--divider-color, #c4c4c4); border-radius: 6px; padding: 8px 10px; min-height: 38px;
+  width: 100%; min-width: 0; max-width: 100%;
+}
+input[type=file] { font: inherit; max-width: 100%; min-width: 0; color: var(--primary-text-color, #212121); }
+textarea { min-height: 72px; resize: vertical; }
+input:focus, select:focus, textarea:focus { outline: 2px solid var(--primary-color, #03a9f4); outline-offset: -1px; }
+[aria-invalid="true"] { border-color: var(--error-color, #db4437) !important; }
+.form-grid { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 12px 16px; }
+.form-grid.three { grid-template-columns: repeat(3, minmax(0, 1fr)); }
+.form-error { color: var(--error-color, #db4437); margin: 8px 0 0; overflow-wrap: anywhere; }
+.btn {
+  display: inline-flex; align-items: center; justify-content: center; gap: 6px; min-height: 36px; padding: 6px 14px;
+  font: inherit; font-weight: 500; border-radius: 18px; cursor: pointer; border: 1px solid transparent;
+  background: var(--primary-color, #03a9f4); color: var(--text-primary-color, #fff); white-space: nowrap; max-width: 100%;
+}
+a.btn { text-decoration: none; }
+.btn.secondary { background: transparent; color: var(--primary-color, #03a9f4); border-color: var(--divider-color, #c4c4c4); }
+.btn.text { background: transparent; color: var(--primary-color, #03a9f4); padding: 6px 8px; }
+.btn.danger { background: var(--error-color, #db4437); color: #fff; }
+.btn.danger.secondary { background: transparent; color: var(--error-color, #db4437); border-color: var(--error-color, #db4437); }
+.btn:disabled { opacity: .5; cursor: default; }
+.btn:focus-visible { outline: 2px solid var(--primary-color, #03a9f4); outline-offset: 2px; }
+.btn.busy::before, .spinner {
+  content: ""; display: inline-block; width: 14px; height: 14px; flex: 0 0 auto; border-radius: 50%;
+  border: 2px solid currentColor; border-right-color: transparent; animation: spin .8s linear infinite; vertical-align: middle;
+}
+.spinner { width: 20px; height: 20px; color: var(--primary-color, #03a9f4); }
+@keyframes spin { to { transform: rotate(360deg); } }
+.loading { display: flex; align-items: center; gap: 10px; padding: 16px 0; color: var(--secondary-text-color, #727272); }
+.notice { margin: 0 0 12px; padding: 4px 4px 4px 12px; border-radius: 8px; color: var(--primary-text-color, #212121);
+  background: rgba(67,160,71,.12); background: color-mix(in srgb, var(--success-color, #43a047) 12%, transparent); }
+.empty { text-align: center; padding: 28px 12px; color: var(--secondary-text-color, #727272); }
+.empty .big { font-size: 16px; color: var(--primary-text-color, #212121); margin-bottom: 8px; }
+.badge {
+  display: inline-flex; align-items: center; gap: 4px; padding: 1px 10px; border-radius: 999px; font-size: 12px;
+  font-weight: 500; white-space: nowrap; background: rgba(127,127,127,.15); color: var(--primary-text-color, #212121);
+}
+.badge.ok { background: rgba(67,160,71,.15); background: color-mix(in srgb, var(--success-color, #43a047) 16%, transparent); color: var(--success-color, #43a047); }
+.badge.bad { background: rgba(219,68,55,.15); background: color-mix(in srgb, var(--error-color, #db4437) 16%, transparent); color: var(--error-color, #db4437); }
+.badge.warn { background: rgba(255,166,0,.18); color: var(--warning-color, #b26a00); }
+.good { color: var(--success-color, #43a047); }
+.badtext { color: var(--error-color, #db4437); }
+.table-wrap { width: 100%; overflow-x: auto; }
+table { width: 100%; border-collapse: collapse; }
+th { text-align: left; font-size: 12px; font-weight: 500; color: var(--secondary-text-color, #727272); padding: 8px; border-bottom: 1px solid var(--divider-color, #e0e0e0); white-space: nowrap; }
+td { padding: 8px; border-bottom: 1px solid var(--divider-color, #e0e0e0); vertical-align: top; overflow-wrap: anywhere; }
+tr.click { cursor: pointer; }
+tr.click:hover, tr.click:focus-visible { background: rgba(127,127,127,.08); outline: none; }
+td.num, th.num { text-align: right; white-space: nowrap; }
+td.actions { white-space: nowrap; text-align: right; }
+.pager { display: flex; align-items: center; justify-content: space-between; gap: 8px; flex-wrap: wrap; margin-top: 12px; }
+dl.props { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 6px 16px; margin: 0; }
+dl.props dt { color: var(--secondary-text-color, #727272); }
+dl.props dd { margin: 0; overflow-wrap: anywhere; }
+.progress { display: flex; flex-direction: column; gap: 6px; margin: 12px 0; }
+progress { width: 100%; height: 8px; accent-color: var(--primary-color, #03a9f4); }
+.photos { display: grid; grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); gap: 10px; margin: 12px 0; }
+.photo { border: 1px solid var(--divider-color, #e0e0e0); border-radius: 8px; overflow: hidden; display: flex; flex-direction: column; min-width: 0; }
+.photo img { width: 100%; aspect-ratio: 1; object-fit: cover; display: block; background: rgba(127,127,127,.12); }
+.photo .verdict { padding: 6px 8px; font-size: 12px; overflow-wrap: anywhere; }
+.photo .name { color: var(--secondary-text-color, #727272); overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.photo[data-accepted="true"] .state { color: var(--success-color, #43a047); font-weight: 500; }
+.photo[data-accepted="false"] .state { color: var(--error-color, #db4437); font-weight: 500; }
+.qr { display: flex; gap: 16px; align-items: flex-start; flex-wrap: wrap; margin-top: 16px; padding: 12px; border-radius: 8px; border: 1px dashed var(--divider-color, #c4c4c4); }
+.qr img { width: 200px; height: 200px; max-width: 100%; image-rendering: pixelated; background: #fff; border-radius: 4px; }
+.qr .info { flex: 1 1 180px; min-width: 0; display: flex; flex-direction: column; gap: 8px; }
+.stats { display: grid; grid-template-columns: repeat(auto-fit, minmax(160px, 1fr)); gap: 12px; margin-bottom: 16px; }
+.stat { background: var(--card-background-color, #fff); border: 1px solid var(--divider-color, #e0e0e0); border-radius: var(--ha-card-border-radius, 12px); padding: 12px 16px; min-width: 0; }
+.stat .label { font-size: 12px; color: var(--secondary-text-color, #727272); }
+.stat .value { font-size: 22px; font-weight: 400; overflow-wrap: anywhere; }
+.chips { display: flex; flex-wrap: wrap; gap: 6px; }
+.chip { border: 1px solid var(--divider-color, #c4c4c4); border-radius: 999px; padding: 1px 10px; font-size: 12px; overflow-wrap: anywhere; }
+details.report { border: 1px solid var(--divider-color, #e0e0e0); border-radius: 8px; margin-bottom: 8px; }
+details.report > summary { list-style: none; cursor: pointer; padding: 10px 12px; display: flex; flex-wrap: wrap; gap: 8px 16px; align-items: center; }
+details.report > summary::-webkit-details-marker { display: none; }
+details.report > summary::before { content: "▸"; color: var(--secondary-text-color, #727272); }
+details.report[open] > summary::before { content: "▾"; }
+details.report .body { padding: 0 12px 12px; }
+.kv { display: inline; }
+.kv + .kv::before { content: " · "; color: var(--secondary-text-color, #727272); }
+.receipt { border-left: 4px solid var(--success-color, #43a047); }
+.summary { padding: 12px 16px; border-radius: 8px; font-weight: 500; margin: 12px 0; }
+.summary.ok { background: rgba(67,160,71,.12); background: color-mix(in srgb, var(--success-color, #43a047) 14%, transparent); color: var(--success-color, #2e7d32); }
+.summary.bad { background: rgba(219,68,55,.12); background: color-mix(in srgb, var(--error-color, #db4437) 14%, transparent); color: var(--error-color, #db4437); }
+.verify { margin-top: 12px; padding: 10px 14px; border-radius: 8px; font-weight: 500; overflow-wrap: anywhere; }
+.verify[data-ok="true"] { color: var(--success-color, #2e7d32); background: rgba(67,160,71,.12); }
+.verify[data-ok="false"] { color: var(--error-color, #db4437); background: rgba(219,68,55,.12); }
+ul.plain { list-style: none; padding: 0; margin: 0; }
+ul.plain > li { padding: 8px 0; border-bottom: 1px solid var(--divider-color, #e0e0e0); display: flex; align-items: center; gap: 8px; flex-wrap: wrap; }
+ul.plain > li:last-child { border-bottom: 0; }
+ul.errors { margin: 0; padding-left: 18px; color: var(--error-color, #db4437); }
+dialog {
+  border: 0; border-radius: var(--ha-dialog-border-radius, 16px); padding: 0; width: min(480px, calc(100vw - 32px));
+  background: var(--card-background-color, #fff); color: var(--primary-text-color, #212121);
+  box-shadow: 0 8px 32px rgba(0,0,0,.3);
+}
+dialog::backdrop { background: rgba(0,0,0,.4); }
+dialog .dlg { padding: 20px 24px 16px; }
+dialog h2 { margin: 0 0 12px; font-size: 20px; font-weight: 400; }
+dialog .dlg-body { overflow-wrap: anywhere; }
+dialog .dlg-body ul { padding-left: 20px; margin: 8px 0; }
+dialog .row.end { margin-top: 20px; }
+@container panel (max-width: 599px) {
+  .content { padding: 8px; }
+  .card { padding: 12px; border-radius: var(--ha-card-border-radius, 12px); }
+  .grid2, .form-grid, .form-grid.three { grid-template-columns: minmax(0, 1fr); }
+  .header { padding: 0 4px 0 8px; }
+  .tab { padding: 10px 12px 9px; }
+  table.stack, table.stack tbody, table.stack tr, table.stack td { display: block; width: 100%; }
+  table.stack thead { display: none; }
+  table.stack tr { border: 1px solid var(--divider-color, #e0e0e0); border-radius: 8px; margin-bottom: 8px; padding: 4px 10px; }
+  table.stack td { border: 0; padding: 5px 0; text-align: right; }
+  table.stack td::before { content: attr(data-label); float: left; margin-right: 12px; max-width: 45%; color: var(--secondary-text-color, #727272); font-size: 12px; line-height: 20px; text-align: left; }
+  table.stack td::after { content: ""; display: table; clear: both; }
+  table.stack td.actions::before, table.stack td.title::before { content: none; }
+  table.stack td.title { text-align: left; font-size: 15px; }
+  table.stack .hide-narrow { display: none; }
+  table.stack ul.errors { clear: both; text-align: left; padding: 4px 0 0 18px; }
+  table.stack td:empty { display: none; }
+  .toolbar > * { flex: 1 1 100%; }
+  .toolbar .btn { flex: 1 1 auto; }
+  dl.props { grid-template-columns: minmax(0, 1fr); gap: 0 0; }
+  dl.props dd { margin-bottom: 8px; }
+  .qr img { width: 100%; height: auto; max-width: 260px; }
+  .photos { grid-template-columns: repeat(2, minmax(0, 1fr)); }
+}
+`;
+
+// ---------------------------------------------------------------------------------------------------------------
+
+class SmartCommunityPanel extends HTMLElement {
+  constructor() {
+    super();
+    this._hass = null;
+    this._narrow = false;
+    this._route = null;
+    this._panel = null;
+    this._inited = false;
+    this._tab = "residents";
+    this._busy = new Set();
+    this._timers = {};
+    this._names = new Map();
+    this._overview = null;
+    this._error = null;
+    this._allResidents = null;
+    this._r = {
+      query: "", offset: 0, total: 0, list: null, req: 0, mode: "list", notice: null,
+      editing: null, formError: null, detail: null, detailReq: 0, receipt: null,
+      faces: { items: [], running: false, done: 0, run: 0, note: null },
+    };
+    this._c = { selected: "", resident: null, req: 0, passes: null, includeInactive: false, qr: null, filter: "" };
+    this._l = {
+      form: { since: "", until: "", door: "", person: "", result: "" }, applied: null,
+      stack: [], before: null, events: null, next: null, req: 0,
+    };
+    this._d = { data: null, reports: null, inflight: false };
+    this._u = { data: null };
+    this._a = { entries: null, before: null, stack: [], next: null, verify: null, req: 0 };
+    this._i = {
+      csvFile: null, csvText: "", csv: null, photos: [], folder: [], running: false,
+      progress: null, photoResults: [], report: null,
+    };
+    this.attachShadow({ mode: "open" });
+    this._build();
+  }
+
+  // -- properties set by Home Assistant ------------------------------------------------------------------------
+
+  set hass(hass) {
+    const first = !this._hass;
+    this._hass = hass;
+    if (this._menuButton) this._menuButton.hass = hass;
+    if (first && hass) {
+      this._init();
+      this._updateNarrow();
+    }
+  }
+
+  get hass() {
+    return this._hass;
+  }
+
+  set narrow(narrow) {
+    this._narrow = !!narrow;
+    this._updateNarrow();
+  }
+
+  get narrow() {
+    return this._narrow;
+  }
+
+  set route(route) {
+    this._route = route;
+  }
+
+  get route() {
+    return this._route;
+  }
+
+  set panel(panel) {
+    this._panel = panel;
+  }
+
+  get panel() {
+    return this._panel;
+  }
+
+  connectedCallback() {
+    this._updateNarrow();
+    if (this._inited && this._tab === "devices") this._startDeviceTimer();
+  }
+
+  disconnectedCallback() {
+    this._stopDeviceTimer();
+    clearTimeout(this._timers.search);
+    clearTimeout(this._timers.credSearch);
+  }
+
+  // -- skeleton, events -----------------------------------------------------------------------------------------
+
+  _build() {
+    const root = this.shadowRoot;
+    root.innerHTML = `${h`<style>${new Raw(STYLE)}</style>`}${h`
+      <div class="root">
+        <div class="top">
+          <div class="header">
+            <span class="menu-slot"></span>
+            <div class="title">Community</div>
+            <div class="sub" id="subtitle"></div>
+          </div>
+          <nav class="tabs" role="tablist" aria-label="Community sections">
+            ${TABS.map(([id, label]) => h`<button type="button" class="tab" role="tab" id="tabbtn-${id}"
+              data-testid="tab-${id}" data-action="tab" data-tab="${id}" aria-controls="view"
+              aria-selected="${id === this._tab ? "true" : "false"}">${label}</button>`)}
+          </nav>
+          <div id="banner-slot"></div>
+        </div>
+        <main class="content" id="view" role="tabpanel"></main>
+      </div>`}`;
+    this._view = root.getElementById("view");
+    root.addEventListener("click", (ev) => this._onClick(ev));
+    root.addEventListener("keydown", (ev) => this._onKey(ev));
+    root.addEventListener("input", (ev) => this._onInput(ev));
+    root.addEventListener("change", (ev) => this._onChange(ev));
+    root.addEventListener("submit", (ev) => this._onSubmit(ev));
+    this._renderTabContent();
+  }
+
+  _$(selector) {
+    return this.shadowRoot.querySelector(selector);
+  }
+
+  _set(selector, html) {
+    const el = this._$(selector);
+    if (el) el.innerHTML = esc(html);
+    return el;
+  }
+
+  _updateNarrow() {
+    // Like Home Assistant's own panels: one ha-menu-button, created once and never moved (it shows itself only
+    // when the sidebar is hidden, and manages its own notification subscription).
+    const slot = this._$(".menu-slot");
+    if (!slot || !this._hass) return;
+    if (!this._menuButton) {
+      this._menuButton = document.createElement("ha-menu-button");
+      this._menuButton.hass = this._hass;
+      this._menuButton.narrow = this._narrow;
+      slot.appendChild(this._menuButton);
+    } else {
+      this._menuButton.narrow = this._narrow;
+    }
+  }
+
+  _onClick(ev) {
+    const el = ev.target.closest("[data-action]");
+    if (!el || el.disabled) return;
+    // A click on a control inside a clickable row belongs to that control.
+    if (el.tagName === "TR" && ev.target.closest("button, a, input, select, label")) return;
+    this._action(el.dataset.action, el, ev);
+  }
+
+  _onKey(ev) {
+    const el = ev.target;
+    if ((ev.key === "ArrowRight" || ev.key === "ArrowLeft") && el && el.getAttribute && el.getAttribute("role") === "tab") {
+      const ids = TABS.map(([id]) => id);
+      const next = ids[(ids.indexOf(el.dataset.tab) + (ev.key === "ArrowRight" ? 1 : ids.length - 1)) % ids.length];
+      ev.preventDefault();
+      this._showTab(next);
+      const btn = this._$(`#tabbtn-${next}`);
+      if (btn) btn.focus();
+      return;
+    }
+    if (ev.key !== "Enter" && ev.key !== " ") return;
+    if (el && el.tagName === "TR" && el.dataset.action) {
+      ev.preventDefault();
+      this._action(el.dataset.action, el, ev);
+    }
+    if (el && el.getAttribute && el.getAttribute("role") === "tab" && ev.key === " ") {
+      ev.preventDefault();
+      this._action("tab", el, ev);
+    }
+  }
+
+  _onInput(ev) {
+    const el = ev.target;
+    if (el.dataset.input === "res-search") {
+      clearTimeout(this._timers.search);
+      const value = el.value;
+      this._timers.search = setTimeout(() => {
+        this._r.notice = null;
+        const note = this._$(".notice");
+        if (note) note.remove();
+        this._r.query = value.trim();
+        this._r.offset = 0;
+        this._loadResidents();
+      }, SEARCH_DEBOUNCE_MS);
+    } else if (el.dataset.input === "cred-filter") {
+      clearTimeout(this._timers.credSearch);
+      const value = el.value;
+      this._timers.credSearch = setTimeout(() => {
+        this._c.filter = value.trim();
+        this._loadAllResidents(this._c.filter);
+      }, SEARCH_DEBOUNCE_MS);
+    }
+    if (el.getAttribute("aria-invalid") === "true") el.removeAttribute("aria-invalid");
+  }
+
+  _onChange(ev) {
+    const el = ev.target;
+    switch (el.dataset.change) {
+      case "face-photos":
+        this._checkFaces(Array.from(el.files || []));
+        el.value = "";
+        break;
+      case "cred-resident":
+        this._selectCredResident(el.value);
+        break;
+      case "pass-inactive":
+        this._c.includeInactive = el.checked;
+        this._loadPasses();
+        break;
+      case "import-csv":
+        this._importCsvChosen(el.files && el.files[0]);
+        break;
+      case "import-photos":
+        this._i.photos = Array.from(el.files || []);
+        this._renderImportPlan();
+        break;
+      case "import-folder":
+        this._i.folder = Array.from(el.files || []);
+        this._renderImportPlan();
+        break;
+      case "resident-minor": {
+        const g = this._$('[data-testid="resident-form-guardian"]');
+        if (g) g.required = el.checked;
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  _onSubmit(ev) {
+    const form = ev.target;
+    if (!form.dataset || !form.dataset.form) return;
+    ev.preventDefault();
+    this._action(`submit-${form.dataset.form}`, form.querySelector('[type="submit"]') || form, ev);
+  }
+
+  _action(name, el, ev) {
+    const d = el.dataset || {};
+    switch (name) {
+      case "tab": return this._showTab(d.tab);
+      case "dismiss-error": return this._setError(null);
+      case "res-add": return this._openResidentForm(null);
+      case "res-show-all": return this._showAllResidents();
+      case "res-prev": this._r.offset = Math.max(0, this._r.offset - PAGE); return this._loadResidents();
+      case "res-next": this._r.offset += PAGE; return this._loadResidents();
+      case "open-resident": return this._openResident(d.residentId);
+      case "res-back": return this._backToList();
+      case "res-edit": return this._openResidentForm(this._r.detail);
+      case "res-cancel-form": return this._r.editing ? this._openResident(this._r.editing.resident_id) : this._backToList();
+      case "submit-resident": return this._saveResident(el.form || el);
+      case "submit-consent": return this._recordConsent(el.form || el);
+      case "consent-withdraw": return this._withdrawConsent(el);
+      case "face-enrol": return this._enrolFaces(el);
+      case "face-clear": return this._clearFaces(true);
+      case "resident-erase": return this._eraseResident(el);
+      case "go-import": return this._showTab("import");
+      case "submit-card": return this._addCard(el.form || el);
+      case "card-revoke": return this._revokeCard(el, d.cardId);
+      case "submit-pin": return this._setPin(el.form || el);
+      case "pin-revoke": return this._revokePin(el);
+      case "submit-pass": return this._issuePass(el.form || el);
+      case "pass-qr": return this._showPassQr(el, d.passId);
+      case "pass-revoke": return this._revokePass(el, d.passId);
+      case "qr-close": this._c.qr = null; return this._renderQr();
+      case "submit-log": return this._applyLog(el);
+      case "log-older": return this._logOlder();
+      case "log-newer": return this._logNewer();
+      case "log-export": return this._exportLog(el);
+      case "devices-refresh": return this._loadDevices(true);
+      case "uplink-refresh": return this._loadUplink(el);
+      case "audit-older": return this._auditOlder();
+      case "audit-newer": return this._auditNewer();
+      case "audit-verify": return this._verifyAudit(el);
+      case "audit-refresh": this._a.stack = []; this._a.before = null; return this._loadAudit();
+      case "import-run": return this._runImport(el);
+      case "import-reset": return this._resetImport();
+      default:
+        return undefined;
+    }
+  }
+
+  // -- backend calls, busy state and the error banner ------------------------------------------------------------
+
+  _ws(name, fields = {}) {
+    if (!this._hass || typeof this._hass.callWS !== "function") {
+      return Promise.reject({ code: "not_ready", message: "Home Assistant is not connected yet." });
+    }
+    const msg = { type: PREFIX + name };
+    for (const [key, value] of Object.entries(fields)) if (value !== undefined) msg[key] = value;
+    return this._hass.callWS(msg);
+  }
+
+  _isBusy(key) {
+    return this._busy.has(key);
+  }
+
+  _setBusy(key, on) {
+    if (on) this._busy.add(key);
+    else this._busy.delete(key);
+    this.shadowRoot.querySelectorAll(`[data-busy="${key}"]`).forEach((el) => {
+      el.disabled = on || el.dataset.disabledReason === "1";
+      el.classList.toggle("busy", on);
+    });
+  }
+
+  // Run `fn` with the button(s) marked data-busy=key disabled and spinning; errors go to the banner.
+  async _task(key, fn, { keepError = false } = {}) {
+    if (this._busy.has(key)) return undefined;
+    if (!keepError) this._setError(null);
+    this._setBusy(key, true);
+    try {
+      return await fn();
+    } catch (err) {
+      this._setError(err);
+      return undefined;
+    } finally {
+      this._setBusy(key, false);
+    }
+  }
+
+  _dis(key, extra = false) {
+    return this._busy.has(key) || extra ? "disabled" : "";
+  }
+
+  _setError(err) {
+    this._error = err ? errMsg(err) : null;
+    const code = err && typeof err === "object" && typeof err.code === "string" ? err.code : "";
+    const slot = this._$("#banner-slot");
+    if (!slot) return;
+    if (!this._error) {
+      slot.innerHTML = "";
+      return;
+    }
+    let hint = "";
+    if (code === "unauthorized") hint = "Only Home Assistant administrators can manage the community.";
+    else if (code === "no_community") hint = "Set up the community hub integration first.";
+    slot.innerHTML = esc(h`<div class="banner" role="alert" data-testid="error-banner">
+      <div class="msg"><strong>Error:</strong> ${this._error}${hint ? h` <span class="muted">${hint}</span>` : ""}</div>
+      <button type="button" class="btn text" data-action="dismiss-error" aria-label="Dismiss the error">Dismiss</button>
+    </div>`);
+  }
+
+  _confirm({ title, body, confirmLabel, testid, danger = true }) {
+    return new Promise((resolve) => {
+      const dialog = document.createElement("dialog");
+      dialog.setAttribute("aria-labelledby", "dlg-title");
+      dialog.innerHTML = esc(h`<form method="dialog" class="dlg">
+        <h2 id="dlg-title">${title}</h2>
+        <div class="dlg-body">${body}</div>
+        <div class="row end">
+          <button type="button" class="btn secondary" value="cancel" data-dlg="cancel">Cancel</button>
+          <button type="button" class="btn ${danger ? "danger" : ""}" value="ok" data-dlg="ok"
+            data-testid="${testid}">${confirmLabel}</button>
+        </div></form>`);
+      let answered = false;
+      const finish = (ok) => {
+        if (answered) return;
+        answered = true;
+        if (dialog.open) dialog.close();
+        dialog.remove();
+        resolve(ok);
+      };
+      dialog.addEventListener("click", (ev) => {
+        const btn = ev.target.closest("[data-dlg]");
+        if (btn) {
+          ev.stopPropagation();
+          finish(btn.dataset.dlg === "ok");
+        }
+      });
+      dialog.addEventListener("cancel", () => finish(false));
+      dialog.addEventListener("close", () => finish(false));
+      this.shadowRoot.querySelector(".root").appendChild(dialog);
+      if (typeof dialog.showModal === "function") dialog.showModal();
+      else dialog.setAttribute("open", "");
+      const cancel = dialog.querySelector('[data-dlg="cancel"]');
+      if (cancel) cancel.focus();
+    });
+  }
+
+  // -- time formatting (the user's Home Assistant time zone setting) --------------------------------------------
+
+  _tz() {
+    const hass = this._hass;
+    const setting = hass && hass.locale && hass.locale.time_zone;
+    if (setting === "server" && hass.config && hass.config.time_zone) return hass.config.time_zone;
+    return undefined;
+  }
+
+  _lang() {
+    const hass = this._hass;
+    return (hass && ((hass.locale && hass.locale.language) || hass.language)) || undefined;
+  }
+
+  _fmt(iso, withSeconds = true) {
+    if (!iso) return "—";
+    const date = new Date(iso);
+    if (Number.isNaN(date.getTime())) return String(iso);
+    try {
+      return new Intl.DateTimeFormat(this._lang(), {
+        dateStyle: "medium", timeStyle: withSeconds ? "medium" : "short", timeZone: this._tz(),
+      }).format(date);
+    } catch (_err) {
+      return date.toLocaleString();
+    }
+  }
+
+  _name(residentId) {
+    if (!residentId) return "—";
+    const name = this._names.get(residentId);
+    return name ? `${name} (${residentId})` : residentId;
+  }
+
+  _remember(residents) {
+    for (const r of residents || []) if (r && r.resident_id) this._names.set(r.resident_id, r.full_name);
+  }
+
+  _doorName(doorId) {
+    const doors = (this._overview && this._overview.doors) || [];
+    const door = doors.find((d) => d.door_id === doorId);
+    return door ? door.name || door.door_id : doorId;
+  }
+
+  // -- start-up and tabs ----------------------------------------------------------------------------------------
+
+  _init() {
+    if (this._inited) return;
+    this._inited = true;
+    const path = (this._route && this._route.path) || "";
+    const fromRoute = path.replace(/^\//, "").split("/")[0];
+    if (TABS.some(([id]) => id === fromRoute)) this._tab = fromRoute;
+    this._loadOverview();
+    this._showTab(this._tab, true);
+  }
+
+  async _loadOverview() {
+    try {
+      this._overview = await this._ws("overview");
+    } catch (err) {
+      this._setError(err);
+      return;
+    }
+    const o = this._overview || {};
+    this._set("#subtitle", o.title ? h`${o.title} · ${plural(o.residents || 0, "resident")} · ${plural(o.enrolled_faces || 0, "enrolled face")}` : "");
+    // Parts of tabs that need the doors.
+    if (this._tab === "credentials") this._renderPassDoors();
+    if (this._tab === "access-log") this._renderLogDoors();
+  }
+
+  _showTab(tab, force = false) {
+    if (!TABS.some(([id]) => id === tab)) return;
+    if (tab === this._tab && !force) {
+      if (tab === "residents" && this._r.mode !== "list") this._backToList();
+      return;
+    }
+    this._stopDeviceTimer();
+    if (tab === "residents" && this._tab !== "residents" && this._r.mode !== "list") {
+      this._clearFaces(false);
+      Object.assign(this._r, { mode: "list", detail: null, editing: null, receipt: null });
+    }
+    this._tab = tab;
+    this._setError(null);
+    this.shadowRoot.querySelectorAll(".tab").forEach((btn) => {
+      btn.setAttribute("aria-selected", btn.dataset.tab === tab ? "true" : "false");
+      btn.tabIndex = btn.dataset.tab === tab ? 0 : -1;
+    });
+    const active = this._$(`#tabbtn-${tab}`);
+    if (active && active.scrollIntoView && this._narrow) active.scrollIntoView({ block: "nearest", inline: "nearest" });
+    this._view.setAttribute("aria-labelledby", `tabbtn-${tab}`);
+    this._renderTabContent();
+    if (!this._inited) return;
+    switch (tab) {
+      case "residents":
+        if (this._r.mode === "list") this._loadResidents();
+        break;
+      case "credentials":
+        this._loadAllResidents(this._c.filter);
+        this._loadPasses();
+        if (this._c.selected) this._loadCredResident();
+        break;
+      case "access-log":
+        if (!this._allResidents) this._loadAllResidents("");
+        if (!this._l.events) this._applyLog(null);
+        else this._renderLog();
+        break;
+      case "devices":
+        this._loadDevices(true);
+        this._loadReports();
+        this._startDeviceTimer();
+        break;
+      case "uplink":
+        this._loadUplink(null);
+        break;
+      case "audit":
+        this._loadAudit();
+        break;
+      default:
+        break;
+    }
+  }
+
+  _renderTabContent() {
+    const view = this._view;
+    if (!view) return;
+    switch (this._tab) {
+      case "residents": this._renderResidents(); break;
+      case "credentials": this._renderCredentials(); break;
+      case "access-log": this._renderLogTab(); break;
+      case "devices": this._renderDevicesTab(); break;
+      case "uplink": this._renderUplink(); break;
+      case "audit": this._renderAuditTab(); break;
+      case "import": this._renderImport(); break;
+      default: break;
+    }
+  }
+
+  _loadingHtml(text = "Loading…") {
+    return h`<div class="loading" role="status"><span class="spinner" aria-hidden="true"></span>${text}</div>`;
+  }
+
+  // Residents for the selects (credentials, visitor passes, access log person).
+  async _loadAllResidents(query) {
+    const req = (this._allReq = (this._allReq || 0) + 1);
+    try {
+      const result = await this._ws("residents/list", { query: query || "", offset: 0, limit: 500 });
+      if (req !== this._allReq) return;
+      this._allResidents = { total: result.total || 0, residents: result.residents || [], query: query || "" };
+      this._remember(this._allResidents.residents);
+    } catch (err) {
+      if (req === this._allReq) this._setError(err);
+      return;
+    }
+    if (this._tab === "credentials") this._renderCredSelects();
+    if (this._tab === "access-log") this._renderLogPeople();
+  }
+
+  // ===========================================================================================================
+  // Residents
+
+  _renderResidents() {
+    const r = this._r;
+    if (r.mode === "form") return this._renderResidentForm();
+    if (r.mode === "detail") return this._renderResidentDetail();
+    if (r.mode === "receipt") return this._renderReceipt();
+    this._view.innerHTML = esc(h`
+      <section class="card">
+        <div class="toolbar">
+          <label class="field grow"><span>Search residents</span>
+            <input type="search" data-testid="resident-search" data-input="res-search" value="${r.query}"
+              placeholder="Name, id, building, unit or household" autocomplete="off" aria-label="Search residents"></label>
+          <button type="button" class="btn" data-testid="resident-add" data-action="res-add">Add resident</button>
+        </div>
+        ${r.notice ? h`<p class="notice" role="status">✓ Added ${r.notice.full_name} (${r.notice.resident_id}). Open the row
+          to record consent and enrol a face. <button type="button" class="btn text" data-action="res-show-all">Show all residents</button></p>` : ""}
+        <div id="res-list">${this._loadingHtml("Loading residents…")}</div>
+      </section>`);
+    if (r.list) this._renderResidentList();
+    return undefined;
+  }
+
+  async _loadResidents() {
+    const r = this._r;
+    const req = ++r.req;
+    if (!r.list) this._set("#res-list", this._loadingHtml("Loading residents…"));
+    else this._$("#res-list") && this._$("#res-list").setAttribute("aria-busy", "true");
+    try {
+      const result = await this._ws("residents/list", { query: r.query, offset: r.offset, limit: PAGE });
+      if (req !== r.req) return;
+      r.list = result.residents || [];
+      r.total = result.total || 0;
+      this._remember(r.list);
+      if (r.offset > 0 && r.offset >= r.total) {
+        r.offset = Math.max(0, Math.floor((r.total - 1) / PAGE) * PAGE);
+        this._loadResidents();
+        return;
+      }
+    } catch (err) {
+      if (req !== r.req) return;
+      this._setError(err);
+      if (!r.list) this._set("#res-list", h`<div class="empty">The residents could not be loaded.</div>`);
+      return;
+    }
+    if (this._tab === "residents" && r.mode === "list") this._renderResidentList();
+  }
+
+  _renderResidentList() {
+    const r = this._r;
+    const el = this._$("#res-list");
+    if (!el) return;
+    el.removeAttribute("aria-busy");
+    if (!r.list.length) {
+      el.innerHTML = esc(r.query
+        ? h`<div class="empty" data-testid="empty-state"><div class="big">No residents match “${r.query}”</div>
+            Try another name, id, building, unit or household.</div>`
+        : h`<div class="empty" data-testid="empty-state"><div class="big">No residents yet — add one or import a CSV</div>
+            <div class="row" style="justify-content:center;margin-top:12px">
+              <button type="button" class="btn" data-action="res-add">Add resident</button>
+              <button type="button" class="btn secondary" data-action="go-import">Import a CSV</button></div></div>`);
+      return;
+    }
+    const first = r.offset + 1;
+    const last = r.offset + r.list.length;
+    el.innerHTML = esc(h`
+      <div class="table-wrap"><table class="stack">
+        <thead><tr><th>Name</th><th>Resident id</th><th>Household</th><th>Building / unit</th><th>Status</th>
+          <th>Consent</th><th class="num">Faces</th><th class="num">Cards</th></tr></thead>
+        <tbody>${r.list.map((res) => h`
+          <tr class="click" tabindex="0" data-testid="resident-row" data-resident-id="${res.resident_id}"
+              data-action="open-resident" aria-label="Open ${res.full_name}">
+            <td data-label="Name" class="title"><strong>${res.full_name}</strong>${res.is_minor ? h` <span class="badge">minor</span>` : ""}</td>
+            <td data-label="Resident id" class="mono">${res.resident_id}</td>
+            <td data-label="Household" class="hide-narrow">${res.household || "—"}</td>
+            <td data-label="Building / unit">${[res.building, res.unit].filter(Boolean).join(" / ") || "—"}</td>
+            <td data-label="Status">${this._statusBadge(res.status)}</td>
+            <td data-label="Consent">${res.consent ? h`<span class="good">✓ given</span>` : h`<span class="muted">none</span>`}</td>
+            <td data-label="Faces" class="num hide-narrow">${String(res.faces || 0)}</td>
+            <td data-label="Cards" class="num hide-narrow">${String((res.cards || []).length)}</td>
+          </tr>`)}</tbody>
+      </table></div>
+      <div class="pager">
+        <span class="muted">${first}–${last} of ${r.total}</span>
+        <div class="row">
+          <button type="button" class="btn secondary" data-action="res-prev" ${r.offset <= 0 ? "disabled" : ""}>Previous</button>
+          <button type="button" class="btn secondary" data-action="res-next" ${last >= r.total ? "disabled" : ""}>Next</button>
+        </div>
+      </div>`);
+  }
+
+  _statusBadge(status) {
+    if (status === "active") return h`<span class="badge ok">active</span>`;
+    if (status === "suspended") return h`<span class="badge bad">suspended</span>`;
+    return h`<span class="badge">${status || "—"}</span>`;
+  }
+
+  _showAllResidents() {
+    Object.assign(this._r, { query: "", offset: 0, notice: null });
+    const input = this._$('[data-testid="resident-search"]');
+    if (input) input.value = "";
+    const note = this._$(".notice");
+    if (note) note.remove();
+    this._loadResidents();
+  }
+
+  _backToList() {
+    this._clearFaces(false);
+    this._r.mode = "list";
+    this._r.detail = null;
+    this._r.editing = null;
+    this._r.receipt = null;
+    this._renderResidents();
+    this._loadResidents();
+  }
+
+  // -- add / edit -----------------------------------------------------------------------------------------------
+
+  _openResidentForm(resident) {
+    this._clearFaces(false);
+    this._r.notice = null;
+    this._r.mode = "form";
+    this._r.editing = resident || null;
+    this._r.formError = null;
+    this._setError(null);
+    this._renderResidentForm();
+    const first = this._$(resident ? '[data-testid="resident-form-name"]' : '[data-testid="resident-form-id"]');
+    if (first) first.focus();
+    return !!first;
+  }
+
+  _renderResidentForm() {
+    const res = this._r.editing;
+    const tz = this._tz();
+    const v = (k) => (res && res[k]) || "";
+    this._view.innerHTML = esc(h`
+      <section class="card">
+        <header><h2>${res ? h`Edit ${res.full_name}` : "Add a resident"}</h2>
+          <button type="button" class="btn text" data-action="res-cancel-form">← Back</button></header>
+        <form data-form="resident" novalidate>
+          <div class="form-grid">
+            <label class="field"><span>Resident id *</span>
+              <input name="resident_id" data-testid="resident-form-id" value="${v("resident_id")}" autocomplete="off"
+                ${res ? "readonly" : ""} required maxlength="64" placeholder="e.g. A-1203-01">
+              <span class="muted small">Letters, digits and . _ : @ -${res ? " (cannot be changed)" : ""}</span></label>
+            <label class="field"><span>Full name *</span>
+              <input name="full_name" data-testid="resident-form-name" value="${v("full_name")}" autocomplete="off" required maxlength="200"></label>
+            <label class="field"><span>Household</span>
+              <input name="household" data-testid="resident-form-household" value="${v("household")}" autocomplete="off" maxlength="200"></label>
+            <div class="form-grid" style="gap:12px">
+              <label class="field"><span>Building</span>
+                <input name="building" data-testid="resident-form-building" value="${v("building")}" autocomplete="off" maxlength="200"></label>
+              <label class="field"><span>Unit</span>
+                <input name="unit" data-testid="resident-form-unit" value="${v("unit")}" autocomplete="off" maxlength="200"></label>
+            </div>
+            <label class="field"><span>Valid from</span>
+              <input type="datetime-local" name="valid_from" value="${toInput(res && res.valid_from, tz)}"></label>
+            <label class="field"><span>Valid until</span>
+              <input type="datetime-local" name="valid_until" value="${toInput(res && res.valid_until, tz)}"></label>
+            <label class="check"><input type="checkbox" name="is_minor" data-testid="resident-form-minor"
+              data-change="resident-minor" ${res && res.is_minor ? "checked" : ""}> Minor (a guardian consents for them)</label>
+            <label class="field"><span>Guardian (required for a minor)</span>
+              <input name="guardian" data-testid="resident-form-guardian" value="${v("guardian")}" autocomplete="off" maxlength="200"
+                ${res && res.is_minor ? "required" : ""}></label>
+            ${res ? h`<label class="field"><span>Status</span>
+              <select name="status" data-testid="resident-form-status">
+                <option value="active" ${res.status === "active" ? "selected" : ""}>Active</option>
+                <option value="suspended" ${res.status === "suspended" ? "selected" : ""}>Suspended (no access)</option>
+              </select></label>` : ""}
+          </div>
+          <div id="res-form-error">${this._r.formError ? h`<p class="form-error" role="status">${this._r.formError}</p>` : ""}</div>
+          <div class="row end" style="margin-top:16px">
+            <button type="button" class="btn secondary" data-action="res-cancel-form">Cancel</button>
+            <button type="submit" class="btn" data-testid="resident-form-save" data-busy="res-save"
+              ${this._dis("res-save")}>${res ? "Save changes" : "Add resident"}</button>
+          </div>
+        </form>
+      </section>`);
+  }
+
+  _clearFieldErrors(form) {
+    form.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
+    form.querySelectorAll(".field .err").forEach((el) => el.remove());
+  }
+
+  _markFieldErrors(form, message, only = null) {
+    const lower = String(message || "").toLowerCase();
+    let first = null;
+    for (const name of only ? [only] : RESIDENT_FIELDS) {
+      const el = form.elements.namedItem(name);
+      if (!el) continue;
+      const spaced = name.replace(/_/g, " ");
+      const hit = lower.includes(name) || lower.includes(spaced)
+        || (name === "valid_until" && lower.includes("validity period"));
+      if (hit) {
+        el.setAttribute("aria-invalid", "true");
+        const span = document.createElement("span");
+        span.className = "err";
+        span.textContent = message;
+        el.insertAdjacentElement("afterend", span);
+        if (!first) first = el;
+      }
+    }
+    if (first) first.focus();
+    return !!first;
+  }
+
+  async _saveResident(form) {
+    if (!form || !form.elements) return;
+    const r = this._r;
+    const editing = r.editing;
+    const tz = this._tz();
+    const val = (name) => {
+      const el = form.elements.namedItem(name);
+      return el ? el.value.trim() : "";
+    };
+    const isMinor = form.elements.namedItem("is_minor").checked;
+    const msg = { resident_id: editing ? editing.resident_id : val("resident_id") };
+    const errors = [];
+    if (!msg.resident_id) errors.push(["resident_id", "resident_id is required"]);
+    if (!val("full_name")) errors.push(["full_name", "full_name is required"]);
+    if (isMinor && !val("guardian")) errors.push(["guardian", "guardian is required for a minor"]);
+    if (errors.length) {
+      r.formError = errors.map((e) => e[1]).join("; ");
+      this._set("#res-form-error", "");
+      this._clearFieldErrors(form);
+      for (const [name, text] of errors.slice().reverse()) this._markFieldErrors(form, text, name);
+      this._setError(r.formError);
+      return;
+    }
+    const textFields = ["full_name", "household", "building", "unit", "guardian"];
+    if (!editing) {
+      for (const k of textFields) if (val(k)) msg[k] = val(k);
+      for (const k of ["valid_from", "valid_until"]) if (val(k)) msg[k] = inputToIso(val(k), tz);
+      msg.is_minor = isMinor;
+    } else {
+      for (const k of textFields) {
+        const now = val(k);
+        if (now !== (editing[k] || "")) msg[k] = now || (k === "full_name" ? now : null);
+      }
+      for (const k of ["valid_from", "valid_until"]) {
+        if (val(k) !== toInput(editing[k], tz)) msg[k] = val(k) ? inputToIso(val(k), tz) : null;
+      }
+      if (isMinor !== !!editing.is_minor) msg.is_minor = isMinor;
+      const status = val("status");
+      if (status && status !== editing.status) msg.status = status;
+    }
+    r.formError = null;
+    this._set("#res-form-error", "");
+    this._clearFieldErrors(form);
+    const saved = await this._task("res-save", async () => {
+      try {
+        return await this._ws(editing ? "residents/update" : "residents/add", msg);
+      } catch (err) {
+        r.formError = errMsg(err);
+        const onField = this._markFieldErrors(form, r.formError);
+        this._set("#res-form-error", onField ? "" : h`<p class="form-error">${r.formError}</p>`);
+        throw err;
+      }
+    });
+    if (!saved) return;
+    this._remember([saved]);
+    this._allResidents = null;
+    if (editing) {
+      this._showResidentDetail(saved);
+      return;
+    }
+    this._loadOverview();
+    // Back to the list, showing the new resident's row (open it to record consent and enrol a face).
+    Object.assign(r, { mode: "list", editing: null, detail: null, query: saved.resident_id, offset: 0, list: null,
+      notice: saved });
+    this._renderResidents();
+    this._loadResidents();
+  }
+
+  // -- detail ---------------------------------------------------------------------------------------------------
+
+  async _openResident(residentId) {
+    if (!residentId) return;
+    const r = this._r;
+    r.notice = null;
+    const req = ++r.detailReq;
+    if (!r.detail || r.detail.resident_id !== residentId) {
+      this._clearFaces(false);
+      r.mode = "detail";
+      r.detail = { resident_id: residentId, _loading: true };
+      this._renderResidentDetail();
+    }
+    try {
+      const res = await this._ws("residents/get", { resident_id: residentId });
+      if (req !== r.detailReq) return;
+      this._showResidentDetail(res);
+    } catch (err) {
+      if (req !== r.detailReq) return;
+      this._setError(err);
+      if (r.detail && r.detail._loading) this._backToListKeepError();
+    }
+  }
+
+  _backToListKeepError() {
+    const error = this._error;
+    this._backToList();
+    if (error) this._setError(error);
+  }
+
+  _showResidentDetail(res) {
+    const r = this._r;
+    const same = r.detail && r.detail.resident_id === res.resident_id && r.mode === "detail" && !r.detail._loading;
+    r.detail = res;
+    r.mode = "detail";
+    r.editing = null;
+    this._remember([res]);
+    if (this._tab !== "residents") return;
+    if (same) {
+      this._renderResidentInfo();
+      this._renderConsent();
+      this._renderFaceCount();
+    } else this._renderResidentDetail();
+  }
+
+  _renderResidentDetail() {
+    const res = this._r.detail;
+    if (!res) return;
+    if (res._loading) {
+      this._view.innerHTML = esc(h`<section class="card" data-testid="resident-detail">
+        <header><h2>${res.resident_id}</h2><button type="button" class="btn text" data-action="res-back">← All residents</button></header>
+        ${this._loadingHtml("Loading the resident…")}</section>`);
+      return;
+    }
+    this._view.innerHTML = esc(h`
+      <div data-testid="resident-detail" data-resident-id="${res.resident_id}">
+        <section class="card" id="res-info"></section>
+        <div class="grid2 stack-gap">
+          <section class="card" id="res-consent" aria-labelledby="consent-h"></section>
+          <section class="card" aria-labelledby="faces-h">
+            <h2 id="faces-h">Face enrolment</h2>
+            <p data-testid="face-count" id="face-count"></p>
+            <div id="face-consent-hint"></div>
+            <label class="field"><span>Add photos (JPEG or PNG, one face, up to 3 MB each)</span>
+              <input type="file" accept="image/jpeg,image/png" multiple data-testid="face-photos" data-change="face-photos"></label>
+            <div id="face-status"></div>
+          </section>
+        </div>
+        <section class="card" aria-labelledby="erase-h">
+          <h2 id="erase-h">Erase this resident</h2>
+          <p class="muted">Deletes everything the hub holds about ${res.full_name}: face templates, kept photos, cards and
+            PIN, the visitor passes they issued, consent records, access rules and access history. You get an erasure
+            receipt as proof. This cannot be undone.</p>
+          <button type="button" class="btn danger" data-testid="resident-erase" data-action="resident-erase"
+            data-busy="res-erase" ${this._dis("res-erase")}>Erase resident…</button>
+        </section>
+      </div>`);
+    this._renderResidentInfo();
+    this._renderConsent();
+    this._renderFaceCount();
+    this._renderFaceStatus();
+  }
+
+  _renderResidentInfo() {
+    const res = this._r.detail;
+    const valid = res.valid_from || res.valid_until
+      ? h`${res.valid_from ? this._fmt(res.valid_from, false) : "always"} → ${res.valid_until ? this._fmt(res.valid_until, false) : "open-ended"}`
+      : "No limit";
+    this._set("#res-info", h`
+      <header>
+        <h2>${res.full_name} ${this._statusBadge(res.status)}</h2>
+        <div class="row">
+          <button type="button" class="btn text" data-action="res-back">← All residents</button>
+          <button type="button" class="btn secondary" data-action="res-edit" data-testid="resident-edit">Edit</button>
+        </div>
+      </header>
+      <dl class="props">
+        <dt>Resident id</dt><dd class="mono">${res.resident_id}</dd>
+        <dt>Household</dt><dd>${res.household || "—"}</dd>
+        <dt>Building / unit</dt><dd>${[res.building, res.unit].filter(Boolean).join(" / ") || "—"}</dd>
+        <dt>Valid</dt><dd>${valid}</dd>
+        <dt>Minor</dt><dd>${res.is_minor ? h`Yes — guardian: ${res.guardian || "not set"}` : "No"}</dd>
+        <dt>Credentials</dt><dd>${plural((res.cards || []).length, "card")}, ${res.has_pin ? "PIN set" : "no PIN"}</dd>
+      </dl>`);
+  }
+
+  _renderConsent() {
+    const res = this._r.detail;
+    const c = res.consent;
+    const el = this._$("#res-consent");
+    if (!el) return;
+    el.innerHTML = esc(h`
+      <h2 id="consent-h">Consent to face recognition</h2>
+      <p><span data-testid="consent-state" class="badge ${c ? "ok" : ""}">${c ? "Consent given" : "No consent"}</span></p>
+      ${c ? h`
+        <dl class="props">
+          <dt>Scope</dt><dd>${c.scope}</dd>
+          <dt>Given</dt><dd>${this._fmt(c.given_at)}</dd>
+          ${c.guardian ? h`<dt>Given by guardian</dt><dd>${c.guardian}</dd>` : ""}
+        </dl>
+        <p class="muted small">Withdrawing deletes the resident's face templates at once; the gates keep accepting their
+          card or PIN.</p>
+        <button type="button" class="btn danger secondary" data-testid="consent-withdraw" data-action="consent-withdraw"
+          data-busy="consent" ${this._dis("consent")}>Withdraw consent…</button>`
+      : h`
+        <form data-form="consent" novalidate>
+          <label class="field"><span>What the resident agrees to (scope) *</span>
+            <textarea name="scope" data-testid="consent-scope" maxlength="2000" required
+              placeholder="e.g. Face recognition at the community gates; templates kept while resident, deleted on withdrawal"></textarea></label>
+          ${res.is_minor ? h`<label class="field" style="margin-top:12px"><span>Guardian giving consent (required for a minor) *</span>
+            <input name="guardian" data-testid="consent-guardian" value="${res.guardian || ""}" autocomplete="off" required></label>` : ""}
+          <div class="row end" style="margin-top:12px">
+            <button type="submit" class="btn" data-testid="consent-record" data-busy="consent" ${this._dis("consent")}>Record consent</button>
+          </div>
+        </form>`}`);
+  }
+
+  async _recordConsent(form) {
+    const res = this._r.detail;
+    if (!res || !form.elements) return;
+    const scope = form.elements.namedItem("scope").value.trim();
+    const guardianEl = form.elements.namedItem("guardian");
+    const guardian = guardianEl ? guardianEl.value.trim() : "";
+    if (!scope) {
+      this._setError("Describe the scope the resident consents to.");
+      form.elements.namedItem("scope").setAttribute("aria-invalid", "true");
+      return;
+    }
+    if (res.is_minor && !guardian) {
+      this._setError("A minor's consent is given by their guardian: enter the guardian.");
+      guardianEl && guardianEl.setAttribute("aria-invalid", "true");
+      return;
+    }
+    const msg = { resident_id: res.resident_id, scope };
+    if (guardian) msg.guardian = guardian;
+    const updated = await this._task("consent", () => this._ws("consent/record", msg));
+    if (updated) this._showResidentDetail(updated);
+  }
+
+  async _withdrawConsent() {
+    const res = this._r.detail;
+    if (!res) return;
+    const ok = await this._confirm({
+      title: "Withdraw consent?",
+      body: h`<p>${res.full_name}'s consent will be marked withdrawn and their
+        ${plural(res.faces || 0, "face template")} deleted now. Face recognition stops for them; cards and PIN keep working.</p>`,
+      confirmLabel: "Withdraw consent",
+      testid: "consent-withdraw-confirm",
+    });
+    if (!ok) return;
+    const updated = await this._task("consent", () => this._ws("consent/withdraw", { resident_id: res.resident_id }));
+    if (updated) {
+      this._showResidentDetail(updated);
+      this._loadOverview();
+    }
+  }
+
+  // -- faces ----------------------------------------------------------------------------------------------------
+
+  _renderFaceCount() {
+    const res = this._r.detail;
+    this._set("#face-count", h`<strong>${plural(res.faces || 0, "face template")}</strong> enrolled`);
+    this._set("#face-consent-hint", res.consent ? ""
+      : h`<p class="muted small">Record the resident's consent before enrolling: the hub refuses templates without it.</p>`);
+  }
+
+  _clearFaces(render) {
+    const f = this._r.faces;
+    f.run += 1;
+    for (const item of f.items) if (item.url) URL.revokeObjectURL(item.url);
+    f.items = [];
+    f.running = false;
+    f.done = 0;
+    f.note = null;
+    if (render) this._renderFaceStatus();
+  }
+
+  async _checkFaces(files) {
+    if (!files.length || !this._r.detail) return;
+    this._setError(null);
+    this._clearFaces(false);
+    const f = this._r.faces;
+    const run = f.run;
+    f.items = files.map((file) => ({
+      file, name: file.name, url: URL.createObjectURL(file), accepted: null, reason: "", upload_id: null,
+    }));
+    f.running = true;
+    this._renderFaceStatus();
+    for (let i = 0; i < f.items.length; i += 1) {
+      const item = f.items[i];
+      f.done = i;
+      this._renderFaceStatus();
+      if (!PHOTO_TYPES.includes(item.file.type)) {
+        item.accepted = false;
+        item.reason = "not a JPEG or PNG photo";
+      } else if (item.file.size > MAX_PHOTO_BYTES) {
+        item.accepted = false;
+        item.reason = "larger than 3 MB";
+      } else {
+        try {
+          const photo = await readBase64(item.file);
+          if (run !== f.run) return;
+          const result = await this._ws("faces/check", { filename: item.name, photo });
+          if (run !== f.run) return;
+          item.accepted = !!result.accepted;
+          item.reason = result.reason || "";
+          item.upload_id = result.upload_id || null;
+        } catch (err) {
+          if (run !== f.run) return;
+          item.accepted = false;
+          item.reason = errMsg(err);
+        }
+      }
+    }
+    f.done = f.items.length;
+    f.running = false;
+    this._renderFaceStatus();
+  }
+
+  _renderFaceStatus() {
+    const el = this._$("#face-status");
+    if (!el) return;
+    const f = this._r.faces;
+    const accepted = f.items.filter((i) => i.accepted && i.upload_id);
+    const total = f.items.length;
+    const checked = f.items.filter((i) => i.accepted !== null).length;
+    el.innerHTML = esc(h`
+      ${f.running ? h`<div class="progress" data-testid="face-progress" role="status" aria-live="polite">
+        <span>Checking photo ${Math.min(f.done + 1, total)} of ${total}</span>
+        <progress max="${total}" value="${f.done}" aria-label="Checking photos"></progress></div>` : ""}
+      ${f.note ? h`<p class="good" role="status">${f.note}</p>` : ""}
+      ${total ? h`
+        ${!f.running ? h`<p class="muted">${checked} of ${plural(total, "photo")} checked: ${accepted.length} accepted,
+          ${checked - accepted.length} refused.</p>` : ""}
+        <div class="photos">${f.items.map((item) => h`
+          <figure class="photo" style="margin:0" data-testid="${item.accepted === null ? "face-pending" : "face-result"}"
+            data-accepted="${item.accepted === null ? "" : String(item.accepted)}">
+            <img src="${item.url}" alt="${item.name}" loading="lazy">
+            <figcaption class="verdict">
+              <div class="name" title="${item.name}">${item.name}</div>
+              <div class="state">${item.accepted === null ? h`<span class="muted">waiting…</span>`
+                : item.accepted ? h`✓ Accepted${item.reason ? h` <span class="muted">(${item.reason})</span>` : ""}`
+                : h`✗ ${item.reason || "refused"}`}</div>
+            </figcaption>
+          </figure>`)}</div>
+        <div class="row end">
+          <button type="button" class="btn secondary" data-action="face-clear" ${f.running ? "disabled" : ""}>Clear</button>
+          <button type="button" class="btn" data-testid="face-enrol" data-action="face-enrol" data-busy="face-enrol"
+            ${this._dis("face-enrol", f.running || !accepted.length)} data-disabled-reason="${f.running || !accepted.length ? "1" : ""}">
+            Enrol ${plural(accepted.length, "accepted photo")}</button>
+        </div>
+        <p class="muted small">Only the face templates are kept, never the photos. Checked photos wait 15 minutes for
+          enrolment.</p>` : ""}`);
+  }
+
+  async _enrolFaces() {
+    const res = this._r.detail;
+    const f = this._r.faces;
+    const ids = f.items.filter((i) => i.accepted && i.upload_id).map((i) => i.upload_id);
+    if (!res || !ids.length || f.running) return;
+    const result = await this._task("face-enrol", () => this._ws("faces/enrol", { resident_id: res.resident_id, upload_ids: ids }));
+    if (!result) return;
+    this._clearFaces(false);
+    f.note = `Enrolled ${plural(result.enrolled ?? ids.length, "face template")}.`;
+    if (result.resident) this._showResidentDetail(result.resident);
+    this._renderFaceStatus();
+    this._loadOverview();
+  }
+
+  // -- erase ----------------------------------------------------------------------------------------------------
+
+  async _eraseResident() {
+    const res = this._r.detail;
+    if (!res) return;
+    const ok = await this._confirm({
+      title: `Erase ${res.full_name}?`,
+      body: h`<p>This permanently deletes everything the hub holds about <strong>${res.full_name}</strong>
+        (<span class="mono">${res.resident_id}</span>):</p>
+        <ul>
+          <li>${plural(res.faces || 0, "face template")} and any kept photos</li>
+          <li>${plural((res.cards || []).length, "card")}${res.has_pin ? " and the PIN" : ""}</li>
+          <li>the visitor passes they issued</li>
+          <li>consent records${res.consent ? " (consent is currently given)" : ""}</li>
+          <li>their access rules, access history and anti-passback state</li>
+        </ul>
+        <p>An erasure receipt is kept as proof. The id cannot be reused. This cannot be undone.</p>`,
+      confirmLabel: "Erase permanently",
+      testid: "resident-erase-confirm",
+    });
+    if (!ok) return;
+    const receipt = await this._task("res-erase", () => this._ws("residents/erase", { resident_id: res.resident_id }));
+    if (!receipt) return;
+    this._clearFaces(false);
+    this._names.delete(res.resident_id);
+    this._allResidents = null;
+    this._r.receipt = { ...receipt, full_name: res.full_name };
+    this._r.detail = null;
+    this._r.mode = "receipt";
+    this._r.list = null;
+    this._renderResidents();
+    this._loadOverview();
+  }
+
+  _renderReceipt() {
+    const rc = this._r.receipt || {};
+    const counts = Object.entries(rc.erased || {});
+    this._view.innerHTML = esc(h`
+      <section class="card receipt" data-testid="erase-receipt">
+        <header><h2>Erasure receipt</h2>
+          <button type="button" class="btn secondary" data-action="res-back">Back to residents</button></header>
+        <p>${rc.full_name || rc.resident_id} has been erased. Keep this receipt: its id is the handle for erasing the
+          person from Home Assistant's recorder, backups and anything already sent upstream.</p>
+        <dl class="props">
+          <dt>Receipt id</dt><dd class="mono" data-field="receipt_id">${rc.receipt_id}</dd>
+          <dt>Resident id</dt><dd class="mono">${rc.resident_id}</dd>
+          <dt>Erased at</dt><dd>${this._fmt(rc.erased_at)} <span class="muted small mono">${rc.erased_at}</span></dd>
+          <dt>Receipt hash (SHA-256)</dt><dd class="mono hash" data-field="receipt_hash">${rc.receipt_hash}</dd>
+        </dl>
+        <h3>What was deleted</h3>
+        ${counts.length ? h`<table><thead><tr><th>Data</th><th class="num">Count</th></tr></thead><tbody>
+          ${counts.map(([what, n]) => h`<tr><td data-label="Data">${what.replace(/_/g, " ")}</td><td data-label="Count" class="num">${String(n)}</td></tr>`)}
+          </tbody></table>` : h`<p class="muted">No counts were returned.</p>`}
+      </section>`);
+  }
+
+  // ===========================================================================================================
+  // Credentials & visitors
+
+  _renderCredentials() {
+    const c = this._c;
+    const tz = this._tz();
+    this._view.innerHTML = esc(h`
+      <div class="grid2 stack-gap">
+        <section class="card" aria-labelledby="cred-h">
+          <h2 id="cred-h">Cards and PIN</h2>
+          <div class="form-grid">
+            <label class="field"><span>Find a resident</span>
+              <input type="search" data-input="cred-filter" value="${c.filter}" placeholder="Name, id, unit…" autocomplete="off"></label>
+            <label class="field"><span>Resident</span>
+              <select data-testid="cred-resident" data-change="cred-resident" id="cred-resident"></select></label>
+          </div>
+          <div id="cred-detail"></div>
+        </section>
+        <section class="card" aria-labelledby="pass-h">
+          <h2 id="pass-h">Issue a visitor pass</h2>
+          <form data-form="pass" novalidate>
+            <div class="form-grid">
+              <label class="field"><span>Visitor name *</span>
+                <input name="visitor_name" data-testid="pass-visitor" autocomplete="off" required maxlength="200"></label>
+              <label class="field"><span>Issued by (resident) *</span>
+                <select name="issued_by" data-testid="pass-issued-by" id="pass-issued-by" required></select></label>
+              <fieldset class="field wide"><legend>Doors *</legend><div class="doors" id="pass-doors"></div></fieldset>
+              <label class="field"><span>Valid from (empty: now)</span>
+                <input type="datetime-local" name="valid_from" data-testid="pass-valid-from"></label>
+              <label class="field"><span>Valid until *</span>
+                <input type="datetime-local" name="valid_until" data-testid="pass-valid-until" required
+                  value="${toInput(new Date(Date.now() + 86400000), tz)}"></label>
+              <label class="field"><span>Maximum uses</span>
+                <input type="number" name="max_uses" data-testid="pass-max-uses" min="1" max="1000" step="1" value="1"></label>
+            </div>
+            <div class="row end" style="margin-top:12px">
+              <button type="submit" class="btn" data-testid="pass-issue" data-busy="pass-issue" ${this._dis("pass-issue")}>Issue pass</button>
+            </div>
+          </form>
+          <div id="pass-qr-area"></div>
+        </section>
+      </div>
+      <section class="card" aria-labelledby="passes-h">
+        <header><h2 id="passes-h">Visitor passes</h2>
+          <label class="check"><input type="checkbox" data-change="pass-inactive" ${c.includeInactive ? "checked" : ""}>
+            Show expired, used and revoked</label></header>
+        <div id="pass-list">${this._loadingHtml("Loading passes…")}</div>
+      </section>`);
+    this._renderCredSelects();
+    this._renderCredDetail();
+    this._renderPassDoors();
+    this._renderQr();
+    if (c.passes) this._renderPasses();
+  }
+
+  _residentOptions(selected, placeholder) {
+    const all = this._allResidents ? this._allResidents.residents : [];
+    const list = all.slice();
+    if (selected && !list.some((r) => r.resident_id === selected)) {
+      list.unshift({ resident_id: selected, full_name: this._names.get(selected) || selected });
+    }
+    return h`<option value="">${this._allResidents ? placeholder : "Loading residents…"}</option>
+      ${list.map((r) => h`<option value="${r.resident_id}" ${r.resident_id === selected ? "selected" : ""}>${r.full_name} (${r.resident_id})${r.unit ? ` · ${r.unit}` : ""}</option>`)}`;
+  }
+
+  _renderCredSelects() {
+    const c = this._c;
+    const sel = this._$("#cred-resident");
+    if (sel) sel.innerHTML = esc(this._residentOptions(c.selected, "Choose a resident…"));
+    const by = this._$("#pass-issued-by");
+    if (by) {
+      const current = by.value || c.selected;
+      by.innerHTML = esc(this._residentOptions(current, "Choose the resident…"));
+    }
+    if (this._allResidents && !this._allResidents.residents.length && !this._allResidents.query) {
+      this._set("#cred-detail", h`<div class="empty" data-testid="empty-state">
+        <div class="big">No residents yet — add one or import a CSV</div>Cards, PINs and visitor passes belong to residents.</div>`);
+    } else if (!c.selected) this._renderCredDetail();
+    if (this._allResidents && this._allResidents.total > this._allResidents.residents.length) {
+      const hint = document.createElement("p");
+      hint.className = "muted small";
+      hint.textContent = `Showing the first ${this._allResidents.residents.length} of ${this._allResidents.total}: type in “Find a resident” to narrow the list.`;
+      const detail = this._$("#cred-detail");
+      if (detail && !detail.querySelector(".more-hint")) {
+        hint.classList.add("more-hint");
+        detail.prepend(hint);
+      }
+    }
+  }
+
+  _selectCredResident(residentId) {
+    this._c.selected = residentId;
+    this._c.resident = null;
+    const by = this._$("#pass-issued-by");
+    if (by && !by.value && residentId) by.value = residentId;
+    this._renderCredDetail();
+    if (residentId) this._loadCredResident();
+  }
+
+  async _loadCredResident() {
+    const c = this._c;
+    const req = ++c.req;
+    const id = c.selected;
+    try {
+      const res = await this._ws("residents/get", { resident_id: id });
+      if (req !== c.req) return;
+      c.resident = res;
+      this._remember([res]);
+    } catch (err) {
+      if (req !== c.req) return;
+      this._setError(err);
+      return;
+    }
+    if (this._tab !== "credentials") return;
+    if (!this._$("#cred-cards")) this._renderCredDetail();
+    else {
+      this._renderCards();
+      this._renderPinState();
+    }
+  }
+
+  _renderCredDetail() {
+    const c = this._c;
+    const el = this._$("#cred-detail");
+    if (!el) return;
+    if (!c.selected) {
+      el.innerHTML = esc(h`<p class="muted" style="margin-top:16px">Choose a resident to manage their cards and PIN.</p>`);
+      return;
+    }
+    if (!c.resident || c.resident.resident_id !== c.selected) {
+      el.innerHTML = esc(this._loadingHtml("Loading credentials…"));
+      return;
+    }
+    el.innerHTML = esc(h`
+      <h3>Cards</h3>
+      <div id="cred-cards"></div>
+      <form data-form="card" class="row" style="margin-top:8px" novalidate>
+        <label class="field" style="flex:1 1 160px"><span>Card number</span>
+          <input name="card_number" data-testid="card-number" autocomplete="off" required maxlength="64" spellcheck="false"></label>
+        <button type="submit" class="btn" data-testid="card-add" data-busy="card-add" style="align-self:flex-end"
+          ${this._dis("card-add")}>Add card</button>
+      </form>
+      <h3>PIN</h3>
+      <div id="cred-pin"></div>
+      <form data-form="pin" class="row" style="margin-top:8px" novalidate>
+        <label class="field" style="flex:1 1 160px"><span>New PIN (4-12 digits)</span>
+          <input type="password" name="pin" data-testid="pin-input" autocomplete="new-password" inputmode="numeric"
+            pattern="[0-9]{4,12}" minlength="4" maxlength="12" required></label>
+        <button type="submit" class="btn" data-testid="pin-set" data-busy="pin" style="align-self:flex-end" ${this._dis("pin")}>Set PIN</button>
+      </form>`);
+    this._renderCards();
+    this._renderPinState();
+  }
+
+  _renderCards() {
+    const res = this._c.resident;
+    if (!res) return;
+    const cards = res.cards || [];
+    this._set("#cred-cards", cards.length ? h`<ul class="plain">${cards.map((card) => h`
+      <li data-testid="card-row" data-card-id="${card.card_id}">
+        <span class="mono" style="font-size:14px">${card.hint || card.card_id}</span>
+        <span class="muted small">added ${this._fmt(card.added_at, false)}</span>
+        <span class="spacer"></span>
+        <button type="button" class="btn danger secondary" data-testid="card-revoke" data-action="card-revoke"
+          data-card-id="${card.card_id}" data-busy="card-revoke" ${this._dis("card-revoke")}>Revoke</button>
+      </li>`)}</ul>` : h`<p class="muted">No cards.</p>`);
+  }
+
+  _renderPinState() {
+    const res = this._c.resident;
+    if (!res) return;
+    this._set("#cred-pin", h`<div class="row">
+      <span data-testid="pin-state" class="badge ${res.has_pin ? "ok" : ""}">${res.has_pin ? "PIN set" : "No PIN"}</span>
+      <span class="muted small">A PIN is stored hashed and never shown.</span>
+      <span class="spacer"></span>
+      ${res.has_pin ? h`<button type="button" class="btn danger secondary" data-testid="pin-revoke" data-action="pin-revoke"
+        data-busy="pin" ${this._dis("pin")}>Revoke PIN</button>` : ""}</div>`);
+  }
+
+  async _addCard(form) {
+    const res = this._c.resident;
+    const input = form.elements && form.elements.namedItem("card_number");
+    if (!res || !input) return;
+    const number = input.value.trim();
+    if (!number) {
+      input.setAttribute("aria-invalid", "true");
+      this._setError("Enter the card number.");
+      return;
+    }
+    const added = await this._task("card-add", () => this._ws("cards/add", { resident_id: res.resident_id, card_number: number }));
+    if (!added) return;
+    input.value = "";
+    await this._loadCredResident();
+  }
+
+  async _revokeCard(el, cardId) {
+    if (!cardId) return;
+    const done = await this._task("card-revoke", async () => {
+      await this._ws("cards/revoke", { card_id: cardId });
+      return true;
+    });
+    if (done) await this._loadCredResident();
+  }
+
+  async _setPin(form) {
+    const res = this._c.resident;
+    const input = form.elements && form.elements.namedItem("pin");
+    if (!res || !input) return;
+    const pin = input.value;
+    if (!/^[0-9]{4,12}$/.test(pin)) {
+      input.setAttribute("aria-invalid", "true");
+      this._setError("A PIN is 4 to 12 digits.");
+      return;
+    }
+    const done = await this._task("pin", async () => {
+      await this._ws("pin/set", { resident_id: res.resident_id, pin });
+      return true;
+    });
+    input.value = "";
+    if (done) await this._loadCredResident();
+  }
+
+  async _revokePin() {
+    const res = this._c.resident;
+    if (!res) return;
+    const done = await this._task("pin", async () => {
+      await this._ws("pin/revoke", { resident_id: res.resident_id });
+      return true;
+    });
+    if (done) await this._loadCredResident();
+  }
+
+  _renderPassDoors() {
+    const el = this._$("#pass-doors");
+    if (!el) return;
+    const checked = new Set(Array.from(el.querySelectorAll("input:checked")).map((i) => i.value));
+    if (!this._overview) {
+      el.innerHTML = esc(this._loadingHtml("Loading doors…"));
+      return;
+    }
+    const doors = this._overview.doors || [];
+    const gates = new Set(this._overview.gates || []);
+    el.innerHTML = esc(doors.length ? doors.map((d) => h`<label class="check">
+        <input type="checkbox" name="doors" value="${d.door_id}" data-testid="pass-door" data-door-id="${d.door_id}"
+          ${checked.has(d.door_id) ? "checked" : ""}> ${d.name || d.door_id}${gates.has(d.door_id) || d.face ? h` <span class="muted small">(face gate)</span>` : ""}</label>`)
+      : h`<span class="muted">No doors are configured.</span>`);
+  }
+
+  async _issuePass(form) {
+    if (!form.elements) return;
+    const tz = this._tz();
+    const get = (n) => form.elements.namedItem(n);
+    const visitor = get("visitor_name").value.trim();
+    const issuedBy = get("issued_by").value;
+    const doors = Array.from(form.querySelectorAll('input[name="doors"]:checked')).map((i) => i.value);
+    const until = get("valid_until").value;
+    const from = get("valid_from").value;
+    const maxUses = Number(get("max_uses").value || 1);
+    const problems = [];
+    if (!visitor) problems.push([get("visitor_name"), "Enter the visitor's name."]);
+    if (!issuedBy) problems.push([get("issued_by"), "Choose the resident issuing the pass."]);
+    if (!doors.length) problems.push([null, "Choose at least one door."]);
+    if (!until) problems.push([get("valid_until"), "Choose until when the pass is valid."]);
+    if (!Number.isInteger(maxUses) || maxUses < 1 || maxUses > 1000) problems.push([get("max_uses"), "Maximum uses is a whole number from 1 to 1000."]);
+    if (problems.length) {
+      problems.forEach(([el]) => el && el.setAttribute("aria-invalid", "true"));
+      this._setError(problems.map((p) => p[1]).join(" "));
+      return;
+    }
+    const msg = { visitor_name: visitor, issued_by: issuedBy, doors, valid_until: inputToIso(until, tz), max_uses: maxUses };
+    if (from) msg.valid_from = inputToIso(from, tz);
+    const issued = await this._task("pass-issue", () => this._ws("passes/issue", msg));
+    if (!issued) return;
+    this._c.qr = { pass_id: issued.pass_id, b64: issued.qr_png_base64, valid_until: issued.valid_until, visitor_name: visitor, fresh: true };
+    get("visitor_name").value = "";
+    this._renderQr();
+    this._loadPasses();
+  }
+
+  _renderQr() {
+    const q = this._c.qr;
+    const el = this._$("#pass-qr-area");
+    if (!el) return;
+    if (!q) {
+      el.innerHTML = "";
+      return;
+    }
+    const src = pngData(q.b64);
+    el.innerHTML = esc(h`<div class="qr" aria-label="Visitor pass QR code">
+      <img data-testid="pass-qr" src="${src}" alt="QR code of the visitor pass for ${q.visitor_name || q.pass_id}">
+      <div class="info">
+        <strong>${q.fresh ? "Pass issued" : "Visitor pass"}${q.visitor_name ? h` for ${q.visitor_name}` : ""}</strong>
+        <span class="muted small mono">${q.pass_id}</span>
+        ${q.valid_until ? h`<span>Valid until ${this._fmt(q.valid_until, false)}</span>` : ""}
+        <span class="muted small">Send the image to the visitor; the gate camera reads it.</span>
+        <div class="row">
+          <a class="btn" data-testid="pass-qr-download" href="${src}" download="visitor-pass-${q.pass_id}.png">Download PNG</a>
+          <button type="button" class="btn text" data-action="qr-close">Close</button>
+        </div>
+      </div></div>`);
+    el.scrollIntoView && el.scrollIntoView({ block: "nearest" });
+  }
+
+  async _loadPasses() {
+    const c = this._c;
+    const req = (c.passReq = (c.passReq || 0) + 1);
+    try {
+      const result = await this._ws("passes/list", { include_inactive: c.includeInactive });
+      if (req !== c.passReq) return;
+      c.passes = result.passes || [];
+    } catch (err) {
+      if (req !== c.passReq) return;
+      this._setError(err);
+      this._set("#pass-list", h`<div class="empty">The passes could not be loaded.</div>`);
+      return;
+    }
+    if (this._tab === "credentials") this._renderPasses();
+  }
+
+  _passState(p) {
+    if (p.active) return h`<span class="badge ok">Active</span>`;
+    if (p.revoked) return h`<span class="badge bad">Revoked</span>`;
+    if (p.max_uses && p.uses >= p.max_uses) return h`<span class="badge">Used up</span>`;
+    const now = Date.now();
+    if (p.valid_from && new Date(p.valid_from).getTime() > now) return h`<span class="badge warn">Not yet valid</span>`;
+    if (p.valid_until && new Date(p.valid_until).getTime() <= now) return h`<span class="badge">Expired</span>`;
+    return h`<span class="badge">Inactive</span>`;
+  }
+
+  _renderPasses() {
+    const passes = (this._c.passes || []).slice();
+    passes.sort((a, b) => (Number(!!b.active) - Number(!!a.active))
+      || String(b.valid_until || "").localeCompare(String(a.valid_until || "")));
+    if (!passes.length) {
+      this._set("#pass-list", h`<div class="empty" data-testid="empty-state">
+        <div class="big">${this._c.includeInactive ? "No visitor passes yet" : "No active visitor passes"}</div>
+        Issue one with the form above.</div>`);
+      return;
+    }
+    this._set("#pass-list", h`<div class="table-wrap"><table class="stack">
+      <thead><tr><th>Visitor</th><th>Issued by</th><th>Doors</th><th>Valid</th><th class="num">Uses</th><th>Status</th><th></th></tr></thead>
+      <tbody>${passes.map((p) => h`<tr data-testid="pass-row" data-pass-id="${p.pass_id}" data-active="${String(!!p.active)}">
+        <td data-label="Visitor"><strong>${p.visitor_name}</strong></td>
+        <td data-label="Issued by">${this._name(p.issued_by)}</td>
+        <td data-label="Doors">${(p.doors || []).map((d) => this._doorName(d)).join(", ")}</td>
+        <td data-label="Valid">${this._fmt(p.valid_from, false)} → ${this._fmt(p.valid_until, false)}</td>
+        <td data-label="Uses" class="num">${p.uses} / ${p.max_uses}</td>
+        <td data-label="Status">${this._passState(p)}</td>
+        <td class="actions">
+          <button type="button" class="btn text" data-testid="pass-show-qr" data-action="pass-qr" data-pass-id="${p.pass_id}"
+            data-busy="pass-qr" ${this._dis("pass-qr")}>Show QR</button>
+          ${!p.revoked ? h`<button type="button" class="btn danger secondary" data-testid="pass-revoke" data-action="pass-revoke"
+            data-pass-id="${p.pass_id}" data-busy="pass-revoke" ${this._dis("pass-revoke")}>Revoke</button>` : ""}
+        </td></tr>`)}</tbody></table></div>`);
+  }
+
+  async _showPassQr(el, passId) {
+    const p = (this._c.passes || []).find((x) => x.pass_id === passId) || {};
+    const result = await this._task("pass-qr", () => this._ws("passes/qr", { pass_id: passId }));
+    if (!result) return;
+    this._c.qr = { pass_id: result.pass_id || passId, b64: result.qr_png_base64, valid_until: p.valid_until, visitor_name: p.visitor_name };
+    this._renderQr();
+  }
+
+  async _revokePass(el, passId) {
+    const done = await this._task("pass-revoke", async () => {
+      await this._ws("passes/revoke", { pass_id: passId });
+      return true;
+    });
+    if (!done) return;
+    if (this._c.qr && this._c.qr.pass_id === passId) {
+      this._c.qr = null;
+      this._renderQr();
+    }
+    await this._loadPasses();
+  }
+
+  // ===========================================================================================================
+  // Access log
+
+  _renderLogTab() {
+    const f = this._l.form;
+    this._view.innerHTML = esc(h`
+      <section class="card">
+        <form data-form="log" novalidate>
+          <div class="form-grid three">
+            <label class="field"><span>Since</span><input type="datetime-local" name="since" data-testid="log-since" value="${f.since}"></label>
+            <label class="field"><span>Until</span><input type="datetime-local" name="until" data-testid="log-until" value="${f.until}"></label>
+            <label class="field"><span>Door</span><select name="door" data-testid="log-door" id="log-door"></select></label>
+            <label class="field"><span>Person (resident id)</span>
+              <input name="person" data-testid="log-person" list="log-people" value="${f.person}" autocomplete="off" placeholder="Any person">
+              <datalist id="log-people"></datalist></label>
+            <label class="field"><span>Result</span>
+              <select name="result" data-testid="log-result">
+                <option value="" ${!f.result ? "selected" : ""}>All</option>
+                <option value="granted" ${f.result === "granted" ? "selected" : ""}>Granted</option>
+                <option value="denied" ${f.result === "denied" ? "selected" : ""}>Denied</option>
+              </select></label>
+            <div class="row" style="align-self:end">
+              <button type="submit" class="btn" data-testid="log-apply" data-busy="log" ${this._dis("log")}>Apply</button>
+              <button type="button" class="btn secondary" data-testid="log-export" data-action="log-export"
+                data-busy="log-export" ${this._dis("log-export")}>Export CSV</button>
+            </div>
+          </div>
+        </form>
+      </section>
+      <section class="card"><div id="log-table">${this._loadingHtml("Loading the access log…")}</div></section>`);
+    this._renderLogDoors();
+    this._renderLogPeople();
+  }
+
+  _renderLogDoors() {
+    const sel = this._$("#log-door");
+    if (!sel) return;
+    const current = sel.value || this._l.form.door;
+    const doors = (this._overview && this._overview.doors) || [];
+    sel.innerHTML = esc(h`<option value="">All doors</option>${doors.map((d) => h`<option value="${d.door_id}"
+      ${d.door_id === current ? "selected" : ""}>${d.name || d.door_id}</option>`)}`);
+  }
+
+  _renderLogPeople() {
+    const list = this._$("#log-people");
+    if (!list || !this._allResidents) return;
+    list.innerHTML = esc(this._allResidents.residents.map((r) => h`<option value="${r.resident_id}">${r.full_name}</option>`));
+  }
+
+  _readLogForm() {
+    const form = this._$('form[data-form="log"]');
+    if (!form) return { ...this._l.form };
+    const val = (n) => (form.elements.namedItem(n) ? form.elements.namedItem(n).value.trim() : "");
+    return { since: val("since"), until: val("until"), door: val("door"), person: val("person"), result: val("result") };
+  }
+
+  _logFilters(f) {
+    const tz = this._tz();
+    const out = {};
+    if (f.since) out.since = inputToIso(f.since, tz);
+    if (f.until) out.until = inputToIso(f.until, tz);
+    if (f.door) out.door = f.door;
+    if (f.person) out.resident_id = f.person;
+    if (f.result) out.result = f.result;
+    return out;
+  }
+
+  _applyLog() {
+    const l = this._l;
+    l.form = this._readLogForm();
+    if (l.form.since && l.form.until && l.form.since >= l.form.until) {
+      this._setError("“Since” must be before “Until”.");
+      return;
+    }
+    this._setError(null);
+    l.applied = { ...l.form };
+    l.stack = [];
+    l.before = null;
+    this._loadLog();
+  }
+
+  async _loadLog() {
+    const l = this._l;
+    const req = ++l.req;
+    this._setBusy("log", true);
+    this._setPagerBusy("log", true);
+    const table = this._$("#log-table");
+    if (table && l.events) table.setAttribute("aria-busy", "true");
+    try {
+      const result = await this._ws("access_log/list", { ...this._logFilters(l.applied || {}), before: l.before ?? undefined, limit: PAGE });
+      if (req !== l.req) return;
+      l.events = result.events || [];
+      l.next = result.next_before ?? null;
+    } catch (err) {
+      if (req !== l.req) return;
+      this._setError(err);
+      if (!l.events) this._set("#log-table", h`<div class="empty">The access log could not be loaded.</div>`);
+      else if (this._tab === "access-log") this._renderLog();
+      return;
+    } finally {
+      if (req === l.req) this._setBusy("log", false);
+    }
+    if (this._tab === "access-log") this._renderLog();
+  }
+
+  _setPagerBusy(prefix, on) {
+    this.shadowRoot.querySelectorAll(`[data-testid="${prefix}-older"], [data-testid="${prefix}-newer"]`).forEach((b) => {
+      if (on) b.disabled = true;
+    });
+  }
+
+  _renderLog() {
+    const l = this._l;
+    const el = this._$("#log-table");
+    if (!el || !l.events) return;
+    el.removeAttribute("aria-busy");
+    const page = l.stack.length + 1;
+    el.innerHTML = esc(h`
+      ${l.events.length ? h`<div class="table-wrap"><table class="stack">
+        <thead><tr><th>Time</th><th>Door</th><th>Person</th><th>Result</th><th>Reason</th><th>Credential</th></tr></thead>
+        <tbody>${l.events.map((e) => h`<tr data-testid="log-row" data-seq="${e.seq}" data-result="${e.result}">
+          <td data-label="Time">${this._fmt(e.occurred_at)}</td>
+          <td data-label="Door">${e.door_name || e.door || "—"}</td>
+          <td data-label="Person">${e.resident_name ? h`${e.resident_name} <span class="muted mono">${e.resident_id}</span>` : e.resident_id || h`<span class="muted">unknown</span>`}</td>
+          <td data-label="Result"><span class="badge ${e.result === "granted" ? "ok" : e.result === "denied" ? "bad" : ""}">${e.result || "—"}</span></td>
+          <td data-label="Reason">${e.reason || "—"}</td>
+          <td data-label="Credential">${e.credential || "—"}</td>
+        </tr>`)}</tbody></table></div>`
+      : h`<div class="empty" data-testid="empty-state"><div class="big">No access events${l.stack.length ? " on this page" : ""}</div>
+          ${Object.values(l.applied || {}).some(Boolean) ? "No events match these filters." : "Events appear here as people use the doors."}</div>`}
+      <div class="pager">
+        <span class="muted">Page ${page} · newest first</span>
+        <div class="row">
+          <button type="button" class="btn secondary" data-testid="log-newer" data-action="log-newer" ${l.stack.length ? "" : "disabled"}>← Newer</button>
+          <button type="button" class="btn secondary" data-testid="log-older" data-action="log-older" ${l.next === null || l.next === undefined ? "disabled" : ""}>Older →</button>
+        </div>
+      </div>`);
+  }
+
+  _logOlder() {
+    const l = this._l;
+    if (l.next === null || l.next === undefined) return;
+    l.stack.push(l.before);
+    l.before = l.next;
+    this._loadLog();
+  }
+
+  _logNewer() {
+    const l = this._l;
+    if (!l.stack.length) return;
+    l.before = l.stack.pop();
+    this._loadLog();
+  }
+
+  async _exportLog() {
+    const l = this._l;
+    const form = this._readLogForm();
+    if (form.since && form.until && form.since >= form.until) {
+      this._setError("“Since” must be before “Until”.");
+      return;
+    }
+    if (JSON.stringify(form) !== JSON.stringify(l.applied || {})) this._applyLog();
+    const filters = this._logFilters(form);
+    const result = await this._task("log-export", () => this._ws("access_log/export", filters), { keepError: true });
+    if (!result) return;
+    const url = safeUrl(result.url);
+    if (!url) {
+      this._setError("The hub returned an unusable download address.");
+      return;
+    }
+    const a = document.createElement("a");
+    a.href = url;
+    a.download = result.filename || "access-log.csv";
+    a.rel = "noopener";
+    a.style.display = "none";
+    this.shadowRoot.querySelector(".root").appendChild(a);
+    a.click();
+    a.remove();
+  }
+
+  // ===========================================================================================================
+  // Devices
+
+  _renderDevicesTab() {
+    this._view.innerHTML = esc(h`
+      <div id="dev-stats"></div>
+      <section class="card">
+        <header><h2>Devices</h2>
+          <div class="row"><span class="muted small" id="dev-updated"></span>
+            <button type="button" class="btn text" data-action="devices-refresh">Refresh</button></div></header>
+        <div id="dev-table">${this._loadingHtml("Loading devices…")}</div>
+      </section>
+      <section class="card">
+        <h2>Weekly reports</h2>
+        <div id="dev-reports">${this._loadingHtml("Loading reports…")}</div>
+      </section>`);
+    if (this._d.data) this._renderDevices();
+    if (this._d.reports) this._renderReports();
+  }
+
+  _startDeviceTimer() {
+    this._stopDeviceTimer();
+    if (!this.isConnected) return;
+    this._timers.devices = setInterval(() => {
+      if (this._tab !== "devices" || !this.isConnected) {
+        this._stopDeviceTimer();
+        return;
+      }
+      if (document.visibilityState === "hidden") return;
+      this._loadDevices(false);
+    }, DEVICE_REFRESH_MS);
+  }
+
+  _stopDeviceTimer() {
+    if (this._timers.devices) clearInterval(this._timers.devices);
+    this._timers.devices = null;
+  }
+
+  async _loadDevices(userAction) {
+    const d = this._d;
+    if (d.inflight) return;
+    d.inflight = true;
+    try {
+      d.data = await this._ws("devices/list");
+      d.updated = new Date();
+      d.failed = false;
+    } catch (err) {
+      // A failing background refresh reports once, not every five seconds.
+      if (userAction || !d.failed) this._setError(err);
+      d.failed = true;
+      if (!d.data) this._set("#dev-table", h`<div class="empty">The devices could not be loaded.</div>`);
+      return;
+    } finally {
+      d.inflight = false;
+    }
+    if (this._tab === "devices") this._renderDevices();
+  }
+
+  async _loadReports() {
+    try {
+      const result = await this._ws("reports/list", { limit: 12 });
+      this._d.reports = result.reports || [];
+    } catch (err) {
+      this._setError(err);
+      this._set("#dev-reports", h`<div class="empty">The reports could not be loaded.</div>`);
+      return;
+    }
+    if (this._tab === "devices") this._renderReports();
+  }
+
+  _devicePct(value, target) {
+    if (value === null || value === undefined) return h`<span class="muted">—</span>`;
+    const below = target !== null && target !== undefined && Number(value) < Number(target);
+    return h`<span class="${below ? "badtext" : ""}">${pct(value)}</span>`;
+  }
+
+  _renderDevices() {
+    const data = this._d.data || {};
+    const target = data.target_percent;
+    const community = data.community || {};
+    const devices = data.devices || [];
+    const offline = devices.filter((x) => !x.online).length;
+    const weekOk = community.week_percent === null || community.week_percent === undefined || target === undefined
+      ? null : Number(community.week_percent) >= Number(target);
+    this._set("#dev-stats", h`<div class="stats">
+      <div class="stat" data-testid="device-rate-community">
+        <div class="label">Community online today</div><div class="value">${pct(community.day_percent)}</div>
+        <div class="label">This week: <strong>${pct(community.week_percent)}</strong>
+          ${weekOk === null ? "" : weekOk ? h`<span class="badge ok">meets target</span>` : h`<span class="badge bad">below target</span>`}</div>
+      </div>
+      <div class="stat"><div class="label">Target</div><div class="value">${target === undefined || target === null ? "—" : `${Number(target)} %`}</div>
+        <div class="label">weekly community online rate</div></div>
+      <div class="stat"><div class="label">Devices</div><div class="value">${devices.length}</div>
+        <div class="label">${offline ? h`<span class="badtext">${offline} offline</span>` : "all online"}</div></div>
+    </div>`);
+    this._set("#dev-updated", this._d.updated ? h`Updated ${this._d.updated.toLocaleTimeString(this._lang())} · every 5 s` : "");
+    if (!devices.length) {
+      this._set("#dev-table", h`<div class="empty" data-testid="empty-state"><div class="big">No devices reported yet</div>
+        Door controllers, cameras and the uplink appear here once the hub has polled them.</div>`);
+      return;
+    }
+    const now = Date.now();
+    this._set("#dev-table", h`<div class="table-wrap"><table class="stack">
+      <thead><tr><th>Device</th><th>Kind</th><th>Status</th><th>Since</th><th class="num">Today</th><th class="num">This week</th></tr></thead>
+      <tbody>${devices.map((x) => h`<tr data-testid="device-row" data-device-id="${x.device_id}" data-online="${String(!!x.online)}">
+        <td data-label="Device" class="title"><strong class="wrap">${this._doorName(x.device_id) !== x.device_id ? h`${this._doorName(x.device_id)} <span class="muted mono">${x.device_id}</span>` : x.device_id}</strong></td>
+        <td data-label="Kind">${String(x.kind || "—").replace(/_/g, " ")}</td>
+        <td data-label="Status">${x.online ? h`<span class="badge ok">● Online</span>` : h`<span class="badge bad">● Offline</span>`}</td>
+        <td data-label="Since">${this._fmt(x.since, false)}${x.since ? h` <span class="muted small">(${fmtDuration((now - new Date(x.since).getTime()) / 1000)})</span>` : ""}</td>
+        <td data-label="Today" class="num">${this._devicePct(x.day_percent, target)}</td>
+        <td data-label="This week" class="num">${this._devicePct(x.week_percent, target)}</td>
+      </tr>`)}</tbody></table></div>`);
+  }
+
+  _renderReports() {
+    const reports = this._d.reports || [];
+    const el = this._$("#dev-reports");
+    if (!el) return;
+    const open = new Set(Array.from(el.querySelectorAll("details[open]")).map((d) => d.dataset.week));
+    if (!reports.length) {
+      el.innerHTML = esc(h`<div class="empty" data-testid="empty-state"><div class="big">No weekly reports yet</div>
+        A report is made for every finished week (Monday to Monday).</div>`);
+      return;
+    }
+    el.innerHTML = esc(reports.map((r) => {
+      const outages = r.outages || [];
+      const devices = r.devices || [];
+      return h`<details class="report" data-testid="report-row" data-week="${r.week_start}" data-passed="${String(!!r.passed)}"
+          ${open.has(r.week_start) ? "open" : ""}>
+        <summary><strong>Week of ${r.week_start}</strong>
+          <span>${pct(r.online_percent)} <span class="muted">(target ${r.target_percent} %)</span></span>
+          ${r.passed ? h`<span class="badge ok">Passed</span>` : h`<span class="badge bad">Failed</span>`}
+          <span class="muted">${plural(outages.length, "outage")}</span></summary>
+        <div class="body">
+          <p class="muted small">${this._fmt(r.start, false)} → ${this._fmt(r.end, false)} (${r.tz}) · mean of devices
+            ${pct(r.mean_device_percent)} · generated ${this._fmt(r.generated_at, false)}</p>
+          ${devices.length ? h`<h3>Devices</h3><div class="table-wrap"><table class="stack">
+            <thead><tr><th>Device</th><th>Kind</th><th class="num">Online</th><th class="num">Offline time</th><th class="num">Outages</th><th>Target</th></tr></thead>
+            <tbody>${devices.map((d) => h`<tr>
+              <td data-label="Device" class="mono">${d.device_id}</td><td data-label="Kind">${String(d.kind || "").replace(/_/g, " ")}</td>
+              <td data-label="Online" class="num">${pct(d.online_percent)}</td>
+              <td data-label="Offline time" class="num">${fmtDuration(d.offline_seconds)}</td>
+              <td data-label="Outages" class="num">${d.outages}</td>
+              <td data-label="Target">${d.meets_target ? h`<span class="good">met</span>` : h`<span class="badtext">missed</span>`}</td>
+            </tr>`)}</tbody></table></div>` : ""}
+          <h3>Outages</h3>
+          ${outages.length ? h`<div class="table-wrap"><table class="stack">
+            <thead><tr><th>Device</th><th>From</th><th>To</th><th class="num">Duration</th></tr></thead>
+            <tbody>${outages.map((o) => h`<tr data-testid="outage-row">
+              <td data-label="Device" class="mono">${o.device_id}</td>
+              <td data-label="From">${this._fmt(o.start, false)}${o.began_before_week ? h` <span class="muted small">(already offline)</span>` : ""}</td>
+              <td data-label="To">${this._fmt(o.end, false)}${o.continues_after_week ? h` <span class="muted small">(still offline)</span>` : ""}</td>
+              <td data-label="Duration" class="num">${fmtDuration(o.seconds)}</td>
+            </tr>`)}</tbody></table></div>` : h`<p class="muted">No outages this week.</p>`}
+        </div></details>`;
+    }));
+  }
+
+  // ===========================================================================================================
+  // Uplink
+
+  _renderUplink() {
+    const data = this._u.data;
+    if (!data) {
+      this._view.innerHTML = esc(h`<section class="card">${this._loadingHtml("Loading the uplink status…")}</section>`);
+      return;
+    }
+    const configured = !!data.configured;
+    const policy = data.field_policy || {};
+    const stateText = !configured ? "Not configured" : data.connected ? "Connected" : data.connected === false ? "Not connected" : "Unknown";
+    const stateClass = !configured ? "" : data.connected ? "ok" : "bad";
+    const oldest = data.oldest_unsent !== undefined && data.oldest_unsent !== null ? this._fmt(data.oldest_unsent)
+      : data.oldest_unsent_s !== undefined && data.oldest_unsent_s !== null ? `${fmtDuration(data.oldest_unsent_s)} old` : "—";
+    const errors = data.recent_errors || [];
+    this._view.innerHTML = esc(h`
+      <section class="card">
+        <header><h2>Uplink to the platform</h2>
+          <button type="button" class="btn text" data-action="uplink-refresh" data-busy="uplink">Refresh</button></header>
+        <p><span class="badge ${stateClass}" data-testid="uplink-status" data-configured="${String(configured)}"
+          data-connected="${String(!!data.connected)}">${stateText}</span></p>
+        ${!configured ? h`<div class="empty" data-testid="empty-state"><div class="big">The uplink is not configured</div>
+          Events stay on the hub. To report to the county platform, set the platform URL in the integration's options
+          (Settings → Devices &amp; services → Smart Community → Configure).</div>` : ""}
+        <dl class="props">
+          ${configured ? h`<dt>Profile</dt><dd>${data.profile || "—"}</dd><dt>Platform host</dt><dd class="mono">${data.host || "—"}</dd>` : ""}
+          <dt>Backlog (unsent events)</dt><dd><span data-testid="uplink-backlog">${data.backlog === null || data.backlog === undefined ? "—" : String(data.backlog)}</span></dd>
+          <dt>Last success</dt><dd>${this._fmt(data.last_success)}</dd>
+          <dt>Oldest unsent</dt><dd>${oldest}</dd>
+          <dt>Refused by the platform</dt><dd>${data.refused === null || data.refused === undefined ? "—" : String(data.refused)}</dd>
+          <dt>Last error</dt><dd class="${data.last_error ? "badtext" : ""}">${data.last_error || "—"}</dd>
+        </dl>
+      </section>
+      <section class="card">
+        <h2>Recent errors</h2>
+        ${errors.length ? h`<div class="table-wrap"><table class="stack"><thead><tr><th>Time</th><th>Message</th></tr></thead>
+          <tbody>${errors.map((e) => h`<tr><td data-label="Time">${this._fmt(e.at)}</td><td data-label="Message">${e.message}</td></tr>`)}</tbody></table></div>`
+          : h`<p class="muted">No recent errors.</p>`}
+      </section>
+      <section class="card" data-testid="uplink-policy">
+        <h2>Field policy in force</h2>
+        <p class="muted">Only these fields of an event may leave the hub. Face images, templates and other biometric
+          data never do.</p>
+        <div class="chips">${(policy.fields || []).map((f) => h`<span class="chip mono">${f}</span>`)}</div>
+        <h3>Extra fields and their legal basis</h3>
+        ${(policy.options || []).length ? h`<div class="table-wrap"><table class="stack">
+          <thead><tr><th>Field</th><th>Legal basis</th><th>Reference</th></tr></thead>
+          <tbody>${policy.options.map((o) => h`<tr><td data-label="Field" class="mono">${o.field}</td>
+            <td data-label="Legal basis">${String(o.legal_basis || "").replace(/_/g, " ")}</td>
+            <td data-label="Reference">${o.reference}</td></tr>`)}</tbody></table></div>`
+          : h`<p class="muted">None: only the default fields are sent.</p>`}
+      </section>`);
+  }
+
+  async _loadUplink(btn) {
+    const data = await this._task("uplink", () => this._ws("uplink/status"), { keepError: !btn });
+    if (data) this._u.data = data;
+    if (this._tab !== "uplink") return;
+    if (data || this._u.data) this._renderUplink();
+    else this._view.innerHTML = esc(h`<section class="card"><div class="empty">The uplink status could not be loaded.</div></section>`);
+  }
+
+  // ===========================================================================================================
+  // Audit
+
+  _renderAuditTab() {
+    this._view.innerHTML = esc(h`
+      <section class="card">
+        <header><h2>Audit log</h2>
+          <div class="row">
+            <button type="button" class="btn text" data-action="audit-refresh">Refresh</button>
+            <button type="button" class="btn secondary" data-testid="audit-verify" data-action="audit-verify"
+              data-busy="audit-verify" ${this._dis("audit-verify")}>Check the hash chain</button>
+          </div></header>
+        <p class="muted">Every manager action, newest first. Entries are chained by hashes, so any change to past entries
+          is detected.</p>
+        <div id="audit-verify-slot"></div>
+        <div id="audit-table">${this._loadingHtml("Loading the audit log…")}</div>
+      </section>`);
+    this._renderVerify();
+    if (this._a.entries) this._renderAudit();
+  }
+
+  async _loadAudit() {
+    const a = this._a;
+    const req = ++a.req;
+    this._setPagerBusy("audit", true);
+    try {
+      const result = await this._ws("audit/list", { before: a.before ?? undefined, limit: PAGE });
+      if (req !== a.req) return;
+      a.entries = result.entries || [];
+      a.next = result.next_before ?? null;
+    } catch (err) {
+      if (req !== a.req) return;
+      this._setError(err);
+      if (!a.entries) this._set("#audit-table", h`<div class="empty">The audit log could not be loaded.</div>`);
+      else this._renderAudit();
+      return;
+    }
+    if (this._tab === "audit") this._renderAudit();
+  }
+
+  _details(details) {
+    if (details === null || details === undefined || details === "") return h`<span class="muted">—</span>`;
+    if (typeof details !== "object") return String(details);
+    const entries = Object.entries(details);
+    if (!entries.length) return h`<span class="muted">—</span>`;
+    return entries.map(([k, v]) => h`<span class="kv"><span class="muted">${k}:</span> ${typeof v === "object" && v !== null ? JSON.stringify(v) : String(v)}</span>`);
+  }
+
+  _renderAudit() {
+    const a = this._a;
+    const el = this._$("#audit-table");
+    if (!el) return;
+    el.innerHTML = esc(h`
+      ${a.entries.length ? h`<div class="table-wrap"><table class="stack">
+        <thead><tr><th class="num">#</th><th>Time</th><th>Actor</th><th>Action</th><th>Details</th></tr></thead>
+        <tbody>${a.entries.map((e) => h`<tr data-testid="audit-row" data-seq="${e.seq}">
+          <td data-label="#" class="num mono">${e.seq}</td>
+          <td data-label="Time">${this._fmt(e.at)}</td>
+          <td data-label="Actor" class="wrap">${e.actor}</td>
+          <td data-label="Action" class="mono">${e.action}</td>
+          <td data-label="Details" class="wrap">${this._details(e.details)}</td>
+        </tr>`)}</tbody></table></div>`
+      : h`<div class="empty" data-testid="empty-state"><div class="big">No audit entries${a.stack.length ? " on this page" : " yet"}</div></div>`}
+      <div class="pager">
+        <span class="muted">Page ${a.stack.length + 1} · newest first</span>
+        <div class="row">
+          <button type="button" class="btn secondary" data-testid="audit-newer" data-action="audit-newer" ${a.stack.length ? "" : "disabled"}>← Newer</button>
+          <button type="button" class="btn secondary" data-testid="audit-older" data-action="audit-older" ${a.next === null || a.next === undefined ? "disabled" : ""}>Older →</button>
+        </div>
+      </div>`);
+  }
+
+  _auditOlder() {
+    const a = this._a;
+    if (a.next === null || a.next === undefined) return;
+    a.stack.push(a.before);
+    a.before = a.next;
+    this._loadAudit();
+  }
+
+  _auditNewer() {
+    const a = this._a;
+    if (!a.stack.length) return;
+    a.before = a.stack.pop();
+    this._loadAudit();
+  }
+
+  async _verifyAudit() {
+    this._a.verify = { running: true };
+    this._renderVerify();
+    const result = await this._task("audit-verify", () => this._ws("audit/verify"));
+    this._a.verify = result || null;
+    this._renderVerify();
+  }
+
+  _renderVerify() {
+    const v = this._a.verify;
+    if (!v) return this._set("#audit-verify-slot", "");
+    if (v.running) return this._set("#audit-verify-slot", this._loadingHtml("Checking the hash chain…"));
+    return this._set("#audit-verify-slot", h`<div class="verify" role="status" data-testid="audit-verify-result" data-ok="${String(!!v.ok)}">
+      ${v.ok ? "✓ " : "✗ "}${v.message || (v.ok ? `The hash chain is intact (${v.checked} entries checked).` : "The hash chain is broken.")}
+      ${v.ok && v.checked !== undefined && !(v.message || "").includes(String(v.checked)) ? h` <span class="small">(${v.checked} entries checked)</span>` : ""}
+    </div>`);
+  }
+
+  // ===========================================================================================================
+  // Import
+
+  _renderImport() {
+    const template = `data:text/csv;charset=utf-8,${encodeURIComponent(`${CSV_COLUMNS.map((c) => c[0]).join(",")}\r\n`)}`;
+    this._view.innerHTML = esc(h`
+      <section class="card">
+        <h2>Import residents from a CSV file</h2>
+        <p class="muted">All rows are checked first: nothing is written unless every row is valid. Face photos are checked
+          one by one; only their templates are kept.</p>
+        <div class="form-grid three">
+          <label class="field"><span>CSV file *</span>
+            <input type="file" accept=".csv,text/csv" data-testid="import-csv" data-change="import-csv"></label>
+          <label class="field"><span>Photos (files)</span>
+            <input type="file" accept="image/jpeg,image/png" multiple data-testid="import-photos" data-change="import-photos"></label>
+          <label class="field"><span>…or a folder of photos</span>
+            <input type="file" webkitdirectory multiple data-testid="import-folder" data-change="import-folder"></label>
+        </div>
+        <div id="import-plan"></div>
+        <div class="row end" style="margin-top:12px">
+          <button type="button" class="btn secondary" data-action="import-reset">Start over</button>
+          <button type="button" class="btn" data-testid="import-run" data-action="import-run" data-busy="import"
+            id="import-run">Import</button>
+        </div>
+        <div id="import-progress-slot"></div>
+      </section>
+      <section class="card" id="import-report-card"></section>
+      <section class="card" aria-labelledby="cols-h">
+        <header><h2 id="cols-h">Expected CSV columns</h2>
+          <a class="btn secondary" href="${template}" download="residents-template.csv">Download an empty template</a></header>
+        <p class="muted">UTF-8, comma-separated, the first row is the header with these names (any order).</p>
+        <div class="table-wrap"><table class="stack" data-testid="import-columns">
+          <thead><tr><th>Column</th><th>Needed</th><th>Content</th></tr></thead>
+          <tbody>${CSV_COLUMNS.map(([name, need, text]) => h`<tr><td data-label="Column" class="mono title">${name}</td>
+            <td data-label="Needed">${need}</td><td data-label="Content">${text}</td></tr>`)}</tbody></table></div>
+      </section>`);
+    this._renderImportPlan();
+    this._renderImportProgress();
+    this._renderImportReport();
+  }
+
+  async _importCsvChosen(file) {
+    const i = this._i;
+    i.csvFile = file || null;
+    i.csvText = "";
+    i.csv = null;
+    i.report = null;
+    if (file) {
+      try {
+        i.csvText = await readText(file);
+        i.csv = this._analyseCsv(i.csvText);
+      } catch (err) {
+        this._setError(err);
+      }
+    }
+    this._renderImportPlan();
+    this._renderImportReport();
+  }
+
+  _analyseCsv(text) {
+    const rows = parseCsv(text, csvDelimiter(text));
+    if (!rows.length) return { rows: 0, photos: [], error: "The CSV file is empty." };
+    const header = rows[0].map((c) => c.trim().toLowerCase());
+    const missing = ["resident_id", "full_name"].filter((c) => !header.includes(c));
+    const unknown = header.filter((c) => c && !CSV_COLUMNS.some(([n]) => n === c));
+    const col = header.indexOf("photos");
+    const photos = [];
+    const seen = new Set();
+    if (col >= 0) {
+      for (const row of rows.slice(1)) {
+        for (const name of String(row[col] || "").split(/[;|]/).map((x) => x.trim()).filter(Boolean)) {
+          if (!seen.has(name)) {
+            seen.add(name);
+            photos.push(name);
+          }
+        }
+      }
+    }
+    return {
+      rows: rows.length - 1, photos,
+      error: missing.length ? `The header lacks ${missing.join(" and ")}.` : null,
+      unknown,
+    };
+  }
+
+  // The chosen photo files by name: the CSV's names are matched to file names (or folder paths), case-insensitively.
+  _photoPlan() {
+    const i = this._i;
+    const files = [...i.photos, ...i.folder].filter((f) => PHOTO_TYPES.includes(f.type) || /\.(jpe?g|png)$/i.test(f.name));
+    const byName = new Map();
+    const byPath = new Map();
+    for (const f of files) {
+      const key = f.name.toLowerCase();
+      if (!byName.has(key)) byName.set(key, f);
+      const rel = (f.webkitRelativePath || "").toLowerCase();
+      if (rel) {
+        const parts = rel.split("/");
+        for (let k = 0; k < parts.length; k += 1) {
+          const sub = parts.slice(k).join("/");
+          if (!byPath.has(sub)) byPath.set(sub, f);
+        }
+      }
+    }
+    const found = [];
+    const missing = [];
+    for (const name of (i.csv && i.csv.photos) || []) {
+      const key = name.replace(/\\/g, "/").replace(/^\.\//, "").toLowerCase();
+      const file = byPath.get(key) || byName.get(key) || byName.get(key.split("/").pop());
+      if (file) found.push({ name, file });
+      else missing.push(name);
+    }
+    return { files, found, missing };
+  }
+
+  _renderImportPlan() {
+    const i = this._i;
+    const el = this._$("#import-plan");
+    if (!el) return;
+    const plan = this._photoPlan();
+    const c = i.csv;
+    el.innerHTML = esc(h`<div style="margin-top:12px">
+      ${!i.csvFile ? h`<p class="muted">Choose the CSV file${plan.files.length ? h` (${plural(plan.files.length, "photo")} chosen)` : ""}.</p>`
+      : !c ? this._loadingHtml("Reading the CSV…")
+      : h`<ul class="plain">
+        <li><strong>${i.csvFile.name}</strong> <span class="muted">${plural(c.rows, "row")}</span></li>
+        ${c.error ? h`<li class="badtext">${c.error}</li>` : ""}
+        ${c.unknown && c.unknown.length ? h`<li class="muted">Unknown columns: ${c.unknown.join(", ")}</li>` : ""}
+        <li>${c.photos.length ? h`${plural(c.photos.length, "photo")} named in the CSV: ${plan.found.length} found among the
+          ${plural(plan.files.length, "chosen file")}${plan.missing.length ? h`; <span class="badtext">missing: ${plan.missing.join(", ")}</span>` : ""}`
+          : "The CSV names no photos."}</li>
+      </ul>`}</div>`);
+    const run = this._$("#import-run");
+    if (run) {
+      const blocked = !c || i.running;
+      run.dataset.disabledReason = blocked ? "1" : "";
+      run.disabled = blocked || this._isBusy("import");
+      run.textContent = c && c.rows ? `Import ${plural(c.rows, "row")}` : "Import";
+    }
+  }
+
+  _renderImportProgress() {
+    const p = this._i.progress;
+    const el = this._$("#import-progress-slot");
+    if (!el) return;
+    el.innerHTML = esc(p ? h`<div class="progress" data-testid="import-progress" role="status" aria-live="polite">
+      <span>${p.label}</span>
+      ${p.total ? h`<progress max="${p.total}" value="${p.done}"></progress>` : h`<progress></progress>`}</div>` : "");
+  }
+
+  _renderImportReport() {
+    const i = this._i;
+    const el = this._$("#import-report-card");
+    if (!el) return;
+    const report = i.report;
+    const refused = i.photoResults.filter((p) => !p.accepted);
+    if (!report && !refused.length) {
+      el.hidden = true;
+      el.innerHTML = "";
+      return;
+    }
+    el.hidden = false;
+    const rows = (report && report.rows) || [];
+    const okRows = rows.filter((r) => r.ok).length;
+    const photoText = (p) => (Array.isArray(p) ? p.join(", ") : p === null || p === undefined ? "" : typeof p === "number" ? plural(p, "photo") : String(p));
+    el.innerHTML = esc(h`<h2>Import report</h2>
+      ${report ? h`<div class="summary ${report.imported ? "ok" : "bad"}" data-testid="import-summary" data-imported="${String(!!report.imported)}" role="status">
+        ${report.imported ? `Imported ${plural(okRows || rows.length, "resident")}` : "Nothing was imported: fix the rows marked below and try again"}
+        ${!report.imported && rows.length ? h`<div class="small" style="font-weight:400">${rows.length - okRows} of ${plural(rows.length, "row")} need fixing.</div>` : ""}
+      </div>` : ""}
+      ${report && (report.errors || []).length ? h`<ul class="errors" data-testid="import-errors">${report.errors.map((e) => h`<li>${e}</li>`)}</ul>` : ""}
+      ${refused.length ? h`<h3>Photos not used</h3><ul class="plain">${refused.map((p) => h`<li><span class="mono">${p.filename}</span>
+        <span class="badtext">✗ ${p.reason || "refused"}</span></li>`)}</ul>` : ""}
+      ${rows.length ? h`<h3>Rows</h3><div class="table-wrap"><table class="stack">
+        <thead><tr><th class="num">Row</th><th>Resident id</th><th>Result</th><th>Photos</th></tr></thead>
+        <tbody>${rows.map((r) => h`<tr data-testid="import-row" data-ok="${String(!!r.ok)}" data-row="${r.row}">
+          <td data-label="Row" class="num">${r.row}</td>
+          <td data-label="Resident id" class="mono">${r.resident_id || "—"}</td>
+          <td data-label="Result">${r.ok ? h`<span class="good">✓ OK</span>`
+            : h`<ul class="errors">${(r.errors || []).map((e) => h`<li>${e}</li>`)}</ul>`}</td>
+          <td data-label="Photos">${photoText(r.photos) || "—"}</td>
+        </tr>`)}</tbody></table></div>` : ""}`);
+  }
+
+  _resetImport() {
+    if (this._i.running) return;
+    this._i = { csvFile: null, csvText: "", csv: null, photos: [], folder: [], running: false, progress: null, photoResults: [], report: null };
+    this._setError(null);
+    this._renderImport();
+  }
+
+  async _runImport() {
+    const i = this._i;
+    if (i.running || !i.csv) return;
+    const plan = this._photoPlan();
+    i.report = null;
+    i.photoResults = [];
+    i.running = true;
+    this._renderImportReport();
+    await this._task("import", async () => {
+      const uploadIds = [];
+      const total = plan.found.length;
+      try {
+        for (let k = 0; k < total; k += 1) {
+          const { name, file } = plan.found[k];
+          i.progress = { label: `Uploading photo ${k + 1} of ${total}`, done: k, total };
+          this._renderImportProgress();
+          let result;
+          if (file.size > MAX_PHOTO_BYTES) result = { filename: name, accepted: false, reason: "larger than 3 MB" };
+          else {
+            try {
+              const photo = await readBase64(file);
+              result = await this._ws("import/photo", { filename: name, photo });
+            } catch (err) {
+              result = { filename: name, accepted: false, reason: errMsg(err) };
+            }
+          }
+          i.photoResults.push({ filename: name, accepted: !!result.accepted, reason: result.reason, upload_id: result.upload_id });
+          // Refused photos go along too: the hub then names the reason on the row that lists them.
+          if (result.upload_id) uploadIds.push(result.upload_id);
+        }
+        for (const name of plan.missing) i.photoResults.push({ filename: name, accepted: false, reason: "not among the chosen photos" });
+        i.progress = { label: `Checking and importing ${plural(i.csv.rows, "row")}…`, done: 0, total: 0 };
+        this._renderImportProgress();
+        i.report = await this._ws("import/commit", { csv: i.csvText, upload_ids: uploadIds });
+      } finally {
+        i.running = false;
+        i.progress = null;
+        this._renderImportProgress();
+        this._renderImportReport();
+        this._renderImportPlan();
+      }
+      if (i.report && i.report.imported) {
+        this._allResidents = null;
+        this._r.list = null;
+        this._loadOverview();
+      }
+      const card = this._$("#import-report-card");
+      if (card && card.scrollIntoView) card.scrollIntoView({ block: "start", behavior: "smooth" });
+    });
+    this._renderImportPlan();
+  }
+}
+
+if (!customElements.get("smart-community-panel")) {
+  customElements.define("smart-community-panel", SmartCommunityPanel);
+}

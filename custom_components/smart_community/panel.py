@@ -1,0 +1,134 @@
+"""The property managers' panel in Home Assistant's sidebar, and the access log's CSV download behind it.
+
+The panel is a plain web component served from this package's ``frontend`` folder; it appears (administrators
+only) while a community hub entry is loaded. The CSV export is a signed, short-lived URL made by the
+``access_log/export`` websocket command, so a million rows stream from the journal without passing through the
+websocket, and only an administrator's signature opens it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import voluptuous as vol
+from aiohttp import web
+from homeassistant.components.http import StaticPathConfig
+from homeassistant.components.http.const import KEY_HASS_USER
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import Unauthorized
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.http import HomeAssistantView
+
+from hub.exceptions import HubError
+
+from .community import loaded_community
+from .const import DOMAIN
+from .websocket_api import EXPORT_URL, FILTER_FIELDS, access_filter
+
+_LOGGER = logging.getLogger(__name__)
+
+PANEL_URL_PATH = "smart-community"
+PANEL_ELEMENT = "smart-community-panel"
+STATIC_URL = "/smart_community_static"
+FRONTEND_DIR = Path(__file__).parent / "frontend"
+PANEL_FILE = FRONTEND_DIR / f"{PANEL_ELEMENT}.js"
+_STATIC_REGISTERED = f"{DOMAIN}_static_registered"
+
+_EXPORT_QUERY = vol.Schema({
+    vol.Optional("since"): cv.datetime,
+    vol.Optional("until"): cv.datetime,
+    vol.Optional("door"): str,
+    vol.Optional("resident_id"): str,
+    vol.Optional("result"): vol.In(["granted", "denied"]),
+})
+
+
+def _version() -> str:
+    """A cache-busting tag: the panel file's hash, so a new release is never served from a stale cache."""
+    return hashlib.sha256(PANEL_FILE.read_bytes()).hexdigest()[:12]
+
+
+async def async_register_panel(hass: HomeAssistant) -> None:
+    """Add the panel to the sidebar (administrators only); a no-op when Home Assistant runs without a frontend."""
+    if "frontend" not in hass.config.components:
+        _LOGGER.debug("no frontend loaded: the managers' panel is not registered")
+        return
+    from homeassistant.components import panel_custom
+
+    if not hass.data.get(_STATIC_REGISTERED):
+        await hass.http.async_register_static_paths(
+            [StaticPathConfig(STATIC_URL, str(FRONTEND_DIR), cache_headers=True)]
+        )
+        hass.data[_STATIC_REGISTERED] = True
+    version = await hass.async_add_executor_job(_version)
+    await panel_custom.async_register_panel(
+        hass,
+        frontend_url_path=PANEL_URL_PATH,
+        webcomponent_name=PANEL_ELEMENT,
+        sidebar_title="Community",
+        sidebar_icon="mdi:shield-home",
+        module_url=f"{STATIC_URL}/{PANEL_ELEMENT}.js?v={version}",
+        require_admin=True,
+        config={},
+    )
+
+
+@callback
+def async_setup_http(hass: HomeAssistant) -> None:
+    """The CSV download (the panel's export; also usable with any administrator's signed URL)."""
+    hass.http.register_view(AccessLogExportView())
+
+
+def async_remove_panel(hass: HomeAssistant) -> None:
+    """Take the panel out of the sidebar (the community entry is unloading)."""
+    if "frontend" not in hass.config.components:
+        return
+    from homeassistant.components import frontend
+
+    frontend.async_remove_panel(hass, PANEL_URL_PATH, warn_if_unknown=False)
+
+
+class AccessLogExportView(HomeAssistantView):
+    """``GET /api/smart_community/access_log.csv?...``: the filtered access log as CSV, streamed in chunks."""
+
+    url = EXPORT_URL
+    name = "api:smart_community:access_log_csv"
+    requires_auth = True
+
+    async def get(self, request: web.Request) -> web.StreamResponse:
+        hass: HomeAssistant = request.app["hass"]
+        user = request[KEY_HASS_USER]
+        if not user.is_admin:
+            raise Unauthorized
+        query = {key: value for key, value in request.query.items() if key in FILTER_FIELDS and value}
+        try:
+            fields = _EXPORT_QUERY(query)
+        except vol.Invalid as err:
+            return self.json_message(f"Bad filter: {err}", status_code=400)
+        entry = loaded_community(hass)
+        journal = entry.runtime_data.uplink.journal if entry is not None else None
+        if journal is None:
+            return self.json_message("No community hub is set up.", status_code=404)
+        log_filter = access_filter(fields)
+        try:  # the filter is checked before the download starts
+            await hass.async_add_executor_job(lambda: journal.access_log(log_filter, limit=1))
+        except HubError as err:
+            return self.json_message(str(err), status_code=400)
+        chunks: Iterator[str] = journal.export_access_log_csv(log_filter)
+        response = web.StreamResponse(headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": 'attachment; filename="access-log.csv"',
+            "Cache-Control": "no-store",
+        })
+        await response.prepare(request)
+        while (chunk := await hass.async_add_executor_job(_next, chunks)) is not None:
+            await response.write(chunk.encode("utf-8"))
+        await response.write_eof()
+        return response
+
+
+def _next(chunks: Iterator[str]) -> str | None:
+    return next(chunks, None)

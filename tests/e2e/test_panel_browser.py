@@ -1,0 +1,176 @@
+"""End to end in a real browser: Debian's Chromium (headless, driven by Playwright) uses the managers' panel of a
+real Home Assistant started the way `make run` starts it.
+
+Log in through Home Assistant's own login page, add a resident, record consent, enrol a face from a real photo
+and see a refused photo with its reason, issue a visitor pass and read its QR code, open the access log and
+export it as CSV, and watch a controller go offline when its simulator is stopped. A screenshot of every screen is
+saved under ``test-artifacts/panel/`` (or ``$E2E_ARTIFACTS``).
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from demo_process import REPO, running_demo
+
+from hub.residents.qr import read_pass_token
+
+pytestmark = pytest.mark.usefixtures("socket_enabled")
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+SHARED_FACES = REPO.parent / "shared" / "faces"
+ARTEFACTS = Path(os.environ.get("E2E_ARTIFACTS", REPO / "test-artifacts" / "panel"))
+TIMEOUT_MS = 60_000
+
+
+def _need_chromium() -> None:
+    if Path(CHROMIUM).exists():
+        return
+    message = "Debian's chromium is not installed (scripts/system-packages.sh installs it)"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def tid(name: str, extra: str = "") -> str:
+    """A selector for the panel's test hooks (Playwright's CSS engine pierces the shadow roots)."""
+    return f'[data-testid="{name}"]{extra}'
+
+
+@pytest.fixture
+def photos() -> tuple[Path, Path]:
+    """A resident's real photo from ../shared/faces/community and a photo with two people in it."""
+    _need_chromium()
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    for old in ARTEFACTS.glob("*.png"):
+        old.unlink()
+    person = sorted(p for p in (SHARED_FACES / "community").iterdir() if p.is_dir())[0]
+    return sorted(person.glob("*.jpg"))[0], SHARED_FACES / "scenes" / "two_people.jpg"
+
+
+async def test_managers_panel_in_chromium(tmp_path: Path, photos: tuple[Path, Path]) -> None:
+    """A property manager's session in the panel, screen by screen."""
+    from playwright.async_api import async_playwright, expect
+
+    expect.set_options(timeout=30_000)
+    good_photo, two_people = photos
+
+    async with running_demo(tmp_path / "demo") as demo, async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = await browser.new_context(viewport={"width": 1280, "height": 860}, accept_downloads=True)
+        context.set_default_timeout(TIMEOUT_MS)
+        page = await context.new_page()
+        page_errors: list[str] = []
+        page.on("pageerror", lambda err: page_errors.append(str(err)))
+
+        async def shot(name: str) -> None:
+            await page.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=True)
+
+        try:
+            # Home Assistant's own login page, with the owner account the demo created.
+            await page.goto(f"{demo.base}/smart-community")
+            await page.locator("input[name=username]").fill(demo.username)
+            await page.locator("input[name=password]").fill(demo.password)
+            await shot("00-login")
+            await page.locator("input[name=password]").press("Enter")
+            await page.wait_for_url("**/smart-community**")
+            await expect(page.locator(tid("tab-residents"))).to_be_visible()
+            await expect(page.locator(tid("resident-row")).first).to_be_visible()  # the demo's five residents
+            await shot("01-residents")
+
+            # Add a resident.
+            await page.locator(tid("resident-add")).click()
+            await page.locator(tid("resident-form-id")).fill("r-e2e")
+            await page.locator(tid("resident-form-name")).fill("Wang Fang")
+            await page.locator(tid("resident-form-building")).fill("7")
+            await page.locator(tid("resident-form-unit")).fill("702")
+            await shot("02-resident-form")
+            await page.locator(tid("resident-form-save")).click()
+            row = page.locator(tid("resident-row", '[data-resident-id="r-e2e"]'))
+            await expect(row).to_be_visible()
+            await row.click()
+            await expect(page.locator(tid("resident-detail")).first).to_contain_text("r-e2e")
+
+            # Consent, then enrolment: one good photo, one refused with its reason.
+            await page.locator(tid("consent-scope")).fill("Face verification at the community gates")
+            await page.locator(tid("consent-record")).click()
+            await expect(page.locator(tid("consent-state"))).to_contain_text("Consent given")
+            await page.locator(tid("face-photos")).set_input_files([str(good_photo), str(two_people)])
+            results = page.locator(tid("face-result"))
+            await expect(results).to_have_count(2)
+            await expect(page.locator(tid("face-result", '[data-accepted="true"]'))).to_have_count(1)
+            refused = page.locator(tid("face-result", '[data-accepted="false"]'))
+            await expect(refused).to_contain_text("more than one face")
+            await shot("03-enrolment-checked")
+            await page.locator(tid("face-enrol")).click()
+            await expect(page.locator(tid("face-count"))).to_contain_text("1")
+            await shot("04-enrolled")
+
+            # A visitor pass with its QR code on screen, readable by the gate camera's decoder.
+            await page.locator(tid("tab-credentials")).click()
+            await page.locator(tid("pass-visitor")).fill("Aunt Mei")
+            await page.locator(tid("pass-issued-by")).select_option("r-e2e")
+            await page.locator(tid("pass-door")).first.check()
+            await page.locator(tid("pass-issue")).click()
+            qr = page.locator(tid("pass-qr"))
+            await expect(qr).to_be_visible()
+            src = await qr.get_attribute("src") or ""
+            assert src.startswith("data:image/png;base64,")
+            assert read_pass_token(base64.b64decode(src.split(",", 1)[1])) is not None
+            async with page.expect_download() as qr_download:
+                await page.locator(tid("pass-qr-download")).click()
+            assert (await (await qr_download.value).path()).read_bytes().startswith(b"\x89PNG")
+            await shot("05-visitor-pass")
+
+            # The access log: an unknown card at door 1, seen in the log and in the CSV export.
+            await demo.console("card 1 99887766")
+            await page.locator(tid("tab-access-log")).click()
+            await page.locator(tid("log-result")).select_option("denied")
+            await page.locator(tid("log-apply")).click()
+            await expect(page.locator(tid("log-row")).first).to_contain_text("unknown_card", timeout=TIMEOUT_MS)
+            await shot("06-access-log")
+            async with page.expect_download() as csv_download:
+                await page.locator(tid("log-export")).click()
+            exported = (await (await csv_download.value).path()).read_text()
+            rows = list(csv.DictReader(io.StringIO(exported)))
+            assert rows and all(r["result"] == "denied" for r in rows)
+            assert any(r["reason"] == "unknown_card" for r in rows)
+
+            # Devices: controller 2 online, then offline once its simulator is stopped.
+            await page.locator(tid("tab-devices")).click()
+            controller = page.locator(tid("device-row", '[data-device-id="DEMO-DC-02"]'))
+            await expect(controller).to_have_attribute("data-online", "true")
+            await shot("07-devices-online")
+            await demo.console("link 2 down")
+            await expect(controller).to_have_attribute("data-online", "false", timeout=TIMEOUT_MS)
+            await shot("08-devices-offline")
+
+            # Uplink and audit.
+            await page.locator(tid("tab-uplink")).click()
+            await expect(page.locator(tid("uplink-policy"))).to_contain_text("resident_ref")
+            await shot("09-uplink")
+            await page.locator(tid("tab-audit")).click()
+            await expect(page.locator(tid("audit-row")).first).to_be_visible()
+            await page.locator(tid("audit-verify")).click()
+            await expect(page.locator(tid("audit-verify-result"))).to_have_attribute("data-ok", "true")
+            await shot("10-audit")
+
+            # A narrow window (a phone): still usable, nothing wider than the screen.
+            await page.set_viewport_size({"width": 360, "height": 740})
+            await page.locator(tid("tab-residents")).click()
+            await expect(page.locator(tid("resident-row")).first).to_be_visible()
+            width = await page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 360, width
+            await shot("11-narrow-residents")
+        finally:
+            await shot("99-last-screen")
+            await browser.close()
+        assert not page_errors, page_errors
