@@ -131,6 +131,21 @@ async def async_open_community(hass: HomeAssistant, entry: ConfigEntry) -> Commu
     return runtime
 
 
+def erase_resident(runtime: CommunityRuntimeData, actor: str, resident_id: str) -> dict[str, Any]:
+    """Blocking: erase a resident from the registry (the receipt), then take their id out of the journal."""
+    community = runtime.community
+    receipt = community.call(community.registry.remove_resident, actor, resident_id)
+    journal = runtime.uplink.journal
+    return {
+        "receipt_id": receipt.receipt_id,
+        "resident_id": receipt.resident_id,
+        "erased_at": receipt.erased_at.isoformat(),
+        "erased": dict(receipt.erased),
+        "receipt_hash": receipt.receipt_hash,
+        "journal_events_anonymised": journal.forget_resident(resident_id) if journal is not None else 0,
+    }
+
+
 async def async_attach_controller(hass: HomeAssistant, runtime: CommunityRuntimeData, entry: ConfigEntry) -> None:
     """Make a controller's doors access points: register them and route their reader's reads to the gate path."""
     service = entry.runtime_data.service

@@ -25,7 +25,7 @@ from hub.community import Community
 from hub.exceptions import HubError, InvalidInputError, NotFoundError
 from hub.residents.models import ResidentStatus
 
-from .community import loaded_community
+from .community import erase_resident, loaded_community
 from .const import DOMAIN, SIGNAL_COMMUNITY_CHANGED
 from .gates import CONF_GATES, CONF_LOCK, Gate, async_run_gate
 
@@ -165,14 +165,10 @@ def _update_resident(hass: HomeAssistant, c: Community, actor: str, d: dict[str,
 
 
 def _remove_resident(hass: HomeAssistant, c: Community, actor: str, d: dict[str, Any]) -> ServiceResponse:
-    receipt = c.registry.remove_resident(actor, d[ATTR_RESIDENT_ID])
-    return {
-        "receipt_id": receipt.receipt_id,
-        "resident_id": receipt.resident_id,
-        "erased_at": receipt.erased_at.isoformat(),
-        "erased": dict(receipt.erased),
-        "receipt_hash": receipt.receipt_hash,
-    }
+    entry = loaded_community(hass)
+    if entry is None:
+        raise NotFoundError("the community hub is not loaded")
+    return erase_resident(entry.runtime_data, actor, d[ATTR_RESIDENT_ID])
 
 
 def _record_consent(hass: HomeAssistant, c: Community, actor: str, d: dict[str, Any]) -> ServiceResponse:

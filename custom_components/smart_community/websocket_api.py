@@ -34,7 +34,7 @@ from hub.journal import AccessLogFilter
 from hub.residents.bulk_import import PhotoCheck
 from hub.residents.models import Resident, ResidentStatus
 
-from .community import CommunityRuntimeData, loaded_community
+from .community import CommunityRuntimeData, erase_resident, loaded_community
 from .const import DOMAIN, SIGNAL_COMMUNITY_CHANGED
 from .health import CONF_TARGET, DEFAULT_TARGET
 
@@ -271,14 +271,7 @@ def _residents_update(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
 
 @command("residents/erase", {vol.Required("resident_id"): cv.string}, changes=True)
 def _residents_erase(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
-    receipt = ctx.runtime.community.registry.remove_resident(ctx.actor, data["resident_id"])
-    return {
-        "receipt_id": receipt.receipt_id,
-        "resident_id": receipt.resident_id,
-        "erased_at": receipt.erased_at.isoformat(),
-        "erased": dict(receipt.erased),
-        "receipt_hash": receipt.receipt_hash,
-    }
+    return erase_resident(ctx.runtime, ctx.actor, data["resident_id"])
 
 
 @command("consent/record", {

@@ -122,6 +122,26 @@ class Journal:
         self._conn.execute("COMMIT")
         return entry
 
+    def forget_resident(self, resident_id: str) -> int:
+        """Erasure: take a resident's id out of every journalled decision and manager action.
+
+        The events stay (the community keeps its record of what happened at each door, and what was sent
+        upstream was pseudonymous anyway) but no longer say who; events not yet sent go up without a resident
+        reference. The hash-chained audit log is append-only and is not changed. Returns the events changed.
+        """
+        if not resident_id:
+            raise InvalidInputError("resident_id must not be empty")
+        try:
+            with self._lock:
+                cur = self._conn.execute(
+                    "UPDATE events SET payload = json_set(payload, '$.resident_id', NULL)"
+                    " WHERE kind IN ('decision', 'manager_action') AND resident_id = ?",
+                    (resident_id,),
+                )
+        except sqlite3.Error as err:
+            raise StorageError(f"could not erase the resident from the journal: {err}") from err
+        return int(cur.rowcount)
+
     def close(self) -> None:
         """Close the connection once no other thread is using it (a purge or append in an executor finishes
         first: closing a SQLite connection under a running statement crashes the process)."""

@@ -272,6 +272,13 @@ async def test_access_log_filters_paging_and_csv(hass: HomeAssistant, ws: Ws, si
     unsigned = await anonymous.get(export["url"].split("?")[0] + "?result=denied")
     assert unsigned.status == 401
 
+    # Erasure takes the resident out of the access log; the decisions stay, anonymous.
+    receipt = await _ok(ws, "residents/erase", resident_id="r-001")
+    assert receipt["journal_events_anonymised"] >= 1
+    assert await _log(ws, resident_id="r-001") == []
+    kept = await _log(ws, expect=3)
+    assert len(kept) == 3 and all(e["resident_id"] is None for e in kept)
+
 
 async def test_devices_uplink_and_audit(hass: HomeAssistant, ws: Ws) -> None:
     """The controller is online in the device list; the uplink is not configured; manager actions are in the

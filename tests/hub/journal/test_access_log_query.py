@@ -435,3 +435,23 @@ def test_bench_accesslog_prints_json_last(capsys: pytest.CaptureFixture[str]) ->
     assert figures["events"] == 3000
     assert set(figures) >= {"page_ms_p50", "page_ms_max", "export_rows_per_s", "upgrade_s"}
     assert figures["export_rows"] > 0
+
+
+def test_forgetting_a_resident_keeps_the_events_without_the_id(journal: Journal) -> None:
+    """Erasure: the resident's decisions and manager actions stay in the journal, anonymous; others are untouched."""
+    mine = journal.append(EventKind.DECISION, door="gate-1",
+                          payload={"result": "granted", "reason": "granted", "credential_kind": "card",
+                                   "resident_id": "r-gone"})
+    other = journal.append(EventKind.DECISION, door="gate-1",
+                           payload={"result": "granted", "reason": "granted", "credential_kind": "card",
+                                    "resident_id": "r-stays"})
+    journal.record_manager_action("manager", "resident.add", {"resident_id": "r-gone"})
+    assert journal.forget_resident("r-gone") == 2
+    assert journal.access_log(AccessLogFilter(resident_id="r-gone")).rows == []
+    rows = {row.seq: row for row in journal.access_log().rows}
+    assert rows[mine.seq].resident_id is None and rows[mine.seq].result == "granted"
+    assert rows[other.seq].resident_id == "r-stays"
+    assert "r-gone" not in str([e.payload for e in journal.events()])
+    assert journal.audit.verify().ok  # the audit log itself is append-only and unchanged
+    with pytest.raises(InvalidInputError):
+        journal.forget_resident("")
