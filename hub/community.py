@@ -18,7 +18,7 @@ from .access.config import AccessConfigStore
 from .access.models import CredentialKind, Door
 from .access.service import AccessService, DecisionHook
 from .privacy.audit import AuditHook
-from .residents.bulk_import import ImportReport, PhotoCheck, import_residents
+from .residents.bulk_import import ImportReport, PhotoCheck, import_residents_deferred
 from .residents.registry_hub import ResidentRegistry
 
 P = ParamSpec("P")
@@ -111,10 +111,14 @@ class Community:
     def import_residents(
         self, actor: str, csv_text: str, photos: Mapping[str, PhotoCheck], *, dry_run: bool = False
     ) -> ImportReport:
-        """Import residents from a CSV export and checked photos, all or nothing, holding the lock throughout
-        (see :mod:`hub.residents.bulk_import`). The audit listeners hear of the writes only after they commit."""
+        """Import residents from a CSV export and checked photos, all or nothing (see
+        :mod:`hub.residents.bulk_import`). The lock is held while checking and writing; the audit listeners hear
+        of the writes after the commit, with the lock released so the gates' decisions go on meanwhile."""
         with self._lock:
-            return import_residents(self, actor, csv_text, photos, dry_run=dry_run)
+            report, batch = import_residents_deferred(self, actor, csv_text, photos, dry_run=dry_run)
+        if batch is not None:
+            batch.emit()
+        return report
 
     def ensure_door(self, door_id: str, name: str, *, face: bool = False) -> Door:
         """Register a door the first time the hub sees it: it accepts card, PIN and visitor pass (and face when it

@@ -213,8 +213,28 @@ def import_residents(
 ) -> ImportReport:
     """Check the CSV and photos; unless ``dry_run``, import every resident in one transaction if all are fine.
 
-    The caller holds the community's lock (:meth:`hub.community.Community.import_residents` does). ``now`` is
-    when the consents in the file are recorded as given (default: the current time).
+    The caller holds the community's lock. ``now`` is when the consents in the file are recorded as given
+    (default: the current time). The audit listeners hear of the writes after the commit, before this returns.
+    """
+    report, batch = import_residents_deferred(community, actor, csv_text, photos, now=now, dry_run=dry_run)
+    if batch is not None:
+        batch.emit()
+    return report
+
+
+def import_residents_deferred(
+    community: ImportTarget,
+    actor: str,
+    csv_text: str,
+    photos: Mapping[str, PhotoCheck],
+    *,
+    now: datetime | None = None,
+    dry_run: bool = False,
+) -> tuple[ImportReport, AuditBatch | None]:
+    """:func:`import_residents`, returning the committed writes' audit calls for the caller to ``emit()``.
+
+    :meth:`hub.community.Community.import_residents` emits them after releasing the community's lock: thousands
+    of audit-log appends must not hold up the gates' decisions.
     """
     actor = v.actor(actor)
     if not isinstance(csv_text, str):
@@ -226,11 +246,11 @@ def import_residents(
         lines = _read(csv_text)
     except _FileError as err:
         if err.row is None:
-            return ImportReport(False, [], err.messages, dry_run)
+            return ImportReport(False, [], err.messages, dry_run), None
         summary = "the header (row 1) has problems, so nothing was imported: correct it and try again"
-        return ImportReport(False, [RowResult(err.row, None, False, err.messages)], [summary], dry_run)
+        return ImportReport(False, [RowResult(err.row, None, False, err.messages)], [summary], dry_run), None
     if not lines:
-        return ImportReport(False, [], ["the file has a header but no residents"], dry_run)
+        return ImportReport(False, [], ["the file has a header but no residents"], dry_run), None
 
     results, plans = _check(registry, lines, photos, community.timezone)
     bad = [r for r in results if not r.ok]
@@ -240,9 +260,9 @@ def import_residents(
             results,
             [f"{len(bad)} of {len(results)} rows have problems, so nothing was imported: correct them and try again"],
             dry_run,
-        )
+        ), None
     if dry_run:
-        return ImportReport(False, results, [], True)
+        return ImportReport(False, results, [], True), None
 
     current: _Plan | None = None
     failure: Exception | None = None
@@ -261,7 +281,8 @@ def import_residents(
             replace(r, ok=False, errors=[*r.errors, message]) if current is not None and r.row == current.row else r
             for r in results
         ]
-        return ImportReport(False, results, [f"{message}; nothing was imported and the hub is unchanged"], dry_run)
+        summary = f"{message}; nothing was imported and the hub is unchanged"
+        return ImportReport(False, results, [summary], dry_run), None
 
     batch.add(
         actor,
@@ -274,8 +295,7 @@ def import_residents(
             "at": now.isoformat(),
         },
     )
-    batch.emit()
-    return ImportReport(True, results, [])
+    return ImportReport(True, results, []), batch
 
 
 def _write(registry: ResidentRegistry, actor: str, plan: _Plan, now: datetime) -> None:

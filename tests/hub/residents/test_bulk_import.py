@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -166,6 +167,23 @@ def test_community_method_holds_lock_and_imports(community: Community, spy: Audi
     assert json.loads(json.dumps(report.to_dict()))["rows"][0] == {
         "row": 2, "resident_id": "r-1", "ok": True, "errors": [], "photos": 2,
     }
+
+
+def test_the_gates_are_not_held_up_while_the_audit_log_catches_up(community: Community) -> None:
+    """The audit calls of a committed import are emitted with the community's lock released: another thread (a
+    gate's decision) gets the lock while they are written."""
+    free_during_audit: list[bool] = []
+
+    def listener(actor: str, action: str, details: Mapping[str, object]) -> None:
+        result: list[bool] = []
+        other = threading.Thread(target=lambda: result.append(community.call(lambda: True)))
+        other.start()
+        other.join(timeout=5)
+        free_during_audit.append(result == [True])
+
+    community.audit_listeners.append(listener)
+    assert community.import_residents("mgr", GOOD_CSV, PHOTOS).imported
+    assert free_during_audit and all(free_during_audit)
 
 
 def test_one_bad_row_among_good_ones_imports_nothing_and_reports_every_row(
