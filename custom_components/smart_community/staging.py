@@ -7,6 +7,7 @@ the panel checks photos one at a time (with progress) and then confirms the acce
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -26,11 +27,15 @@ class _Staged:
 
 
 class PhotoStaging:
-    """Checked photos by upload id; each user sees only their own, and they expire after 15 minutes."""
+    """Checked photos by upload id; each user sees only their own, and they expire after 15 minutes.
+
+    Used from the event loop and from executor threads, so every method holds a lock.
+    """
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._items: dict[str, _Staged] = {}
         self._clock = clock
+        self._lock = threading.Lock()
 
     def _expire(self) -> None:
         now = self._clock()
@@ -39,6 +44,10 @@ class PhotoStaging:
 
     def put(self, user_id: str, check: PhotoCheck) -> str:
         """Keep a checked photo; returns its upload id (the oldest of this user's go when there are too many)."""
+        with self._lock:
+            return self._put(user_id, check)
+
+    def _put(self, user_id: str, check: PhotoCheck) -> str:
         self._expire()
         mine = [k for k, v in self._items.items() if v.user_id == user_id]
         for upload_id in mine[: max(0, len(mine) - MAX_STAGED_PER_USER + 1)]:
@@ -49,6 +58,10 @@ class PhotoStaging:
 
     def take(self, user_id: str, upload_ids: Sequence[str]) -> list[PhotoCheck]:
         """The checks behind these ids (all of them or a NotFoundError; nothing is removed on error)."""
+        with self._lock:
+            return self._take(user_id, upload_ids)
+
+    def _take(self, user_id: str, upload_ids: Sequence[str]) -> list[PhotoCheck]:
         self._expire()
         found = []
         for upload_id in upload_ids:
@@ -60,9 +73,11 @@ class PhotoStaging:
 
     def discard(self, upload_ids: Sequence[str]) -> None:
         """Forget these uploads (after they were enrolled or imported)."""
-        for upload_id in upload_ids:
-            self._items.pop(upload_id, None)
+        with self._lock:
+            for upload_id in upload_ids:
+                self._items.pop(upload_id, None)
 
     def clear(self) -> None:
         """Forget everything (the community is unloading)."""
-        self._items.clear()
+        with self._lock:
+            self._items.clear()
