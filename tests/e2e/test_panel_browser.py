@@ -17,7 +17,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from demo_process import REPO, running_demo
+from demo_process import REPO, Demo, running_demo
 
 from hub.residents.qr import read_pass_token
 
@@ -132,17 +132,23 @@ async def test_managers_panel_in_chromium(tmp_path: Path, photos: tuple[Path, Pa
 
             # The access log: an unknown card at door 1, seen in the log and in the CSV export.
             await demo.console("card 1 99887766")
+            await _wait_for_access_event(demo, "event.demo_dc_01_door_1_access", "denied")
             await page.locator(tid("tab-access-log")).click()
             await page.locator(tid("log-result")).select_option("denied")
-            await page.locator(tid("log-apply")).click()
-            await expect(page.locator(tid("log-row")).first).to_contain_text("unknown_card", timeout=TIMEOUT_MS)
+            rows = page.locator(tid("log-row"))
+            for _ in range(40):  # the decision is journalled just after its event fires: apply again, as a user would
+                await page.locator(tid("log-apply")).click()
+                await page.wait_for_timeout(250)
+                if await rows.count():
+                    break
+            await expect(rows.first).to_contain_text("unknown_card")
             await shot("06-access-log")
             async with page.expect_download() as csv_download:
                 await page.locator(tid("log-export")).click()
             exported = (await (await csv_download.value).path()).read_text()
-            rows = list(csv.DictReader(io.StringIO(exported)))
-            assert rows and all(r["result"] == "denied" for r in rows)
-            assert any(r["reason"] == "unknown_card" for r in rows)
+            exported_rows = list(csv.DictReader(io.StringIO(exported)))
+            assert exported_rows and all(r["result"] == "denied" for r in exported_rows)
+            assert any(r["reason"] == "unknown_card" for r in exported_rows)
 
             # Devices: controller 2 online, then offline once its simulator is stopped.
             await page.locator(tid("tab-devices")).click()
@@ -174,3 +180,19 @@ async def test_managers_panel_in_chromium(tmp_path: Path, photos: tuple[Path, Pa
             await shot("99-last-screen")
             await browser.close()
         assert not page_errors, page_errors
+
+
+async def _wait_for_access_event(demo: Demo, entity_id: str, event_type: str) -> None:
+    """Wait (through Home Assistant's REST API) until the door's access event entity reports the decision."""
+    import asyncio
+
+    import aiohttp
+
+    headers = {"Authorization": f"Bearer {demo.token}"}
+    async with aiohttp.ClientSession() as session:
+        for _ in range(600):
+            async with session.get(f"{demo.base}/api/states/{entity_id}", headers=headers) as response:
+                if response.status == 200 and (await response.json())["attributes"].get("event_type") == event_type:
+                    return
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"{entity_id} never reported {event_type}")
