@@ -131,7 +131,9 @@ class UplinkRuntime:
         if status.last_error and (not self.recent_errors or self.recent_errors[-1][1] != status.last_error):
             self.recent_errors.append((status.updated_at, status.last_error))
         async_dispatcher_send(self.hass, SIGNAL_UPLINK.format(self.entry.entry_id))
-        async_dispatcher_send(self.hass, SIGNAL_DEVICE_STATUS, "uplink", DeviceKind.UPLINK, status.connected)
+        if status.last_success is not None or status.last_error is not None:
+            # Not before the first attempt: an uplink with nothing sent yet is not "offline" in device health.
+            async_dispatcher_send(self.hass, SIGNAL_DEVICE_STATUS, "uplink", DeviceKind.UPLINK, status.connected)
         limit = int(self.entry.options.get(CONF_BACKLOG_LIMIT, DEFAULT_BACKLOG_LIMIT))
         _set_issue(self.hass, "uplink_backlog", status.backlog > limit,
                    {"backlog": str(status.backlog), "limit": str(limit)})

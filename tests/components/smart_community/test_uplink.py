@@ -78,6 +78,17 @@ async def test_decisions_reach_the_county_with_allowed_fields_only(
     assert decisions[0]["result"] == "granted"
     assert decisions[0]["resident_ref"]
     await wait_for_state(hass, "sensor.test_garden_uplink_backlog", "0")
+    # Device health counts the uplink from its first attempt on: now online, never offline before it.
+    store = community_entry.runtime_data.health.store
+    for _ in range(100):
+        statuses = {s.device_id: s for s in await hass.async_add_executor_job(store.statuses)}
+        if "uplink" in statuses:
+            break
+        await asyncio.sleep(0.05)
+    assert statuses["uplink"].online is True
+    history = await hass.async_add_executor_job(
+        lambda: store.connection.execute("SELECT online FROM health_spans WHERE device_id = 'uplink'").fetchall())
+    assert [row[0] for row in history] == [1]
     await wait_for_state(hass, "binary_sensor.test_garden_uplink", "on")
 
     journal = community_entry.runtime_data.uplink.journal
