@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from hub.faces.engine import model_lock, models
+from hub.faces.engine import models
 from hub.faces.models import TEMPLATE_DIMENSIONS, DetectedFace, FloatArray, ImageArray
 
 CHIP_SIZE = 150  # what dlib's encoder was trained on
@@ -37,9 +37,7 @@ def encode_chips(chips: Sequence[ImageArray], *, mirror: bool = True) -> FloatAr
     batch = list(chips)
     if mirror:
         batch += [np.ascontiguousarray(c[:, ::-1]) for c in chips]
-    with model_lock:
-        raw = models().encoder.compute_face_descriptor(batch)
-    descriptors = np.asarray([np.asarray(d) for d in raw], np.float32)
+    descriptors = models().describe(batch)
     if mirror:
         descriptors = descriptors[: len(chips)] + descriptors[len(chips) :]
     descriptors /= np.linalg.norm(descriptors, axis=1, keepdims=True)

@@ -1,26 +1,52 @@
 """The dlib models, loaded once on first use so that importing ``hub.faces`` stays cheap.
 
-face_recognition_models ships the model files inside the wheel; nothing is downloaded at run time.
+face_recognition_models ships the model files inside the wheel; nothing is downloaded at run time. The face
+encoder's weights are also read into :class:`hub.faces.resnet.ResNetEncoder`, which computes the same descriptors
+with numpy's BLAS about five times faster than the prebuilt dlib (see resnet.py); dlib's own encoder stays as the
+fallback should the model file ever be one that module cannot read.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
+from hub.faces.blas import single_threaded_blas
 from hub.faces.errors import FaceEngineUnavailableError
+from hub.faces.models import FloatArray, ImageArray
+from hub.faces.resnet import ModelFormatError, ResNetEncoder
+
+_LOGGER = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class DlibModels:
-    """The HOG detector, the 68-point shape predictor and the ResNet face encoder."""
+    """The HOG detector, the 68-point shape predictor and the ResNet face encoder (numpy and dlib versions)."""
 
     dlib: Any
     detector: Any
     shape68: Any
     encoder: Any
+    resnet: ResNetEncoder | None = None
+
+    def describe(self, chips: Sequence[ImageArray]) -> FloatArray:
+        """dlib's raw 128-d descriptors of aligned 150x150 chips, one row per chip.
+
+        The numpy encoder needs no lock (it keeps no state between calls) and releases the GIL in its matrix
+        products, so the event loop and other threads keep running meanwhile; dlib's holds both.
+        """
+        if self.resnet is not None:
+            with single_threaded_blas():
+                return self.resnet(chips)
+        with model_lock:
+            raw = self.encoder.compute_face_descriptor(list(chips))
+        return np.asarray([np.asarray(d) for d in raw], dtype=np.float32).reshape(len(chips), -1)
 
 
 _lock = threading.Lock()
@@ -54,9 +80,16 @@ def _load() -> DlibModels:
         raise FaceEngineUnavailableError(
             "face verification needs the 'faces' extra (face_recognition, dlib-bin, face_recognition_models)"
         ) from err
+    encoder_file = face_recognition_models.face_recognition_model_location()
+    try:
+        resnet: ResNetEncoder | None = ResNetEncoder.from_file(encoder_file)
+    except (OSError, ModelFormatError) as err:
+        _LOGGER.warning("using dlib's slower face encoder: %s", err)
+        resnet = None
     return DlibModels(
         dlib=dlib,
         detector=dlib.get_frontal_face_detector(),
         shape68=dlib.shape_predictor(face_recognition_models.pose_predictor_model_location()),
-        encoder=dlib.face_recognition_model_v1(face_recognition_models.face_recognition_model_location()),
+        encoder=dlib.face_recognition_model_v1(encoder_file),
+        resnet=resnet,
     )
