@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping, Sequence
+from contextlib import ExitStack
 
 from .access.models import FaceMatch
 from .community import Community
+from .faces.blas import single_threaded_blas
 from .faces.matcher import Matcher
-from .faces.models import Enrolment, FaceOutcome
-from .faces.pipeline import verify_burst
+from .faces.models import Enrolment, FaceOutcome, FaceResult
+from .faces.pipeline import BurstEncoder, verify_burst, verify_encoded
 from .residents.bulk_import import PhotoCheck
 
 _GALLERY_ACTIONS = ("face.", "consent.", "resident.erase", "resident.remove")
@@ -47,14 +49,11 @@ class CommunityFaces:
 
     def verify(self, frames: Sequence[bytes]) -> FaceMatch | None:
         """Blocking: who is at the gate. ``None`` when no usable face was seen (no attempt to record)."""
-        result = verify_burst(list(frames), self.gallery())
-        if result.outcome in _NO_ATTEMPT:
-            return None
-        if result.outcome is FaceOutcome.NOT_LIVE:
-            return FaceMatch(resident_id=None, distance=result.distance, live=False)
-        if result.outcome is FaceOutcome.ACCEPTED:
-            return FaceMatch(resident_id=result.person_id, distance=result.distance, live=True)
-        return FaceMatch(resident_id=None, distance=result.distance, live=True)
+        return _to_match(verify_burst(list(frames), self.gallery()))
+
+    def start(self) -> FaceBurst:
+        """A burst to feed frame by frame as the camera sends them (see :class:`FaceBurst`)."""
+        return FaceBurst(self)
 
     def enrol(self, actor: str, resident_id: str, photos: Sequence[bytes]) -> Enrolment:
         """Check each photo's quality, encode the good ones and store their templates (needs consent).
@@ -100,6 +99,48 @@ class CommunityFaces:
             raise InvalidInputError("none of these photos was accepted; add a photo that passes the check")
         self.community.call(self.community.registry.faces.enrol_templates, actor, resident_id, templates)
         return len(templates)
+
+
+class FaceBurst:
+    """One gate burst, encoded while it is captured: :meth:`add` each frame as it arrives (blocking, a few ms:
+    the face is found and its encoding started on the engine's threads), then :meth:`finish` for the match.
+
+    By the time the last frame arrives the earlier ones are encoded, so the decision comes one frame's work after
+    the capture ends rather than a whole burst's. :meth:`abandon` ends it early (a visitor pass was read).
+    """
+
+    def __init__(self, faces: CommunityFaces) -> None:
+        self._faces = faces
+        self._stack = ExitStack()
+        self._stack.enter_context(single_threaded_blas())
+        self._encoder = BurstEncoder()
+        self._stack.callback(self._encoder.abandon)
+
+    def add(self, frame: bytes) -> None:
+        """Blocking: detect the frame's face and start encoding it (a frame without a face is skipped)."""
+        self._encoder.add(frame)
+
+    def finish(self) -> FaceMatch | None:
+        """Blocking: the burst's match (with liveness); ``None`` when no usable face was seen."""
+        try:
+            return _to_match(verify_encoded(self._encoder.result(), self._faces.gallery()))
+        finally:
+            self._stack.close()
+
+    def abandon(self) -> None:
+        """Blocking: stop, dropping what was encoded."""
+        self._stack.close()
+
+
+def _to_match(result: FaceResult) -> FaceMatch | None:
+    """The engine's verdict as the access decision's input (``None``: nobody usable stood at the gate)."""
+    if result.outcome in _NO_ATTEMPT:
+        return None
+    if result.outcome is FaceOutcome.NOT_LIVE:
+        return FaceMatch(resident_id=None, distance=result.distance, live=False)
+    if result.outcome is FaceOutcome.ACCEPTED:
+        return FaceMatch(resident_id=result.person_id, distance=result.distance, live=True)
+    return FaceMatch(resident_id=None, distance=result.distance, live=True)
 
 
 def _is_image(data: bytes) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +16,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import async_track_state_change_event
 
-from hub.gate import GateOutcome
+from hub.gate import BURST_FRAMES, FRAME_INTERVAL_S, GateOutcome
 
 from .community import CommunityRuntimeData
 from .const import DOMAIN
@@ -27,8 +28,7 @@ CONF_LOCK = "lock"
 CONF_CAMERA = "camera"
 CONF_PRESENCE = "presence"
 CONF_FRAMES = "frames"
-DEFAULT_FRAMES = 5
-FRAME_INTERVAL = 0.08
+DEFAULT_FRAMES = BURST_FRAMES
 
 
 @dataclass(frozen=True)
@@ -54,18 +54,18 @@ def door_id_of_lock(hass: HomeAssistant, lock_entity_id: str) -> str | None:
     return entity.unique_id.removesuffix("-lock")
 
 
-async def grab_burst(hass: HomeAssistant, camera: str, frames: int) -> list[bytes]:
-    """A short burst of JPEG frames from a camera entity (any integration's)."""
-    burst = []
+async def camera_frames(hass: HomeAssistant, camera: str, frames: int) -> AsyncIterator[bytes]:
+    """A short burst of JPEG frames from a camera entity (any integration's), yielded as each arrives, one
+    camera frame interval apart; a camera that stops answering ends the burst early."""
+    started = hass.loop.time()
     for i in range(frames):
         try:
-            burst.append((await async_get_image(hass, camera, timeout=5)).content)
+            yield (await async_get_image(hass, camera, timeout=5)).content
         except HomeAssistantError as err:
             _LOGGER.warning("gate camera %s gave no frame: %s", camera, err)
-            break
-        if i + 1 < frames:
-            await asyncio.sleep(FRAME_INTERVAL)
-    return burst
+            return
+        if i + 1 < frames:  # keep the frames on the camera's cadence, however long a fetch took
+            await asyncio.sleep(max(0.0, started + (i + 1) * FRAME_INTERVAL_S - hass.loop.time()))
 
 
 async def async_run_gate(hass: HomeAssistant, runtime: CommunityRuntimeData, gate: Gate) -> GateOutcome | None:
@@ -76,10 +76,7 @@ async def async_run_gate(hass: HomeAssistant, runtime: CommunityRuntimeData, gat
         raise HomeAssistantError(
             translation_domain=DOMAIN, translation_key="gate_door_missing", translation_placeholders={"door": gate.lock}
         )
-    frames = await grab_burst(hass, gate.camera, gate.frames)
-    if not frames:
-        return None
-    return await runtime.gatekeeper.camera_burst(point, frames)
+    return await runtime.gatekeeper.camera_stream(point, camera_frames(hass, gate.camera, gate.frames))
 
 
 async def async_setup_gates(hass: HomeAssistant, entry: ConfigEntry[CommunityRuntimeData]) -> None:

@@ -4,6 +4,8 @@ open the door for the enrolled resident only: not for a stranger, not for a phot
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -88,3 +90,39 @@ def test_withdrawing_consent_takes_the_face_out_of_the_gallery(faces: CommunityF
     community.registry.consents.withdraw_consent("manager", "r-salley", withdrawn_at=datetime.now(UTC))
     assert len(faces.gallery()) == 0
     assert community.registry.enrolled_face_count() == 0
+
+
+async def test_frames_are_handled_as_they_arrive(faces: CommunityFaces, community: Community) -> None:
+    """The gate's stream: frames arriving one camera interval apart are verified as one burst (the resident is
+    let in), and a camera that fails mid-burst ends it with the camera's error and no engine work left running."""
+    if len(faces.gallery()) == 0:  # an earlier test withdrew the consent: give it again and re-enrol
+        community.registry.consents.record_consent("manager", "r-salley", scope="North gate",
+                                                   given_at=datetime.now(UTC))
+        faces.enrol("manager", "r-salley", [p.read_bytes() for p in sorted((FACES / RESIDENT).glob("*.jpg"))[:3]])
+    camera = CameraSim(FACES)
+    camera.set_scene("person", RESIDENT)
+    keeper = GateKeeper(community, asyncio.to_thread, faces=faces)
+    released: list[str] = []
+
+    async def release() -> None:
+        released.append("gate")
+
+    point = AccessPoint(door_id="gate", name="North gate", release=release)
+    handed: list[int] = []
+
+    async def stream(fail_after: int | None = None) -> AsyncIterator[bytes]:
+        for i in range(5):
+            if fail_after is not None and i == fail_after:
+                raise ConnectionError("camera went away")
+            handed.append(i)
+            yield camera.next_frame()
+            await asyncio.sleep(0.04)
+
+    outcome = await keeper.camera_stream(point, stream())
+    assert outcome is not None and outcome.decision.resident_id == "r-salley" and released == ["gate"]
+    assert handed == [0, 1, 2, 3, 4]
+
+    with pytest.raises(ConnectionError):
+        await keeper.camera_stream(point, stream(fail_after=3))
+    assert released == ["gate"]
+    assert not [t for t in threading.enumerate() if t.name.startswith("face-encoder")]
