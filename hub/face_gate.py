@@ -116,9 +116,9 @@ class FaceBurst:
         self._encoder = BurstEncoder()
         self._stack.callback(self._encoder.abandon)
 
-    def add(self, frame: bytes) -> None:
-        """Blocking: detect the frame's face and start encoding it (a frame without a face is skipped)."""
-        self._encoder.add(frame)
+    def add(self, frame: bytes) -> bool:
+        """Blocking: detect the frame's face and start encoding it; False (and skipped) when it shows none."""
+        return self._encoder.add(frame)
 
     def finish(self) -> FaceMatch | None:
         """Blocking: the burst's match (with liveness); ``None`` when no usable face was seen."""

@@ -27,9 +27,11 @@ T = TypeVar("T")
 RunBlocking = Callable[..., Awaitable[Any]]
 
 
-# A gate's burst: five frames (liveness is measured on five; with three, 3 of 75 held-up photos passed) 40 ms
-# apart, a 25 fps camera's frame interval: the burst spans 160 ms. See docs/face-verification.md.
+# A gate's burst: frames 40 ms apart (a 25 fps camera) until five show a face (liveness needs five: with three,
+# 3 of 75 held-up photos passed, with four 1 of 75), at most eight; normally five frames, 160 ms.
+# See docs/face-verification.md.
 BURST_FRAMES = 5
+MAX_BURST_FRAMES = 8
 FRAME_INTERVAL_S = 0.04
 PASS_FRAMES = 2  # a visitor pass is looked for in the burst's first frames
 
@@ -37,8 +39,8 @@ PASS_FRAMES = 2  # a visitor pass is looked for in the burst's first frames
 class FaceBurst(Protocol):
     """One burst, fed frame by frame while the camera is still sending (blocking calls)."""
 
-    def add(self, frame: bytes) -> None:
-        """Detect the frame's face and start encoding it."""
+    def add(self, frame: bytes) -> bool:
+        """Detect the frame's face and start encoding it; False when the frame shows no face."""
 
     def finish(self) -> FaceMatch | None:
         """The burst's match with liveness; ``None`` if no usable face was seen."""
@@ -121,12 +123,16 @@ class GateKeeper:
 
         return await self.camera_stream(point, captured())
 
-    async def camera_stream(self, point: AccessPoint, frames: AsyncIterator[bytes]) -> GateOutcome | None:
+    async def camera_stream(
+        self, point: AccessPoint, frames: AsyncIterator[bytes], *, faces_needed: int = BURST_FRAMES
+    ) -> GateOutcome | None:
         """Frames from the gate camera after presence, handled as they arrive: a visitor pass held up is looked
         for in the first frames, and every frame's face is found and encoded while the next is captured.
 
-        The capture runs in its own task, so the camera's frame interval is not added to the engine's work.
-        Returns ``None`` when the burst holds neither a pass nor a usable face (or face verification is off).
+        The capture runs in its own task, so the camera's frame interval is not added to the engine's work; it
+        is stopped as soon as ``faces_needed`` frames have shown a face (the source may offer more, for
+        frames where the face was missed). Returns ``None`` when the burst holds neither a pass nor a usable
+        face (or face verification is off).
         """
         now = self._clock()
         access = self.community.access
@@ -142,7 +148,7 @@ class GateKeeper:
         capturing = asyncio.create_task(capture())
         burst: FaceBurst | None = None
         try:
-            count = 0
+            count = with_face = 0
             while (frame := await queue.get()) is not None:
                 count += 1
                 if count <= PASS_FRAMES:
@@ -150,11 +156,17 @@ class GateKeeper:
                     if decision is not None:
                         return await self._finish(point, decision, now)
                 if self.faces is None:
+                    if count >= PASS_FRAMES:
+                        break
                     continue
                 if burst is None:
                     burst = self.faces.start()
-                await self._run_blocking(burst.add, frame)
-            await capturing  # the capture's own error, if it failed
+                if await self._run_blocking(burst.add, frame):
+                    with_face += 1
+                    if with_face >= faces_needed:
+                        break
+            if capturing.done():
+                await capturing  # the capture's own error, if it failed
             if burst is None:
                 return None
             match: FaceMatch | None = await self._run_blocking(burst.finish)

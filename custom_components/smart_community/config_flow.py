@@ -688,7 +688,7 @@ class CommunityOptionsFlow(OptionsFlow):
                     selector.EntitySelectorConfig(domain="binary_sensor")
                 ),
                 vol.Required(CONF_FRAMES, default=DEFAULT_FRAMES): selector.NumberSelector(
-                    selector.NumberSelectorConfig(min=3, max=10, mode=selector.NumberSelectorMode.BOX)
+                    selector.NumberSelectorConfig(min=DEFAULT_FRAMES, max=10, mode=selector.NumberSelectorMode.BOX)
                 ),
             }
         )

@@ -16,7 +16,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import async_track_state_change_event
 
-from hub.gate import BURST_FRAMES, FRAME_INTERVAL_S, GateOutcome
+from hub.gate import BURST_FRAMES, FRAME_INTERVAL_S, MAX_BURST_FRAMES, GateOutcome
 
 from .community import CommunityRuntimeData
 from .const import DOMAIN
@@ -43,7 +43,9 @@ class Gate:
     @classmethod
     def from_options(cls, raw: dict[str, Any]) -> Gate:
         """A gate from its stored options."""
-        return cls(raw[CONF_LOCK], raw[CONF_CAMERA], raw.get(CONF_PRESENCE), int(raw.get(CONF_FRAMES, DEFAULT_FRAMES)))
+        # Liveness needs at least BURST_FRAMES frames with a face; older options may ask for fewer.
+        frames = max(BURST_FRAMES, int(raw.get(CONF_FRAMES, DEFAULT_FRAMES)))
+        return cls(raw[CONF_LOCK], raw[CONF_CAMERA], raw.get(CONF_PRESENCE), frames)
 
 
 def door_id_of_lock(hass: HomeAssistant, lock_entity_id: str) -> str | None:
@@ -76,7 +78,10 @@ async def async_run_gate(hass: HomeAssistant, runtime: CommunityRuntimeData, gat
         raise HomeAssistantError(
             translation_domain=DOMAIN, translation_key="gate_door_missing", translation_placeholders={"door": gate.lock}
         )
-    return await runtime.gatekeeper.camera_stream(point, camera_frames(hass, gate.camera, gate.frames))
+    # Up to a few frames more than the gate's burst, for frames where the face is missed; the gate keeper stops
+    # the capture once it has its burst.
+    frames = camera_frames(hass, gate.camera, gate.frames + MAX_BURST_FRAMES - BURST_FRAMES)
+    return await runtime.gatekeeper.camera_stream(point, frames, faces_needed=gate.frames)
 
 
 async def async_setup_gates(hass: HomeAssistant, entry: ConfigEntry[CommunityRuntimeData]) -> None:

@@ -36,7 +36,8 @@ class LivenessLimits:
     residual_scale: float = 0.107  # homography residual, RMS in eye distances
     spread_scale: float = 0.356  # median distance between the burst's unit templates
     chip_scale: float = 0.607  # 1 - median correlation of the aligned chips
-    min_frames: int = 3
+    # Measured with `bench liveness --frames N`: APCER 0.040 at 3 frames, 0.013 at 4, 0.000 at 5 (BPCER 0.000).
+    min_frames: int = 5
 
 
 DEFAULT_LIVENESS = LivenessLimits()

@@ -126,3 +126,37 @@ async def test_frames_are_handled_as_they_arrive(faces: CommunityFaces, communit
         await keeper.camera_stream(point, stream(fail_after=3))
     assert released == ["gate"]
     assert not [t for t in threading.enumerate() if t.name.startswith("face-encoder")]
+
+
+async def test_a_missed_face_is_made_up_with_a_spare_frame(faces: CommunityFaces, community: Community) -> None:
+    """Liveness needs five frames with the face: a frame where it is missed is replaced by one of the spares, and
+    the capture stops once five are in. With only four, the burst is refused as not live."""
+    if len(faces.gallery()) == 0:
+        community.registry.consents.record_consent("manager", "r-salley", scope="North gate",
+                                                   given_at=datetime.now(UTC))
+        faces.enrol("manager", "r-salley", [p.read_bytes() for p in sorted((FACES / RESIDENT).glob("*.jpg"))[:3]])
+    person, empty = CameraSim(FACES), CameraSim(FACES)
+    person.set_scene("person", RESIDENT)
+    empty.set_scene("nobody", None)
+    keeper = GateKeeper(community, asyncio.to_thread, faces=faces)
+
+    async def release() -> None:
+        return None
+
+    point = AccessPoint(door_id="gate", name="North gate", release=release)
+    handed: list[int] = []
+
+    async def stream(with_face: int) -> AsyncIterator[bytes]:
+        for i in range(8):
+            handed.append(i)
+            yield empty.next_frame() if i == 1 or i >= with_face + 1 else person.next_frame()
+            await asyncio.sleep(0.04)
+
+    outcome = await keeper.camera_stream(point, stream(with_face=7))
+    assert outcome is not None and outcome.decision.resident_id == "r-salley"
+    assert len(handed) < 8  # stopped after the fifth face (frame 6), not at the end of the spares
+
+    handed.clear()
+    outcome = await keeper.camera_stream(point, stream(with_face=4))  # frames 0, 2, 3, 4 only
+    assert outcome is not None and outcome.decision.reason is Reason.NOT_LIVE
+    assert len(handed) == 8
