@@ -19,14 +19,13 @@ from homeassistant.components.http import StaticPathConfig
 from homeassistant.components.http.const import KEY_HASS_USER
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import Unauthorized
-from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.http import HomeAssistantView
 
 from hub.exceptions import HubError
 
 from .community import loaded_community
 from .const import DOMAIN
-from .websocket_api import EXPORT_URL, FILTER_FIELDS, access_filter
+from .websocket_api import EXPORT_URL, FILTER_FIELDS, FILTER_SCHEMA, access_filter
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -37,13 +36,7 @@ FRONTEND_DIR = Path(__file__).parent / "frontend"
 PANEL_FILE = FRONTEND_DIR / f"{PANEL_ELEMENT}.js"
 _STATIC_REGISTERED = f"{DOMAIN}_static_registered"
 
-_EXPORT_QUERY = vol.Schema({
-    vol.Optional("since"): cv.datetime,
-    vol.Optional("until"): cv.datetime,
-    vol.Optional("door"): str,
-    vol.Optional("resident_id"): str,
-    vol.Optional("result"): vol.In(["granted", "denied"]),
-})
+_EXPORT_QUERY = vol.Schema(FILTER_SCHEMA)  # the same filters as the access_log commands
 
 
 def _version() -> str:

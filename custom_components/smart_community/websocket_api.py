@@ -43,6 +43,13 @@ MAX_PHOTO_BYTES = 3 * 1024 * 1024
 EXPORT_URL = "/api/smart_community/access_log.csv"
 EXPORT_VALID_FOR = timedelta(minutes=5)
 FILTER_FIELDS = ("since", "until", "door", "resident_id", "result")
+# A page of a listing: at most 500 rows, 50 unless asked.
+PAGE_LIMIT = vol.All(vol.Coerce(int), vol.Range(min=1, max=500))
+# Newest first, from a cursor: the ``seq`` the previous page ended at.
+_CURSOR_PAGE: dict[Any, Any] = {
+    vol.Optional("before"): vol.Any(None, vol.All(vol.Coerce(int), vol.Range(min=1))),
+    vol.Optional("limit", default=50): PAGE_LIMIT,
+}
 
 
 @dataclass(frozen=True)
@@ -224,7 +231,7 @@ def _fields(data: dict[str, Any]) -> dict[str, Any]:
 @command("residents/list", {
     vol.Optional("query", default=""): cv.string,
     vol.Optional("offset", default=0): vol.All(vol.Coerce(int), vol.Range(min=0)),
-    vol.Optional("limit", default=50): vol.All(vol.Coerce(int), vol.Range(min=1, max=500)),
+    vol.Optional("limit", default=50): PAGE_LIMIT,
 })
 def _residents_list(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     words = data["query"].casefold().split()
@@ -405,7 +412,7 @@ def _passes_revoke(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
 
 # -- access log --------------------------------------------------------------------------------------------------
 
-_FILTER_SCHEMA: dict[Any, Any] = {
+FILTER_SCHEMA: dict[Any, Any] = {
     vol.Optional("since"): vol.Any(None, cv.datetime),
     vol.Optional("until"): vol.Any(None, cv.datetime),
     vol.Optional("door"): vol.Any(None, cv.string),
@@ -424,9 +431,7 @@ def access_filter(data: Mapping[str, Any]) -> AccessLogFilter:
 
 
 @command("access_log/list", {
-    **_FILTER_SCHEMA,
-    vol.Optional("before"): vol.Any(None, vol.All(vol.Coerce(int), vol.Range(min=1))),
-    vol.Optional("limit", default=50): vol.All(vol.Coerce(int), vol.Range(min=1, max=500)),
+    **FILTER_SCHEMA, **_CURSOR_PAGE,
 }, locked=False)
 def _access_log(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     journal = ctx.runtime.uplink.journal
@@ -474,7 +479,7 @@ async def _access_log_export(ctx: Context, data: dict[str, Any]) -> dict[str, An
     return {"url": url, "filename": f"access-log-{stamp}.csv"}
 
 
-command("access_log/export", _FILTER_SCHEMA, blocking=False)(_access_log_export)
+command("access_log/export", FILTER_SCHEMA, blocking=False)(_access_log_export)
 
 
 # -- devices, reports, uplink, audit -----------------------------------------------------------------------------
@@ -555,10 +560,7 @@ def _host(url: str | None) -> str | None:
 command("uplink/status", {}, blocking=False)(_uplink_status)
 
 
-@command("audit/list", {
-    vol.Optional("before"): vol.Any(None, vol.All(vol.Coerce(int), vol.Range(min=1))),
-    vol.Optional("limit", default=50): vol.All(vol.Coerce(int), vol.Range(min=1, max=500)),
-}, locked=False)
+@command("audit/list", _CURSOR_PAGE, locked=False)
 def _audit_list(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     journal = ctx.runtime.uplink.journal
     if journal is None:

@@ -125,22 +125,18 @@ class AccessLogQuery:
         where = [f"kind = '{EventKind.DECISION.value}'"]
         params: list[Any] = []
         f = log_filter
+        # The resident's index is the most selective: with it, door and result are kept off their indexes.
+        unindexed = ""
         if f.resident_id is not None:
             where.append("resident_id = ?")
             params.append(f.resident_id)
-            if f.door is not None:
-                where.append("+door = ?")
-                params.append(f.door)
-            if f.result is not None:
-                where.append("+result = ?")
-                params.append(f.result)
-        else:
-            if f.door is not None:
-                where.append("door = ?")
-                params.append(f.door)
-            if f.result is not None:
-                where.append("result = ?")
-                params.append(f.result)
+            unindexed = "+"
+        if f.door is not None:
+            where.append(f"{unindexed}door = ?")
+            params.append(f.door)
+        if f.result is not None:
+            where.append(f"{unindexed}result = ?")
+            params.append(f.result)
         if f.since is not None:
             where.append("+occurred_at >= ?")
             params.append(to_text(f.since))

@@ -64,18 +64,19 @@ async def read_until(stream: asyncio.StreamReader, pattern: str, timeout: float,
     raise AssertionError(f"{pattern!r} not printed; output was:\n{''.join(seen)}")
 
 
-async def start_demo(port: int, demo_dir: Path, modbus: int) -> asyncio.subprocess.Process:
-    """`community-hub run` with its stdin (the simulator console) and output piped."""
+async def start_demo(port: int, demo_dir: Path, modbus: int, *, stdin: int = subprocess.PIPE,
+                     ) -> asyncio.subprocess.Process:
+    """`community-hub run` with its output piped; stdin (the simulator console) piped unless given."""
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "hub.cli", "run", "--port", str(port), "--demo-dir", str(demo_dir),
         "--modbus-port", str(modbus),
-        cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=REPO, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
 
 
 async def stop_demo(process: asyncio.subprocess.Process) -> None:
-    """Ctrl-C, as a user stops `make run`; killed if it does not stop in 90 s."""
+    """Ctrl-C, as a user stops `make run`; killed, and the TimeoutError raised, if it does not stop in 90 s."""
     if process.returncode is None:
         process.send_signal(signal.SIGINT)
     try:
@@ -83,6 +84,7 @@ async def stop_demo(process: asyncio.subprocess.Process) -> None:
     except TimeoutError:
         process.kill()
         await process.wait()
+        raise
 
 
 @dataclass

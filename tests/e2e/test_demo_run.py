@@ -8,12 +8,9 @@ Modbus client), opening a door contact shows on its sensor, the printed password
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import shutil
-import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import aiohttp
@@ -21,11 +18,11 @@ import pytest
 from demo_process import free_port as _free_port
 from demo_process import free_port_block as _free_port_block
 from demo_process import read_until as _read_until
+from demo_process import start_demo, stop_demo
 
 from devices.door_controller import DoorController
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
-REPO = Path(__file__).resolve().parents[2]
 
 
 async def _state(session: aiohttp.ClientSession, base: str, token: str, entity_id: str) -> str:
@@ -57,12 +54,7 @@ async def test_make_run_demo_end_to_end(tmp_path: Path) -> None:
     """The demo comes up, is operable through Home Assistant's API and its UI login, and stops cleanly."""
     port, modbus = _free_port(), _free_port_block()
     demo_dir = tmp_path / "demo"
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "hub.cli", "run", "--port", str(port), "--demo-dir", str(demo_dir),
-        "--modbus-port", str(modbus),
-        cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    process = await start_demo(port, demo_dir, modbus)
     assert process.stdout is not None and process.stdin is not None
     seen: list[str] = []
     base = f"http://127.0.0.1:{port}"
@@ -148,31 +140,19 @@ async def test_make_run_demo_end_to_end(tmp_path: Path) -> None:
             ) as resp:
                 assert (await resp.json())["type"] == "create_entry"
     finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGINT)
-        try:
-            await asyncio.wait_for(process.wait(), 90)
-        except TimeoutError:
-            process.kill()
-            await process.wait()
-            raise
+        await stop_demo(process)
     rest = (await process.stdout.read()).decode(errors="replace")
     assert process.returncode == 0, "".join(seen) + rest
     assert "Stopped." in rest
 
     # A second start reuses everything: no new password, the same token, nothing added twice.
-    again = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "hub.cli", "run", "--port", str(port), "--demo-dir", str(demo_dir),
-        "--modbus-port", str(modbus), cwd=REPO, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    again = await start_demo(port, demo_dir, modbus, stdin=subprocess.DEVNULL)
     assert again.stdout is not None
     seen = []
     try:
         await _read_until(again.stdout, "Ctrl-C stops everything", 300, seen)
     finally:
-        again.send_signal(signal.SIGINT)
-        await asyncio.wait_for(again.wait(), 90)
+        await stop_demo(again)
     output = "".join(seen)
     assert "the password is in" in output
     assert "Adding" not in output

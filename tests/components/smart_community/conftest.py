@@ -14,6 +14,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.smart_community.const import CONF_POLL_INTERVAL, DOMAIN
 from devices.sim.camera import CameraSim
 from devices.sim.door_controller import DoorControllerSim
+from hub.health import DeviceStatus, HealthStore
 
 SERIAL = "SIMDC0042"
 FACES = Path(__file__).resolve().parents[3] / "demo" / "faces"
@@ -92,6 +93,18 @@ async def wait_for_event(hass: HomeAssistant, entity_id: str, event_type: str, t
         await asyncio.sleep(0.02)
     state = hass.states.get(entity_id)
     raise AssertionError(f"{entity_id} last fired {state.attributes if state else None}, expected {event_type}")
+
+
+async def wait_for_device_status(hass: HomeAssistant, store: HealthStore, device_id: str,
+                                 timeout: float = 5.0) -> DeviceStatus:
+    """Wait until device health has recorded ``device_id`` (status changes are written in the executor)."""
+    deadline = hass.loop.time() + timeout
+    while hass.loop.time() < deadline:
+        statuses = {s.device_id: s for s in await hass.async_add_executor_job(store.statuses)}
+        if device_id in statuses:
+            return statuses[device_id]
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"device health never recorded {device_id}")
 
 
 @pytest.fixture

@@ -19,6 +19,8 @@ from devices.discovery import advertise, unadvertise
 from devices.sim.camera import CameraSim
 from devices.sim.door_controller import DoorControllerSim
 
+from .conftest import SERIAL, wait_for_device_status
+
 
 async def _discovered(advert: object) -> ZeroconfServiceInfo:
     """Advertise on loopback multicast and resolve it back, as Home Assistant's zeroconf browser would."""
@@ -176,7 +178,8 @@ async def test_camera_reconfigure_and_outage(hass: HomeAssistant, camera_sim: Ca
 async def test_community_ignores_cameras(
     hass: HomeAssistant, camera_sim: CameraSim, init_integration: MockConfigEntry
 ) -> None:
-    """With a camera and a controller loaded, the community hub attaches only the controller's doors."""
+    """With a camera and a controller loaded (as on every restart), the community hub attaches only the
+    controller's doors, and device health watches both from the start."""
     camera = MockConfigEntry(
         domain=DOMAIN, unique_id="CAM7", title="Cam",
         data={"kind": "camera", "snapshot_url": camera_sim.snapshot_url, "username": "admin",
@@ -190,6 +193,9 @@ async def test_community_ignores_cameras(
     assert await hass.config_entries.async_setup(community.entry_id)
     await hass.async_block_till_done()
     assert sorted(community.runtime_data.points) == ["SIMDC0042-door0", "SIMDC0042-door1"]
+    store = community.runtime_data.health.store
+    assert (await wait_for_device_status(hass, store, "CAM7")).online is True
+    assert (await wait_for_device_status(hass, store, SERIAL)).online is True
 
 
 async def test_camera_password_changed_asks_for_the_new_one(hass: HomeAssistant, camera_sim: CameraSim) -> None:

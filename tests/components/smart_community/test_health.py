@@ -10,7 +10,6 @@ from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.smart_community.const import DOMAIN
-from devices.sim.camera import CameraSim
 from devices.sim.door_controller import DoorControllerSim
 
 from .conftest import SERIAL, wait_for_state
@@ -103,28 +102,3 @@ async def test_weekly_reports_are_made_when_due(hass: HomeAssistant, community_e
     assert {r["report"]["week_start"] for r in (field_policy(community_entry).fields_for(e) for e in sent)} == {
         r.week_start.isoformat() for r in reports}
 
-
-async def test_a_camera_loaded_before_the_community_is_watched(
-    hass: HomeAssistant, init_integration: MockConfigEntry, camera_sim: CameraSim
-) -> None:
-    """A camera set up before the community hub (as on every restart) is in device health from the start."""
-    camera = MockConfigEntry(
-        domain=DOMAIN, unique_id="CAM1", title="Gate camera",
-        data={"kind": "camera", "snapshot_url": camera_sim.snapshot_url, "username": "admin",
-              "password": "s3cret-pass", "auth": "digest"},
-    )
-    camera.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(camera.entry_id)
-    community = MockConfigEntry(domain=DOMAIN, title="Test Garden", unique_id="community",
-                                data={"kind": "community", "name": "Test Garden"})
-    community.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(community.entry_id)
-    await hass.async_block_till_done()
-    store = community.runtime_data.health.store
-    for _ in range(100):
-        statuses = {s.device_id: s for s in await hass.async_add_executor_job(store.statuses)}
-        if "CAM1" in statuses:
-            break
-        await asyncio.sleep(0.05)
-    assert statuses["CAM1"].online is True
-    assert statuses[SERIAL].online is True

@@ -21,7 +21,7 @@ from devices.sim.door_controller import DoorControllerSim
 from hub.uplink import ReferenceReceiver, Secret
 from hub.uplink.receiver_client import fetch_received
 
-from .conftest import wait_for_event, wait_for_state
+from .conftest import wait_for_device_status, wait_for_event, wait_for_state
 
 SECRET = "a-long-shared-secret-for-tests-0123456789"
 
@@ -80,12 +80,7 @@ async def test_decisions_reach_the_county_with_allowed_fields_only(
     await wait_for_state(hass, "sensor.test_garden_uplink_backlog", "0")
     # Device health counts the uplink from its first attempt on: now online, never offline before it.
     store = community_entry.runtime_data.health.store
-    for _ in range(100):
-        statuses = {s.device_id: s for s in await hass.async_add_executor_job(store.statuses)}
-        if "uplink" in statuses:
-            break
-        await asyncio.sleep(0.05)
-    assert statuses["uplink"].online is True
+    assert (await wait_for_device_status(hass, store, "uplink")).online is True
     history = await hass.async_add_executor_job(
         lambda: store.connection.execute("SELECT online FROM health_spans WHERE device_id = 'uplink'").fetchall())
     assert [row[0] for row in history] == [1]
