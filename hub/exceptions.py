@@ -15,3 +15,8 @@ class NotFoundError(HubError, LookupError):
 
 class StorageError(HubError):
     """The community database could not be read or written."""
+
+
+class FeatureUnavailableError(HubError):
+    """An optional part of the hub cannot run here because a package it needs is not installed (or not loadable);
+    the message says what is missing and how to get it. Everything else keeps working."""

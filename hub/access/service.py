@@ -7,6 +7,7 @@ pass at the same moment cannot both be granted.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, tzinfo
@@ -40,8 +41,10 @@ from hub.residents.credentials import find_card, find_pin_holder
 from hub.residents.models import ResidentStatus
 from hub.residents.pass_token import verify_token
 from hub.residents.passes import load_pass
-from hub.residents.qr import ImageInput, read_pass_token
+from hub.residents.qr import ImageInput, QrDecoderUnavailableError, read_pass_token
 from hub.residents.store import transaction
+
+_LOGGER = logging.getLogger(__name__)
 
 DecisionHook = Callable[[Decision, datetime], None]
 
@@ -76,6 +79,7 @@ class AccessService:
         self._passback_reset = passback_reset
         self._on_decision = on_decision
         self._history_span = max((p.window + p.duration for p in self._lockouts.values()), default=timedelta(0))
+        self._qr_unavailable = False  # set on the first frame that could not be read: no decoder here
 
     # ---- one entry point per credential kind --------------------------------------------------------------
 
@@ -103,9 +107,24 @@ class AccessService:
         return self._run(door_id, PassPresentation(None), now, pass_id=None if verified is None else verified.pass_id)
 
     def present_pass_image(self, door_id: str, image: ImageInput, now: datetime) -> Decision | None:
-        """Find a visitor-pass QR code in a camera frame or image and decide for it; ``None`` if there is none."""
-        token = read_pass_token(image)
+        """Find a visitor-pass QR code in a camera frame or image and decide for it; ``None`` if there is none.
+
+        Also ``None`` when this install has no QR decoder (zxing-cpp, see :func:`hub.residents.qr.qr_decoder_status`):
+        the frame is skipped, nothing is recorded, and the first such frame logs one warning.
+        """
+        if self._qr_unavailable:
+            return None
+        try:
+            token = read_pass_token(image)
+        except QrDecoderUnavailableError as err:
+            self._qr_unavailable = True
+            _LOGGER.warning("visitor-pass QR codes in camera frames are skipped: %s", err)
+            return None
         return None if token is None else self.present_pass(door_id, token, now)
+
+    def qr_decoder_installed(self) -> None:
+        """The QR decoder was installed while running: read pass QR codes in frames again."""
+        self._qr_unavailable = False
 
     def purge_attempts(self, before: datetime) -> int:
         """Retention hook: delete attempt history older than ``before``; returns how many rows went."""

@@ -1,16 +1,17 @@
 """The dlib models, loaded once on first use so that importing ``hub.faces`` stays cheap.
 
-face_recognition_models ships the model files inside the wheel; nothing is downloaded at run time. The face
-encoder's weights are also read into :class:`hub.faces.resnet.ResNetEncoder`, which computes the same descriptors
-with numpy's BLAS about five times faster than the prebuilt dlib (see resnet.py); dlib's own encoder stays as the
-fallback should the model file ever be one that module cannot read.
+The model files come with the face-recognition-models package; :func:`hub.faces.model_files.model_files` finds
+them without importing that package (its ``__init__`` needs ``pkg_resources``, gone from setuptools 82 on), and
+nothing is downloaded at run time. dlib is used directly (the dlib-bin wheel); the face_recognition package is not
+needed. The face encoder's weights are also read into :class:`hub.faces.resnet.ResNetEncoder`, which computes the
+same descriptors with numpy's BLAS about five times faster than the prebuilt dlib (see resnet.py); dlib's own encoder
+stays as the fallback should the model file ever be one that module cannot read.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,7 @@ import numpy as np
 
 from hub.faces.blas import single_threaded_blas
 from hub.faces.errors import FaceEngineUnavailableError
+from hub.faces.model_files import INSTALL_HINT, model_files
 from hub.faces.models import FloatArray, ImageArray
 from hub.faces.resnet import ModelFormatError, ResNetEncoder
 
@@ -71,16 +73,10 @@ def models() -> DlibModels:
 def _load() -> DlibModels:
     try:
         import dlib  # type: ignore[import-untyped,unused-ignore]
-
-        with warnings.catch_warnings():
-            # face_recognition_models imports pkg_resources, which warns on every start-up.
-            warnings.simplefilter("ignore")
-            import face_recognition_models  # type: ignore[import-untyped,unused-ignore]
     except ImportError as err:
-        raise FaceEngineUnavailableError(
-            "face verification needs the 'faces' extra (face_recognition, dlib-bin, face_recognition_models)"
-        ) from err
-    encoder_file = face_recognition_models.face_recognition_model_location()
+        raise FaceEngineUnavailableError(f"face verification needs dlib ({err}); {INSTALL_HINT}") from err
+    files = model_files()
+    encoder_file = str(files.encoder)
     try:
         resnet: ResNetEncoder | None = ResNetEncoder.from_file(encoder_file)
     except (OSError, ModelFormatError) as err:
@@ -89,7 +85,7 @@ def _load() -> DlibModels:
     return DlibModels(
         dlib=dlib,
         detector=dlib.get_frontal_face_detector(),
-        shape68=dlib.shape_predictor(face_recognition_models.pose_predictor_model_location()),
+        shape68=dlib.shape_predictor(str(files.shape68)),
         encoder=dlib.face_recognition_model_v1(encoder_file),
         resnet=resnet,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from hub.exceptions import HubError, InvalidInputError
+from hub.exceptions import FeatureUnavailableError, HubError, InvalidInputError
 
 if TYPE_CHECKING:
     from hub.faces.models import QualityReport
@@ -14,8 +14,9 @@ class FaceError(HubError):
     """Base class of the face engine's errors."""
 
 
-class FaceEngineUnavailableError(FaceError):
-    """face_recognition / dlib (the ``faces`` extra) is not installed, so faces cannot be processed."""
+class FaceEngineUnavailableError(FaceError, FeatureUnavailableError):
+    """dlib or the model files (the ``faces`` extra: dlib-bin, face-recognition-models) are missing, so faces
+    cannot be processed; the message names what to install."""
 
 
 class ImageDecodeError(FaceError, InvalidInputError):

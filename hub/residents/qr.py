@@ -1,19 +1,87 @@
-"""QR codes for visitor passes: render a token as PNG, and read tokens back from a camera frame or image file."""
+"""QR codes for visitor passes: render a token as PNG, and read tokens back from a camera frame or image file.
+
+Rendering (segno, pure Python) always works. Reading needs the decoder zxing-cpp, which is optional (the ``qr``
+extra): it publishes no wheel for musl Linux, so on Home Assistant OS and the Home Assistant container it is not
+installed. :func:`qr_decoder_status` says whether reading works here and, if not, why; reading without the decoder
+raises :class:`QrDecoderUnavailableError`.
+"""
 
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
+from importlib import metadata
+from types import ModuleType
 
 import numpy as np
 import numpy.typing as npt
 import segno
-import zxingcpp
 from PIL import Image, UnidentifiedImageError
 
-from hub.exceptions import InvalidInputError
+from hub.exceptions import FeatureUnavailableError, InvalidInputError
 from hub.residents.pass_token import PREFIX
 
 ImageInput = bytes | Image.Image | npt.NDArray[np.uint8]
+
+DECODER_PACKAGE = "zxing-cpp"  # the distribution; the module is ``zxingcpp``
+NOT_INSTALLED = (
+    "zxing-cpp is not installed (it has no wheel for musl Linux, which Home Assistant OS and the Home Assistant "
+    "container use), so visitor-pass QR codes are not read from camera frames; passes are still issued and "
+    "rendered, and cards, PINs and faces work as before. Where a wheel exists (glibc Linux, x86-64 and aarch64), "
+    "install the 'qr' extra: pip install 'smart-community-hub[qr]'"
+)
+
+
+class QrDecoderUnavailableError(FeatureUnavailableError):
+    """A QR code had to be read from an image but the decoder (zxing-cpp) is not installed or cannot load."""
+
+
+@dataclass(frozen=True)
+class QrDecoderStatus:
+    """Whether QR codes can be read from images here; ``reason`` says why not, in words for a log or a repair."""
+
+    available: bool
+    reason: str | None = None
+    version: str | None = None  # zxing-cpp's version, when available
+
+
+def _import_decoder() -> tuple[ModuleType | None, str | None]:
+    """zxingcpp, or ``None`` and why not. Imported on use, not at module level, so that everything but reading
+    works without it. Not cached: once loaded the import is a dictionary look-up (this runs per gate frame), and a
+    failed one is only retried by callers that have not noticed yet (the access service stops after the first)."""
+    try:
+        import zxingcpp
+    except ModuleNotFoundError as err:
+        if err.name != "zxingcpp":  # zxingcpp itself is there but something it imports is not
+            return None, f"zxing-cpp is installed but could not be loaded: {err}"
+        return None, NOT_INSTALLED
+    except ImportError as err:  # installed, but its compiled module does not load (a wrong build, a missing .so)
+        return None, f"zxing-cpp is installed but could not be loaded: {err}"
+    return zxingcpp, None
+
+
+def qr_decoder_status() -> QrDecoderStatus:
+    """Whether visitor-pass QR codes can be read from camera frames and images on this install, and why not."""
+    module, reason = _import_decoder()
+    if module is None:
+        return QrDecoderStatus(False, reason)
+    try:
+        version: str | None = metadata.version(DECODER_PACKAGE)
+    except metadata.PackageNotFoundError:  # importable without distribution metadata (a local build)
+        version = None
+    return QrDecoderStatus(True, None, version)
+
+
+def qr_decoder_available() -> bool:
+    """True when QR codes can be read from images here (zxing-cpp is installed and loads)."""
+    return _import_decoder()[0] is not None
+
+
+def _decoder() -> ModuleType:
+    module, reason = _import_decoder()
+    if module is None:
+        raise QrDecoderUnavailableError(reason or NOT_INSTALLED)
+    return module
 
 
 def render_qr_png(token: str, *, scale: int = 8) -> bytes:
@@ -46,13 +114,15 @@ def _as_image(image: ImageInput) -> Image.Image | npt.NDArray[np.uint8]:
 
 
 def read_qr_texts(image: ImageInput) -> list[str]:
-    """Every QR code text found in the image."""
+    """Every QR code text found in the image; raises :class:`QrDecoderUnavailableError` without zxing-cpp."""
+    zxingcpp = _decoder()
     results = zxingcpp.read_barcodes(_as_image(image), formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode))
     return [r.text for r in results if r.valid]
 
 
 def read_pass_token(image: ImageInput) -> str | None:
-    """The first visitor-pass token in the image (other QR codes in view are ignored), or ``None``."""
+    """The first visitor-pass token in the image (other QR codes in view are ignored), or ``None``; raises
+    :class:`QrDecoderUnavailableError` when zxing-cpp is not there to read it."""
     for text in read_qr_texts(image):
         if text.startswith(PREFIX + "."):
             return text

@@ -9,12 +9,25 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pytest
 
+from hub.faces.errors import FaceEngineUnavailableError
+from hub.faces.model_files import model_files
 from hub.faces.paths import shared_faces_dir
 
 if TYPE_CHECKING:
     from hub.faces.matcher import Matcher
 
-ENGINE_MISSING = importlib.util.find_spec("dlib") is None or importlib.util.find_spec("face_recognition_models") is None
+
+def _engine_missing() -> bool:
+    if importlib.util.find_spec("dlib") is None:
+        return True
+    try:
+        model_files()  # found without importing face_recognition_models (its pkg_resources may be gone)
+    except FaceEngineUnavailableError:
+        return True
+    return False
+
+
+ENGINE_MISSING = _engine_missing()
 
 
 @pytest.fixture(scope="session")

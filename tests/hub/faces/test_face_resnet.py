@@ -60,7 +60,7 @@ def test_batch_and_single_agree(chips: list[np.ndarray]) -> None:
 
 
 def test_other_files_are_refused(tmp_path: Path) -> None:
-    import face_recognition_models
+    from hub.faces.model_files import model_files
 
     for name, data in (("empty", b""), ("text", b"not a model"), ("truncated", b"\x01\x01\x0dloss_metric_2")):
         path = tmp_path / name
@@ -69,7 +69,7 @@ def test_other_files_are_refused(tmp_path: Path) -> None:
             ResNetEncoder.from_file(path)
     # dlib's 5-point shape predictor is a dlib file too, but not this network.
     with pytest.raises(ModelFormatError):
-        ResNetEncoder.from_file(face_recognition_models.pose_predictor_five_point_model_location())
+        ResNetEncoder.from_file(model_files().shape5)
 
 
 def test_dlib_encoder_is_the_fallback(chips: list[np.ndarray]) -> None:
