@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import struct
 import time
 
 from . import _pymodbus as mb
@@ -23,6 +24,18 @@ _EXCEPTION_NAMES = {
     4: "device failure (door locked down?)",
     6: "device busy",
 }
+
+
+class _ConnectionLostError(Exception):
+    """The device closed the connection before answering."""
+
+
+async def _abandon(request: asyncio.Future[object]) -> None:
+    """Cancel a pymodbus request and wait until it has stopped (3.13 turns the cancellation into its own error)."""
+    request.cancel()
+    await asyncio.wait({request})
+    if not request.cancelled():
+        request.exception()  # retrieved, so asyncio does not log it
 
 
 class ModbusLink:
@@ -87,45 +100,87 @@ class ModbusLink:
             self._next_attempt = 0.0
 
     async def _call(
-        self, what: str, function_code: int, method: str, *args: object, **kwargs: object
-    ) -> tuple[mb.ModbusPDU, bytes]:
-        """Send one request; return the answer and its raw frame, checked to belong to this request.
+        self, what: str, function_code: int, method: str, *args: object, answer_size: int,
+        byte_count: int | None = None, **kwargs: object,
+    ) -> mb.ModbusPDU:
+        """Send one request; return the answer, checked to be one well-formed frame answering this request.
 
-        pymodbus 3.8 hands the client whatever answer arrives next, so the link checks it matches what was
-        asked (transaction id, function code) and drops the connection on anything malformed: after a bad frame
-        the byte stream can no longer be trusted to be in step.
+        pymodbus checks little of an answer (3.8 hands the client whatever PDU arrives next; both 3.8 and 3.13
+        decode register answers by their byte count whatever data follows, ignore the byte count of bit answers,
+        and 3.13 reads a write's echo from its first four bytes), so the link checks the raw frame itself
+        (:func:`frame_problem`): ``answer_size`` is the PDU size (function code included) of a proper answer and
+        ``byte_count`` the byte count it carries, if any. On anything malformed it drops the connection: after a
+        bad frame the byte stream can no longer be trusted to be in step.
         """
         async with self._lock:
             client = await self._ensure_connected()
             recorder = self._recorder
-            recorder.last_received = b""
+            recorder.reset()
             try:
-                result: mb.ModbusPDU = await asyncio.wait_for(
-                    getattr(client, method)(*args, **kwargs, **mb.unit_kwargs(self.unit_id)), self._timeout
-                )
+                result = await self._exchange(client, method, *args, **kwargs)
+            except asyncio.CancelledError:
+                # The caller gave up (Home Assistant stopping, an unload): the answer may still come, and would
+                # then be read as the answer to the next request. A new connection starts in step.
+                await self._drop()
+                raise
             except TimeoutError as err:
                 await self._drop()
                 raise DeviceTimeoutError(f"{self.host}:{self.port} did not answer {what} in time") from err
-            except (mb.ModbusException, OSError, ValueError, AttributeError, TypeError, IndexError) as err:
+            except _ConnectionLostError as err:
+                await self._drop()
+                raise DeviceConnectionError(f"{self.host}:{self.port} closed the connection during {what}") from err
+            except (mb.ModbusException, OSError, ValueError, AttributeError, TypeError, IndexError,
+                    struct.error) as err:
                 # pymodbus raises a mix of these for dropped links and garbage frames; the connection is
                 # no longer trustworthy either way.
                 await self._drop()
                 raise DeviceConnectionError(f"{self.host}:{self.port} {what} failed: {err}") from err
-            problem = None
-            if result.transaction_id != mb.last_transaction_id(client):
+            problem = frame_problem(recorder.last_sent, recorder.last_received, function_code, answer_size,
+                                    byte_count)
+            if problem is None and result.transaction_id != recorder.sent_transaction_id:
                 problem = f"answer to another request (transaction {result.transaction_id})"
-            elif (result.function_code & 0x7F) != function_code:
-                problem = f"answer with function code {result.function_code}, expected {function_code}"
             if problem is not None:
                 await self._drop()
                 raise DeviceProtocolError(f"{self.host}:{self.port} {what}: {problem}")
-            raw = recorder.last_received
         if result.isError():
             code = getattr(result, "exception_code", 0)
             raise DeviceProtocolError(
                 f"{self.host}:{self.port} refused {what}: exception {code} ({_EXCEPTION_NAMES.get(code, 'unknown')})"
             )
-        return result, raw
+        return result
+
+    async def _exchange(self, client: mb.AsyncModbusTcpClient, method: str, *args: object,
+                        **kwargs: object) -> mb.ModbusPDU:
+        """Run one pymodbus request, bounded by the timeout, and give up at once if the device hangs up first.
+
+        pymodbus leaves a request whose connection was closed waiting for its timeout; a device that hangs up
+        without answering has answered nothing, so the link stops waiting when the connection drops before a PDU
+        was decoded.
+        """
+        recorder = self._recorder
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._timeout
+        request = asyncio.ensure_future(getattr(client, method)(*args, **kwargs, **mb.unit_kwargs(self.unit_id)))
+        lost = asyncio.ensure_future(recorder.lost.wait())
+        gave_up: type[Exception] = TimeoutError
+        try:
+            await asyncio.wait({request, lost}, timeout=self._timeout, return_when=asyncio.FIRST_COMPLETED)
+            if not request.done() and lost.done():
+                if recorder.answered:
+                    # The answer arrived just before the hang-up; pymodbus is still handing it over.
+                    await asyncio.wait({request}, timeout=max(0.0, deadline - loop.time()))
+                else:
+                    gave_up = _ConnectionLostError
+        except BaseException:  # cancelled from outside: leave nothing running
+            lost.cancel()
+            await _abandon(request)
+            raise
+        lost.cancel()
+        if not request.done():
+            await _abandon(request)
+            raise gave_up
+        result: mb.ModbusPDU = request.result()
+        return result
 
     async def _malformed(self, what: str, problem: str) -> DeviceProtocolError:
         await self.close()
@@ -133,7 +188,8 @@ class ModbusLink:
 
     async def _read_registers(self, kind: str, function_code: int, method: str, address: int, count: int) -> list[int]:
         what = f"reading {kind} {address}+{count}"
-        result, _raw = await self._call(what, function_code, method, address, count=count)
+        result = await self._call(what, function_code, method, address, count=count, answer_size=2 + 2 * count,
+                                  byte_count=2 * count)
         registers = list(getattr(result, "registers", []))
         if len(registers) != count:
             raise await self._malformed(what, f"device sent {len(registers)} registers, expected {count}")
@@ -141,12 +197,9 @@ class ModbusLink:
 
     async def _read_bits(self, kind: str, function_code: int, method: str, address: int, count: int) -> list[bool]:
         what = f"reading {kind} {address}+{count}"
-        result, raw = await self._call(what, function_code, method, address, count=count)
         expected_bytes = (count + 7) // 8
-        # pymodbus ignores the byte count of bit answers; check it against the raw frame ourselves.
-        pdu = raw[7:] if len(raw) >= 9 else b""
-        if not pdu or pdu[1] != expected_bytes or len(pdu) != 2 + expected_bytes:
-            raise await self._malformed(what, f"bit answer of the wrong size (expected {expected_bytes} bytes)")
+        result = await self._call(what, function_code, method, address, count=count, answer_size=2 + expected_bytes,
+                                  byte_count=expected_bytes)
         bits = list(getattr(result, "bits", []))
         if len(bits) < count:
             raise await self._malformed(what, f"device sent {len(bits)} bits, expected {count}")
@@ -171,7 +224,7 @@ class ModbusLink:
     async def write_register(self, address: int, value: int) -> None:
         """Write one holding register and wait for the device's acknowledgement (an echo of exactly that)."""
         what = f"writing register {address}"
-        result, _raw = await self._call(what, 6, "write_register", address, value)
+        result = await self._call(what, 6, "write_register", address, value, answer_size=5)
         echo = list(getattr(result, "registers", []))
         if getattr(result, "address", None) != address or echo[:1] != [value]:
             raise await self._malformed(what, f"acknowledged {getattr(result, 'address', None)}={echo[:1]}")
@@ -179,10 +232,40 @@ class ModbusLink:
     async def write_coil(self, address: int, value: bool) -> None:
         """Write one coil and wait for the device's acknowledgement (an echo of exactly that)."""
         what = f"writing coil {address}"
-        result, _raw = await self._call(what, 5, "write_coil", address, value)
+        result = await self._call(what, 5, "write_coil", address, value, answer_size=5)
         echo = [bool(b) for b in list(getattr(result, "bits", []))[:1]]
         if getattr(result, "address", None) != address or echo != [value]:
             raise await self._malformed(what, f"acknowledged {getattr(result, 'address', None)}={echo}")
+
+
+def frame_problem(
+    sent: bytes, received: bytes, function_code: int, answer_size: int, byte_count: int | None = None
+) -> str | None:
+    """What is wrong with ``received`` as the Modbus TCP answer to the request frame ``sent`` (``None``: nothing).
+
+    A proper answer is exactly one frame: the request's transaction id, protocol id 0, an MBAP length that covers
+    the rest of the frame, the request's function code, and either ``answer_size`` bytes of PDU (with
+    ``byte_count`` in its second byte, for reads) or a two-byte exception PDU.
+    """
+    if len(received) < 9:
+        return f"no complete answer frame ({len(received)} bytes)"
+    if received[:2] != sent[:2]:
+        return f"answer to another request (transaction {int.from_bytes(received[:2], 'big')})"
+    if received[2:4] != b"\0\0":
+        return f"answer with protocol id {int.from_bytes(received[2:4], 'big')}"
+    length = int.from_bytes(received[4:6], "big")
+    if 6 + length != len(received):
+        return f"MBAP length {length} disagrees with the {len(received)}-byte frame"
+    pdu = received[7:]
+    if (pdu[0] & 0x7F) != function_code:
+        return f"answer with function code {pdu[0]}, expected {function_code}"
+    if pdu[0] & 0x80:
+        return None if len(pdu) == 2 else f"exception answer of {len(pdu)} bytes"
+    if len(pdu) != answer_size:
+        return f"answer of the wrong size ({len(pdu)} bytes, expected {answer_size})"
+    if byte_count is not None and pdu[1] != byte_count:
+        return f"answer with byte count {pdu[1]}, expected {byte_count}"
+    return None
 
 
 class ModbusDevice:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,32 +85,32 @@ class SimDoor:
         return [self.seconds_left(now), int(self.mode), self.held_open_timeout, 0]
 
 
-class _InputBlock(mb.ModbusSequentialDataBlock):
-    """Input registers computed from the simulator's state on every read."""
+class _ControllerStore(mb.SimDatastore):
+    """The controller's tables: input and holding registers are computed from the simulator's state on every read;
+    writes to holding registers are commands that the simulator validates."""
 
     def __init__(self, sim: DoorControllerSim) -> None:
         self._sim = sim
-        super().__init__(1, [0] * (rmap.door_status_address(len(sim.doors)) + 1))
+        super().__init__(
+            coils=8,
+            discrete_inputs=8,
+            holding_registers=rmap.door_command_address(len(sim.doors)) + 1,
+            input_registers=rmap.door_status_address(len(sim.doors)) + 1,
+        )
 
-    def getValues(self, address: int, count: int = 1) -> list[int]:  # noqa: N802 (pymodbus' name)
-        self._sim.refresh_inputs(self.values)
-        return list(super().getValues(address, count))
+    def read(self, table: mb.Table, address: int, count: int) -> list[int]:
+        if table == "input_registers":
+            self._sim.refresh_inputs(self.tables[table])
+        elif table == "holding_registers":
+            self._sim.refresh_commands(self.tables[table])
+        return super().read(table, address, count)
 
-
-class _HoldingBlock(mb.ModbusSequentialDataBlock):
-    """Holding registers: reads reflect state; writes are commands that the simulator validates."""
-
-    def __init__(self, sim: DoorControllerSim) -> None:
-        self._sim = sim
-        super().__init__(1, [0] * (rmap.door_command_address(len(sim.doors)) + 1))
-
-    def getValues(self, address: int, count: int = 1) -> list[int]:  # noqa: N802
-        self._sim.refresh_commands(self.values)
-        return list(super().getValues(address, count))
-
-    def setValues(self, address: int, values: Any) -> None:  # noqa: N802
-        for offset, value in enumerate(values if isinstance(values, Sequence) else [values]):
-            self._sim.handle_command_write(address - 1 + offset, int(value))
+    def write(self, table: mb.Table, address: int, values: list[int]) -> None:
+        if table != "holding_registers":
+            super().write(table, address, values)
+            return
+        for offset, value in enumerate(values):
+            self._sim.handle_command_write(address + offset, int(value))
 
 
 class DoorControllerSim(ModbusSimServer):
@@ -134,13 +134,7 @@ class DoorControllerSim(ModbusSimServer):
         self.firmware = firmware
         self.doors = [SimDoor(i) for i in range(doors)]
         self._clock = clock
-        context = mb.make_server_context(
-            coils=mb.ModbusSequentialDataBlock(1, [0] * 8),
-            discrete_inputs=mb.ModbusSequentialDataBlock(1, [0] * 8),
-            holding=_HoldingBlock(self),
-            inputs=_InputBlock(self),
-        )
-        super().__init__(context, host=host, port=port, label=f"door controller {serial}")
+        super().__init__(_ControllerStore(self), host=host, port=port, label=f"door controller {serial}")
         self.on_change: Callable[[], None] | None = None
 
     # -- the Modbus side ---------------------------------------------------------------------------------------

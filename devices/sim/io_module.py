@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from .. import _pymodbus as mb
@@ -19,19 +19,18 @@ from .modbus_server import ModbusSimServer
 _LOGGER = logging.getLogger(__name__)
 
 
-class _CoilBlock(mb.ModbusSequentialDataBlock):
-    """Coils whose writes are reported to the simulator (for its relay log and change callback)."""
+class _IoStore(mb.SimDatastore):
+    """The module's tables; coil writes from a client are reported to the simulator (relay log, change callback)."""
 
-    def __init__(self, sim: IoModuleSim, size: int) -> None:
+    def __init__(self, sim: IoModuleSim, coils: int, inputs: int) -> None:
         self._sim = sim
-        # pymodbus' slave context adds 1 to every protocol address, so the block starts at 1.
-        super().__init__(1, [False] * size)
+        super().__init__(coils=coils, discrete_inputs=inputs, holding_registers=8, input_registers=8)
 
-    def setValues(self, address: int, values: Any) -> None:  # noqa: N802 (pymodbus' name)
-        new = list(values) if isinstance(values, Sequence) else [values]
-        super().setValues(address, new)
-        for offset, value in enumerate(new):
-            self._sim.relay_written(address - 1 + offset, bool(value))
+    def write(self, table: mb.Table, address: int, values: list[int]) -> None:
+        super().write(table, address, values)
+        if table == "coils":
+            for offset, value in enumerate(values):
+                self._sim.relay_written(address + offset, bool(value))
 
 
 class IoModuleSim(ModbusSimServer):
@@ -55,15 +54,8 @@ class IoModuleSim(ModbusSimServer):
         self.relay_address = relay_address
         self.input_address = input_address
         self._clock = clock
-        self._coils = _CoilBlock(self, relay_address + relays)
-        self._inputs = mb.ModbusSequentialDataBlock(1, [False] * (input_address + inputs))
-        context = mb.make_server_context(
-            coils=self._coils,
-            discrete_inputs=self._inputs,
-            holding=mb.ModbusSequentialDataBlock(1, [0] * 8),
-            inputs=mb.ModbusSequentialDataBlock(1, [0] * 8),
-        )
-        super().__init__(context, host=host, port=port, label="I/O module")
+        self._tables = _IoStore(self, relay_address + relays, input_address + inputs)
+        super().__init__(self._tables, host=host, port=port, label="I/O module")
         # (time, relay, on) for every coil write a client made, in order.
         self.relay_log: list[tuple[float, int, bool]] = []
         self.on_change: Callable[[], None] | None = None
@@ -80,14 +72,14 @@ class IoModuleSim(ModbusSimServer):
     @property
     def relays(self) -> list[bool]:
         """The relays' current states."""
-        values = self._coils.getValues(self.relay_address + 1, self.relay_count)
-        return [bool(v) for v in values]
+        coils = self._tables.tables["coils"]
+        return [bool(v) for v in coils[self.relay_address : self.relay_address + self.relay_count]]
 
     @property
     def inputs(self) -> list[bool]:
         """The inputs' current states."""
-        values = self._inputs.getValues(self.input_address + 1, self.input_count)
-        return [bool(v) for v in values]
+        inputs = self._tables.tables["discrete_inputs"]
+        return [bool(v) for v in inputs[self.input_address : self.input_address + self.input_count]]
 
 
     # -- the physical side -------------------------------------------------------------------------------------
@@ -99,14 +91,14 @@ class IoModuleSim(ModbusSimServer):
         """Drive a digital input (a door contact closing, a button pressed)."""
         if not 0 <= index < self.input_count:
             raise ValueError(f"input {index} does not exist (this module has {self.input_count})")
-        self._inputs.setValues(self.input_address + index + 1, [on])
+        self._tables.tables["discrete_inputs"][self.input_address + index] = int(on)
         self._changed()
 
     def set_relay(self, index: int, on: bool) -> None:
         """Switch a relay from the module's front panel (or as after a power cycle), bypassing Modbus."""
         if not 0 <= index < self.relay_count:
             raise ValueError(f"relay {index} does not exist (this module has {self.relay_count})")
-        mb.ModbusSequentialDataBlock.setValues(self._coils, self.relay_address + index + 1, [on])
+        self._tables.tables["coils"][self.relay_address + index] = int(on)
         self._changed()
 
     def advertisement(self, serial: str = "SIMIO0001", model: str = "SIM-IO") -> DeviceAdvertisement:

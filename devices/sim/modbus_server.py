@@ -12,10 +12,10 @@ _LOGGER = logging.getLogger(__name__)
 class ModbusSimServer:
     """A Modbus TCP listener for a simulator's datastore; the port is kept across link cuts."""
 
-    def __init__(self, context: mb.ModbusServerContext, *, host: str, port: int, label: str) -> None:
+    def __init__(self, store: mb.SimDatastore, *, host: str, port: int, label: str) -> None:
         self.host = host
         self.port = port
-        self._context = context
+        self._store = store
         self._label = label
         self._server: mb.ModbusTcpServer | None = None
 
@@ -28,12 +28,10 @@ class ModbusSimServer:
         """Start listening; after the first start the port stays the same across link cuts."""
         if self._server is not None:
             return
-        server = mb.make_server(self._context, self.host, self.port)
-        await server.serve_forever(background=True)
+        server = mb.make_server(self._store, self.host, self.port)
         try:
-            self.port = mb.server_port(server)
+            self.port = await mb.start_server(server)
         except OSError as err:
-            await server.shutdown()
             raise OSError(f"cannot listen on {self.host}:{self.port}: {err}") from err
         self._server = server
         _LOGGER.info("%s listening on %s:%s", self._label, self.host, self.port)
