@@ -47,6 +47,7 @@ from .entity import community_device_info, controller_device_info
 from .gates import async_setup_gates
 from .health import async_report_device_status
 from .panel import async_register_panel, async_remove_panel, async_setup_http
+from .qr_support import async_ensure_qr_decoder
 from .services import async_setup_services
 from .uplink import CONF_COMMUNITY_KEY, CONF_HUB_ID
 from .websocket_api import async_setup_websocket
@@ -136,17 +137,17 @@ async def _async_setup_community(hass: HomeAssistant, entry: CommunityConfigEntr
             async_report_device_status(hass, camera.serial, DeviceKind.CAMERA, camera.online)
     await hass.config_entries.async_forward_entry_setups(entry, COMMUNITY_PLATFORMS)
     await async_setup_gates(hass, entry)
-    entry.async_on_unload(entry.add_update_listener(_async_community_options_updated))
+
+    async def _qr_decoder() -> None:
+        runtime.qr = await async_ensure_qr_decoder(hass, runtime.community)
+
+    # In the background: installing the decoder may wait on the network, and the gates are already deciding.
+    entry.async_create_background_task(hass, _qr_decoder(), "smart_community QR decoder")
     await async_register_panel(hass)
     entry.async_on_unload(lambda: async_remove_panel(hass))
     entry.async_on_unload(runtime.staging.clear)
     return True
 
-
-async def _async_community_options_updated(hass: HomeAssistant, entry: CommunityConfigEntry) -> None:
-    """Gates, uplink or retention changed: reload so every part follows. (A rename reloads by itself.)"""
-    if dict(entry.options) != entry.runtime_data.options:
-        hass.config_entries.async_schedule_reload(entry.entry_id)
 
 
 async def _async_setup_controller(hass: HomeAssistant, entry: SmartCommunityConfigEntry) -> bool:
@@ -176,26 +177,17 @@ async def _async_setup_controller(hass: HomeAssistant, entry: SmartCommunityConf
     except ConfigEntryNotReady:
         await service.close()
         raise
-    entry.runtime_data = SmartCommunityRuntimeData(
-        service=service, coordinator=coordinator, options=dict(entry.options)
+    # The controller's own device first: every door device hangs off it.
+    device = dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id, **controller_device_info(coordinator)
     )
-    # The controller's own device first: every door device hangs off it (via_device).
-    dr.async_get(hass).async_get_or_create(config_entry_id=entry.entry_id, **controller_device_info(coordinator))
-    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
+    entry.runtime_data = SmartCommunityRuntimeData(service=service, coordinator=coordinator, device_id=device.id)
     await hass.config_entries.async_forward_entry_setups(entry, CONTROLLER_PLATFORMS)
     community = loaded_community(hass)
     if community is not None:
         await async_attach_controller(hass, community.runtime_data, entry)
     return True
 
-
-async def _async_options_updated(hass: HomeAssistant, entry: SmartCommunityConfigEntry) -> None:
-    """Options changed (poll rate, held-open timeout): reload so every part picks them up.
-
-    Data changes come from the reconfigure flow, which reloads the entry itself.
-    """
-    if dict(entry.options) != entry.runtime_data.options:
-        hass.config_entries.async_schedule_reload(entry.entry_id)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:

@@ -24,6 +24,7 @@ from hub.face_gate import CommunityFaces
 from hub.gate import AccessPoint, GateKeeper, GateOutcome
 from hub.health import DeviceKind
 from hub.journal import EventKind
+from hub.residents.qr import QrDecoderStatus
 
 from .const import (
     CONF_KIND,
@@ -52,9 +53,9 @@ class CommunityRuntimeData:
     health: HealthRuntime
     points: dict[str, AccessPoint] = field(default_factory=dict)
     face_doors: set[str] = field(default_factory=set)
-    options: dict[str, Any] = field(default_factory=dict)
     detach: dict[str, Callable[[], None]] = field(default_factory=dict)
     staging: PhotoStaging = field(default_factory=PhotoStaging)
+    qr: QrDecoderStatus | None = None  # known once qr_support has looked (in the background, after set-up)
 
 
 async def _stop_partial(
@@ -111,7 +112,6 @@ async def async_open_community(hass: HomeAssistant, entry: ConfigEntry) -> Commu
     community.audit_listeners.append(uplink.record_manager_action)
     runtime = CommunityRuntimeData(
         community=community, gatekeeper=gatekeeper, faces=faces, uplink=uplink, health=health,
-        options=dict(entry.options),
     )
 
     @callback

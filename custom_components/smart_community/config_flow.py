@@ -22,6 +22,7 @@ from devices.exceptions import DeviceConnectionError, DeviceError
 from devices.models import ControllerInfo
 from hub.uplink import OPTIONAL_FIELDS, LegalBasis
 
+from .compat import ReloadingOptionsFlow
 from .const import (
     COMMUNITY_UNIQUE_ID,
     CONF_AUTH,
@@ -430,7 +431,7 @@ def _seconds(minimum: int, maximum: int, unit: str = "s") -> selector.NumberSele
     )
 
 
-class SmartCommunityOptionsFlow(OptionsFlow):
+class SmartCommunityOptionsFlow(ReloadingOptionsFlow):
     """Tune how the integration drives the controller; map an I/O module's relays and inputs to doors."""
 
     def __init__(self) -> None:
@@ -525,7 +526,7 @@ def _gat1400_complete(user_input: dict[str, Any], current: Mapping[str, Any]) ->
     return len(device_id) == 20 and device_id.isdigit() and bool(user_input.get(CONF_GAT_USERNAME)) and bool(password)
 
 
-class CommunityOptionsFlow(OptionsFlow):
+class CommunityOptionsFlow(ReloadingOptionsFlow):
     """The community's gates: which door, which camera (any camera entity), which presence sensor."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
@@ -24,7 +23,7 @@ class SmartCommunityRuntimeData:
 
     service: ControllerService
     coordinator: DoorControllerCoordinator
-    options: dict[str, Any]
+    device_id: str  # the controller's device in the registry: its doors' devices hang off it
 
 
 type SmartCommunityConfigEntry = ConfigEntry[SmartCommunityRuntimeData]

@@ -35,6 +35,7 @@ async def async_get_config_entry_diagnostics(
                 "entry": {"data": dict(entry.data), "options": dict(entry.options)},
                 "summary": await hass.async_add_executor_job(community.community.summary),
                 "uplink": None if status is None else {**asdict(status), "last_error": status.last_error},
+                "qr_decoder": None if community.qr is None else asdict(community.qr),
             },
             TO_REDACT,
         )

@@ -13,6 +13,7 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from devices.exceptions import DeviceError, DeviceProtocolError
 from hub.doors import DoorView
 
+from .compat import via_device
 from .const import DOMAIN
 from .coordinator import DoorControllerCoordinator
 
@@ -57,7 +58,7 @@ class DoorEntity(CoordinatorEntity[DoorControllerCoordinator]):
             manufacturer="Smart Community",
             model=coordinator.data.info.model,
             name=f"{coordinator.data.info.serial} door {door + 1}",
-            via_device=(DOMAIN, serial),
+            **via_device((DOMAIN, serial), coordinator.config_entry.runtime_data.device_id),
         )
 
     @property

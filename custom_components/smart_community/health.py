@@ -67,7 +67,10 @@ class HealthRuntime:
         """Stop listening and close the store."""
         for unsubscribe in self._unsubscribe:
             unsubscribe()
-        store, self.store = self.store, None  # status reports arriving from now on are dropped
+        # A check under way uses the store across executor jobs: it finishes before the store closes, and checks
+        # started later find no store.
+        async with self._check_lock:
+            store, self.store = self.store, None  # status reports arriving from now on are dropped
         if store is not None:
             await self.hass.async_add_executor_job(store.close)
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import aiohttp
 
+from devices._pymodbus import LOGGER_NAME as PYMODBUS_LOGGER
 from hub.uplink import ReferenceReceiver, Secret
 
 from . import ha_setup
@@ -108,6 +109,10 @@ class DemoCommunity:
         self.config_dir.mkdir(parents=True, exist_ok=True)
         faces = demo_faces_dir() or REPO_ROOT / "demo" / "faces"
         (self.config_dir / "configuration.yaml").write_text(CONFIGURATION.format(port=self.port, faces=faces))
+        # Home Assistant 2026.x keeps its HTTP settings in storage and reads the YAML above only once; the stored
+        # copy is dropped so that every start binds the address and port asked for now
+        # (see ha_setup.confirm_http_config).
+        (self.config_dir / ".storage" / "http").unlink(missing_ok=True)
         components = self.config_dir / "custom_components"
         components.mkdir(exist_ok=True)
         link = components / DOMAIN
@@ -231,6 +236,7 @@ class DemoCommunity:
         async with aiohttp.ClientSession() as session:
             await ha_setup.wait_until_up(session, self.base, self.startup_timeout, lambda: hass.returncode is None)
             token, fresh_password = await self._set_up_home_assistant(session)
+            await ha_setup.confirm_http_config(session, self.base, token)
             if fresh_password is not None:
                 await ha_setup.remove_entries(session, self.base, token, ONBOARDING_EXTRAS)
             if await self._add_devices(session, token):
@@ -242,7 +248,7 @@ class DemoCommunity:
 
     async def main(self) -> int:
         """Bring the community up, serve until stopped, shut down in order."""
-        logging.getLogger("pymodbus").setLevel(logging.ERROR)
+        logging.getLogger(PYMODBUS_LOGGER).setLevel(logging.ERROR)
         stop = asyncio.Event()
         install_signal_handlers(stop)
         self._write_configuration()

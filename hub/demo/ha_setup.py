@@ -124,6 +124,45 @@ async def long_lived_token(session: aiohttp.ClientSession, base: str, token: str
     return str(reply["result"])
 
 
+async def _websocket(
+    session: aiohttp.ClientSession, base: str, token: str, messages: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Send commands over one authenticated websocket connection; returns their results in order."""
+    replies: list[dict[str, Any]] = []
+    async with session.ws_connect(f"{base.replace('http', 'ws', 1)}/api/websocket") as ws:
+        await ws.receive_json()  # auth_required
+        await ws.send_json({"type": "auth", "access_token": token})
+        if (await ws.receive_json()).get("type") != "auth_ok":
+            raise HomeAssistantSetupError("websocket authentication failed")
+        for number, message in enumerate(messages, start=1):
+            await ws.send_json({"id": number, **message})
+            while True:
+                reply: dict[str, Any] = await ws.receive_json()
+                if reply.get("id") == number and reply.get("type") == "result":
+                    replies.append(reply)
+                    break
+    return replies
+
+
+async def confirm_http_config(session: aiohttp.ClientSession, base: str, token: str) -> None:
+    """Keep the HTTP settings Home Assistant started with, as a user confirms them in its dialog.
+
+    From 2026.x Home Assistant moves the ``http:`` YAML into storage as a *pending* configuration, shows every
+    admin a dialog asking to keep it, and reverts to its default (port 8123 on every address) five minutes later
+    unless it is kept. Releases without HTTP settings in storage answer ``unknown_command``: nothing to do.
+    """
+    (current,) = await _websocket(session, base, token, [{"type": "http/config"}])
+    if not current.get("success") or not current["result"].get("pending"):
+        return
+    promoted, _ = await _websocket(session, base, token, [
+        {"type": "http/config/promote"},
+        # The YAML is the demo's own, written on every start: its deprecation repair is not for the user to act on.
+        {"type": "repairs/ignore_issue", "domain": "http", "issue_id": "deprecated_yaml", "ignore": True},
+    ])
+    if not promoted.get("success"):
+        raise HomeAssistantSetupError(f"keeping the HTTP settings failed: {promoted.get('error')}")
+
+
 async def config_entries(session: aiohttp.ClientSession, base: str, token: str, domain: str) -> list[dict[str, Any]]:
     """The config entries of one integration."""
     async with session.get(

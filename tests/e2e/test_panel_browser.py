@@ -70,6 +70,8 @@ async def test_managers_panel_in_chromium(tmp_path: Path, photos: tuple[Path, Pa
         page = await context.new_page()
         page_errors: list[str] = []
         page.on("pageerror", lambda err: page_errors.append(str(err)))
+        console: list[str] = []  # printed when the test fails, with the page errors
+        page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
 
         async def shot(name: str) -> None:
             await page.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=True)
@@ -176,6 +178,9 @@ async def test_managers_panel_in_chromium(tmp_path: Path, photos: tuple[Path, Pa
             width = await page.evaluate("document.documentElement.scrollWidth")
             assert width <= 360, width
             await shot("11-narrow-residents")
+        except BaseException:
+            print("page errors:", *page_errors, "console:", *console[-40:], sep="\n  ")
+            raise
         finally:
             await shot("99-last-screen")
             await browser.close()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -23,6 +23,23 @@ FACES = Path(__file__).resolve().parents[3] / "demo" / "faces"
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load this repository's integration."""
+
+
+@pytest.fixture(autouse=True)
+def no_deprecated_usage(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Fail a test in which Home Assistant reported a deprecated pattern of this integration.
+
+    Home Assistant reports them through its frame helper ("Detected that custom integration 'smart_community'
+    ..."), as warnings on the releases that still accept them and as errors near removal: on the newest end of the
+    supported range this is how a deprecation in our code shows up first. Home Assistant reports each once per
+    process, so the first test that meets one fails.
+    """
+    yield
+    reports = [
+        record.getMessage() for phase in ("setup", "call") for record in caplog.get_records(phase)
+        if record.name == "homeassistant.helpers.frame" and "smart_community" in record.getMessage()
+    ]
+    assert not reports, reports
 
 
 @pytest.fixture

@@ -28,11 +28,15 @@ async def test_one_lock_per_door_on_its_own_device(
     devices = dr.async_get(hass)
     locks = [e for e in er.async_entries_for_config_entry(entities, init_integration.entry_id) if e.domain == "lock"]
     assert sorted(e.unique_id for e in locks) == [f"{SERIAL}-door0-lock", f"{SERIAL}-door1-lock"]
-    controller = devices.async_get_device(identifiers={("smart_community", SERIAL)})
-    assert controller is not None
+    # Looked up through the entry (async_get_device is deprecated from Home Assistant 2026.x).
+    by_identifier = {
+        identifier: device
+        for device in dr.async_entries_for_config_entry(devices, init_integration.entry_id)
+        for identifier in device.identifiers
+    }
+    controller = by_identifier[("smart_community", SERIAL)]
     assert controller.serial_number == SERIAL
-    door = devices.async_get_device(identifiers={("smart_community", f"{SERIAL}-door0")})
-    assert door is not None
+    door = by_identifier[("smart_community", f"{SERIAL}-door0")]
     assert door.via_device_id == controller.id
     assert hass.states.get(LOCK).state == LockState.LOCKED
 
