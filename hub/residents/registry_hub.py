@@ -55,7 +55,7 @@ class ResidentRegistry:
         clock: Clock = utc_now,
     ) -> ResidentRegistry:
         """Open the database (residents and access components migrated) and the key file (created if absent)."""
-        import hub.access.schema  # noqa: F401  (registers the access tables' migrations)
+        from hub.access import schema  # noqa: F401  (registers the access tables' migrations)
 
         keys = KeyRing.load_or_create(key_path)
         conn = open_database(Path(db_path), components=[*COMPONENTS, "access"])

@@ -1,0 +1,110 @@
+"""`make release`: the HACS zip carries the library inside the integration, and nothing of it at the top level."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+import tomllib
+import zipfile
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _load_release() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("release_script", REPO / "scripts" / "release.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["release_script"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+release = _load_release()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return release.write_zip(tmp_path_factory.mktemp("dist"))
+
+
+def test_the_zip_is_named_as_hacs_json_says_and_holds_the_integration_at_its_root(built: Path) -> None:
+    hacs = json.loads((REPO / "hacs.json").read_text())
+    assert hacs["zip_release"] is True and built.name == hacs["filename"]
+    with zipfile.ZipFile(built) as archive:
+        names = set(archive.namelist())
+        manifest = json.loads(archive.read("manifest.json"))
+    assert {"__init__.py", "manifest.json", "config_flow.py", "translations/en.json", "lib/hub/gate.py"} <= names
+    assert not any(name.startswith(("hub/", "devices/", "smart_community/")) for name in names)
+    assert not any("__pycache__" in name for name in names)
+    # Only third-party requirements: the library is inside, not on an index.
+    assert not any(r.startswith("smart-community-hub") for r in manifest["requirements"])
+    assert "hub" not in manifest["loggers"] and "devices" not in manifest["loggers"]
+
+
+def test_the_same_sources_give_the_same_zip(built: Path, tmp_path: Path) -> None:
+    again = release.write_zip(tmp_path)
+    assert again.read_bytes() == built.read_bytes()
+
+
+def test_the_zip_imports_with_no_top_level_library_on_the_path(built: Path, tmp_path: Path) -> None:
+    """Every module in the zip imports as part of custom_components.smart_community, with ``hub`` and ``devices``
+    made unimportable (the project's own checkout is on this environment's path, a user's HA has neither)."""
+    integration = tmp_path / "config" / "custom_components" / "smart_community"
+    integration.mkdir(parents=True)
+    (integration.parent / "__init__.py").write_text("")
+    with zipfile.ZipFile(built) as archive:
+        archive.extractall(integration)
+        modules = sorted(
+            "custom_components.smart_community." + name[:-3].replace("/", ".").removesuffix(".__init__")
+            for name in archive.namelist() if name.endswith(".py")
+        )
+    probe = f"""
+import importlib, sys
+sys.path[:] = [p for p in sys.path if p not in ({str(REPO)!r}, '')]
+sys.path.insert(0, {str(tmp_path / 'config')!r})
+class Refuse:
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] in ('hub', 'devices'):
+            raise ImportError('top-level library module imported: ' + name)
+sys.meta_path.insert(0, Refuse())
+for name in {modules!r}:
+    importlib.import_module(name)
+leaked = sorted(m for m in sys.modules if m.split('.')[0] in ('hub', 'devices'))
+assert not leaked, leaked
+print(len({modules!r}))
+"""
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout.strip()) == len(modules) > 100
+
+
+def test_imports_become_relative_to_their_place_in_the_zip() -> None:
+    source = "from hub.faces.models import X\nfrom devices import camera  # why\ndef f():\n    from  hub import gate\n"
+    text = release.rewrite(source, "x.py", ["smart_community", "lib", "hub", "faces"])
+    assert text == "from .models import X\nfrom ...devices import camera  # why\ndef f():\n    from  .. import gate\n"
+    text = release.rewrite("from hub.gate import G\n", "x.py", ["smart_community"])
+    assert text == "from .lib.hub.gate import G\n"
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["import hub.gate\n", "import devices\n"],
+)
+def test_imports_that_cannot_be_rewritten_exactly_stop_the_build(source: str) -> None:
+    with pytest.raises(release.ReleaseError, match=r"from \.\.\. import"):
+        release.rewrite(source, "x.py", ["smart_community"])
+
+
+def test_the_manifest_asks_for_what_the_library_needs() -> None:
+    """The manifest's requirements are the library's, and its face extra's: Home Assistant installs exactly those."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    manifest = json.loads((REPO / "custom_components" / "smart_community" / "manifest.json").read_text())
+    library = [r for r in project["dependencies"] if not r.startswith("aiohttp")]  # Home Assistant's own
+    assert sorted(manifest["requirements"]) == sorted([*library, *project["optional-dependencies"]["faces"]])
+    assert list(manifest)[:2] == ["domain", "name"] and list(manifest)[2:] == sorted(list(manifest)[2:])
