@@ -10,6 +10,9 @@ VENV := .venv/bin
 NEWEST := scripts/newest-ha.sh
 PORT ?= 8123
 COVERAGE_FLOOR ?= 90
+# The newest end skips the branches only the oldest runs (pymodbus 3.8, HA before OptionsFlowWithReload and
+# via_device_id): 89.3% measured on 2026-12-01, so its floor is lower.
+COVERAGE_FLOOR_NEWEST ?= 88
 
 .PHONY: run run-oldest test lint types pytest pytest-newest types-newest bootstrap bootstrap-newest \
 	system-packages lock release wheel-matrix clean modbus-properties
@@ -54,9 +57,9 @@ pytest:
 	@$(VENV)/pytest --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR) $(PYTEST_ARGS)
 
 pytest-newest:
-	@echo "==> pytest on the newest Home Assistant (coverage floor $(COVERAGE_FLOOR)%)"
+	@echo "==> pytest on the newest Home Assistant (coverage floor $(COVERAGE_FLOOR_NEWEST)%)"
 	@$(NEWEST) run env COVERAGE_FILE=.coverage.newest pytest --cov --cov-report=term \
-		--cov-fail-under=$(COVERAGE_FLOOR) $(PYTEST_ARGS)
+		--cov-fail-under=$(COVERAGE_FLOOR_NEWEST) $(PYTEST_ARGS)
 
 # Re-resolve both lock files (after moving a pin; the newest end's pins come from its Home Assistant).
 lock: bootstrap
