@@ -176,6 +176,10 @@ async def test_a_new_user_installs_the_release_zip_and_opens_a_door(
                         break
                     await asyncio.sleep(0.1)
     finally:
+        # What Home Assistant logs while it stops is left out of the checks below: a poll in flight at that moment
+        # may still make pymodbus warn about its late answer (docs: known limitations).
+        own_log = tmp_path / "ha-own.log"
+        before_stop = own_log.stat().st_size if own_log.exists() else 0
         if hass.returncode is None:
             hass.terminate()
             try:
@@ -185,7 +189,7 @@ async def test_a_new_user_installs_the_release_zip_and_opens_a_door(
                 await hass.wait()
         await sim.stop()
 
-    text = (tmp_path / "ha-own.log").read_text(errors="replace")
+    text = (tmp_path / "ha-own.log").read_bytes()[:before_stop].decode(errors="replace")
     installed = re.findall(r"Attempting install of (\S+)", text)
     assert any(name.startswith("dlib-bin") for name in installed), installed  # Home Assistant installed them
     assert any(name.startswith("zxing-cpp") for name in installed) == qr_wheel_exists, installed
