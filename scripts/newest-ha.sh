@@ -69,9 +69,13 @@ make_root() {
 }
 
 # Run "$@" inside the sid root, with the project's parent at the same path, /proc, /dev and /sys mounted.
+# The parent is bound recursively: ../shared (the face photos) may be a mount of its own, as on CI, or a
+# symlink to elsewhere, so the folder the tests read is bound at its real path as well.
 in_root() {
-  local parent
+  local parent shared
   parent="$(dirname "$PROJECT")"
+  shared="$(realpath -m "${SMART_COMMUNITY_FACES:-$parent/shared/faces}")"
+  [ -d "$shared" ] || shared=""
   cp /etc/resolv.conf /etc/hosts "$ROOT/etc/" 2>/dev/null || true
   [ -f /etc/ssl/certs/ca-certificates.crt ] && cp /etc/ssl/certs/ca-certificates.crt "$ROOT/etc/ssl/certs/"
   mkdir -p "$ROOT$parent" "$ROOT/proc" "$ROOT/dev" "$ROOT/sys"
@@ -79,22 +83,27 @@ in_root() {
   local var
   PASS=""
   for var in http_proxy https_proxy no_proxy HTTP_PROXY HTTPS_PROXY NO_PROXY PIP_INDEX_URL PIP_EXTRA_INDEX_URL \
-    UV_INDEX_URL UV_EXTRA_INDEX_URL UV_DEFAULT_INDEX UV_INDEX MODBUS_PROPERTY_EXAMPLES PYTEST_ADDOPTS; do
+    UV_INDEX_URL UV_EXTRA_INDEX_URL UV_DEFAULT_INDEX UV_INDEX MODBUS_PROPERTY_EXAMPLES PYTEST_ADDOPTS \
+    SMART_COMMUNITY_FACES; do
     [ -n "${!var:-}" ] && PASS+=" $var=${!var}"
   done
   export PASS
   unshare --mount --propagation private -- /bin/bash -c '
     set -e
-    root=$1 parent=$2 project=$3; shift 3
+    root=$1 parent=$2 project=$3 shared=$4; shift 4
+    mount --rbind "$parent" "$root$parent"
     mount -t proc proc "$root/proc"
     mount --rbind /dev "$root/dev"
     mount --rbind /sys "$root/sys"
-    mount --bind "$parent" "$root$parent"
+    case "$shared" in
+      "" | "$parent"/*) ;;
+      *) mkdir -p "$root$shared" && mount --rbind "$shared" "$root$shared" ;;
+    esac
     exec chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 \
       TERM="${TERM:-dumb}" CI="${CI:-}" PYTHONUNBUFFERED=1 UV_PYTHON_DOWNLOADS=never UV_NO_PROGRESS=1 \
       UV_LINK_MODE=copy SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \
       REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt $PASS /bin/bash -c "cd \"\$0\" && exec \"\$@\"" "$project" "$@"
-  ' bash "$ROOT" "$parent" "$PROJECT" "$@"
+  ' bash "$ROOT" "$parent" "$PROJECT" "$shared" "$@"
 }
 
 # Run "$@" natively or in the root, whichever this machine uses.

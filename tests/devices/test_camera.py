@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import io
 from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
 
 import aiohttp
 import pytest
@@ -23,8 +22,9 @@ from devices.camera import (
 )
 from devices.exceptions import DeviceConnectionError, DeviceProtocolError, DeviceTimeoutError, DeviceValueError
 from devices.sim.camera import CameraSim, Scene
+from hub.faces.paths import shared_faces_dir
 
-FACES = Path("/work/shared/faces")
+FACES = shared_faces_dir()
 COMMUNITY = FACES / "community"
 STRANGERS = FACES / "lfw-dev" / "images"
 BIG_PHOTO = FACES / "scenes" / "obama.jpg"

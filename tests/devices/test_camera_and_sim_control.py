@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -15,8 +14,9 @@ from devices.sim.camera import CameraSim
 from devices.sim.control import make_control_app, start_control_server
 from devices.sim.door_controller import DoorControllerSim
 from devices.sim.io_module import IoModuleSim
+from hub.faces.paths import shared_faces_dir
 
-COMMUNITY = Path("/work/shared/faces/community")
+COMMUNITY = shared_faces_dir() / "community"
 
 
 class Control:

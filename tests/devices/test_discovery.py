@@ -25,6 +25,7 @@ from devices.discovery import (
 from devices.exceptions import DeviceProtocolError, DeviceValueError
 from devices.sim.camera import CameraSim
 from devices.sim.io_module import IoModuleSim
+from hub.faces.paths import shared_faces_dir
 
 CONTROLLER = DeviceAdvertisement(
     serial="SIMDC0001", model="SIM-DC", profile=DeviceProfile.HUB_NATIVE, port=5020, firmware="1.0", unit_id=1
@@ -158,7 +159,7 @@ def test_build_service_info_validates() -> None:
 
 
 def test_simulators_describe_themselves() -> None:
-    camera = CameraSim("/work/shared/faces/community", port=8081)
+    camera = CameraSim(shared_faces_dir() / "community", port=8081)
     io_sim = IoModuleSim(port=1502)
     cam_device = parse_service_info(build_service_info(camera.advertisement()))
     assert cam_device.snapshot_url == "http://127.0.0.1:8081/snapshot.jpg"
