@@ -1,34 +1,38 @@
 """Every pymodbus-specific name and behaviour the project relies on, in one place.
 
-Supported: pymodbus 3.8.3 (Home Assistant 2025.4) to 3.13.x (Home Assistant 2026.10), i.e. ``pymodbus>=3.8.3,<4``.
-pymodbus renames things between minor releases, so every difference is detected here by feature (what the
-installed pymodbus has), not by its version string, and nothing else in the project imports pymodbus:
+Supported: ``pymodbus>=3.8.3,<4``. Home Assistant 2025.4.4 pins 3.8.3 and 2026.10.4 pins 3.13.1; 3.9.2, 3.10.0,
+3.11.4, 3.12.1 and 3.16.1 were checked as well. pymodbus renames things between minor releases, so this module
+detects every difference by feature (what the installed pymodbus has), not by its version string, and nothing
+else in the project imports pymodbus:
 
-* client keyword for the unit: ``slave=`` (3.8) or ``device_id=`` (3.10 on): :func:`unit_kwargs`;
-* the server side of the datastore: 3.8 asks a per-unit context (``validate``/``getValues``/``setValues``, with
-  data blocks one-based) from each request's ``update_datastore(context)``; 3.13 runs every request through
-  ``datastore_update(context, device_id)`` against a :class:`pymodbus.simulator.SimDevice` and ignores the old
-  blocks' methods. Simulators describe their tables once as a :class:`SimDatastore`; :func:`make_server` builds
-  whichever the installed pymodbus serves;
-* how a datastore refuses a request: 3.8 answers an exception raised by the datastore with function code 0x80, so
-  the requests are wrapped to answer with their own function code; 3.13 takes an exception code from the
-  datastore's action;
-* binding the listener: 3.8 logs a failed bind and carries on, 3.13 raises ``RuntimeError``: :func:`start_server`
+* the client keyword for the unit: ``slave=`` (3.8-3.9) or ``device_id=`` (3.10 on): :func:`unit_kwargs`;
+* how the server reaches the datastore (:data:`SERVER_SHAPE`): through a per-unit context with one-based data
+  blocks, from each request's ``update_datastore(context)`` (3.8-3.11); through per-unit contexts that answer
+  ``ExcCodes``, from ``datastore_update(context, device_id)`` (3.12); or through a
+  :class:`pymodbus.simulator.SimDevice`, into which the server converts the old contexts, never calling their
+  blocks' methods (3.13 on). Simulators describe their tables once as a :class:`SimDatastore`, and
+  :func:`make_server` builds whichever the installed pymodbus serves;
+* how a datastore refuses a request: 3.8-3.11 answer an exception raised by the datastore with function code
+  0x80, so the requests are wrapped to answer with their own function code; later releases take an exception
+  code from the datastore;
+* binding the listener: 3.8 logs a failed bind and carries on, 3.13 raises ``RuntimeError``; :func:`start_server`
   raises ``OSError`` on both;
 * ``ModbusDeviceIdentification`` moved from ``pymodbus.device`` to ``pymodbus.pdu.device``.
 
-The client's raw frames and connection losses are taken from pymodbus' ``trace_packet``/``trace_pdu``/``trace_connect``
-hooks (the same on both), so the driver can check what pymodbus skips (:class:`PacketRecorder`).
+pymodbus' ``trace_packet``, ``trace_pdu`` and ``trace_connect`` hooks (the same on all of these) give the client's
+raw frames and connection losses, so the driver can check what pymodbus skips (:class:`PacketRecorder`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import inspect
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Literal
 
 from pymodbus import ModbusException
+from pymodbus import datastore as _datastore
 from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.datastore import ModbusServerContext
 from pymodbus.pdu import ExceptionResponse, ModbusPDU
@@ -224,9 +228,21 @@ class SimDatastore:
         self.write(table, address, [int(v) for v in values])
 
 
-# pymodbus 3.8 (and every release whose requests have ``update_datastore``): each request asks the addressed unit's
-# context; the server context hands out one context for every unit id.
-_PER_UNIT_CONTEXT = hasattr(ModbusPDU, "update_datastore")
+# How the installed pymodbus' server reaches its datastore, checked on the classes themselves:
+# * "context" (3.8-3.11): each request's ``update_datastore(context)`` asks the addressed unit's context
+#   (``validate``, then ``getValues``/``setValues``); a datastore exception is answered with function code 0x80;
+# * "context-codes" (3.12): each request's ``datastore_update(server_context, device_id)`` asks the unit's context
+#   through the server context, and the context answers a list of values or an exception code (``ExcCodes``);
+# * "sim-device" (3.13 on): the server turns every context into a ``SimDevice``, whose data blocks no longer have
+#   ``getValues``; a SimDevice ``action`` sees every request first and may answer an exception code.
+_DEVICE_CONTEXT: Any = (getattr(_datastore, "ModbusDeviceContext", None)
+                       or getattr(_datastore, "ModbusSlaveContext", None))
+if hasattr(ModbusPDU, "update_datastore"):
+    SERVER_SHAPE: Literal["context", "context-codes", "sim-device"] = "context"
+elif hasattr(_DEVICE_CONTEXT, "getValues"):
+    SERVER_SHAPE = "context-codes"
+else:
+    SERVER_SHAPE = "sim-device"
 
 
 class _UnitContext:
@@ -258,6 +274,30 @@ class _UnitContext:
         self.setValues(fc_as_hex, address, values)
 
 
+class _CodeAnsweringUnitContext(_UnitContext):
+    """The per-unit context of pymodbus 3.12, which answers exception codes instead of raising."""
+
+    async def async_getValues(self, fc_as_hex: int, address: int, count: int = 1) -> Any:  # noqa: N802
+        try:
+            return self.getValues(fc_as_hex, address, count)
+        except _AddressError:
+            return _exception_code("ILLEGAL_ADDRESS")
+
+    async def async_setValues(self, fc_as_hex: int, address: int, values: Any) -> Any:  # noqa: N802
+        try:
+            self.setValues(fc_as_hex, address, values)
+        except _AddressError:
+            return _exception_code("ILLEGAL_ADDRESS")
+        except WriteRefusedError:
+            return _exception_code("DEVICE_FAILURE")
+        return None
+
+
+def _exception_code(name: str) -> Any:
+    """pymodbus' ``ExcCodes`` member (3.12 on), which its requests recognise by type."""
+    return getattr(importlib.import_module("pymodbus.constants").ExcCodes, name)
+
+
 def _answering_like_a_device(request_class: type[ModbusPDU]) -> type[ModbusPDU]:
     """``request_class`` whose datastore refusals are answered with the request's own function code.
 
@@ -284,8 +324,13 @@ _REQUESTS: list[type[ModbusPDU]] = [
 ]
 
 
-def _legacy_server(store: SimDatastore, host: str, port: int) -> ModbusTcpServer:
-    context = ModbusServerContext(_UnitContext(store), single=True)  # first argument: slaves= (3.8), devices= (3.10)
+def _context_server(store: SimDatastore, host: str, port: int) -> ModbusTcpServer:
+    """pymodbus 3.8-3.12: one unit context, backed by the SimDatastore, for every unit id."""
+    unit = _UnitContext(store) if SERVER_SHAPE == "context" else _CodeAnsweringUnitContext(store)
+    # The first argument is slaves= in 3.8, devices= later; newer releases type it and know no duck-typed context.
+    context = ModbusServerContext(unit, single=True)  # type: ignore[arg-type,unused-ignore]
+    if SERVER_SHAPE == "context-codes":
+        return ModbusTcpServer(context, address=(host, port))
     return ModbusTcpServer(
         context, address=(host, port), custom_pdu=[_answering_like_a_device(r) for r in _REQUESTS]
     )
@@ -297,9 +342,10 @@ def _bits_to_registers(bits: Sequence[int | bool]) -> list[int]:
 
 
 def _sim_device_server(store: SimDatastore, host: str, port: int) -> ModbusTcpServer:
-    """pymodbus 3.13: a SimDevice whose action reads and writes the SimDatastore on every request."""
-    from pymodbus.constants import ExcCodes  # type: ignore[attr-defined,unused-ignore]
-    from pymodbus.simulator import DataType, SimData, SimDevice  # type: ignore[import-not-found,unused-ignore]
+    """pymodbus 3.13 on: a SimDevice whose action reads and writes the SimDatastore on every request."""
+    # Untyped on purpose: the simulator's classes and the action's signature differ in every release that has them.
+    simulator: Any = importlib.import_module("pymodbus.simulator")
+    exc_codes: Any = importlib.import_module("pymodbus.constants").ExcCodes
 
     async def action(
         function_code: int,
@@ -328,27 +374,29 @@ def _sim_device_server(store: SimDatastore, host: str, port: int) -> ModbusTcpSe
                     table, address, count
                 )
         except _AddressError:
-            return ExcCodes.ILLEGAL_ADDRESS
+            return exc_codes.ILLEGAL_ADDRESS
         except WriteRefusedError:
-            return ExcCodes.DEVICE_FAILURE
+            return exc_codes.DEVICE_FAILURE
         return None
 
     def block(table: Table) -> list[Any]:
         if table in BIT_TABLES:
-            return [SimData(0, values=[False] * store.size(table), datatype=DataType.BITS)]
-        return [SimData(0, values=[0] * store.size(table), datatype=DataType.REGISTERS)]
+            return [simulator.SimData(0, values=[False] * store.size(table), datatype=simulator.DataType.BITS)]
+        return [simulator.SimData(0, values=[0] * store.size(table), datatype=simulator.DataType.REGISTERS)]
 
     # id 0: the device answers every unit id, as the 3.8 server context with ``single=True`` does.
     coils, discrete_inputs, holding_registers, input_registers = (block(t) for t in TABLES)
-    device = SimDevice(0, simdata=(coils, discrete_inputs, holding_registers, input_registers), action=action)
-    return ModbusTcpServer(device, address=(host, port))
+    device = simulator.SimDevice(0, simdata=(coils, discrete_inputs, holding_registers, input_registers),
+                                 action=action)
+    server: ModbusTcpServer = ModbusTcpServer(device, address=(host, port))
+    return server
 
 
 def make_server(store: SimDatastore, host: str, port: int) -> ModbusTcpServer:
     """A TCP server on ``host:port`` serving ``store`` for every unit id (start it with :func:`start_server`)."""
-    if _PER_UNIT_CONTEXT:
-        return _legacy_server(store, host, port)
-    return _sim_device_server(store, host, port)
+    if SERVER_SHAPE == "sim-device":
+        return _sim_device_server(store, host, port)
+    return _context_server(store, host, port)
 
 
 async def start_server(server: ModbusTcpServer) -> int:
