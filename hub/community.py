@@ -1,25 +1,31 @@
-"""One community's hub state behind one lock: resident registry, access configuration and decisions.
+"""One community's hub state: resident registry, access configuration and decisions, written by one thread.
 
-The stores share one SQLite connection, and Home Assistant calls them from executor threads; every call goes
-through :meth:`Community.call`, which holds the community's lock, so two threads never interleave transactions.
+The stores share one SQLite write connection, owned by the community's :class:`~hub.writer.Writer`: every call
+goes through :meth:`Community.call` (blocking) or :meth:`Community.submit` (a future), which run it on the writer
+thread, so two transactions never interleave and no caller holds a lock while it waits.
 """
 
 from __future__ import annotations
 
-import threading
+import sqlite3
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from .access.config import AccessConfigStore
-from .access.models import CredentialKind, Door
+from .access.models import CredentialKind, Decision, Door
 from .access.service import AccessService, DecisionHook
+from .db import migrate
+from .journal import EventKind, Journal, NewEvent
+from .journal import schema as journal_schema
 from .privacy.audit import AuditHook
 from .residents.bulk_import import ImportReport, PhotoCheck, import_residents_deferred
 from .residents.registry_hub import ResidentRegistry
+from .writer import Writer
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -38,6 +44,11 @@ class PendingAudit:
     def add(self, actor: str, action: str, details: Mapping[str, object]) -> None:
         """Hold one call (the stores' audit hook lands here while the batch is open)."""
         self.calls.append((actor, action, dict(details)))
+
+    def take(self) -> list[tuple[str, str, dict[str, object]]]:
+        """The held calls, in order, for the caller to pass on one by one (after the COMMIT)."""
+        calls, self.calls = self.calls, []
+        return calls
 
     def emit(self) -> int:
         """Pass every held call on to the audit listeners, in order; call this only after the COMMIT."""
@@ -58,8 +69,8 @@ class Community:
         timezone: tzinfo,
         on_audit: AuditHook | None = None,
         on_decision: DecisionHook | None = None,
+        hub_id: str | None = None,
     ) -> None:
-        self._lock = threading.RLock()
         key_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._on_audit = on_audit
         self.audit_listeners: list[AuditHook] = []
@@ -70,6 +81,31 @@ class Community:
         self.access = AccessService(
             self.registry.conn, self.registry.keys, timezone=timezone, on_decision=on_decision
         )
+        # With a hub id, every decision is journalled (with its outbox row) in the decision's own transaction.
+        self.journal: Journal | None = None
+        if hub_id is not None:
+            migrate(self.registry.conn, journal_schema.COMPONENT)
+            self.journal = Journal(self.registry.conn, hub_id)
+            self.access.on_record = self._journal_decision
+        self.writer = Writer(f"community-writer-{db_path.stem}")
+
+    def _journal_decision(self, conn: sqlite3.Connection, door: Door, decision: Decision, now: datetime) -> None:
+        assert self.journal is not None
+        self.journal.append_in_transaction(
+            NewEvent(kind=EventKind.DECISION, door=door.door_id, payload=decision_payload(decision), occurred_at=now)
+        )
+
+    def decided(self) -> None:
+        """After a decision's COMMIT: wake the uplink (no-op without a journal)."""
+        if self.journal is not None:
+            self.journal.notify()
+
+    def journal_event(
+        self, kind: EventKind, door: str | None, payload: Mapping[str, Any], occurred_at: datetime | None = None
+    ) -> None:
+        """Blocking, on the writer: journal one event in its own transaction (no-op without a journal)."""
+        if self.journal is not None:
+            self.call(self.journal.append, kind, door=door, payload=payload, occurred_at=occurred_at)
 
     def _audit(self, actor: str, action: str, details: Mapping[str, object]) -> None:
         pending = self._pending_audit
@@ -85,9 +121,12 @@ class Community:
             listener(actor, action, details)
 
     def call(self, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run one registry or access call while holding the community's lock."""
-        with self._lock:
-            return func(*args, **kwargs)
+        """Run one registry or access call on the community's writer thread and wait for it (blocking)."""
+        return self.writer.call(func, *args, **kwargs)
+
+    def submit(self, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+        """Queue one registry or access call on the writer thread; await it with ``asyncio.wrap_future``."""
+        return self.writer.submit(func, *args, **kwargs)
 
     @contextmanager
     def deferred_audit(self) -> Iterator[PendingAudit]:
@@ -96,64 +135,83 @@ class Community:
         The listeners write the audit log in another database and refresh the face gallery, so they must only
         hear of writes that committed. Use it around an outer transaction: after the COMMIT, call ``emit()`` on
         the batch (after the block, so the listeners run normally); when the transaction rolled back, do
-        nothing and the held calls are dropped. Holds the community's lock for the whole block.
+        nothing and the held calls are dropped. Runs on the writer thread only (inside a job).
         """
-        with self._lock:
-            if self._pending_audit is not None:
-                raise RuntimeError("deferred_audit blocks do not nest")
-            pending = PendingAudit(self._fan_out)
-            self._pending_audit = pending
-            try:
-                yield pending
-            finally:
-                self._pending_audit = None
+        if not self.writer.on_writer_thread:
+            raise RuntimeError("deferred_audit runs inside a writer job (Community.call)")
+        if self._pending_audit is not None:
+            raise RuntimeError("deferred_audit blocks do not nest")
+        pending = PendingAudit(self._fan_out)
+        self._pending_audit = pending
+        try:
+            yield pending
+        finally:
+            self._pending_audit = None
 
     def import_residents(
         self, actor: str, csv_text: str, photos: Mapping[str, PhotoCheck], *, dry_run: bool = False
     ) -> ImportReport:
         """Import residents from a CSV export and checked photos, all or nothing (see
-        :mod:`hub.residents.bulk_import`). The lock is held while checking and writing; the audit listeners hear
-        of the writes after the commit, with the lock released so the gates' decisions go on meanwhile."""
-        with self._lock:
-            report, batch = import_residents_deferred(self, actor, csv_text, photos, dry_run=dry_run)
+        :mod:`hub.residents.bulk_import`). Checking and writing are one writer job; the audit listeners hear of
+        the writes after the commit, one writer job each, so the gates' decisions queued meanwhile go in between."""
+        report, batch = self.call(import_residents_deferred, self, actor, csv_text, photos, dry_run=dry_run)
         if batch is not None:
-            batch.emit()
+            # One writer job per audit call: a gate's decision queued meanwhile waits for one call, not all.
+            for call in batch.take():
+                self.call(self._fan_out, *call)
         return report
 
     def ensure_door(self, door_id: str, name: str, *, face: bool = False) -> Door:
         """Register a door the first time the hub sees it: it accepts card, PIN and visitor pass (and face when it
         has a gate camera). A door that exists keeps the configuration a manager gave it."""
-        with self._lock:
-            known = {door.door_id: door for door in self.access_config.list_doors()}
-            if door_id in known:
-                return known[door_id]
-            accepts = NON_FACE_CREDENTIALS | ({CredentialKind.FACE} if face else set())
-            return self.access_config.put_door(SYSTEM_ACTOR, Door(door_id=door_id, name=name, accepts=accepts))
+        return self.call(self._ensure_door, door_id, name, face)
+
+    def _ensure_door(self, door_id: str, name: str, face: bool) -> Door:
+        known = {door.door_id: door for door in self.access_config.list_doors()}
+        if door_id in known:
+            return known[door_id]
+        accepts = NON_FACE_CREDENTIALS | ({CredentialKind.FACE} if face else set())
+        return self.access_config.put_door(SYSTEM_ACTOR, Door(door_id=door_id, name=name, accepts=accepts))
 
     def record_action(self, actor: str, action: str, details: Mapping[str, object]) -> None:
         """A manager action that changes no registry row (e.g. the uplink's field policy), for the audit log."""
-        with self._lock:
-            self._audit(actor, action, details)
+        self.call(self._audit, actor, action, details)
 
     def set_face_doors(self, door_ids: set[str]) -> None:
         """Faces are accepted exactly at the gates (doors watched by a camera); every other credential stays."""
-        with self._lock:
-            for door in self.access_config.list_doors():
-                face = door.door_id in door_ids
-                if face != (CredentialKind.FACE in door.accepts):
-                    accepts = door.accepts | {CredentialKind.FACE} if face else door.accepts - {CredentialKind.FACE}
-                    self.access_config.put_door(SYSTEM_ACTOR, replace(door, accepts=frozenset(accepts)))
+        self.call(self._set_face_doors, door_ids)
+
+    def _set_face_doors(self, door_ids: set[str]) -> None:
+        for door in self.access_config.list_doors():
+            face = door.door_id in door_ids
+            if face != (CredentialKind.FACE in door.accepts):
+                accepts = door.accepts | {CredentialKind.FACE} if face else door.accepts - {CredentialKind.FACE}
+                self.access_config.put_door(SYSTEM_ACTOR, replace(door, accepts=frozenset(accepts)))
 
     def summary(self) -> dict[str, Any]:
         """Counts for sensors and diagnostics (no personal data)."""
-        with self._lock:
-            return {
-                "residents": len(self.registry.residents.list_residents()),
-                "enrolled_faces": self.registry.enrolled_face_count(),
-                "doors": len(self.access_config.list_doors()),
-            }
+        return self.call(self._summary)
+
+    def _summary(self) -> dict[str, Any]:
+        return {
+            "residents": self.registry.residents.count_residents(),
+            "enrolled_faces": self.registry.enrolled_face_count(),
+            "doors": len(self.access_config.list_doors()),
+        }
 
     def close(self) -> None:
-        """Close the database."""
-        with self._lock:
-            self.registry.conn.close()
+        """Finish the queued writes, close the database and stop the writer thread."""
+        self.writer.close(self.registry.conn.close)
+
+
+def decision_payload(decision: Decision) -> dict[str, Any]:
+    """A decision as the journal keeps it (locally; the field policy decides what goes upstream)."""
+    return {
+        "result": "granted" if decision.granted else "denied",
+        "reason": decision.reason.value,
+        "credential_kind": decision.kind.value,
+        "resident_id": decision.resident_id,
+        # Journalled before the door moves: a granted decision's door was to be released; a release that then
+        # fails is journalled as its own ``release`` event.
+        "release_requested": decision.granted,
+    }

@@ -1,13 +1,14 @@
 """Face verification for the gate path: the community's enrolled templates as one in-memory gallery, the face
 engine's verdict on a burst of frames turned into the access decision's input.
 
-The gallery is decrypted from the database once and kept in memory (templates never leave the hub); it is rebuilt
-after any change to templates or consent (enrolment, withdrawal, erasure).
+The gallery is decrypted from the database once and kept in memory (templates never leave the hub). After that it
+follows each change to templates or consent (enrolment, withdrawal, erasure) one resident at a time, on the
+community's writer thread right after the change commits, so no gate burst ever pays for a reload and the
+gallery never waits on a lock the writer needs (see :mod:`hub.writer`).
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
 
@@ -19,7 +20,8 @@ from .faces.models import Enrolment, FaceOutcome, FaceResult
 from .faces.pipeline import BurstEncoder, verify_burst, verify_encoded
 from .residents.bulk_import import PhotoCheck
 
-_GALLERY_ACTIONS = ("face.", "consent.", "resident.erase", "resident.remove")
+_GALLERY_ACTIONS = ("face.enrol", "face.delete_templates", "consent.")
+_ERASURE_ACTIONS = ("resident.erase", "resident.remove")
 
 # Outcomes where nobody usable stood at the gate: no decision is made (the resident may use a card).
 _NO_ATTEMPT = {FaceOutcome.NO_FACE, FaceOutcome.EMPTY_GALLERY}
@@ -30,22 +32,47 @@ class CommunityFaces:
 
     def __init__(self, community: Community) -> None:
         self.community = community
+        # Set and changed only on the writer thread; read (one reference) from any thread.
         self._matcher: Matcher | None = None
-        self._lock = threading.Lock()
+        self.reloads = 0  # whole-gallery loads: one per process, unless a change could not be followed
         community.audit_listeners.append(self._on_audit)
 
     def _on_audit(self, actor: str, action: str, details: Mapping[str, object]) -> None:
-        if action.startswith(_GALLERY_ACTIONS):
-            with self._lock:
-                self._matcher = None
+        # Runs on the writer thread, after the change committed (the stores' audit hook).
+        matcher = self._matcher
+        if matcher is None:
+            return  # not loaded yet: the first load will read the change
+        resident_id = details.get("resident_id")
+        if action.startswith(_GALLERY_ACTIONS) and isinstance(resident_id, str):
+            self._follow(matcher, resident_id)
+        elif action.startswith(_ERASURE_ACTIONS):
+            # The erasure's audit record names nobody; drop whoever no longer has an active template.
+            faces = self.community.registry.faces
+            still_enrolled = set(faces.enrolled_residents())
+            for person in matcher.people():
+                if person not in still_enrolled:
+                    matcher.remove(person)
+        elif action.startswith(("face.", "consent.")):
+            self._matcher = None  # a gallery change that names nobody: load again on the next burst
+
+    def _follow(self, matcher: Matcher, resident_id: str) -> None:
+        loaded = self.community.registry.faces.load_gallery(resident_id)
+        matcher.replace(resident_id, loaded.templates)
 
     def gallery(self) -> Matcher:
-        """The enrolled templates (active consents only) as a matcher, loaded once per change."""
-        with self._lock:
-            if self._matcher is None:
-                loaded = self.community.call(self.community.registry.faces.load_gallery)
-                self._matcher = Matcher.from_arrays(list(loaded.resident_ids), loaded.templates)
-            return self._matcher
+        """The enrolled templates (active consents only) as a matcher: loaded once, then kept up to date."""
+        matcher = self._matcher
+        if matcher is None:
+            matcher = self.community.call(self._load)
+        return matcher
+
+    def _load(self) -> Matcher:
+        # On the writer thread, so no change can commit between the load and the matcher taking over.
+        if self._matcher is None:
+            loaded = self.community.registry.faces.load_gallery()
+            self._matcher = Matcher.from_arrays(list(loaded.resident_ids), loaded.templates)
+            self.reloads += 1
+        return self._matcher
 
     def verify(self, frames: Sequence[bytes]) -> FaceMatch | None:
         """Blocking: who is at the gate. ``None`` when no usable face was seen (no attempt to record)."""

@@ -19,6 +19,8 @@ from devices.models import CredentialRead
 
 from .access.models import Decision, FaceMatch
 from .community import Community
+from .doors import ReleaseReason
+from .journal import EventKind
 from .residents.store import utc_now
 
 _LOGGER = logging.getLogger(__name__)
@@ -60,6 +62,23 @@ class FaceVerifier(Protocol):
 
 
 @dataclass(frozen=True)
+class Actor:
+    """Who asked for a manual release: a Home Assistant user (id and name), or an automation or script (its
+    entity id, with the user whose action started it when Home Assistant's context says so)."""
+
+    user_id: str | None = None
+    user_name: str | None = None
+    automation: str | None = None
+
+    def as_dict(self) -> dict[str, str]:
+        return {k: v for k, v in (("user_id", self.user_id), ("user_name", self.user_name),
+                                  ("automation", self.automation)) if v is not None}
+
+    def __str__(self) -> str:
+        return self.user_name or self.automation or self.user_id or "unknown"
+
+
+@dataclass(frozen=True)
 class AccessPoint:
     """A door where credentials are presented, and how to release it for a granted decision."""
 
@@ -95,7 +114,9 @@ class GateKeeper:
         self.listeners: list[Callable[[AccessPoint, GateOutcome], None]] = []
 
     async def _blocking(self, func: Callable[..., T], *args: Any) -> T:
-        result: T = await self._run_blocking(self.community.call, func, *args)
+        """Run a registry or access call as a job on the community's writer thread, without holding an executor
+        thread while it waits its turn."""
+        result: T = await asyncio.wrap_future(self.community.submit(func, *args))
         return result
 
     async def credential_read(self, point: AccessPoint, read: CredentialRead) -> GateOutcome:
@@ -152,8 +173,10 @@ class GateKeeper:
             while (frame := await queue.get()) is not None:
                 count += 1
                 if count <= PASS_FRAMES:
-                    decision = await self._blocking(access.present_pass_image, point.door_id, frame, now)
-                    if decision is not None:
+                    # The frame is decoded off the writer thread; only a token found is decided on it.
+                    token: str | None = await self._run_blocking(access.pass_token_in, frame)
+                    if token is not None:
+                        decision = await self._blocking(access.present_pass, point.door_id, token, now)
                         return await self._finish(point, decision, now)
                 if self.faces is None:
                     if count >= PASS_FRAMES:
@@ -182,13 +205,17 @@ class GateKeeper:
         return await self._finish(point, decision, now)
 
     async def _finish(self, point: AccessPoint, decision: Decision, now: datetime) -> GateOutcome:
+        # The decision and its journal row committed together before this point: the door only moves for a
+        # decision whose record would survive a power cut.
+        self.community.decided()
         released = False
         if decision.granted:
             try:
                 await point.release()
                 released = True
-            except Exception:  # a dead controller must not lose the decision's record
+            except Exception as err:  # a dead controller must not lose the decision's record
                 _LOGGER.exception("granted at %s but the door could not be released", point.name)
+                await self._journal_release(point, ReleaseReason.DECISION, failed=True, error=err)
         outcome = GateOutcome(decision=decision, released=released, at=now)
         _LOGGER.info(
             "%s: %s (%s)", point.name, "granted" if decision.granted else "denied", decision.reason.value
@@ -196,3 +223,44 @@ class GateKeeper:
         for listener in self.listeners:
             listener(point, outcome)
         return outcome
+
+    async def manager_release(
+        self, point: AccessPoint, actor: Actor, release: Callable[[], Awaitable[None]] | None = None
+    ) -> None:
+        """A door released by hand (a manager, an automation): journalled with who asked, then released (by
+        ``release``, e.g. the controller's release with the manager's reason; the point's own by default).
+
+        The record is committed first, so no manual release goes unrecorded; a release that then fails is
+        journalled too and the error is raised to the caller.
+        """
+        await self._journal_release(point, ReleaseReason.MANAGER, failed=False, actor=actor)
+        try:
+            await (release or point.release)()
+        except Exception as err:
+            await self._journal_release(point, ReleaseReason.MANAGER, failed=True, actor=actor, error=err)
+            raise
+
+    async def _journal_release(
+        self,
+        point: AccessPoint,
+        reason: ReleaseReason,
+        *,
+        failed: bool,
+        actor: Actor | None = None,
+        error: BaseException | None = None,
+    ) -> None:
+        """A ``release`` event: a manual release requested (journalled before the door moves), or any release
+        that failed (a granted decision's own record already says its door was to be released)."""
+        payload: dict[str, Any] = {"release_reason": reason.value, "outcome": "failed" if failed else "requested"}
+        if actor is not None:
+            payload["actor"] = actor.as_dict()
+        if error is not None:
+            payload["error"] = type(error).__name__
+        try:
+            await self._blocking(self.community.journal_event, EventKind.RELEASE, point.door_id, payload,
+                                 self._clock())
+            self.community.decided()
+        except Exception:
+            if not failed:
+                raise  # no record, no release
+            _LOGGER.exception("could not journal the failed release at %s", point.name)

@@ -33,11 +33,10 @@ from .const import (
     DOMAIN,
     KIND_COMMUNITY,
     SIGNAL_ACCESS,
-    SIGNAL_COMMUNITY_CHANGED,
 )
 from .health import HealthRuntime, async_report_device_status
 from .staging import PhotoStaging
-from .uplink import UplinkRuntime
+from .uplink import CONF_HUB_ID, UplinkRuntime
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -91,11 +90,11 @@ async def async_open_community(hass: HomeAssistant, entry: ConfigEntry) -> Commu
     db_path.parent.mkdir(parents=True, exist_ok=True)
     timezone = await hass.async_add_executor_job(ZoneInfo, hass.config.time_zone)
     community = await hass.async_add_executor_job(
-        lambda: Community(db_path, key_path, timezone=timezone)
+        lambda: Community(db_path, key_path, timezone=timezone, hub_id=entry.data[CONF_HUB_ID])
     )
     faces = CommunityFaces(community)
     gatekeeper = GateKeeper(community, hass.async_add_executor_job, faces=faces)
-    uplink = UplinkRuntime(hass, entry, db_path)
+    uplink = UplinkRuntime(hass, entry, db_path, community)
     health = HealthRuntime(hass, entry, db_path)
     # The weekly device report goes upstream as an event (device ids and rates only: no personal data).
     health.report_listeners.append(
@@ -116,16 +115,8 @@ async def async_open_community(hass: HomeAssistant, entry: ConfigEntry) -> Commu
 
     @callback
     def report(point: AccessPoint, outcome: GateOutcome) -> None:
-        decision = outcome.decision
-        uplink.record(EventKind.DECISION, point.door_id, {
-            "result": "granted" if decision.granted else "denied",
-            "reason": decision.reason.value,
-            "credential_kind": decision.kind.value,
-            "resident_id": decision.resident_id,
-            "released": outcome.released,
-        })
+        # The hub journalled the decision with its attempt, in one transaction; the glue only forwards it.
         async_dispatcher_send(hass, SIGNAL_ACCESS.format(point.door_id), outcome)
-        async_dispatcher_send(hass, SIGNAL_COMMUNITY_CHANGED)
 
     gatekeeper.listeners.append(report)
     return runtime
@@ -135,14 +126,15 @@ def erase_resident(runtime: CommunityRuntimeData, actor: str, resident_id: str) 
     """Blocking: erase a resident from the registry (the receipt), then take their id out of the journal."""
     community = runtime.community
     receipt = community.call(community.registry.remove_resident, actor, resident_id)
-    journal = runtime.uplink.journal
+    journal = community.journal
+    anonymised = community.call(journal.forget_resident, resident_id) if journal is not None else 0
     return {
         "receipt_id": receipt.receipt_id,
         "resident_id": receipt.resident_id,
         "erased_at": receipt.erased_at.isoformat(),
         "erased": dict(receipt.erased),
         "receipt_hash": receipt.receipt_hash,
-        "journal_events_anonymised": journal.forget_resident(resident_id) if journal is not None else 0,
+        "journal_events_anonymised": anonymised,
     }
 
 

@@ -10,6 +10,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from hub.doors import ReleaseReason
 
+from .actors import async_actor
+from .community import door_id, loaded_community
 from .const import CONF_RELEASE_SECONDS, DEFAULT_RELEASE_SECONDS
 from .coordinator import DoorControllerCoordinator, SmartCommunityConfigEntry
 from .entity import DoorEntity, device_errors_as_ha_errors
@@ -42,10 +44,27 @@ class DoorLock(DoorEntity, LockEntity):
         return self.view.status.locked
 
     async def async_unlock(self, **kwargs: Any) -> None:
-        """Release the door (a manager's command) for the configured number of seconds."""
+        """Release the door (a manager's command) for the configured number of seconds.
+
+        Through the community's hub when there is one: the release is journalled with who asked (the user, or
+        the automation or script) before the door moves, and goes upstream like a decision.
+        """
         seconds = int(self.coordinator.config_entry.options.get(CONF_RELEASE_SECONDS, DEFAULT_RELEASE_SECONDS))
+        service = self.coordinator.service
+
+        async def release() -> None:
+            await service.release(self.door, seconds, ReleaseReason.MANAGER)
+
+        community = loaded_community(self.hass)
+        point = None
+        if community is not None and service.info is not None:
+            point = community.runtime_data.points.get(door_id(service.info.serial, self.door))
         async with device_errors_as_ha_errors():
-            await self.coordinator.service.release(self.door, seconds, ReleaseReason.MANAGER)
+            if community is None or point is None:
+                await release()  # no community entry: no hub to journal it (the controller's own log only)
+            else:
+                actor = await async_actor(self.hass, self._context)
+                await community.runtime_data.gatekeeper.manager_release(point, actor, release)
         await self.coordinator.async_refresh()
 
     async def async_lock(self, **kwargs: Any) -> None:

@@ -1,8 +1,10 @@
 """The community's journal and uplink in Home Assistant: every decision, door alarm, device status change and
 manager action is journalled; the worker sends what the field policy allows to the county platform.
 
-Decisions never wait on the uplink: journalling is a local transaction run in the executor, and the worker is
-only woken. Secrets (the HMAC secret, the GA/T 1400 password, the community key) are wrapped in
+Decisions never wait on the uplink: the hub journals each decision in the decision's own transaction, on the
+community's writer thread, and the worker is only woken. Alarms, device status changes and manager actions are
+journalled on the same writer; this runtime's own connection only reads (the access log, the audit log).
+Secrets (the HMAC secret, the GA/T 1400 password, the community key) are wrapped in
 :class:`hub.uplink.Secret` and never logged.
 """
 
@@ -13,6 +15,7 @@ import logging
 import sqlite3
 from collections import deque
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,8 +27,10 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.util import dt as dt_util
 
+from hub.community import Community
+from hub.exceptions import StorageError
 from hub.health import DeviceKind
-from hub.journal import EventKind, Journal, RetentionPolicy, open_journal_database, purge_periodically
+from hub.journal import EventKind, Journal, PurgeResult, RetentionPolicy, open_journal_database, purge_periodically
 from hub.uplink import (
     FieldOption,
     FieldPolicy,
@@ -70,10 +75,11 @@ SECRET_OPTIONS = {CONF_UPLINK_SECRET, CONF_GAT_PASSWORD, CONF_COMMUNITY_KEY}
 class UplinkRuntime:
     """The community's journal, and its uplink worker when an uplink is configured."""
 
-    def __init__(self, hass: HomeAssistant, entry: ConfigEntry, db_path: Path) -> None:
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry, db_path: Path, community: Community) -> None:
         self.hass = hass
         self.entry = entry
         self.db_path = db_path
+        self.community = community
         self.journal: Journal | None = None
         self._conn: sqlite3.Connection | None = None
         self.worker: UplinkWorker | None = None
@@ -91,17 +97,24 @@ class UplinkRuntime:
         options = self.entry.options
         conn = self._conn = await self.hass.async_add_executor_job(open_journal_database, self.db_path)
         self.worker = _make_worker(self.hass, self.entry, self.db_path) if options.get(CONF_UPLINK_URL) else None
-        wake = self.worker.wake if self.worker is not None else None
-        self.journal = Journal(conn, self.entry.data[CONF_HUB_ID], on_append=wake)
+        self.journal = Journal(conn, self.entry.data[CONF_HUB_ID])
+        writes = self.community.journal
+        if writes is not None and self.worker is not None:
+            writes.on_append = self.worker.wake
         policy = RetentionPolicy(
             events_days=int(options.get(CONF_EVENTS_DAYS, DEFAULT_EVENTS_DAYS)),
             audit_days=int(options.get(CONF_AUDIT_DAYS, 1095)),
         )
-        journal = self.journal
+        community, reads = self.community, self.journal
+
+        def purge() -> PurgeResult:
+            # Retention deletes rows: a job on the writer, like every other write.
+            return community.call((writes or reads).purge, policy)
+
         self._tasks.append(
             self.entry.async_create_background_task(
                 self.hass,
-                purge_periodically(lambda: journal.purge(policy), run_blocking=self.hass.async_add_executor_job),
+                purge_periodically(purge, run_blocking=self.hass.async_add_executor_job),
                 f"{DOMAIN} retention",
             )
         )
@@ -141,20 +154,29 @@ class UplinkRuntime:
                    {"count": str(status.consecutive_rejections), "error": status.last_error or ""})
 
     def record_manager_action(self, actor: str, action: str, details: Mapping[str, object]) -> None:
-        """Blocking (called from the registry's executor thread): the action into the hash-chained audit log."""
-        if self.journal is not None:
-            self.journal.record_manager_action(actor, action, dict(details))
+        """Blocking, on the community's writer thread (its audit hook): the action into the hash-chained audit
+        log, in the community's own journal."""
+        writes = self.community.journal
+        if writes is not None:
+            self.community.call(writes.record_manager_action, actor, action, dict(details))
 
     def record(self, kind: EventKind, door: str | None, payload: Mapping[str, Any]) -> None:
-        """Journal an event from the event loop without waiting for it (the executor does the write)."""
-        journal = self.journal
-        if journal is None:
+        """Journal an event from the event loop without waiting for it (a job on the community's writer)."""
+        writes = self.community.journal
+        if writes is None:
             return
+        try:
+            future = self.community.submit(writes.append, kind, door=door, payload=payload,
+                                           occurred_at=dt_util.utcnow())
+        except StorageError:  # shutting down: the database is closed
+            _LOGGER.debug("not journalled, the community is closing: %s", kind)
+            return
+        future.add_done_callback(_log_failure)
 
-        def write() -> None:
-            journal.append(kind, door=door, payload=payload, occurred_at=dt_util.utcnow())
 
-        self.hass.async_add_executor_job(write)
+def _log_failure(future: Future[Any]) -> None:
+    if not future.cancelled() and (err := future.exception()) is not None:
+        _LOGGER.error("could not journal an event: %s", err)
 
 
 def _set_issue(hass: HomeAssistant, issue_id: str, active: bool, placeholders: dict[str, str]) -> None:

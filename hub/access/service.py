@@ -47,6 +47,9 @@ from hub.residents.store import transaction
 _LOGGER = logging.getLogger(__name__)
 
 DecisionHook = Callable[[Decision, datetime], None]
+# Called inside the decision's transaction, after its attempt row: what it writes commits with the decision or not
+# at all (the community journals the decision and its outbox row here).
+RecordHook = Callable[[sqlite3.Connection, Door, Decision, datetime], None]
 
 
 def _subject_key(decision: Decision) -> str | None:
@@ -68,8 +71,10 @@ class AccessService:
         max_face_distance: float | None = None,
         passback_reset: timedelta | None = None,
         on_decision: DecisionHook | None = None,
+        on_record: RecordHook | None = None,
     ) -> None:
         self._conn = conn
+        self.on_record = on_record
         self._keys = keys
         self._timezone = timezone
         self._lockouts = dict(lockouts)
@@ -112,15 +117,20 @@ class AccessService:
         Also ``None`` when this install has no QR decoder (zxing-cpp, see :func:`hub.residents.qr.qr_decoder_status`):
         the frame is skipped, nothing is recorded, and the first such frame logs one warning.
         """
+        token = self.pass_token_in(image)
+        return None if token is None else self.present_pass(door_id, token, now)
+
+    def pass_token_in(self, image: ImageInput) -> str | None:
+        """The visitor-pass token in a camera frame or image, if any (no database work: the gate decodes whole
+        frames off the community's writer thread, then decides with :meth:`present_pass`)."""
         if self._qr_unavailable:
             return None
         try:
-            token = read_pass_token(image)
+            return read_pass_token(image)
         except QrDecoderUnavailableError as err:
             self._qr_unavailable = True
             _LOGGER.warning("visitor-pass QR codes in camera frames are skipped: %s", err)
             return None
-        return None if token is None else self.present_pass(door_id, token, now)
 
     def qr_decoder_installed(self) -> None:
         """The QR decoder was installed while running: read pass QR codes in frames again."""
@@ -146,6 +156,8 @@ class AccessService:
             context = self._context(conn, door, credential, now)
             decision = decide(AccessRequest(door_id, credential, now), context)
             self._record(conn, door, decision, now)
+            if self.on_record is not None:
+                self.on_record(conn, door, decision, now)
         if self._on_decision is not None:
             self._on_decision(decision, now)
         return decision

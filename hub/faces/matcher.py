@@ -82,15 +82,18 @@ class Matcher:
             raise InvalidInputError("person_id must be a non-empty string")
         rows = normalise(templates)
         with self._lock:
-            code = self._codes.get(person_id)
-            if code is None:
-                code = len(self._people)
-                self._codes[person_id] = code
-                self._people.append(person_id)
-            self._reserve(self._count + len(rows))
-            self._matrix[self._count : self._count + len(rows)] = rows
-            self._owners[self._count : self._count + len(rows)] = code
-            self._count += len(rows)
+            self._add_locked(person_id, rows)
+
+    def _add_locked(self, person_id: str, rows: FloatArray) -> None:
+        code = self._codes.get(person_id)
+        if code is None:
+            code = len(self._people)
+            self._codes[person_id] = code
+            self._people.append(person_id)
+        self._reserve(self._count + len(rows))
+        self._matrix[self._count : self._count + len(rows)] = rows
+        self._owners[self._count : self._count + len(rows)] = code
+        self._count += len(rows)
 
     def add_many(self, items: Iterable[tuple[str, npt.ArrayLike]]) -> None:
         for person_id, templates in items:
@@ -120,17 +123,33 @@ class Matcher:
     def remove(self, person_id: str) -> int:
         """Remove every template of a person; returns how many were removed (0 if not enrolled)."""
         with self._lock:
-            code = self._codes.pop(person_id, None)
-            if code is None:
-                return 0
-            self._people[code] = None
-            keep = self._owners[: self._count] != code
-            kept = int(keep.sum())
-            removed = self._count - kept
-            self._matrix[:kept] = self._matrix[: self._count][keep]
-            self._owners[:kept] = self._owners[: self._count][keep]
-            self._count = kept
-            return removed
+            return self._remove_locked(person_id)
+
+    def _remove_locked(self, person_id: str) -> int:
+        code = self._codes.pop(person_id, None)
+        if code is None:
+            return 0
+        self._people[code] = None
+        # Swap-remove: the person's rows are filled with rows from the end, so a removal moves a few rows, not
+        # the whole matrix (row order means nothing to a search).
+        gone = np.flatnonzero(self._owners[: self._count] == code)
+        kept = self._count - len(gone)
+        holes = gone[gone < kept]
+        tail = np.arange(kept, self._count)
+        movers = tail[self._owners[kept : self._count] != code]
+        self._matrix[holes] = self._matrix[movers]
+        self._owners[holes] = self._owners[movers]
+        self._count = kept
+        return len(gone)
+
+    def replace(self, person_id: str, templates: npt.ArrayLike) -> None:
+        """Make ``templates`` (possibly none) the person's whole set, in one step: a search sees the old set or
+        the new one, never a mix."""
+        rows = normalise(templates) if len(np.asarray(templates)) else None
+        with self._lock:
+            self._remove_locked(person_id)
+            if rows is not None:
+                self._add_locked(person_id, rows)
 
     def templates_of(self, person_id: str) -> FloatArray:
         with self._lock:

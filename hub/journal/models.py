@@ -17,11 +17,14 @@ class EventKind(StrEnum):
     DEVICE_STATUS = "device_status"
     MANAGER_ACTION = "manager_action"
     HEALTH_REPORT = "health_report"
+    # A door released other than for a granted decision (a manager, an automation), or a decision's release that
+    # failed; a granted decision's record already says its door was to be released.
+    RELEASE = "release"
 
 
 # Manager actions stay local by default: they are for the community's own accountability, not the county's.
 UPLOADED_BY_DEFAULT = frozenset(
-    {EventKind.DECISION, EventKind.DOOR_ALARM, EventKind.DEVICE_STATUS, EventKind.HEALTH_REPORT}
+    {EventKind.DECISION, EventKind.DOOR_ALARM, EventKind.DEVICE_STATUS, EventKind.HEALTH_REPORT, EventKind.RELEASE}
 )
 
 

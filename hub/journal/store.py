@@ -93,6 +93,18 @@ class Journal:
         self._conn.execute("COMMIT")
         return stored
 
+    def append_in_transaction(self, event: NewEvent) -> JournalEvent:
+        """Append one event (and its outbox row) inside the caller's open transaction on this journal's
+        connection, so it commits or rolls back with the caller's own rows (a decision with its attempt). Call
+        :meth:`notify` after the COMMIT."""
+        if not self._conn.in_transaction:
+            raise RuntimeError("append_in_transaction needs an open transaction")
+        return self._insert(event)
+
+    def notify(self) -> None:
+        """Tell the listener (the uplink worker) that events were committed."""
+        self._notify()
+
     def record_manager_action(
         self, actor: str, action: str, details: Mapping[str, Any] | None = None, *, upload: bool | None = None
     ) -> AuditEntry:

@@ -154,6 +154,8 @@ class AuditBatch(Protocol):
 
     def emit(self) -> int: ...
 
+    def take(self) -> list[tuple[str, str, dict[str, object]]]: ...
+
 
 class ImportTarget(Protocol):
     """What the import needs of a community (:class:`hub.community.Community` is one)."""

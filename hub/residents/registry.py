@@ -174,6 +174,11 @@ class ResidentStore(Store):
             raise NotFoundError(f"no resident {resident_id!r}")
         return resident_from_row(row)
 
+    def count_residents(self) -> int:
+        """How many residents the registry holds (one query, nothing loaded)."""
+        (count,) = self._conn.execute("SELECT COUNT(*) FROM residents").fetchone()
+        return int(count)
+
     def list_residents(self) -> list[Resident]:
         """Every resident, ordered by id."""
         return [resident_from_row(r) for r in self._conn.execute("SELECT * FROM residents ORDER BY resident_id")]

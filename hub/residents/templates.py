@@ -160,13 +160,16 @@ class FaceTemplateStore(Store):
         )
         return image, str(row["media_type"])
 
-    def load_gallery(self) -> FaceGallery:
-        """Decrypt every template whose consent is active, for the face engine's 1:N search."""
+    def load_gallery(self, resident_id: str | None = None) -> FaceGallery:
+        """Decrypt every template whose consent is active, for the face engine's 1:N search (only one
+        resident's when ``resident_id`` is given: how the gallery follows a change without a reload)."""
         cipher = self._cipher
+        where, params = ("WHERE t.resident_id = ?", (resident_id,)) if resident_id is not None else ("", ())
         rows = self._conn.execute(
             "SELECT t.resident_id, t.key_id, t.ciphertext FROM face_templates t"
             " JOIN consents c ON c.consent_id = t.consent_id AND c.withdrawn_at IS NULL"
-            " ORDER BY t.resident_id, t.template_id"
+            f" {where} ORDER BY t.resident_id, t.template_id",
+            params,
         ).fetchall()
         matrix = np.empty((len(rows), TEMPLATE_DIMENSIONS), dtype=np.float32)
         for i, row in enumerate(rows):
@@ -175,6 +178,14 @@ class FaceTemplateStore(Store):
             )
             matrix[i] = np.frombuffer(plain, dtype="<f4")
         return FaceGallery(tuple(r["resident_id"] for r in rows), matrix)
+
+    def enrolled_residents(self) -> list[str]:
+        """The residents with at least one template under an active consent (ids only, nothing decrypted)."""
+        rows = self._conn.execute(
+            "SELECT DISTINCT t.resident_id FROM face_templates t"
+            " JOIN consents c ON c.consent_id = t.consent_id AND c.withdrawn_at IS NULL"
+        ).fetchall()
+        return [str(r[0]) for r in rows]
 
     def enrolled_face_count(self) -> int:
         """How many people have at least one face template: the figure regulation wants visible."""

@@ -118,11 +118,15 @@ async def test_unreachable_platform_raises_a_repair_when_the_backlog_grows(
     await _options(hass, community_entry, "uplink", {"uplink_url": "http://127.0.0.1:9", "uplink_profile": "json",
                                                      "uplink_secret": SECRET, "backlog_limit": 100})
     await hass.async_block_till_done()
-    journal = community_entry.runtime_data.uplink.journal
+    community = community_entry.runtime_data.community
+    journal = community.journal
+    assert journal is not None
     from hub.journal import EventKind, NewEvent
 
+    # Written as the hub writes: a job on the community's writer, which wakes the worker after the commit.
     await hass.async_add_executor_job(
-        journal.append_many, [NewEvent(kind=EventKind.DEVICE_STATUS, door=None, payload={"online": True})] * 150
+        community.call, journal.append_many,
+        [NewEvent(kind=EventKind.DEVICE_STATUS, door=None, payload={"online": True})] * 150,
     )
     issues = ir.async_get(hass)
     for _ in range(200):

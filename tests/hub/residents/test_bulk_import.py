@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +19,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from hub.community import Community
+from hub.community import Community, PendingAudit
 from hub.exceptions import StorageError
 from hub.residents import bulk_import
 from hub.residents.bulk_import import IMPORT_ACTION, ImportReport, PhotoCheck, import_residents
@@ -104,8 +105,7 @@ def spy(community: Community, tmp_path: Path) -> AuditSpy:
 
 def _import(community: Community, csv_text: str, photos: Mapping[str, PhotoCheck] = PHOTOS,
             **kwargs: Any) -> ImportReport:
-    with community._lock:
-        return import_residents(community, "mgr", csv_text, photos, now=NOW, **kwargs)
+    return community.call(import_residents, community, "mgr", csv_text, photos, now=NOW, **kwargs)
 
 
 def _rows(report: ImportReport) -> dict[int, list[str]]:
@@ -170,20 +170,25 @@ def test_community_method_holds_lock_and_imports(community: Community, spy: Audi
 
 
 def test_the_gates_are_not_held_up_while_the_audit_log_catches_up(community: Community) -> None:
-    """The audit calls of a committed import are emitted with the community's lock released: another thread (a
-    gate's decision) gets the lock while they are written."""
-    free_during_audit: list[bool] = []
+    """The audit calls of a committed import are emitted one writer job each: a gate's decision submitted while
+    the first is written runs before the second, not after all of them."""
+    heard: list[str] = []
+    gate_ran_after: list[int] = []
+    gate: list[threading.Thread] = []
 
     def listener(actor: str, action: str, details: Mapping[str, object]) -> None:
-        result: list[bool] = []
-        other = threading.Thread(target=lambda: result.append(community.call(lambda: True)))
-        other.start()
-        other.join(timeout=5)
-        free_during_audit.append(result == [True])
+        heard.append(action)
+        if len(heard) == 1:
+            # A gate's decision arrives while the first audit call is being written (on the writer thread).
+            gate.append(threading.Thread(target=lambda: community.call(lambda: gate_ran_after.append(len(heard)))))
+            gate[0].start()
+            time.sleep(0.2)  # let the gate's job reach the writer's queue before this call finishes
 
     community.audit_listeners.append(listener)
     assert community.import_residents("mgr", GOOD_CSV, PHOTOS).imported
-    assert free_during_audit and all(free_during_audit)
+    gate[0].join(timeout=5)
+    assert len(heard) > 2
+    assert gate_ran_after == [1]
 
 
 def test_one_bad_row_among_good_ones_imports_nothing_and_reports_every_row(
@@ -502,14 +507,26 @@ def test_unexpected_duplicate_during_the_write_rolls_back(
 
 
 def test_deferred_audit_blocks_do_not_nest_and_always_reset(community: Community, spy: AuditSpy) -> None:
-    with community.deferred_audit() as pending:
-        community.record_action("mgr", "x.held", {})
-        with pytest.raises(RuntimeError, match="do not nest"), community.deferred_audit():
-            pass
+    with pytest.raises(RuntimeError, match="inside a writer job"), community.deferred_audit():
+        pass
+
+    def held() -> PendingAudit:
+        with community.deferred_audit() as pending:
+            community.record_action("mgr", "x.held", {})
+            with pytest.raises(RuntimeError, match="do not nest"), community.deferred_audit():
+                pass
+        return pending
+
+    pending = community.call(held)
     assert spy.calls == [] and [c[1] for c in pending.calls] == ["x.held"]
     assert pending.emit() == 1 and spy.actions == ["x.held"]
-    with pytest.raises(ValueError, match="boom"), community.deferred_audit():
-        raise ValueError("boom")
+
+    def fails() -> None:
+        with community.deferred_audit():
+            raise ValueError("boom")
+
+    with pytest.raises(ValueError, match="boom"):
+        community.call(fails)
     community.record_action("mgr", "x.now", {})
     assert spy.actions == ["x.held", "x.now"]
 

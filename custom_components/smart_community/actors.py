@@ -1,0 +1,30 @@
+"""Who asked: the Home Assistant user, automation or script behind a service call, from its context."""
+
+from __future__ import annotations
+
+from homeassistant.core import Context, HomeAssistant
+
+from hub.gate import Actor
+
+_RUNNERS = ("automation", "script")
+
+
+async def async_actor(hass: HomeAssistant, context: Context | None) -> Actor:
+    """The user (id and name) who made the call, and the automation or script whose run it is.
+
+    An automation or script runs its actions with the context it wrote its own state with when it started, so
+    the runner is the automation/script entity whose current state carries this context's id; the user is the
+    context's own, or the parent context's when Home Assistant linked the run to a user.
+    """
+    if context is None:
+        return Actor()
+    automation = next(
+        (state.entity_id for domain in _RUNNERS for state in hass.states.async_all(domain)
+         if state.context.id == context.id),
+        None,
+    )
+    user_id = context.user_id
+    name = None
+    if user_id is not None and (user := await hass.auth.async_get_user(user_id)) is not None:
+        name = user.name
+    return Actor(user_id=user_id, user_name=name, automation=automation)
