@@ -64,7 +64,11 @@ class DoorController(ModbusDevice):
             raise DeviceValueError(f"door {door} does not exist")
 
     async def release(self, door: int, seconds: int) -> None:
-        """Unlock ``door`` for ``seconds``; returns once the controller has acknowledged the command."""
+        """Unlock ``door`` for ``seconds``; returns once the controller has acknowledged the command.
+
+        Sent once, never again: if the link drops while the release is in flight this raises
+        :class:`~devices.exceptions.DeviceOutcomeUnknownError` (the door may or may not have been released).
+        """
         self._check_door(door)
         if not 1 <= seconds <= rmap.MAX_RELEASE_SECONDS:
             raise DeviceValueError(f"release time must be 1-{rmap.MAX_RELEASE_SECONDS} s, not {seconds}")

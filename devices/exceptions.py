@@ -13,6 +13,15 @@ class DeviceTimeoutError(DeviceConnectionError):
     """The device did not answer in time."""
 
 
+class DeviceOutcomeUnknownError(DeviceConnectionError):
+    """A command left for the device but no trustworthy answer came back: it may or may not have been applied.
+
+    Raised for writes (a door release, a relay switched) when the connection dropped, the answer timed out or came
+    back garbled after the request was sent. The driver never sends such a command again by itself; whoever asked
+    for it must record that its outcome is unknown.
+    """
+
+
 class DeviceProtocolError(DeviceError):
     """The device answered, but with an exception code or a response that makes no sense."""
 

@@ -8,7 +8,13 @@ import struct
 import time
 
 from . import _pymodbus as mb
-from .exceptions import DeviceConnectionError, DeviceProtocolError, DeviceTimeoutError
+from .exceptions import (
+    DeviceConnectionError,
+    DeviceError,
+    DeviceOutcomeUnknownError,
+    DeviceProtocolError,
+    DeviceTimeoutError,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -24,6 +30,7 @@ _EXCEPTION_NAMES = {
     4: "device failure (door locked down?)",
     6: "device busy",
 }
+_WRITE_FUNCTIONS = frozenset({5, 6, 15, 16})
 
 
 class _ConnectionLostError(Exception):
@@ -111,6 +118,11 @@ class ModbusLink:
         (:func:`frame_problem`): ``answer_size`` is the PDU size (function code included) of a proper answer and
         ``byte_count`` the byte count it carries, if any. On anything malformed it drops the connection: after a
         bad frame the byte stream can no longer be trusted to be in step.
+
+        Nothing is ever sent twice. A write that left for the device without a trustworthy answer (the connection
+        dropped, the answer timed out or was malformed) raises :class:`DeviceOutcomeUnknownError`: the device may
+        have applied it (a door released), so re-sending it could apply it twice, and only the caller can decide
+        what to do about it.
         """
         async with self._lock:
             client = await self._ensure_connected()
@@ -125,29 +137,52 @@ class ModbusLink:
                 raise
             except TimeoutError as err:
                 await self._drop()
-                raise DeviceTimeoutError(f"{self.host}:{self.port} did not answer {what} in time") from err
+                raise self._failure(function_code, what, "no answer in time", DeviceTimeoutError(
+                    f"{self.host}:{self.port} did not answer {what} in time"
+                )) from err
             except _ConnectionLostError as err:
                 await self._drop()
-                raise DeviceConnectionError(f"{self.host}:{self.port} closed the connection during {what}") from err
+                raise self._failure(function_code, what, "the device closed the connection before answering",
+                                    DeviceConnectionError(
+                                        f"{self.host}:{self.port} closed the connection during {what}"
+                                    )) from err
             except (mb.ModbusException, OSError, ValueError, AttributeError, TypeError, IndexError,
                     struct.error) as err:
                 # pymodbus raises a mix of these for dropped links and garbage frames; the connection is
                 # no longer trustworthy either way.
                 await self._drop()
-                raise DeviceConnectionError(f"{self.host}:{self.port} {what} failed: {err}") from err
+                raise self._failure(function_code, what, f"failed: {err}", DeviceConnectionError(
+                    f"{self.host}:{self.port} {what} failed: {err}"
+                )) from err
             problem = frame_problem(recorder.last_sent, recorder.last_received, function_code, answer_size,
                                     byte_count)
             if problem is None and result.transaction_id != recorder.sent_transaction_id:
                 problem = f"answer to another request (transaction {result.transaction_id})"
             if problem is not None:
                 await self._drop()
-                raise DeviceProtocolError(f"{self.host}:{self.port} {what}: {problem}")
+                raise self._failure(function_code, what, problem, DeviceProtocolError(
+                    f"{self.host}:{self.port} {what}: {problem}"
+                ))
         if result.isError():
             code = getattr(result, "exception_code", 0)
             raise DeviceProtocolError(
                 f"{self.host}:{self.port} refused {what}: exception {code} ({_EXCEPTION_NAMES.get(code, 'unknown')})"
             )
         return result
+
+    def _failure(self, function_code: int, what: str, problem: str, otherwise: DeviceError) -> DeviceError:
+        """The error for a failed exchange: :class:`DeviceOutcomeUnknownError` if it was a write that may have
+        reached the device (pymodbus handed its frame to the connection), ``otherwise`` for a read or a write that
+        never left."""
+        if function_code in _WRITE_FUNCTIONS and self._recorder.last_sent:
+            return self._outcome_unknown(what, problem)
+        return otherwise
+
+    def _outcome_unknown(self, what: str, problem: str) -> DeviceOutcomeUnknownError:
+        return DeviceOutcomeUnknownError(
+            f"{self.host}:{self.port} {what}: outcome unknown ({problem}); the device may have applied it, and it"
+            " is not sent again"
+        )
 
     async def _exchange(self, client: mb.AsyncModbusTcpClient, method: str, *args: object,
                         **kwargs: object) -> mb.ModbusPDU:
@@ -227,7 +262,8 @@ class ModbusLink:
         result = await self._call(what, 6, "write_register", address, value, answer_size=5)
         echo = list(getattr(result, "registers", []))
         if getattr(result, "address", None) != address or echo[:1] != [value]:
-            raise await self._malformed(what, f"acknowledged {getattr(result, 'address', None)}={echo[:1]}")
+            await self.close()
+            raise self._outcome_unknown(what, f"acknowledged {getattr(result, 'address', None)}={echo[:1]}")
 
     async def write_coil(self, address: int, value: bool) -> None:
         """Write one coil and wait for the device's acknowledgement (an echo of exactly that)."""
@@ -235,7 +271,8 @@ class ModbusLink:
         result = await self._call(what, 5, "write_coil", address, value, answer_size=5)
         echo = [bool(b) for b in list(getattr(result, "bits", []))[:1]]
         if getattr(result, "address", None) != address or echo != [value]:
-            raise await self._malformed(what, f"acknowledged {getattr(result, 'address', None)}={echo}")
+            await self.close()
+            raise self._outcome_unknown(what, f"acknowledged {getattr(result, 'address', None)}={echo}")
 
 
 def frame_problem(

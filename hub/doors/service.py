@@ -2,7 +2,8 @@
 
 Every release goes through :meth:`ControllerService.release` with a :class:`ReleaseReason`, so a release that no
 decision, manager or mode asked for cannot be sent; releases the controller reports that the hub did not send
-are counted and logged.
+are counted and logged. A release is sent once and never again: when its outcome is unknown (the link dropped
+while it was in flight) the caller gets :class:`~devices.exceptions.DeviceOutcomeUnknownError` and decides.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from devices.exceptions import DeviceError, DeviceTimeoutError
+from devices.exceptions import DeviceError, DeviceOutcomeUnknownError, DeviceTimeoutError
 from devices.hub_native_map import DoorMode
 from devices.models import ControllerInfo, CredentialRead, DoorStatus
 
@@ -154,12 +155,21 @@ class ControllerService:
             listener(status.index, status.last_credential)
 
     async def release(self, door: int, seconds: int, reason: ReleaseReason) -> None:
-        """Release a door for ``seconds``; ``reason`` is required so every release is accounted for."""
+        """Release a door for ``seconds``; ``reason`` is required so every release is accounted for.
+
+        Sent once, never retried. Raises :class:`~devices.exceptions.DeviceOutcomeUnknownError` when the link
+        dropped while the release was in flight: the door may or may not have been released, and sending it again
+        could release it twice for one decision.
+        """
         self._releases_sent[door] = self._releases_sent.get(door, 0) + 1
         try:
             await self.controller.release(door, seconds)
-        except DeviceTimeoutError:
-            raise  # the controller may have applied it: keep the credit
+        except (DeviceOutcomeUnknownError, DeviceTimeoutError) as err:
+            # The controller may have applied it: keep the credit, so that its release counter going up on the
+            # next poll is not taken for a release from elsewhere.
+            _LOGGER.warning("door %s on %s: release for %s s (%s) sent, but its outcome is unknown: %s",
+                            door, self.controller.host, seconds, reason.value, err)
+            raise
         except DeviceError:
             self._releases_sent[door] -= 1  # refused or never sent
             raise
