@@ -183,10 +183,4 @@ export class PanelBase extends HTMLElement {
     if (this._tab === "credentials") this._renderCredSelects();
     if (this._tab === "access-log") this._renderLogPeople();
   }
-
-  _setPagerBusy(prefix, on) {
-    this.shadowRoot.querySelectorAll(`[data-testid="${prefix}-older"], [data-testid="${prefix}-newer"]`).forEach((b) => {
-      if (on) b.disabled = true;
-    });
-  }
 }

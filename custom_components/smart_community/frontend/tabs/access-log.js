@@ -2,6 +2,7 @@
 
 import { inputToIso } from "../shared/format.js";
 import { esc, h, safeUrl } from "../shared/html.js";
+import { disablePager, newerPage, olderPage, pagerHtml } from "../shared/pages.js";
 import { PAGE } from "../shared/panel-base.js";
 
 export const AccessLogTab = (Base) => class extends Base {
@@ -87,7 +88,7 @@ export const AccessLogTab = (Base) => class extends Base {
     const l = this._l;
     const req = ++l.req;
     this._setBusy("log", true);
-    this._setPagerBusy("log", true);
+    disablePager(this.shadowRoot, "log");
     const table = this._$("#log-table");
     if (table && l.events) table.setAttribute("aria-busy", "true");
     try {
@@ -112,7 +113,6 @@ export const AccessLogTab = (Base) => class extends Base {
     const el = this._$("#log-table");
     if (!el || !l.events) return;
     el.removeAttribute("aria-busy");
-    const page = l.stack.length + 1;
     el.innerHTML = esc(h`
       ${l.events.length ? h`<div class="table-wrap"><table class="stack">
         <thead><tr><th>Time</th><th>Door</th><th>Person</th><th>Result</th><th>Reason</th><th>Credential</th></tr></thead>
@@ -126,28 +126,15 @@ export const AccessLogTab = (Base) => class extends Base {
         </tr>`)}</tbody></table></div>`
       : h`<div class="empty" data-testid="empty-state"><div class="big">No access events${l.stack.length ? " on this page" : ""}</div>
           ${Object.values(l.applied || {}).some(Boolean) ? "No events match these filters." : "Events appear here as people use the doors."}</div>`}
-      <div class="pager">
-        <span class="muted">Page ${page} · newest first</span>
-        <div class="row">
-          <button type="button" class="btn secondary" data-testid="log-newer" data-action="log-newer" ${l.stack.length ? "" : "disabled"}>← Newer</button>
-          <button type="button" class="btn secondary" data-testid="log-older" data-action="log-older" ${l.next === null || l.next === undefined ? "disabled" : ""}>Older →</button>
-        </div>
-      </div>`);
+      ${pagerHtml("log", l)}`);
   }
 
   _logOlder() {
-    const l = this._l;
-    if (l.next === null || l.next === undefined) return;
-    l.stack.push(l.before);
-    l.before = l.next;
-    this._loadLog();
+    if (olderPage(this._l)) this._loadLog();
   }
 
   _logNewer() {
-    const l = this._l;
-    if (!l.stack.length) return;
-    l.before = l.stack.pop();
-    this._loadLog();
+    if (newerPage(this._l)) this._loadLog();
   }
 
   async _exportLog() {

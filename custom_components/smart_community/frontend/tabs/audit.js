@@ -1,6 +1,7 @@
 // The Audit tab: the hash-chained audit log, newest first, and the check of its chain.
 
 import { esc, h } from "../shared/html.js";
+import { disablePager, newerPage, olderPage, pagerHtml } from "../shared/pages.js";
 import { PAGE } from "../shared/panel-base.js";
 
 export const AuditTab = (Base) => class extends Base {
@@ -25,7 +26,7 @@ export const AuditTab = (Base) => class extends Base {
   async _loadAudit() {
     const a = this._a;
     const req = ++a.req;
-    this._setPagerBusy("audit", true);
+    disablePager(this.shadowRoot, "audit");
     try {
       const result = await this._ws("audit/list", { before: a.before ?? undefined, limit: PAGE });
       if (req !== a.req) return;
@@ -64,28 +65,15 @@ export const AuditTab = (Base) => class extends Base {
           <td data-label="Details" class="wrap">${this._details(e.details)}</td>
         </tr>`)}</tbody></table></div>`
       : h`<div class="empty" data-testid="empty-state"><div class="big">No audit entries${a.stack.length ? " on this page" : " yet"}</div></div>`}
-      <div class="pager">
-        <span class="muted">Page ${a.stack.length + 1} · newest first</span>
-        <div class="row">
-          <button type="button" class="btn secondary" data-testid="audit-newer" data-action="audit-newer" ${a.stack.length ? "" : "disabled"}>← Newer</button>
-          <button type="button" class="btn secondary" data-testid="audit-older" data-action="audit-older" ${a.next === null || a.next === undefined ? "disabled" : ""}>Older →</button>
-        </div>
-      </div>`);
+      ${pagerHtml("audit", a)}`);
   }
 
   _auditOlder() {
-    const a = this._a;
-    if (a.next === null || a.next === undefined) return;
-    a.stack.push(a.before);
-    a.before = a.next;
-    this._loadAudit();
+    if (olderPage(this._a)) this._loadAudit();
   }
 
   _auditNewer() {
-    const a = this._a;
-    if (!a.stack.length) return;
-    a.before = a.stack.pop();
-    this._loadAudit();
+    if (newerPage(this._a)) this._loadAudit();
   }
 
   async _verifyAudit() {
