@@ -1,10 +1,11 @@
 """The property managers' panel in Home Assistant's sidebar, and the access log's CSV download behind it.
 
-The panel is a plain web component served from this package's ``frontend`` folder; it appears (administrators
-only) while a community hub entry is loaded. The CSV export is a signed, short-lived URL made by the
-``access_log/export`` websocket command, so a million rows stream from the journal without passing through the
-websocket, and only an administrator's signature opens it.
-"""
+The panel is a plain web component, native ES modules served from this package's ``frontend`` folder with no
+build step; it appears (administrators only) while a community hub entry is loaded. The folder is served under a
+path that names a hash of all its files, so the entry module's relative imports carry the same version and a
+browser never mixes modules of two releases (docs/architecture.md, "Panel"). The CSV export is a signed,
+short-lived URL made by the ``access_log/export`` websocket command, so a million rows stream from the journal
+without passing through the websocket, and only an administrator's signature opens it."""
 
 from __future__ import annotations
 
@@ -33,15 +34,21 @@ PANEL_URL_PATH = "smart-community"
 PANEL_ELEMENT = "smart-community-panel"
 STATIC_URL = "/smart_community_static"
 FRONTEND_DIR = Path(__file__).parent / "frontend"
-PANEL_FILE = FRONTEND_DIR / f"{PANEL_ELEMENT}.js"
-_STATIC_REGISTERED = f"{DOMAIN}_static_registered"
+ENTRY_MODULE = f"{PANEL_ELEMENT}.js"  # defines the element; imports the other modules by relative paths
+_STATIC_VERSION = f"{DOMAIN}_static_version"
 
 _EXPORT_QUERY = vol.Schema(FILTER_SCHEMA)  # the same filters as the access_log commands
 
 
-def _version() -> str:
-    """A cache-busting tag: the panel file's hash, so a new release is never served from a stale cache."""
-    return hashlib.sha256(PANEL_FILE.read_bytes()).hexdigest()[:12]
+def frontend_version() -> str:
+    """A cache-busting tag: a hash of every file's name and content in ``frontend``, so a release that changes any
+    module is served under a new path (Home Assistant caches static files for a month)."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in FRONTEND_DIR.rglob("*") if p.is_file()):
+        name = path.relative_to(FRONTEND_DIR).as_posix().encode()
+        content = path.read_bytes()
+        digest.update(b"%d:%b%d:%b" % (len(name), name, len(content), content))
+    return digest.hexdigest()[:12]
 
 
 async def async_register_panel(hass: HomeAssistant) -> None:
@@ -51,19 +58,21 @@ async def async_register_panel(hass: HomeAssistant) -> None:
         return
     from homeassistant.components import panel_custom
 
-    if not hass.data.get(_STATIC_REGISTERED):
+    # A static path cannot be removed: it is registered once per run, with the version of the files it serves then.
+    version: str | None = hass.data.get(_STATIC_VERSION)
+    if version is None:
+        version = await hass.async_add_executor_job(frontend_version)
         await hass.http.async_register_static_paths(
-            [StaticPathConfig(STATIC_URL, str(FRONTEND_DIR), cache_headers=True)]
+            [StaticPathConfig(f"{STATIC_URL}/{version}", str(FRONTEND_DIR), cache_headers=True)]
         )
-        hass.data[_STATIC_REGISTERED] = True
-    version = await hass.async_add_executor_job(_version)
+        hass.data[_STATIC_VERSION] = version
     await panel_custom.async_register_panel(
         hass,
         frontend_url_path=PANEL_URL_PATH,
         webcomponent_name=PANEL_ELEMENT,
         sidebar_title="Community",
         sidebar_icon="mdi:shield-home",
-        module_url=f"{STATIC_URL}/{PANEL_ELEMENT}.js?v={version}",
+        module_url=f"{STATIC_URL}/{version}/{ENTRY_MODULE}",
         require_admin=True,
         config={},
     )

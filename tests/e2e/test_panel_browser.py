@@ -201,3 +201,77 @@ async def _wait_for_access_event(demo: Demo, entity_id: str, event_type: str) ->
                     return
             await asyncio.sleep(0.1)
     raise AssertionError(f"{entity_id} never reported {event_type}")
+
+
+PANEL_TABS = ("residents", "credentials", "access-log", "devices", "uplink", "audit", "import")
+FRONTEND = REPO / "custom_components" / "smart_community" / "frontend"
+STATIC_PATH = "/smart_community_static/"
+
+
+async def test_every_panel_module_loads_in_chromium(tmp_path: Path) -> None:
+    """The panel's ES modules load in a real browser, from one versioned path: every tab is visited, and a
+    module that is missing, fails to load or throws (a console error, an uncaught error, a failed or refused
+    request of the panel's files) fails the test."""
+    from playwright.async_api import Request, Response, async_playwright, expect
+
+    _need_chromium()
+    expect.set_options(timeout=30_000)
+    async with running_demo(tmp_path / "demo") as demo, async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = await browser.new_page(viewport={"width": 1280, "height": 860})
+        page.set_default_timeout(TIMEOUT_MS)
+        problems: list[str] = []
+        loaded: dict[str, int] = {}  # the panel's files -> HTTP status
+        page.on("pageerror", lambda err: problems.append(f"uncaught: {err}"))
+
+        def on_console(message: object) -> None:
+            from playwright.async_api import ConsoleMessage
+
+            assert isinstance(message, ConsoleMessage)
+            url = message.location.get("url", "") if message.location else ""
+            # Home Assistant's own frontend may complain offline (brand icons); ours must never.
+            if message.type == "error" and (STATIC_PATH in url or "smart-community" in message.text
+                                            or STATIC_PATH in message.text):
+                problems.append(f"console: {message.text} ({url})")
+
+        def on_response(response: Response) -> None:
+            if STATIC_PATH in response.url:
+                loaded[response.url] = response.status
+                if response.status >= 400:
+                    problems.append(f"HTTP {response.status}: {response.url}")
+
+        def on_failed(request: Request) -> None:
+            if STATIC_PATH in request.url:
+                problems.append(f"request failed: {request.url} {request.failure}")
+
+        page.on("console", on_console)
+        page.on("response", on_response)
+        page.on("requestfailed", on_failed)
+
+        try:
+            await page.goto(f"{demo.base}/smart-community")
+            await page.locator("input[name=username]").fill(demo.username)
+            await page.locator("input[name=password]").fill(demo.password)
+            await page.locator("input[name=password]").press("Enter")
+            await page.wait_for_url("**/smart-community**")
+            await expect(page.locator(tid("tab-residents"))).to_be_visible()
+            assert await page.evaluate("!!customElements.get('smart-community-panel')")
+            for tab in PANEL_TABS:
+                await page.locator(tid(f"tab-{tab}")).click()
+                await expect(page.locator(tid(f"tab-{tab}"))).to_have_attribute("aria-selected", "true")
+                await expect(page.locator("#view .loading")).to_have_count(0)  # the tab's data arrived and rendered
+            await page.locator(tid("tab-residents")).click()
+            await page.locator(tid("resident-row")).first.click()  # a resident's page: consent and enrolment
+            await expect(page.locator(tid("consent-state"))).to_be_visible()
+        except BaseException:
+            print("problems:", *problems, "loaded:", *loaded.items(), sep="\n  ")
+            raise
+        finally:
+            await browser.close()
+
+    assert not problems, problems
+    assert loaded and all(status in (200, 304) for status in loaded.values()), loaded
+    bases = {url.split(STATIC_PATH, 1)[1].split("/", 1)[0] for url in loaded}
+    assert len(bases) == 1, bases  # one version for every module
+    served = {url.split(STATIC_PATH, 1)[1].split("/", 1)[1].split("?", 1)[0] for url in loaded}
+    assert served == {p.relative_to(FRONTEND).as_posix() for p in FRONTEND.rglob("*.js")}

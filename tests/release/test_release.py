@@ -111,3 +111,15 @@ def test_the_manifest_asks_for_what_the_library_needs() -> None:
     library = [r for r in project["dependencies"] if not r.startswith("aiohttp")]  # Home Assistant's own
     assert sorted(manifest["requirements"]) == sorted([*library, *project["optional-dependencies"]["faces"]])
     assert list(manifest)[:2] == ["domain", "name"] and list(manifest)[2:] == sorted(list(manifest)[2:])
+
+
+def test_the_zip_carries_every_panel_module(built: Path) -> None:
+    """The panel is native ES modules loaded by relative imports: a module left out of the zip breaks the whole
+    panel for a HACS user, so every one must be there, byte for byte."""
+    frontend = REPO / "custom_components" / "smart_community" / "frontend"
+    modules = {path.relative_to(frontend).as_posix(): path.read_bytes() for path in frontend.rglob("*.js")}
+    assert len(modules) > 10 and "smart-community-panel.js" in modules
+    with zipfile.ZipFile(built) as archive:
+        in_zip = {name.removeprefix("frontend/"): archive.read(name) for name in archive.namelist()
+                  if name.startswith("frontend/")}
+    assert in_zip == modules

@@ -1,0 +1,193 @@
+// On a resident's page: consent to face recognition (record, withdraw), and face enrolment (check the
+// photos one by one with the hub, then enrol the accepted ones).
+
+import { MAX_PHOTO_BYTES, PHOTO_TYPES, readBase64 } from "../shared/files.js";
+import { errMsg, plural } from "../shared/format.js";
+import { esc, h } from "../shared/html.js";
+
+export const Enrolment = (Base) => class extends Base {
+  // -- consent --------------------------------------------------------------------------------------------------
+
+  _renderConsent() {
+    const res = this._r.detail;
+    const c = res.consent;
+    const el = this._$("#res-consent");
+    if (!el) return;
+    el.innerHTML = esc(h`
+      <h2 id="consent-h">Consent to face recognition</h2>
+      <p><span data-testid="consent-state" class="badge ${c ? "ok" : ""}">${c ? "Consent given" : "No consent"}</span></p>
+      ${c ? h`
+        <dl class="props">
+          <dt>Scope</dt><dd>${c.scope}</dd>
+          <dt>Given</dt><dd>${this._fmt(c.given_at)}</dd>
+          ${c.guardian ? h`<dt>Given by guardian</dt><dd>${c.guardian}</dd>` : ""}
+        </dl>
+        <p class="muted small">Withdrawing deletes the resident's face templates at once; the gates keep accepting their
+          card or PIN.</p>
+        <button type="button" class="btn danger secondary" data-testid="consent-withdraw" data-action="consent-withdraw"
+          data-busy="consent" ${this._dis("consent")}>Withdraw consent…</button>`
+      : h`
+        <form data-form="consent" novalidate>
+          <label class="field"><span>What the resident agrees to (scope) *</span>
+            <textarea name="scope" data-testid="consent-scope" maxlength="2000" required
+              placeholder="e.g. Face recognition at the community gates; templates kept while resident, deleted on withdrawal"></textarea></label>
+          ${res.is_minor ? h`<label class="field" style="margin-top:12px"><span>Guardian giving consent (required for a minor) *</span>
+            <input name="guardian" data-testid="consent-guardian" value="${res.guardian || ""}" autocomplete="off" required></label>` : ""}
+          <div class="row end" style="margin-top:12px">
+            <button type="submit" class="btn" data-testid="consent-record" data-busy="consent" ${this._dis("consent")}>Record consent</button>
+          </div>
+        </form>`}`);
+  }
+
+  async _recordConsent(form) {
+    const res = this._r.detail;
+    if (!res || !form.elements) return;
+    const scope = form.elements.namedItem("scope").value.trim();
+    const guardianEl = form.elements.namedItem("guardian");
+    const guardian = guardianEl ? guardianEl.value.trim() : "";
+    if (!scope) {
+      this._setError("Describe the scope the resident consents to.");
+      form.elements.namedItem("scope").setAttribute("aria-invalid", "true");
+      return;
+    }
+    if (res.is_minor && !guardian) {
+      this._setError("A minor's consent is given by their guardian: enter the guardian.");
+      guardianEl && guardianEl.setAttribute("aria-invalid", "true");
+      return;
+    }
+    const msg = { resident_id: res.resident_id, scope };
+    if (guardian) msg.guardian = guardian;
+    const updated = await this._task("consent", () => this._ws("consent/record", msg));
+    if (updated) this._showResidentDetail(updated);
+  }
+
+  async _withdrawConsent() {
+    const res = this._r.detail;
+    if (!res) return;
+    const ok = await this._confirm({
+      title: "Withdraw consent?",
+      body: h`<p>${res.full_name}'s consent will be marked withdrawn and their
+        ${plural(res.faces || 0, "face template")} deleted now. Face recognition stops for them; cards and PIN keep working.</p>`,
+      confirmLabel: "Withdraw consent",
+      testid: "consent-withdraw-confirm",
+    });
+    if (!ok) return;
+    const updated = await this._task("consent", () => this._ws("consent/withdraw", { resident_id: res.resident_id }));
+    if (updated) {
+      this._showResidentDetail(updated);
+      this._loadOverview();
+    }
+  }
+
+  // -- faces ----------------------------------------------------------------------------------------------------
+
+  _renderFaceCount() {
+    const res = this._r.detail;
+    this._set("#face-count", h`<strong>${plural(res.faces || 0, "face template")}</strong> enrolled`);
+    this._set("#face-consent-hint", res.consent ? ""
+      : h`<p class="muted small">Record the resident's consent before enrolling: the hub refuses templates without it.</p>`);
+  }
+
+  _clearFaces(render) {
+    const f = this._r.faces;
+    f.run += 1;
+    for (const item of f.items) if (item.url) URL.revokeObjectURL(item.url);
+    f.items = [];
+    f.running = false;
+    f.done = 0;
+    f.note = null;
+    if (render) this._renderFaceStatus();
+  }
+
+  async _checkFaces(files) {
+    if (!files.length || !this._r.detail) return;
+    this._setError(null);
+    this._clearFaces(false);
+    const f = this._r.faces;
+    const run = f.run;
+    f.items = files.map((file) => ({
+      file, name: file.name, url: URL.createObjectURL(file), accepted: null, reason: "", upload_id: null,
+    }));
+    f.running = true;
+    this._renderFaceStatus();
+    for (let i = 0; i < f.items.length; i += 1) {
+      const item = f.items[i];
+      f.done = i;
+      this._renderFaceStatus();
+      if (!PHOTO_TYPES.includes(item.file.type)) {
+        item.accepted = false;
+        item.reason = "not a JPEG or PNG photo";
+      } else if (item.file.size > MAX_PHOTO_BYTES) {
+        item.accepted = false;
+        item.reason = "larger than 3 MB";
+      } else {
+        try {
+          const photo = await readBase64(item.file);
+          if (run !== f.run) return;
+          const result = await this._ws("faces/check", { filename: item.name, photo });
+          if (run !== f.run) return;
+          item.accepted = !!result.accepted;
+          item.reason = result.reason || "";
+          item.upload_id = result.upload_id || null;
+        } catch (err) {
+          if (run !== f.run) return;
+          item.accepted = false;
+          item.reason = errMsg(err);
+        }
+      }
+    }
+    f.done = f.items.length;
+    f.running = false;
+    this._renderFaceStatus();
+  }
+
+  _renderFaceStatus() {
+    const el = this._$("#face-status");
+    if (!el) return;
+    const f = this._r.faces;
+    const accepted = f.items.filter((i) => i.accepted && i.upload_id);
+    const total = f.items.length;
+    const checked = f.items.filter((i) => i.accepted !== null).length;
+    el.innerHTML = esc(h`
+      ${f.running ? h`<div class="progress" data-testid="face-progress" role="status" aria-live="polite">
+        <span>Checking photo ${Math.min(f.done + 1, total)} of ${total}</span>
+        <progress max="${total}" value="${f.done}" aria-label="Checking photos"></progress></div>` : ""}
+      ${f.note ? h`<p class="good" role="status">${f.note}</p>` : ""}
+      ${total ? h`
+        ${!f.running ? h`<p class="muted">${checked} of ${plural(total, "photo")} checked: ${accepted.length} accepted,
+          ${checked - accepted.length} refused.</p>` : ""}
+        <div class="photos">${f.items.map((item) => h`
+          <figure class="photo" style="margin:0" data-testid="${item.accepted === null ? "face-pending" : "face-result"}"
+            data-accepted="${item.accepted === null ? "" : String(item.accepted)}">
+            <img src="${item.url}" alt="${item.name}" loading="lazy">
+            <figcaption class="verdict">
+              <div class="name" title="${item.name}">${item.name}</div>
+              <div class="state">${item.accepted === null ? h`<span class="muted">waiting…</span>`
+                : item.accepted ? h`✓ Accepted${item.reason ? h` <span class="muted">(${item.reason})</span>` : ""}`
+                : h`✗ ${item.reason || "refused"}`}</div>
+            </figcaption>
+          </figure>`)}</div>
+        <div class="row end">
+          <button type="button" class="btn secondary" data-action="face-clear" ${f.running ? "disabled" : ""}>Clear</button>
+          <button type="button" class="btn" data-testid="face-enrol" data-action="face-enrol" data-busy="face-enrol"
+            ${this._dis("face-enrol", f.running || !accepted.length)} data-disabled-reason="${f.running || !accepted.length ? "1" : ""}">
+            Enrol ${plural(accepted.length, "accepted photo")}</button>
+        </div>
+        <p class="muted small">Only the face templates are kept, never the photos. Checked photos wait 15 minutes for
+          enrolment.</p>` : ""}`);
+  }
+
+  async _enrolFaces() {
+    const res = this._r.detail;
+    const f = this._r.faces;
+    const ids = f.items.filter((i) => i.accepted && i.upload_id).map((i) => i.upload_id);
+    if (!res || !ids.length || f.running) return;
+    const result = await this._task("face-enrol", () => this._ws("faces/enrol", { resident_id: res.resident_id, upload_ids: ids }));
+    if (!result) return;
+    this._clearFaces(false);
+    f.note = `Enrolled ${plural(result.enrolled ?? ids.length, "face template")}.`;
+    if (result.resident) this._showResidentDetail(result.resident);
+    this._renderFaceStatus();
+    this._loadOverview();
+  }
+};
