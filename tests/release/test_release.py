@@ -111,3 +111,22 @@ def test_the_manifest_asks_for_what_the_library_needs() -> None:
     library = [r for r in project["dependencies"] if not r.startswith("aiohttp")]  # Home Assistant's own
     assert sorted(manifest["requirements"]) == sorted([*library, *project["optional-dependencies"]["faces"]])
     assert list(manifest)[:2] == ["domain", "name"] and list(manifest)[2:] == sorted(list(manifest)[2:])
+
+
+@pytest.mark.parametrize(
+    ("call", "refused"),
+    [
+        ('importlib.import_module("pymodbus.constants")', False),
+        ('importlib.import_module("hub.gate")', True),
+        ('importlib.import_module(".gate", "hub")', True),
+        ("importlib.import_module(name)", True),
+    ],
+)
+def test_only_library_modules_imported_by_name_stop_the_build(tmp_path: Path, call: str, refused: bool) -> None:
+    source = tmp_path / "module.py"
+    source.write_text(f"import importlib\nname = 'x'\n{call}\n")
+    if refused:
+        with pytest.raises(release.ReleaseError, match="imported by name"):
+            release._imports(source, "devices")
+    else:
+        assert release._imports(source, "devices") == []
