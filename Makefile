@@ -46,11 +46,11 @@ lint:
 
 types:
 	@echo "==> mypy --strict (oldest Home Assistant)"
-	@$(VENV)/mypy hub devices custom_components
+	@$(VENV)/mypy hub devices custom_components tools/devkit
 
 types-newest:
 	@echo "==> mypy --strict (newest Home Assistant)"
-	@$(NEWEST) run mypy --cache-dir .mypy_cache/newest hub devices custom_components
+	@$(NEWEST) run mypy --cache-dir .mypy_cache/newest hub devices custom_components tools/devkit
 
 pytest:
 	@echo "==> pytest on the oldest Home Assistant (coverage floor $(COVERAGE_FLOOR)%)"
