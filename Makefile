@@ -46,11 +46,11 @@ lint:
 
 types:
 	@echo "==> mypy --strict (oldest Home Assistant)"
-	@$(VENV)/mypy hub devices custom_components
+	@$(VENV)/mypy hub devices custom_components tools/devkit
 
 types-newest:
 	@echo "==> mypy --strict (newest Home Assistant)"
-	@$(NEWEST) run mypy --cache-dir .mypy_cache/newest hub devices custom_components
+	@$(NEWEST) run mypy --cache-dir .mypy_cache/newest hub devices custom_components tools/devkit
 
 pytest:
 	@echo "==> pytest on the oldest Home Assistant (coverage floor $(COVERAGE_FLOOR)%)"
@@ -68,7 +68,9 @@ lock: bootstrap
 
 # What a HACS user installs (the zip named in hacs.json), and the library's own wheel for a later index release.
 release: bootstrap
-	@rm -rf dist && mkdir -p dist
+	@# setuptools copies into build/lib without removing what is gone from the sources: a stale build/ would put
+	@# moved modules back into the wheel.
+	@rm -rf dist build && mkdir -p dist
 	@$(VENV)/python scripts/release.py dist
 	@$(VENV)/uv build --wheel --out-dir dist --python $(VENV)/python >/dev/null
 	@ls -1 dist

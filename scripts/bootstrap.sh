@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 UV_VERSION="0.13.9"
 export UV_PYTHON_DOWNLOADS=never UV_NO_PROGRESS=1 UV_LINK_MODE=copy
 stamp=.venv/.bootstrap-stamp
-want="$(cat pyproject.toml uv.lock scripts/bootstrap.sh | sha256sum | cut -d' ' -f1)"
+want="$(cat pyproject.toml tools/pyproject.toml uv.lock scripts/bootstrap.sh | sha256sum | cut -d' ' -f1)"
 if [ -x .venv/bin/python ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   exit 0
 fi

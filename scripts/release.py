@@ -56,6 +56,17 @@ def _is_library(module: str | None) -> bool:
     return module is not None and module.split(".")[0] in LIBRARY_PACKAGES
 
 
+def _imports_by_name(call: ast.Call) -> bool:
+    """``importlib.import_module(...)`` of anything but a literal third-party name: the rewrite cannot follow it."""
+    function = call.func
+    if not (isinstance(function, ast.Attribute) and function.attr == "import_module"):
+        return False
+    first = call.args[0] if call.args else None
+    if isinstance(first, ast.Constant) and isinstance(first.value, str):
+        return _is_library(first.value) or first.value.startswith(".")
+    return True
+
+
 def _imports(path: Path, package: str) -> list[str]:
     """Library modules the file imports (at any depth in the file, lazily imported ones included)."""
     tree = ast.parse(path.read_text(), str(path))
@@ -81,12 +92,8 @@ def _imports(path: Path, package: str) -> list[str]:
                 except ReleaseError:
                     continue
                 found.append(candidate)
-        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-              and node.func.attr == "import_module" and _is_library(package)):
-            # A third-party module by name (pymodbus' optional parts) is fine; one of ours would escape vendoring.
-            named = node.args[0] if node.args else None
-            if not (isinstance(named, ast.Constant) and isinstance(named.value, str)) or _is_library(named.value):
-                raise ReleaseError(f"{path}:{node.lineno}: a module imported by name cannot be vendored")
+        elif isinstance(node, ast.Call) and _is_library(package) and _imports_by_name(node):
+            raise ReleaseError(f"{path}:{node.lineno}: a module imported by name cannot be vendored")
     return found
 
 

@@ -1,5 +1,5 @@
-"""Upstream sync: field policy, request signing, the outbox-draining worker, the JSON and GA/T 1400 profiles,
-and the reference receiver of the JSON profile (the county side, for the demo and tests)."""
+"""Upstream sync: field policy, request signing (and its verification, for receivers), the outbox-draining worker,
+the JSON and GA/T 1400 profiles. The county's reference receiver is developer tooling (``devkit.receiver``)."""
 
 from .backoff import Backoff
 from .errors import RejectedError, TransientUplinkError, UplinkError
@@ -8,7 +8,6 @@ from .gat1400_config import Collection, Gat1400Config
 from .gat1400_transport import Gat1400Transport
 from .json_client import JsonUplinkClient
 from .policy import FORBIDDEN_FIELDS, OPTIONAL_FIELDS, FieldOption, FieldPolicy, LegalBasis, pseudonymous_ref
-from .receiver import ReferenceReceiver
 from .secret import Secret
 from .status import UplinkStatus
 from .transport import BatchResult, UplinkTransport
@@ -27,7 +26,6 @@ __all__ = [
     "Gat1400Transport",
     "JsonUplinkClient",
     "LegalBasis",
-    "ReferenceReceiver",
     "RejectedError",
     "Secret",
     "TransientUplinkError",

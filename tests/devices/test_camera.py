@@ -21,7 +21,7 @@ from devices.camera import (
     parse_digest_challenge,
 )
 from devices.exceptions import DeviceConnectionError, DeviceProtocolError, DeviceTimeoutError, DeviceValueError
-from devices.sim.camera import CameraSim, Scene
+from devkit.sim.camera import CameraSim, Scene
 from hub.faces.paths import shared_faces_dir
 
 FACES = shared_faces_dir()

@@ -10,10 +10,10 @@ import pytest
 
 from devices.door_controller import DoorController
 from devices.hub_native_map import CredentialKind
-from devices.sim.camera import CameraSim
-from devices.sim.control import make_control_app, start_control_server
-from devices.sim.door_controller import DoorControllerSim
-from devices.sim.io_module import IoModuleSim
+from devkit.sim.camera import CameraSim
+from devkit.sim.control import make_control_app, start_control_server
+from devkit.sim.door_controller import DoorControllerSim
+from devkit.sim.io_module import IoModuleSim
 from hub.faces.paths import shared_faces_dir
 
 COMMUNITY = shared_faces_dir() / "community"

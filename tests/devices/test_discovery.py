@@ -23,8 +23,8 @@ from devices.discovery import (
     unadvertise,
 )
 from devices.exceptions import DeviceProtocolError, DeviceValueError
-from devices.sim.camera import CameraSim
-from devices.sim.io_module import IoModuleSim
+from devkit.sim.camera import CameraSim
+from devkit.sim.io_module import IoModuleSim
 from hub.faces.paths import shared_faces_dir
 
 CONTROLLER = DeviceAdvertisement(

@@ -9,7 +9,7 @@ import pytest
 from devices.door_controller import DoorController, decode_door_status
 from devices.exceptions import DeviceConnectionError, DeviceProtocolError, DeviceValueError
 from devices.hub_native_map import MAX_DOORS, CredentialKind, DoorMode
-from devices.sim.door_controller import DoorControllerSim
+from devkit.sim.door_controller import DoorControllerSim
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 

@@ -13,8 +13,8 @@ from devices.door_controller import DoorController
 from devices.exceptions import DeviceConnectionError, DeviceValueError
 from devices.hub_native_map import DoorMode
 from devices.io_module import DoorMapping, IoDoorController, IoModule, door_status_from_io
-from devices.sim.door_controller import DoorControllerSim
-from devices.sim.io_module import IoModuleSim
+from devkit.sim.door_controller import DoorControllerSim
+from devkit.sim.io_module import IoModuleSim
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from devices import hub_native_map as rmap
-from devices.sim.door_controller import DoorControllerSim
-from devices.sim.io_module import IoModuleSim
+from devkit.sim.door_controller import DoorControllerSim
+from devkit.sim.io_module import IoModuleSim
 
 MBPOLL = shutil.which("mbpoll")
 pytestmark = pytest.mark.skipif(

@@ -24,8 +24,8 @@ from devices.door_controller import DoorController
 from devices.exceptions import DeviceConnectionError, DeviceError, DeviceOutcomeUnknownError
 from devices.io_module import IoModule
 from devices.modbus_link import frame_problem
-from devices.sim.door_controller import DoorControllerSim
-from devices.sim.io_module import IoModuleSim
+from devkit.sim.door_controller import DoorControllerSim
+from devkit.sim.io_module import IoModuleSim
 
 TIMEOUT = 0.3
 # A call may take a connect plus a request, each bounded by the timeout; anything far beyond that is a hang.

@@ -23,7 +23,7 @@ import pytest
 from devices import hub_native_map as rmap
 from devices.door_controller import DoorController
 from devices.exceptions import DeviceConnectionError, DeviceError, DeviceOutcomeUnknownError
-from devices.sim.door_controller import DoorControllerSim
+from devkit.sim.door_controller import DoorControllerSim
 from hub.doors import ControllerService, ReleaseReason
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")

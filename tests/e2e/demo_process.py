@@ -68,7 +68,7 @@ async def start_demo(port: int, demo_dir: Path, modbus: int, *, stdin: int = sub
                      ) -> asyncio.subprocess.Process:
     """`community-hub run` with its output piped; stdin (the simulator console) piped unless given."""
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "hub.cli", "run", "--port", str(port), "--demo-dir", str(demo_dir),
+        sys.executable, "-m", "devkit.cli", "run", "--port", str(port), "--demo-dir", str(demo_dir),
         "--modbus-port", str(modbus),
         cwd=REPO, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},

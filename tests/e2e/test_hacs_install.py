@@ -34,8 +34,8 @@ import pytest
 from demo_process import free_port
 
 from custom_components.smart_community.qr_support import wheel_exists_here
-from devices.sim.door_controller import DoorControllerSim
-from hub.demo import ha_setup
+from devkit.demo import ha_setup
+from devkit.sim.door_controller import DoorControllerSim
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 

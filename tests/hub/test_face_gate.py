@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from devices.sim.camera import CameraSim
+from devkit.sim.camera import CameraSim
 from hub.access.models import AccessRule, Reason
 from hub.community import Community
 from hub.exceptions import InvalidInputError

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from devices.door_controller import DoorController
-from devices.sim.door_controller import DoorControllerSim
+from devkit.sim.door_controller import DoorControllerSim
 from hub.access.models import AccessRule, Reason
 from hub.community import Community
 from hub.doors import ControllerService, ReleaseReason

@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -29,9 +31,31 @@ def _load_release() -> ModuleType:
 release = _load_release()
 
 
+# Developer tooling (tools/devkit): the demo, simulators, benchmarks, reference receiver, audit command and CLI.
+TOOLING = re.compile(
+    r"(^|/)(devkit|demo|sims?|bench|receiver)(/|\.py$)|(^|/)(bench_\w+|receiver_\w+|cli|verify_cmd)\.py$"
+)
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return release.write_zip(tmp_path_factory.mktemp("dist"))
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The library's wheel, built from a copy of the sources (no build/ left over from an earlier build)."""
+    source = tmp_path_factory.mktemp("source")
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, source / name)
+    for package in release.LIBRARY_PACKAGES:
+        shutil.copytree(REPO / package, source / package, ignore=shutil.ignore_patterns("__pycache__"))
+    out = tmp_path_factory.mktemp("wheel")
+    build = f"from setuptools import build_meta; print(build_meta.build_wheel({str(out)!r}))"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COV_CORE")}
+    result = subprocess.run([sys.executable, "-c", build], cwd=source, capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    return out / result.stdout.strip().splitlines()[-1]
 
 
 def test_the_zip_is_named_as_hacs_json_says_and_holds_the_integration_at_its_root(built: Path) -> None:
@@ -46,6 +70,34 @@ def test_the_zip_is_named_as_hacs_json_says_and_holds_the_integration_at_its_roo
     # Only third-party requirements: the library is inside, not on an index.
     assert not any(r.startswith("smart-community-hub") for r in manifest["requirements"])
     assert "hub" not in manifest["loggers"] and "devices" not in manifest["loggers"]
+
+
+def test_the_zip_holds_no_developer_tooling(built: Path) -> None:
+    with zipfile.ZipFile(built) as archive:
+        names = archive.namelist()
+    assert [name for name in names if TOOLING.search(name)] == []
+    assert "lib/hub/uplink/signing.py" in names  # the receivers' signature check is the library's
+
+
+def test_the_wheel_holds_the_library_and_no_developer_tooling(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        entry_points = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
+    assert {"hub/gate.py", "hub/py.typed", "devices/door_controller.py", "devices/py.typed"} <= set(names)
+    assert {name.split("/")[0] for name in names if not name.split("/")[0].endswith(".dist-info")} == {"hub", "devices"}
+    assert [name for name in names if TOOLING.search(name)] == []
+    assert entry_points == []  # community-hub is the devkit's command
+
+
+def test_the_tooling_pattern_names_what_moved_out() -> None:
+    moved = ["hub/cli.py", "hub/demo/run.py", "hub/sims/common.py", "devices/sim/camera.py", "hub/bench/gate.py",
+             "hub/faces/bench_faces.py", "hub/journal/bench_accesslog.py", "hub/journal/verify_cmd.py",
+             "hub/uplink/bench.py", "hub/uplink/receiver.py", "hub/uplink/receiver_store.py",
+             "lib/hub/uplink/receiver_cmd.py", "devkit/cli.py"]
+    assert all(TOOLING.search(name) for name in moved)
+    kept = ["hub/gate.py", "hub/uplink/signing.py", "lib/devices/camera.py", "hub/faces/liveness.py",
+            "custom_components/smart_community/services.py", "translations/en.json"]
+    assert not any(TOOLING.search(name) for name in kept)
 
 
 def test_the_same_sources_give_the_same_zip(built: Path, tmp_path: Path) -> None:
@@ -123,3 +175,22 @@ def test_the_zip_carries_every_panel_module(built: Path) -> None:
         in_zip = {name.removeprefix("frontend/"): archive.read(name) for name in archive.namelist()
                   if name.startswith("frontend/")}
     assert in_zip == modules
+
+
+@pytest.mark.parametrize(
+    ("call", "refused"),
+    [
+        ('importlib.import_module("pymodbus.constants")', False),
+        ('importlib.import_module("hub.gate")', True),
+        ('importlib.import_module(".gate", "hub")', True),
+        ("importlib.import_module(name)", True),
+    ],
+)
+def test_only_library_modules_imported_by_name_stop_the_build(tmp_path: Path, call: str, refused: bool) -> None:
+    source = tmp_path / "module.py"
+    source.write_text(f"import importlib\nname = 'x'\n{call}\n")
+    if refused:
+        with pytest.raises(release.ReleaseError, match="imported by name"):
+            release._imports(source, "devices")
+    else:
+        assert release._imports(source, "devices") == []

@@ -12,8 +12,8 @@ from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.smart_community.const import CONF_POLL_INTERVAL, DOMAIN
-from devices.sim.camera import CameraSim
-from devices.sim.door_controller import DoorControllerSim
+from devkit.sim.camera import CameraSim
+from devkit.sim.door_controller import DoorControllerSim
 from hub.health import DeviceStatus, HealthStore
 
 SERIAL = "SIMDC0042"

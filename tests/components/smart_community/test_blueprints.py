@@ -24,7 +24,7 @@ from homeassistant.util.yaml import load_yaml
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_mock_service
 
 from custom_components.smart_community.const import CONF_HELD_OPEN_SECONDS, DOMAIN
-from devices.sim.door_controller import DoorControllerSim
+from devkit.sim.door_controller import DoorControllerSim
 
 from .conftest import wait_for_event, wait_for_state
 

@@ -16,8 +16,8 @@ from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
 
 from custom_components.smart_community.const import DOMAIN
 from devices.discovery import advertise, unadvertise
-from devices.sim.camera import CameraSim
-from devices.sim.door_controller import DoorControllerSim
+from devkit.sim.camera import CameraSim
+from devkit.sim.door_controller import DoorControllerSim
 
 from .conftest import SERIAL, wait_for_device_status
 

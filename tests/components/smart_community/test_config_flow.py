@@ -16,7 +16,7 @@ from custom_components.smart_community.const import (
     CONF_RELEASE_SECONDS,
     DOMAIN,
 )
-from devices.sim.door_controller import DoorControllerSim
+from devkit.sim.door_controller import DoorControllerSim
 
 from .conftest import SERIAL
 

@@ -10,8 +10,8 @@ from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.smart_community.const import DOMAIN
-from devices.sim.camera import CameraSim
-from devices.sim.door_controller import DoorControllerSim
+from devkit.sim.camera import CameraSim
+from devkit.sim.door_controller import DoorControllerSim
 
 from .conftest import FACES, wait_for_event, wait_for_state
 

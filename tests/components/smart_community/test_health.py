@@ -10,7 +10,7 @@ from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.smart_community.const import DOMAIN
-from devices.sim.door_controller import DoorControllerSim
+from devkit.sim.door_controller import DoorControllerSim
 
 from .conftest import SERIAL, wait_for_state
 

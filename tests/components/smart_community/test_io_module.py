@@ -13,7 +13,7 @@ from homeassistant.exceptions import HomeAssistantError
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.smart_community.const import DOMAIN
-from devices.sim.io_module import IoModuleSim
+from devkit.sim.io_module import IoModuleSim
 
 from .conftest import wait_for_state
 

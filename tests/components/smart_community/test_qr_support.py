@@ -18,7 +18,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.smart_community import qr_support
 from custom_components.smart_community.const import DOMAIN
 from custom_components.smart_community.diagnostics import async_get_config_entry_diagnostics
-from devices.sim.door_controller import DoorControllerSim
+from devkit.sim.door_controller import DoorControllerSim
 
 from .conftest import wait_for_event, wait_for_state
 

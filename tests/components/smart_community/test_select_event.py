@@ -10,7 +10,7 @@ from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from devices.hub_native_map import DoorMode
-from devices.sim.door_controller import DoorControllerSim
+from devkit.sim.door_controller import DoorControllerSim
 
 from .conftest import wait_for_state
 

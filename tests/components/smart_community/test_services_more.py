@@ -16,8 +16,8 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.smart_community.const import DOMAIN
 from custom_components.smart_community.gates import Gate, async_run_gate
-from devices.sim.camera import CameraSim
-from devices.sim.door_controller import DoorControllerSim
+from devkit.sim.camera import CameraSim
+from devkit.sim.door_controller import DoorControllerSim
 
 from .conftest import FACES
 

@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[3]
 
 async def _start_sim(port: int) -> asyncio.subprocess.Process:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "hub.cli", "sim", "controller", "--port", str(port), "--serial", "KILLME01",
+        sys.executable, "-m", "devkit.cli", "sim", "controller", "--port", str(port), "--serial", "KILLME01",
         "--doors", "2", "--no-zeroconf", cwd=REPO, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL, env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )

@@ -17,9 +17,10 @@ from pytest_homeassistant_custom_component.components.diagnostics import get_dia
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.smart_community.const import DOMAIN
-from devices.sim.door_controller import DoorControllerSim
-from hub.uplink import ReferenceReceiver, Secret
-from hub.uplink.receiver_client import fetch_received
+from devkit.receiver import ReferenceReceiver
+from devkit.receiver.client import fetch_received
+from devkit.sim.door_controller import DoorControllerSim
+from hub.uplink import Secret
 
 from .conftest import wait_for_device_status, wait_for_event, wait_for_state
 

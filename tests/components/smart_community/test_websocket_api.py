@@ -22,7 +22,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator,
 
 from custom_components.smart_community.const import DOMAIN
 from custom_components.smart_community.websocket_api import COMMANDS
-from devices.sim.door_controller import DoorControllerSim
+from devkit.sim.door_controller import DoorControllerSim
 from hub.residents.qr import read_pass_token
 
 from .conftest import FACES, wait_for_event

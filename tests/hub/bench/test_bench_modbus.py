@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from hub.cli import main
+from devkit.cli import main
 
 
 def test_bench_modbus_prints_json_last(capsys: pytest.CaptureFixture[str], socket_enabled: None) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from devices.door_controller import DoorController
 from devices.exceptions import DeviceError
-from devices.sim.door_controller import DoorControllerSim
+from devkit.sim.door_controller import DoorControllerSim
 from hub.doors import AlarmKind, ControllerService, ReleaseReason
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.cli import main
+from devkit.cli import main
 
 
 def _last_json(output: str) -> dict[str, object]:

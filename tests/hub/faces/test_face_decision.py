@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hub.faces.bench_faces import open_set_protocol
+from devkit.bench.faces import open_set_protocol
 from hub.faces.decision import DecisionRule, decide_burst
 from hub.faces.lfw import cohort_normalised, fnir_at_fpir, list_images, midpoint_threshold, read_pairs
 from hub.faces.models import FaceOutcome, SearchResult

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from hub.cli import main
+from devkit.cli import main
 from hub.db import open_database
 from hub.exceptions import InvalidInputError
 from hub.journal import (

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.cli import main
+from devkit.cli import main
 from hub.journal import Journal, open_journal_database
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from devkit.receiver import ReferenceReceiver
 from hub.journal import Journal, open_journal_database
 from hub.uplink import FieldPolicy, Secret
-from hub.uplink.receiver import ReferenceReceiver
 
 HUB_ID = "hub-test-0001"
 

@@ -11,12 +11,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from devkit.receiver.client import fetch_received
 from hub.journal import EventKind, Journal
 from hub.uplink import JsonUplinkClient, Secret
-from hub.uplink.receiver_client import fetch_received
 from hub.uplink.transport import OutgoingEvent
 
-CLI = [sys.executable, "-m", "hub.cli"]
+CLI = [sys.executable, "-m", "devkit.cli"]
 
 
 def _env() -> dict[str, str]:

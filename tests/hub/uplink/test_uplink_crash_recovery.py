@@ -11,10 +11,10 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
+from devkit.receiver import ReferenceReceiver
+from devkit.receiver.client import fetch_received, fetch_stats
 from hub.journal import Outbox, open_journal_database
 from hub.uplink import Secret
-from hub.uplink.receiver import ReferenceReceiver
-from hub.uplink.receiver_client import fetch_received, fetch_stats
 
 DRIVER = Path(__file__).with_name("crash_driver.py")
 CYCLES = 18

@@ -7,9 +7,9 @@ import time
 
 import aiohttp
 
+from devkit.receiver import ReferenceReceiver
+from devkit.receiver.client import fetch_received, fetch_stats
 from hub.uplink import Secret
-from hub.uplink.receiver import ReferenceReceiver
-from hub.uplink.receiver_client import fetch_received, fetch_stats
 from hub.uplink.signing import HEADER_SIGNATURE, sign_headers
 
 PATH = "/api/v1/events"

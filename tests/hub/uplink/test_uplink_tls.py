@@ -15,10 +15,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from devkit.receiver import ReferenceReceiver
 from hub.journal import Journal
 from hub.journal.models import EventKind
 from hub.uplink import Backoff, FieldPolicy, JsonUplinkClient, RejectedError, Secret, UplinkWorker
-from hub.uplink.receiver import ReferenceReceiver
 from hub.uplink.transport import OutgoingEvent
 
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import aiohttp
 
+from devkit.receiver import ReferenceReceiver
+from devkit.receiver.client import fetch_received
 from hub.journal import Journal, NewEvent, Outbox, open_journal_database
 from hub.journal.models import EventKind
 from hub.uplink import Backoff, FieldPolicy, JsonUplinkClient, Secret, UplinkWorker
-from hub.uplink.receiver import ReferenceReceiver
-from hub.uplink.receiver_client import fetch_received
 
 
 async def test_events_reach_receiver_once_in_order(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from .. import _pymodbus as mb
+from devices import _pymodbus as mb
 
 _LOGGER = logging.getLogger(__name__)
 

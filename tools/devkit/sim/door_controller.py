@@ -1,5 +1,5 @@
 """A simulated hub-native door controller: a real pymodbus TCP server with the register map of
-:mod:`devices.hub_native_map`, plus a Python API (and an HTTP control endpoint, see :mod:`devices.sim.control`) to
+:mod:`devices.hub_native_map`, plus a Python API (and an HTTP control endpoint, see :mod:`devkit.sim.control`) to
 open doors, press exit buttons, swipe cards and cut the link.
 
 Time-based state (a release running out) is computed when a register is read, so the simulator needs no timer task
@@ -14,8 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import _pymodbus as mb
-from .. import hub_native_map as rmap
+from devices import _pymodbus as mb
+from devices import hub_native_map as rmap
+
 from .modbus_server import ModbusSimServer
 
 _LOGGER = logging.getLogger(__name__)

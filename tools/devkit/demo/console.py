@@ -9,8 +9,8 @@ import os
 import stat
 import sys
 
-from devices.sim.camera import CameraSim
-from devices.sim.door_controller import DoorControllerSim
+from devkit.sim.camera import CameraSim
+from devkit.sim.door_controller import DoorControllerSim
 
 HELP = """\
 Commands (doors are numbered 1..N across all controllers):

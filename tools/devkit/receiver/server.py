@@ -17,9 +17,10 @@ from typing import Any
 
 from aiohttp import web
 
-from .receiver_store import IngestResult, ReceiverStore, ReplayedNonceError
-from .secret import Secret
-from .signing import HEADER_HUB, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP, MAX_SKEW_S, check_signature
+from hub.uplink.secret import Secret
+from hub.uplink.signing import HEADER_HUB, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP, MAX_SKEW_S, check_signature
+
+from .store import IngestResult, ReceiverStore, ReplayedNonceError
 
 _LOGGER = logging.getLogger(__name__)
 MAX_BODY_BYTES = 16 * 1024 * 1024

@@ -1,7 +1,7 @@
 """A simulated generic Modbus relay/input module: a real pymodbus TCP server with N coils and M discrete inputs.
 
 The Python API plays the physical side (:meth:`IoModuleSim.set_input` for a contact or a button) and cuts the
-network link, like :class:`~devices.sim.door_controller.DoorControllerSim`; coil writes from a client switch the
+network link, like :class:`~devkit.sim.door_controller.DoorControllerSim`; coil writes from a client switch the
 simulated relays and are logged with a timestamp so tests can check how long a relay stayed on.
 """
 
@@ -12,8 +12,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from .. import _pymodbus as mb
-from ..discovery import DeviceAdvertisement, DeviceProfile
+from devices import _pymodbus as mb
+from devices.discovery import DeviceAdvertisement, DeviceProfile
+
 from .modbus_server import ModbusSimServer
 
 _LOGGER = logging.getLogger(__name__)

@@ -19,8 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the simulator until Ctrl-C."""
     from devices.discovery import DeviceAdvertisement, DeviceProfile
-    from devices.sim.control import make_control_app
-    from devices.sim.door_controller import DoorControllerSim
+    from devkit.sim.control import make_control_app
+    from devkit.sim.door_controller import DoorControllerSim
 
     from .common import serve
 

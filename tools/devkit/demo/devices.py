@@ -9,9 +9,9 @@ import logging
 from aiohttp import web
 
 from devices.discovery import DeviceAdvertisement, DeviceProfile, advertise, unadvertise
-from devices.sim.camera import CameraSim
-from devices.sim.control import make_control_app, start_control_server
-from devices.sim.door_controller import DoorControllerSim
+from devkit.sim.camera import CameraSim
+from devkit.sim.control import make_control_app, start_control_server
+from devkit.sim.door_controller import DoorControllerSim
 
 from .faces import demo_faces_dir, stranger_faces_dir
 

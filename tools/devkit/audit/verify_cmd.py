@@ -16,8 +16,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Verify the chain and print the result (a sentence, then one JSON line)."""
-    from .audit import AuditLog
-    from .store import open_journal_database
+    from hub.journal.audit import AuditLog
+    from hub.journal.store import open_journal_database
 
     if not args.db.is_file():
         print(f"error: {args.db} does not exist")

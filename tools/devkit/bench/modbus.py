@@ -17,9 +17,8 @@ from dataclasses import dataclass
 
 from devices.door_controller import DoorController
 from devices.hub_native_map import MAX_DOORS
-from devices.sim.door_controller import DoorControllerSim
-
-from ..doors import ControllerService, ReleaseReason
+from devkit.sim.door_controller import DoorControllerSim
+from hub.doors import ControllerService, ReleaseReason
 
 TARGET_MS = 250.0
 

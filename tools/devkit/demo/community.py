@@ -15,7 +15,8 @@ from typing import Any
 import aiohttp
 
 from devices._pymodbus import LOGGER_NAME as PYMODBUS_LOGGER
-from hub.uplink import ReferenceReceiver, Secret
+from devkit.receiver import ReferenceReceiver
+from hub.uplink import Secret
 
 from . import ha_setup
 from .console import SimulatorConsole
@@ -33,7 +34,7 @@ from .run import (
 )
 
 _LOGGER = logging.getLogger(__name__)
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 CAMERA_TITLE = "North gate camera"
 COMMUNITY_TITLE = "Demo community"
 ONBOARDING_EXTRAS = {"met", "radio_browser", "google_translate", "shopping_list"}

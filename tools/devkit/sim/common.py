@@ -35,7 +35,7 @@ async def serve(
 ) -> int:
     """Start the simulator, its control endpoint and its advertisement; run until Ctrl-C or SIGTERM."""
     from devices.discovery import advertise, unadvertise
-    from devices.sim.control import start_control_server
+    from devkit.sim.control import start_control_server
 
     await start()
     runner, control_port = await start_control_server(control_app, args.host, args.control_port)

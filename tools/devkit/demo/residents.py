@@ -7,8 +7,8 @@ from typing import Any
 
 import aiohttp
 
-from devices.sim.camera import CameraSim
-from devices.sim.door_controller import DoorControllerSim
+from devkit.sim.camera import CameraSim
+from devkit.sim.door_controller import DoorControllerSim
 
 from . import ha_setup
 from .faces import demo_faces_dir

@@ -1,7 +1,7 @@
 """A simulated gate camera: an aiohttp server with ``/snapshot.jpg`` and ``/mjpeg``, showing real photos.
 
 What stands in front of the camera is switchable (:meth:`CameraSim.set_scene`, or ``POST /camera/scene`` on the
-control endpoint of :mod:`devices.sim.control`):
+control endpoint of :mod:`devkit.sim.control`):
 
 ``person``
     a resident: the frames cycle through that person's photos, so consecutive frames are different real photos
@@ -34,8 +34,8 @@ from typing import Any, Literal
 from aiohttp import web
 from PIL import Image, ImageDraw
 
-from ..camera import parse_digest_challenge
-from ..discovery import DeviceAdvertisement, DeviceProfile
+from devices.camera import parse_digest_challenge
+from devices.discovery import DeviceAdvertisement, DeviceProfile
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -38,7 +38,7 @@ def build(conn: sqlite3.Connection, *, events: int, doors: int, residents: int, 
     import uuid
     from datetime import timedelta
 
-    from .models import to_text, utc_now
+    from hub.journal.models import to_text, utc_now
 
     rng = random.Random(seed)
     end = utc_now().replace(microsecond=0)
@@ -86,10 +86,9 @@ def measure(*, events: int, page: int, doors: int = 40, residents: int = 2000, d
     from pathlib import Path
 
     from hub.db import migrate, open_database
-
-    from . import schema
-    from .query import AccessLogFilter
-    from .store import Journal
+    from hub.journal import schema
+    from hub.journal.query import AccessLogFilter
+    from hub.journal.store import Journal
 
     with tempfile.TemporaryDirectory(prefix="bench-accesslog-") as folder:
         path = Path(folder) / "hub.db"

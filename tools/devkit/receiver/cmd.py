@@ -25,9 +25,9 @@ def run(args: argparse.Namespace) -> int:
     import ssl
 
     from hub.exceptions import InvalidInputError
+    from hub.uplink.secret import Secret
 
-    from .receiver import ReferenceReceiver
-    from .secret import Secret
+    from .server import ReferenceReceiver
 
     try:
         secret = Secret.from_file(args.secret_file) if args.secret_file else Secret.from_env(SECRET_ENV)

@@ -59,8 +59,8 @@ async def _measure(args: argparse.Namespace, faces_dir: Path, prepared: tuple[An
 
     from devices.camera import CameraClient
     from devices.door_controller import DoorController
-    from devices.sim.camera import CameraSim
-    from devices.sim.door_controller import DoorControllerSim
+    from devkit.sim.camera import CameraSim
+    from devkit.sim.door_controller import DoorControllerSim
     from hub.doors import ControllerService, ReleaseReason
     from hub.gate import BURST_FRAMES, MAX_BURST_FRAMES, AccessPoint, GateKeeper
 
@@ -127,7 +127,7 @@ async def _measure(args: argparse.Namespace, faces_dir: Path, prepared: tuple[An
 
 def run(args: argparse.Namespace) -> int:
     """Run the benchmark."""
-    from hub.demo.faces import demo_faces_dir
+    from devkit.demo.faces import demo_faces_dir
 
     logging.getLogger().setLevel(logging.WARNING)
     from hub.gate import BURST_FRAMES, FRAME_INTERVAL_S

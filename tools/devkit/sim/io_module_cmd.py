@@ -18,8 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the simulator until Ctrl-C."""
     from devices.discovery import DeviceAdvertisement, DeviceProfile
-    from devices.sim.control import make_control_app
-    from devices.sim.io_module import IoModuleSim
+    from devkit.sim.control import make_control_app
+    from devkit.sim.io_module import IoModuleSim
 
     from .common import serve
 

@@ -40,14 +40,13 @@ async def measure(events: int, commit_batch: int, send_batch: int, doors: int,
 
     import aiohttp
 
+    from devkit.receiver.client import fetch_received, fetch_stats
+    from devkit.receiver.server import ReferenceReceiver
     from hub.journal import EventKind, Journal, NewEvent, open_journal_database
-
-    from .json_client import JsonUplinkClient
-    from .policy import FieldPolicy
-    from .receiver import ReferenceReceiver
-    from .receiver_client import fetch_received, fetch_stats
-    from .secret import Secret
-    from .worker import UplinkWorker
+    from hub.uplink.json_client import JsonUplinkClient
+    from hub.uplink.policy import FieldPolicy
+    from hub.uplink.secret import Secret
+    from hub.uplink.worker import UplinkWorker
 
     committed_at: dict[str, float] = {}
     acked_at: dict[str, float] = {}

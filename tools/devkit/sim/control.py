@@ -1,7 +1,7 @@
 """HTTP control endpoint for the simulators, for scripts and the demo (``curl`` examples in
 ``docs/devices-cameras-discovery.md``).
 
-Door controller (:class:`~devices.sim.door_controller.DoorControllerSim`)::
+Door controller (:class:`~devkit.sim.door_controller.DoorControllerSim`)::
 
     GET  /state                        the door controller's snapshot (plus "io_module" and "camera" keys)
     POST /doors/{i}/contact  {"open": bool}
@@ -13,12 +13,12 @@ Door controller (:class:`~devices.sim.door_controller.DoorControllerSim`)::
     POST /doors/{i}/pin      {"pin": "0123"}
     POST /link               {"up": bool}
 
-I/O module (:class:`~devices.sim.io_module.IoModuleSim`)::
+I/O module (:class:`~devkit.sim.io_module.IoModuleSim`)::
 
     POST /io/inputs/{i}      {"on": bool}
     POST /io/link            {"up": bool}
 
-Camera (:class:`~devices.sim.camera.CameraSim`)::
+Camera (:class:`~devkit.sim.camera.CameraSim`)::
 
     POST /camera/scene       {"scene": "person"|"stranger"|"photo"|"nobody", "person": name}
     POST /camera/link        {"up": bool}

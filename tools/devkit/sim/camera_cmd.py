@@ -24,8 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the simulator until Ctrl-C."""
     from devices.discovery import DeviceAdvertisement
-    from devices.sim.camera import CameraSim
-    from devices.sim.control import make_control_app
+    from devkit.sim.camera import CameraSim
+    from devkit.sim.control import make_control_app
 
     from ..demo.faces import demo_faces_dir
     from .common import serve

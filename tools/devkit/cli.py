@@ -16,19 +16,19 @@ from collections.abc import Sequence
 
 # (command path, module, one-line help)
 COMMANDS: list[tuple[tuple[str, ...], str, str]] = [
-    (("run",), "hub.demo.run", "run the demo community: simulators, Home Assistant and the county receiver"),
-    (("sim", "controller"), "hub.sims.controller_cmd", "simulate a hub-native door controller (Modbus TCP)"),
-    (("sim", "io-module"), "hub.sims.io_module_cmd", "simulate a generic Modbus relay/input module"),
-    (("sim", "camera"), "hub.sims.camera_cmd", "simulate an IP camera (JPEG snapshot, MJPEG) with real photos"),
-    (("receiver",), "hub.uplink.receiver_cmd", "run the county side of the JSON uplink profile"),
-    (("audit", "verify"), "hub.journal.verify_cmd", "check the audit log's hash chain (exit 1 if tampered with)"),
-    (("bench", "modbus"), "hub.bench.modbus", "door release round trip and input latency over Modbus"),
-    (("bench", "faces"), "hub.faces.bench_faces", "face verification and open-set identification accuracy"),
-    (("bench", "match"), "hub.faces.bench_match", "1:N template search time"),
-    (("bench", "liveness"), "hub.faces.bench_liveness", "liveness check error rates on held-up photos"),
-    (("bench", "gate"), "hub.bench.gate", "presence to door release through the face engine"),
-    (("bench", "uplink"), "hub.uplink.bench", "journal and drain events to a receiver"),
-    (("bench", "accesslog"), "hub.journal.bench_accesslog", "access-log page and export speed over a large journal"),
+    (("run",), "devkit.demo.run", "run the demo community: simulators, Home Assistant and the county receiver"),
+    (("sim", "controller"), "devkit.sim.controller_cmd", "simulate a hub-native door controller (Modbus TCP)"),
+    (("sim", "io-module"), "devkit.sim.io_module_cmd", "simulate a generic Modbus relay/input module"),
+    (("sim", "camera"), "devkit.sim.camera_cmd", "simulate an IP camera (JPEG snapshot, MJPEG) with real photos"),
+    (("receiver",), "devkit.receiver.cmd", "run the county side of the JSON uplink profile"),
+    (("audit", "verify"), "devkit.audit.verify_cmd", "check the audit log's hash chain (exit 1 if tampered with)"),
+    (("bench", "modbus"), "devkit.bench.modbus", "door release round trip and input latency over Modbus"),
+    (("bench", "faces"), "devkit.bench.faces", "face verification and open-set identification accuracy"),
+    (("bench", "match"), "devkit.bench.match", "1:N template search time"),
+    (("bench", "liveness"), "devkit.bench.liveness", "liveness check error rates on held-up photos"),
+    (("bench", "gate"), "devkit.bench.gate", "presence to door release through the face engine"),
+    (("bench", "uplink"), "devkit.bench.uplink", "journal and drain events to a receiver"),
+    (("bench", "accesslog"), "devkit.bench.accesslog", "access-log page and export speed over a large journal"),
 ]
 
 

@@ -1,1 +1,0 @@
-"""Simulators for every device kind, speaking the real protocol on loopback, for the demo and the tests."""

@@ -1,1 +1,0 @@
-"""Command-line front ends for the device simulators."""
