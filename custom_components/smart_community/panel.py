@@ -24,9 +24,9 @@ from homeassistant.helpers.http import HomeAssistantView
 
 from hub.exceptions import HubError
 
+from .commands import EXPORT_URL, FILTER_FIELDS, FILTER_SCHEMA, access_filter
 from .community import loaded_community
 from .const import DOMAIN
-from .websocket_api import EXPORT_URL, FILTER_FIELDS, FILTER_SCHEMA, access_filter
 
 _LOGGER = logging.getLogger(__name__)
 

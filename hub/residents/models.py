@@ -31,6 +31,14 @@ class Resident:
 
 
 @dataclass(frozen=True)
+class ResidentPage:
+    """One page of a resident search, and how many residents matched in all."""
+
+    total: int
+    residents: list[Resident]
+
+
+@dataclass(frozen=True)
 class Consent:
     """A consent record for face verification; ``withdrawn_at`` set means it no longer allows templates."""
 
@@ -73,6 +81,10 @@ class VisitorPass:
     uses: int
     revoked_at: datetime | None
     created_at: datetime
+
+    def active_at(self, now: datetime) -> bool:
+        """Whether the pass still opens its doors at ``now``: not revoked, inside its window, uses left."""
+        return self.revoked_at is None and self.valid_from <= now < self.valid_until and self.uses < self.max_uses
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 from enum import Enum
@@ -11,7 +12,7 @@ from typing import Final
 from hub.exceptions import InvalidInputError, NotFoundError
 from hub.privacy.tombstone import tombstone_ref
 from hub.residents import validation as v
-from hub.residents.models import Resident, ResidentStatus
+from hub.residents.models import Resident, ResidentPage, ResidentStatus
 from hub.residents.store import Store, transaction
 
 
@@ -21,6 +22,8 @@ class _Unset(Enum):
 
 UNSET: Final = _Unset.UNSET
 """Marks an :meth:`ResidentStore.update_resident` argument the caller does not want to change."""
+
+_ID_BATCH: Final = 500  # ids per IN (...) query, well under SQLite's bound-parameter limit
 
 
 def _stored_fields(resident: Resident) -> tuple[object, ...]:
@@ -182,6 +185,34 @@ class ResidentStore(Store):
     def list_residents(self) -> list[Resident]:
         """Every resident, ordered by id."""
         return [resident_from_row(r) for r in self._conn.execute("SELECT * FROM residents ORDER BY resident_id")]
+
+    def search_residents(self, query: str = "", *, offset: int = 0, limit: int = 50) -> ResidentPage:
+        """Residents whose id, name, household, building or unit hold every word of ``query`` (any case), ordered
+        by name: the page from ``offset`` of at most ``limit``, and how many matched in all."""
+        words = query.casefold().split()
+
+        def matches(r: Resident) -> bool:
+            text = " ".join(filter(None, (r.resident_id, r.full_name, r.household, r.building, r.unit))).casefold()
+            return all(word in text for word in words)
+
+        found = sorted(
+            (r for r in self.list_residents() if matches(r)), key=lambda r: (r.full_name.casefold(), r.resident_id)
+        )
+        return ResidentPage(total=len(found), residents=found[max(offset, 0) : max(offset, 0) + max(limit, 0)])
+
+    def full_names(self, resident_ids: Iterable[str]) -> dict[str, str]:
+        """The names of those of these residents who exist (an erased resident is absent: logs keep only ids)."""
+        wanted = sorted(set(resident_ids))
+        names: dict[str, str] = {}
+        for start in range(0, len(wanted), _ID_BATCH):
+            batch = wanted[start : start + _ID_BATCH]
+            marks = ",".join("?" * len(batch))
+            rows = self._conn.execute(
+                f"SELECT resident_id, full_name FROM residents WHERE resident_id IN ({marks})",
+                batch,
+            )
+            names.update((row["resident_id"], row["full_name"]) for row in rows)
+        return names
 
     def _tombstone_ref(self, resident: Resident) -> str:
         return tombstone_ref(self._keys.tombstone, resident.resident_id)

@@ -84,3 +84,23 @@ def test_bad_update_changes_nothing(registry: ResidentRegistry, snapshot: Callab
     with pytest.raises(NotFoundError):
         registry.residents.update_resident("m", "nobody", full_name="X")
     assert snapshot(registry.conn) == before
+
+
+def test_search_pages_by_name_and_matches_every_word(registry: ResidentRegistry) -> None:
+    registry.residents.add_resident("m", "r1", "Li Wei", building="3", unit="301")
+    registry.residents.add_resident("m", "r2", "Zhang Min", building="5", unit="502", household="h-5")
+    registry.residents.add_resident("m", "r3", "li na", building="3", unit="302")
+    assert [r.resident_id for r in registry.residents.search_residents("LI 3").residents] == ["r3", "r1"]
+    assert [r.resident_id for r in registry.residents.search_residents("li 301").residents] == ["r1"]
+    assert registry.residents.search_residents("h-5").residents[0].resident_id == "r2"
+    page = registry.residents.search_residents(offset=1, limit=1)
+    assert page.total == 3 and [r.resident_id for r in page.residents] == ["r1"]
+    assert registry.residents.search_residents("nobody").total == 0
+
+
+def test_full_names_skips_unknown_ids(registry: ResidentRegistry) -> None:
+    registry.residents.add_resident("m", "r1", "Li Wei")
+    assert registry.residents.full_names(["r1", "gone", "r1"]) == {"r1": "Li Wei"}
+    assert registry.residents.full_names([]) == {}
+    many = [f"x{i}" for i in range(1200)]
+    assert registry.residents.full_names([*many, "r1"]) == {"r1": "Li Wei"}

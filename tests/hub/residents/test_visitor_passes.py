@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -133,3 +134,18 @@ def test_purge_expired_passes(registry: ResidentRegistry) -> None:
     assert registry.passes.purge_expired_passes("retention", START) == 0
     assert registry.passes.purge_expired_passes("retention", START + timedelta(days=1)) == 1
     assert registry.passes.list_passes() == []
+
+
+@pytest.mark.usefixtures("doors")
+def test_a_pass_is_active_only_inside_its_window_with_uses_left(registry: ResidentRegistry) -> None:
+    registry.residents.add_resident("mgr", "host", "Sun Li")
+    issued = registry.passes.issue_pass(
+        "mgr", "host", "Guest", ["d1"], valid_from=START, valid_until=START + timedelta(hours=2), max_uses=1
+    )
+    record = issued.visitor_pass
+    assert record.active_at(START) and record.active_at(START + timedelta(minutes=119))
+    assert not record.active_at(START - timedelta(seconds=1))
+    assert not record.active_at(START + timedelta(hours=2))
+    assert not replace(record, uses=1).active_at(START)
+    revoked = registry.passes.revoke_pass("mgr", record.pass_id)
+    assert not revoked.active_at(START)

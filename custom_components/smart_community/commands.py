@@ -1,0 +1,749 @@
+"""The integration's admin operations, each defined once: the command table behind the actions and the panel.
+
+A :class:`Command` names its Home Assistant action and/or its panel websocket type, its input schema (voluptuous,
+which also normalises: times without an offset mean Home Assistant's time zone), whether only administrators may
+run it, how it runs (blocking work in the executor, under the community's lock unless it takes its own), whether
+entities refresh afterwards, and what it returns. ``services.py`` and ``websocket_api.py`` only adapt
+:data:`COMMANDS` to their transport (who is calling, how an error is sent); the operations themselves are in the
+hub library, and the functions here only translate fields to library calls and records to responses.
+
+Errors are Home Assistant's: a library refusal becomes a ``ServiceValidationError`` with the ``invalid_input`` or
+``not_found`` translation key (the library validates before it writes, so a refused command changes nothing). The
+manager's name and user id (``Name (id)``) go to the audit log; an automation or script acts as ``system``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+import voluptuous as vol
+from homeassistant.auth.models import User
+from homeassistant.components.http.auth import async_sign_path
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.typing import VolDictType
+from homeassistant.util import dt as dt_util
+from yarl import URL
+
+from hub.access.models import AccessRule
+from hub.community import Community
+from hub.exceptions import HubError, InvalidInputError, NotFoundError
+from hub.journal import AccessLogFilter
+from hub.residents.bulk_import import PhotoCheck
+from hub.residents.models import Resident, ResidentStatus
+
+from .community import CommunityRuntimeData, erase_resident, loaded_community
+from .const import DOMAIN, SIGNAL_COMMUNITY_CHANGED
+from .gates import CONF_GATES, CONF_LOCK, Gate, async_run_gate
+from .health import CONF_TARGET, DEFAULT_TARGET
+from .uplink import CONF_UPLINK_PROFILE, CONF_UPLINK_URL, PROFILE_JSON, field_policy
+
+SYSTEM_ACTOR = "system"
+WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+MAX_PHOTO_BYTES = 3 * 1024 * 1024
+EXPORT_URL = "/api/smart_community/access_log.csv"
+EXPORT_VALID_FOR = timedelta(minutes=5)
+FILTER_FIELDS = ("since", "until", "door", "resident_id", "result")
+
+
+# -- the table's types -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CommandContext:
+    """Who runs a command on which community. ``user`` is None for the system (an automation or a script)."""
+
+    hass: HomeAssistant
+    entry: ConfigEntry[CommunityRuntimeData]
+    user: User | None
+    refresh_token_id: str | None = None
+
+    @property
+    def runtime(self) -> CommunityRuntimeData:
+        """The loaded community's runtime data."""
+        return self.entry.runtime_data
+
+    @property
+    def community(self) -> Community:
+        """The hub library's community."""
+        return self.entry.runtime_data.community
+
+    @property
+    def actor(self) -> str:
+        """Who did it, for the audit log: the Home Assistant user's name and id."""
+        return SYSTEM_ACTOR if self.user is None else f"{self.user.name} ({self.user.id})"
+
+    @property
+    def owner(self) -> str:
+        """Whose staged uploads these are (a checked photo is for the user who checked it only)."""
+        return SYSTEM_ACTOR if self.user is None else self.user.id
+
+
+type Fields = dict[str, Any]
+type Result = dict[str, Any] | None
+type BlockingRun = Callable[[CommandContext, Fields], Result]
+type AsyncRun = Callable[[CommandContext, Fields], Awaitable[Result]]
+type Prepare = Callable[[HomeAssistant, Fields], Fields]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Command:
+    """One admin operation and the names it has on each transport (None: not offered there).
+
+    Exactly one of ``run`` (blocking: in the executor, holding the community's lock when ``locked``) and
+    ``async_run`` (on the event loop; it hands its own blocking work to the executor) is set. ``prepare`` runs on
+    the loop first (entity registry look-ups). ``returns`` says whether the result is data worth answering with:
+    an action then supports a response, and a websocket command without data answers ``{}``.
+    """
+
+    service: str | None = None
+    websocket: str | None = None
+    fields: VolDictType
+    run: BlockingRun | None = None
+    async_run: AsyncRun | None = None
+    locked: bool = True
+    prepare: Prepare | None = None
+    admin_only: bool = True
+    changes: bool = False
+    returns: bool = True
+
+    def __post_init__(self) -> None:
+        if self.service is None and self.websocket is None:
+            raise ValueError("a command needs an action name, a websocket type or both")
+        if (self.run is None) == (self.async_run is None):
+            raise ValueError(f"{self.name}: exactly one of run and async_run")
+
+    @property
+    def name(self) -> str:
+        """The command's name in messages: its action name, else its websocket type."""
+        return self.service or self.websocket or ""
+
+
+def community_context(hass: HomeAssistant, user: User | None, refresh_token_id: str | None = None) -> CommandContext:
+    """The context of a command on the loaded community; ``no_community`` when none is loaded."""
+    entry = loaded_community(hass)
+    if entry is None:
+        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_community")
+    return CommandContext(hass, entry, user, refresh_token_id)
+
+
+async def async_execute(command: Command, ctx: CommandContext, data: Fields) -> Result:
+    """Run a command whose fields passed its schema; library refusals become translated errors."""
+    hass = ctx.hass
+    if command.prepare is not None:
+        data = command.prepare(hass, data)
+    try:
+        if command.async_run is not None:
+            result = await command.async_run(ctx, data)
+        elif command.locked:
+            assert command.run is not None
+            result = await hass.async_add_executor_job(ctx.community.call, command.run, ctx, data)
+        else:
+            assert command.run is not None
+            result = await hass.async_add_executor_job(command.run, ctx, data)
+    except HubError as err:
+        raise hub_error(err) from err
+    if command.changes:
+        async_dispatcher_send(hass, SIGNAL_COMMUNITY_CHANGED)
+    return result
+
+
+def hub_error(err: HubError) -> ServiceValidationError:
+    """A library refusal as Home Assistant shows it: ``not_found`` or ``invalid_input``, with the library's text."""
+    key = "not_found" if isinstance(err, NotFoundError) else "invalid_input"
+    return ServiceValidationError(
+        translation_domain=DOMAIN, translation_key=key, translation_placeholders={"error": str(err)}
+    )
+
+
+# -- field validators --------------------------------------------------------------------------------------------
+
+
+def aware(value: datetime) -> datetime:
+    """A time without an offset means Home Assistant's time zone."""
+    if value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=dt_util.get_default_time_zone())
+
+
+AWARE_DATETIME = vol.All(cv.datetime, aware)
+OPTIONAL_DATETIME = vol.Any(None, AWARE_DATETIME)
+OPTIONAL_TEXT = vol.Any(None, cv.string)
+# A page of a listing: at most 500 rows, 50 unless asked.
+PAGE_LIMIT = vol.All(vol.Coerce(int), vol.Range(min=1, max=500))
+# Newest first, from a cursor: the ``seq`` the previous page ended at.
+CURSOR_PAGE: VolDictType = {
+    vol.Optional("before"): vol.Any(None, vol.All(vol.Coerce(int), vol.Range(min=1))),
+    vol.Optional("limit", default=50): PAGE_LIMIT,
+}
+DOORS = vol.All(cv.ensure_list, [cv.string], vol.Length(min=1))
+
+
+def _photo(value: Any) -> bytes:
+    """A base64 photo (a data: URL prefix is tolerated), at most 3 MB decoded."""
+    text = cv.string(value)
+    if text.startswith("data:"):
+        text = text.partition(",")[2]
+    try:
+        data = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as err:
+        raise vol.Invalid("photo must be base64") from err
+    if not data:
+        raise vol.Invalid("photo is empty")
+    if len(data) > MAX_PHOTO_BYTES:
+        raise vol.Invalid("photo is larger than 3 MB")
+    return data
+
+
+def _lock_doors(hass: HomeAssistant, data: Fields) -> Fields:
+    """``doors`` may name this integration's lock entities (lock.gate_1) or access-control door ids."""
+    registry = er.async_get(hass)
+    door_ids = []
+    for door in data["doors"]:
+        if door.startswith("lock."):
+            entity = registry.async_get(door)
+            if entity is None or entity.platform != DOMAIN or not entity.unique_id.endswith("-lock"):
+                raise ServiceValidationError(
+                    translation_domain=DOMAIN, translation_key="unknown_door", translation_placeholders={"door": door}
+                )
+            door_ids.append(entity.unique_id.removesuffix("-lock"))
+        else:
+            door_ids.append(door)
+    return {**data, "doors": door_ids}
+
+
+# -- responses ---------------------------------------------------------------------------------------------------
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _percent(rate: float | None) -> float | None:
+    return None if rate is None else round(rate * 100, 2)
+
+
+def resident_dict(ctx: CommandContext, resident: Resident) -> dict[str, Any]:
+    """A resident as managers see it (blocking; never a PIN, a full card number or a template)."""
+    registry = ctx.community.registry
+    consent = registry.consents.active_consent(resident.resident_id)
+    return {
+        "resident_id": resident.resident_id,
+        "full_name": resident.full_name,
+        "household": resident.household,
+        "building": resident.building,
+        "unit": resident.unit,
+        "valid_from": _iso(resident.valid_from),
+        "valid_until": _iso(resident.valid_until),
+        "status": resident.status.value,
+        "is_minor": resident.is_minor,
+        "guardian": resident.guardian,
+        "consent": None if consent is None else {
+            "scope": consent.scope, "given_at": _iso(consent.given_at), "guardian": consent.guardian,
+        },
+        "faces": registry.faces.template_count(resident.resident_id),
+        "cards": [
+            {"card_id": card.card_id, "hint": card.hint, "added_at": _iso(card.added_at)}
+            for card in registry.credentials.list_cards(resident.resident_id) if card.revoked_at is None
+        ],
+        "has_pin": registry.credentials.has_pin(resident.resident_id),
+    }
+
+
+def _resident(ctx: CommandContext, resident_id: str) -> dict[str, Any]:
+    return resident_dict(ctx, ctx.community.registry.residents.get_resident(resident_id))
+
+
+# -- residents and consent ---------------------------------------------------------------------------------------
+
+_RESIDENT_KEYS = ("household", "building", "unit", "valid_from", "valid_until", "is_minor", "guardian")
+RESIDENT_FIELDS: VolDictType = {
+    vol.Optional("household"): OPTIONAL_TEXT,
+    vol.Optional("building"): OPTIONAL_TEXT,
+    vol.Optional("unit"): OPTIONAL_TEXT,
+    vol.Optional("valid_from"): OPTIONAL_DATETIME,
+    vol.Optional("valid_until"): OPTIONAL_DATETIME,
+    vol.Optional("is_minor"): cv.boolean,
+    vol.Optional("guardian"): OPTIONAL_TEXT,
+}
+
+
+def _resident_fields(data: Fields) -> Fields:
+    return {key: data[key] for key in _RESIDENT_KEYS if key in data}
+
+
+def _overview(ctx: CommandContext, data: Fields) -> Result:
+    summary = ctx.community.summary()
+    face_doors = ctx.runtime.face_doors
+    return {
+        "title": ctx.entry.title,
+        "residents": summary["residents"],
+        "enrolled_faces": summary["enrolled_faces"],
+        "doors": [{"door_id": d.door_id, "name": d.name, "face": d.door_id in face_doors}
+                  for d in ctx.community.access_config.list_doors()],
+        "gates": sorted(face_doors),
+    }
+
+
+def _residents_list(ctx: CommandContext, data: Fields) -> Result:
+    page = ctx.community.registry.residents.search_residents(data["query"], offset=data["offset"],
+                                                             limit=data["limit"])
+    return {"total": page.total, "residents": [resident_dict(ctx, r) for r in page.residents]}
+
+
+def _residents_get(ctx: CommandContext, data: Fields) -> Result:
+    return _resident(ctx, data["resident_id"])
+
+
+def _add_resident(ctx: CommandContext, data: Fields) -> Result:
+    residents = ctx.community.registry.residents
+    resident = residents.add_resident(ctx.actor, data["resident_id"], data["full_name"], **_resident_fields(data))
+    return resident_dict(ctx, resident)
+
+
+def _update_resident(ctx: CommandContext, data: Fields) -> Result:
+    fields = _resident_fields(data)
+    if "full_name" in data:
+        fields["full_name"] = data["full_name"]
+    if "status" in data:
+        fields["status"] = ResidentStatus(data["status"])
+    ctx.community.registry.residents.update_resident(ctx.actor, data["resident_id"], **fields)
+    return _resident(ctx, data["resident_id"])
+
+
+def _erase_resident(ctx: CommandContext, data: Fields) -> Result:
+    return erase_resident(ctx.runtime, ctx.actor, data["resident_id"])
+
+
+def _record_consent(ctx: CommandContext, data: Fields) -> Result:
+    ctx.community.registry.consents.record_consent(
+        ctx.actor, data["resident_id"], scope=data["scope"], given_at=dt_util.utcnow(),
+        guardian=data.get("guardian") or None,
+    )
+    return _resident(ctx, data["resident_id"])
+
+
+def _withdraw_consent(ctx: CommandContext, data: Fields) -> Result:
+    ctx.community.registry.consents.withdraw_consent(ctx.actor, data["resident_id"], withdrawn_at=dt_util.utcnow())
+    return _resident(ctx, data["resident_id"])
+
+
+# -- faces -------------------------------------------------------------------------------------------------------
+
+PHOTO_FIELDS: VolDictType = {
+    vol.Required("filename"): vol.All(cv.string, vol.Length(min=1, max=255)),
+    vol.Required("photo"): _photo,
+}
+
+
+async def _check_photo(ctx: CommandContext, data: Fields) -> Result:
+    """Run the quality check and the encoder on one photo; keep only the verdict and template, for this user."""
+    check: PhotoCheck = await ctx.hass.async_add_executor_job(
+        ctx.runtime.faces.check_photo, data["filename"], data["photo"]
+    )
+    upload_id = ctx.runtime.staging.put(ctx.owner, check)
+    return {"upload_id": upload_id, "filename": check.filename, "accepted": check.accepted, "reason": check.reason}
+
+
+def _enrol_checked(ctx: CommandContext, data: Fields) -> Result:
+    checks = ctx.runtime.staging.take(ctx.owner, data["upload_ids"])
+    enrolled = ctx.runtime.faces.enrol_checked(ctx.actor, data["resident_id"], checks)
+    ctx.runtime.staging.discard(data["upload_ids"])
+    return {"enrolled": enrolled, "resident": ctx.community.call(_resident, ctx, data["resident_id"])}
+
+
+def _read_photos(hass: HomeAssistant, paths: Iterable[str]) -> list[bytes]:
+    """Photos from the Home Assistant host, from the folders it may read (allowlist_external_dirs) only."""
+    for path in paths:
+        if not hass.config.is_allowed_path(path):
+            raise ServiceValidationError(
+                translation_domain=DOMAIN, translation_key="path_not_allowed", translation_placeholders={"path": path}
+            )
+    photos = []
+    for path in paths:
+        try:
+            photos.append(Path(path).read_bytes())
+        except OSError as err:
+            raise InvalidInputError(f"cannot read {path}: {err.strerror}") from err
+    return photos
+
+
+def _enrol_face(ctx: CommandContext, data: Fields) -> Result:
+    paths: list[str] = data["photos"]
+    enrolment = ctx.runtime.faces.enrol(ctx.actor, data["resident_id"], _read_photos(ctx.hass, paths))
+    return {
+        "enrolled": len(enrolment.templates),
+        "photos": [
+            {"photo": path, "accepted": report.accepted, "reason": None if report.accepted else report.message}
+            for path, report in zip(paths, enrolment.reports, strict=True)
+        ],
+    }
+
+
+async def _verify_at_gate(ctx: CommandContext, data: Fields) -> Result:
+    """Run the gate path now at a configured gate (as if someone stepped into its presence sensor)."""
+    gates = {g[CONF_LOCK]: Gate.from_options(g) for g in ctx.entry.options.get(CONF_GATES, [])}
+    gate = gates.get(data["gate"])
+    if gate is None:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN, translation_key="not_a_gate", translation_placeholders={"gate": data["gate"]}
+        )
+    outcome = await async_run_gate(ctx.hass, ctx.runtime, gate)
+    if outcome is None:
+        return {"decision": None, "message": "No face or visitor pass was seen at the gate."}
+    decision = outcome.decision
+    return {
+        "decision": "granted" if decision.granted else "denied",
+        "reason": decision.reason.value,
+        "message": decision.message,
+        "credential": decision.kind.value,
+        "resident_id": decision.resident_id,
+        "released": outcome.released,
+    }
+
+
+# -- credentials, visitor passes, access rules -------------------------------------------------------------------
+
+
+def _add_card(ctx: CommandContext, data: Fields) -> Result:
+    card = ctx.community.registry.credentials.add_card(ctx.actor, data["resident_id"], data["card_number"])
+    return {"card_id": card.card_id, "hint": card.hint}
+
+
+def _revoke_card(ctx: CommandContext, data: Fields) -> Result:
+    ctx.community.registry.credentials.revoke_card(ctx.actor, data["card_id"])
+    return None
+
+
+def _set_pin(ctx: CommandContext, data: Fields) -> Result:
+    ctx.community.registry.credentials.set_pin(ctx.actor, data["resident_id"], data["pin"])
+    return None
+
+
+def _revoke_pin(ctx: CommandContext, data: Fields) -> Result:
+    ctx.community.registry.credentials.revoke_pin(ctx.actor, data["resident_id"])
+    return None
+
+
+def _passes_list(ctx: CommandContext, data: Fields) -> Result:
+    now = dt_util.utcnow()
+    passes = []
+    for p in ctx.community.registry.passes.list_passes():
+        active = p.active_at(now)
+        if active or data["include_inactive"]:
+            passes.append({
+                "pass_id": p.pass_id, "visitor_name": p.visitor_name, "issued_by": p.issued_by,
+                "doors": sorted(p.door_ids), "valid_from": _iso(p.valid_from), "valid_until": _iso(p.valid_until),
+                "max_uses": p.max_uses, "uses": p.uses, "revoked": p.revoked_at is not None, "active": active,
+            })
+    passes.sort(key=lambda p: (not p["active"], p["valid_until"] or ""))
+    return {"passes": passes}
+
+
+def _issue_pass(ctx: CommandContext, data: Fields) -> Result:
+    issued = ctx.community.registry.passes.issue_pass(
+        ctx.actor, data["issued_by"], data["visitor_name"], data["doors"],
+        valid_from=data.get("valid_from") or dt_util.utcnow(), valid_until=data["valid_until"],
+        max_uses=data["max_uses"],
+    )
+    return {
+        "pass_id": issued.visitor_pass.pass_id,
+        "token": issued.token,
+        "qr_png_base64": _b64(issued.qr_png),
+        "valid_until": issued.visitor_pass.valid_until.isoformat(),
+    }
+
+
+def _pass_qr(ctx: CommandContext, data: Fields) -> Result:
+    png = ctx.community.registry.passes.pass_qr_png(data["pass_id"])
+    return {"pass_id": data["pass_id"], "qr_png_base64": _b64(png)}
+
+
+def _revoke_pass(ctx: CommandContext, data: Fields) -> Result:
+    ctx.community.registry.passes.revoke_pass(ctx.actor, data["pass_id"])
+    return None
+
+
+def _add_rule(ctx: CommandContext, data: Fields) -> Result:
+    rule = AccessRule(
+        rule_id=data["rule_id"],
+        door_ids=frozenset(data["doors"]),
+        weekdays=frozenset(WEEKDAYS.index(day) for day in data["weekdays"]),
+        start=data["start"],
+        end=data["end"],
+        on_holidays=data["on_holidays"],
+        applies_to_all=data["everyone"],
+        resident_ids=frozenset(data["residents"]),
+        buildings=frozenset(data["buildings"]),
+    )
+    ctx.community.access_config.add_rule(ctx.actor, rule, name=data["name"])
+    return None
+
+
+def _remove_rule(ctx: CommandContext, data: Fields) -> Result:
+    ctx.community.access_config.remove_rule(ctx.actor, data["rule_id"])
+    return None
+
+
+# -- access log --------------------------------------------------------------------------------------------------
+
+FILTER_SCHEMA: VolDictType = {
+    vol.Optional("since"): OPTIONAL_DATETIME,
+    vol.Optional("until"): OPTIONAL_DATETIME,
+    vol.Optional("door"): OPTIONAL_TEXT,
+    vol.Optional("resident_id"): OPTIONAL_TEXT,
+    vol.Optional("result"): vol.Any(None, vol.In(["granted", "denied"])),
+}
+
+
+def access_filter(data: Mapping[str, Any]) -> AccessLogFilter:
+    """The access-log filter from a command's (or the export URL's) valid fields; empty values mean no filter."""
+    return AccessLogFilter(
+        since=data.get("since"), until=data.get("until"), door=data.get("door") or None,
+        resident_id=data.get("resident_id") or None, result=data.get("result") or None,
+    )
+
+
+def _access_log(ctx: CommandContext, data: Fields) -> Result:
+    journal = ctx.runtime.uplink.journal
+    if journal is None:
+        return {"events": [], "next_before": None}
+    page = journal.access_log(access_filter(data), before=data.get("before"), limit=data["limit"])
+    community = ctx.community
+    doors = {d.door_id: d.name for d in community.call(community.access_config.list_doors)}
+    names = community.call(community.registry.residents.full_names, (r.resident_id for r in page.rows
+                                                                       if r.resident_id))
+    return {
+        "events": [
+            {"seq": r.seq, "occurred_at": r.occurred_at.isoformat(), "door": r.door,
+             "door_name": doors.get(r.door or "", r.door), "result": r.result, "reason": r.reason,
+             "credential": r.credential, "resident_id": r.resident_id,
+             "resident_name": names.get(r.resident_id or "")}
+            for r in page.rows
+        ],
+        "next_before": page.next_before,
+    }
+
+
+async def _access_log_export(ctx: CommandContext, data: Fields) -> Result:
+    """A signed, short-lived URL of the CSV download (see panel.AccessLogExportView)."""
+    query = {}
+    for key in FILTER_FIELDS:
+        value = data.get(key)
+        if isinstance(value, datetime):
+            query[key] = value.isoformat()
+        elif value:
+            query[key] = str(value)
+    path = str(URL(EXPORT_URL).with_query(query))
+    url = async_sign_path(ctx.hass, path, EXPORT_VALID_FOR, refresh_token_id=ctx.refresh_token_id)
+    stamp = dt_util.now().strftime("%Y%m%d-%H%M")
+    return {"url": url, "filename": f"access-log-{stamp}.csv"}
+
+
+# -- devices, reports, uplink, audit -----------------------------------------------------------------------------
+
+
+def _devices(ctx: CommandContext, data: Fields) -> Result:
+    store = ctx.runtime.health.store
+    target = float(ctx.entry.options.get(CONF_TARGET, DEFAULT_TARGET))
+    if store is None:
+        return {"target_percent": target, "community": {"day_percent": None, "week_percent": None}, "devices": []}
+    now = dt_util.utcnow()
+    local = dt_util.as_local(now)
+    tz = ctx.hass.config.time_zone
+    day = store.day_rates(local.date(), tz, now=now)
+    week = store.week_rates((local - timedelta(days=local.weekday())).date(), tz, now=now)
+    day_by = {d.device_id: d.rate for d in day.devices}
+    week_by = {d.device_id: d.rate for d in week.devices}
+    return {
+        "target_percent": target,
+        "community": {"day_percent": _percent(day.community.rate), "week_percent": _percent(week.community.rate)},
+        "devices": [
+            {"device_id": s.device_id, "kind": str(s.kind), "online": s.online, "since": _iso(s.since),
+             "day_percent": _percent(day_by.get(s.device_id)), "week_percent": _percent(week_by.get(s.device_id))}
+            for s in store.statuses()
+        ],
+    }
+
+
+def _reports(ctx: CommandContext, data: Fields) -> Result:
+    store = ctx.runtime.health.store
+    if store is None:
+        return {"reports": []}
+    return {"reports": [report.to_dict() for report in store.latest_reports(data["limit"])]}
+
+
+def _host(url: str | None) -> str | None:
+    """Only the platform's host is shown (a URL may carry credentials or tokens)."""
+    if not url:
+        return None
+    return URL(url).host
+
+
+async def _uplink_status(ctx: CommandContext, data: Fields) -> Result:
+    options = ctx.entry.options
+    uplink = ctx.runtime.uplink
+    status = uplink.status
+    policy = field_policy(ctx.entry)
+    url = options.get(CONF_UPLINK_URL) or None
+    result: dict[str, Any] = {
+        "configured": url is not None,
+        "profile": options.get(CONF_UPLINK_PROFILE, PROFILE_JSON) if url else None,
+        "host": _host(url),
+        "connected": None, "backlog": None, "last_success": None, "oldest_unsent_s": None, "refused": None,
+        "last_error": None,
+        "recent_errors": [{"at": at.isoformat(), "message": message} for at, message in uplink.recent_errors],
+        "field_policy": {
+            "fields": sorted(policy.allowed_fields),
+            "options": [{"field": o.field, "legal_basis": str(o.legal_basis), "reference": o.reference}
+                        for o in policy.options],
+        },
+    }
+    if status is not None:
+        result.update(connected=status.connected, backlog=status.backlog, last_success=_iso(status.last_success),
+                      oldest_unsent_s=status.oldest_unsent_age_s, refused=status.failed,
+                      last_error=status.last_error)
+    return result
+
+
+def _audit_list(ctx: CommandContext, data: Fields) -> Result:
+    journal = ctx.runtime.uplink.journal
+    if journal is None:
+        return {"entries": [], "next_before": None}
+    entries = journal.audit.entries_desc(before=data.get("before"), limit=data["limit"])
+    return {
+        "entries": [{"seq": e.seq, "at": e.at.isoformat(), "actor": e.actor, "action": e.action,
+                     "details": dict(e.details)} for e in entries],
+        "next_before": entries[-1].seq if len(entries) == data["limit"] and entries[-1].seq > 1 else None,
+    }
+
+
+def _audit_verify(ctx: CommandContext, data: Fields) -> Result:
+    journal = ctx.runtime.uplink.journal
+    if journal is None:
+        return {"ok": True, "checked": 0, "message": "The audit log is empty."}
+    result = journal.audit.verify()
+    if result.ok:
+        message = f"The hash chain is intact: {result.checked} entries checked."
+    else:
+        message = f"The hash chain is broken at entry {result.first_bad_seq}: {result.problem}"
+    return {"ok": result.ok, "checked": result.checked, "first_bad_seq": result.first_bad_seq, "message": message}
+
+
+# -- bulk import -------------------------------------------------------------------------------------------------
+
+
+def _import_commit(ctx: CommandContext, data: Fields) -> Result:
+    checks = ctx.runtime.staging.take(ctx.owner, data["upload_ids"])
+    report = ctx.community.import_residents(
+        ctx.actor, data["csv"], {check.filename: check for check in checks}, dry_run=data["dry_run"]
+    )
+    if report.imported:
+        ctx.runtime.staging.discard(data["upload_ids"])
+    return report.to_dict()
+
+
+# -- the table ---------------------------------------------------------------------------------------------------
+
+_RESIDENT_ID: VolDictType = {vol.Required("resident_id"): cv.string}
+_UPLOAD_IDS = vol.All(cv.ensure_list, [cv.string], vol.Length(min=1, max=2_000))
+
+COMMANDS: tuple[Command, ...] = (
+    Command(websocket="overview", fields={}, run=_overview),
+    Command(websocket="residents/list", run=_residents_list, fields={
+        vol.Optional("query", default=""): cv.string,
+        vol.Optional("offset", default=0): vol.All(vol.Coerce(int), vol.Range(min=0)),
+        vol.Optional("limit", default=50): PAGE_LIMIT,
+    }),
+    Command(websocket="residents/get", fields=_RESIDENT_ID, run=_residents_get),
+    Command(service="add_resident", websocket="residents/add", run=_add_resident, changes=True, fields={
+        **_RESIDENT_ID, vol.Required("full_name"): cv.string, **RESIDENT_FIELDS,
+    }),
+    Command(service="update_resident", websocket="residents/update", run=_update_resident, changes=True, fields={
+        **_RESIDENT_ID,
+        vol.Optional("full_name"): cv.string,
+        vol.Optional("status"): vol.In([s.value for s in ResidentStatus]),
+        **RESIDENT_FIELDS,
+    }),
+    Command(service="remove_resident", websocket="residents/erase", fields=_RESIDENT_ID, run=_erase_resident,
+            changes=True),
+    Command(service="record_consent", websocket="consent/record", run=_record_consent, changes=True, fields={
+        **_RESIDENT_ID, vol.Required("scope"): cv.string, vol.Optional("guardian"): OPTIONAL_TEXT,
+    }),
+    Command(service="withdraw_consent", websocket="consent/withdraw", fields=_RESIDENT_ID, run=_withdraw_consent,
+            changes=True),
+    Command(websocket="faces/check", fields=PHOTO_FIELDS, async_run=_check_photo),
+    Command(websocket="faces/enrol", run=_enrol_checked, locked=False, changes=True, fields={
+        **_RESIDENT_ID, vol.Required("upload_ids"): _UPLOAD_IDS,
+    }),
+    Command(service="enrol_face", run=_enrol_face, locked=False, changes=True, fields={
+        **_RESIDENT_ID, vol.Required("photos"): vol.All(cv.ensure_list, [cv.string], vol.Length(min=1, max=20)),
+    }),
+    Command(service="verify_at_gate", fields={vol.Required("gate"): cv.entity_id}, async_run=_verify_at_gate),
+    Command(service="add_card", websocket="cards/add", run=_add_card, changes=True, fields={
+        **_RESIDENT_ID, vol.Required("card_number"): cv.string,
+    }),
+    Command(service="revoke_card", websocket="cards/revoke", fields={vol.Required("card_id"): cv.string},
+            run=_revoke_card, changes=True, returns=False),
+    Command(service="set_pin", websocket="pin/set", run=_set_pin, changes=True, returns=False, fields={
+        **_RESIDENT_ID, vol.Required("pin"): cv.string,
+    }),
+    Command(service="revoke_pin", websocket="pin/revoke", fields=_RESIDENT_ID, run=_revoke_pin, changes=True,
+            returns=False),
+    Command(websocket="passes/list", run=_passes_list,
+            fields={vol.Optional("include_inactive", default=False): cv.boolean}),
+    Command(service="issue_visitor_pass", websocket="passes/issue", run=_issue_pass, prepare=_lock_doors,
+            changes=True, fields={
+                vol.Required("visitor_name"): cv.string,
+                vol.Required("issued_by"): cv.string,
+                vol.Required("doors"): DOORS,
+                vol.Optional("valid_from"): OPTIONAL_DATETIME,
+                vol.Required("valid_until"): AWARE_DATETIME,
+                vol.Optional("max_uses", default=1): vol.All(vol.Coerce(int), vol.Range(min=1, max=1000)),
+            }),
+    Command(websocket="passes/qr", fields={vol.Required("pass_id"): cv.string}, run=_pass_qr),
+    Command(service="revoke_visitor_pass", websocket="passes/revoke", fields={vol.Required("pass_id"): cv.string},
+            run=_revoke_pass, changes=True, returns=False),
+    Command(service="add_access_rule", run=_add_rule, prepare=_lock_doors, changes=True, returns=False, fields={
+        vol.Required("rule_id"): cv.string,
+        vol.Required("name"): cv.string,
+        vol.Required("doors"): DOORS,
+        vol.Optional("weekdays", default=WEEKDAYS): vol.All(cv.ensure_list, [vol.In(WEEKDAYS)]),
+        vol.Optional("start", default=time(0, 0)): cv.time,
+        vol.Optional("end", default=time(0, 0)): cv.time,
+        vol.Optional("on_holidays", default=True): cv.boolean,
+        vol.Optional("everyone", default=False): cv.boolean,
+        vol.Optional("residents", default=[]): vol.All(cv.ensure_list, [cv.string]),
+        vol.Optional("buildings", default=[]): vol.All(cv.ensure_list, [cv.string]),
+    }),
+    Command(service="remove_access_rule", fields={vol.Required("rule_id"): cv.string}, run=_remove_rule,
+            changes=True, returns=False),
+    Command(websocket="access_log/list", fields={**FILTER_SCHEMA, **CURSOR_PAGE}, run=_access_log, locked=False),
+    Command(websocket="access_log/export", fields=FILTER_SCHEMA, async_run=_access_log_export),
+    Command(websocket="devices/list", fields={}, run=_devices, locked=False),
+    Command(websocket="reports/list", run=_reports, locked=False,
+            fields={vol.Optional("limit", default=12): vol.All(vol.Coerce(int), vol.Range(min=1, max=104))}),
+    Command(websocket="uplink/status", fields={}, async_run=_uplink_status),
+    Command(websocket="audit/list", fields=CURSOR_PAGE, run=_audit_list, locked=False),
+    Command(websocket="audit/verify", fields={}, run=_audit_verify, locked=False),
+    Command(websocket="import/photo", fields=PHOTO_FIELDS, async_run=_check_photo),
+    Command(websocket="import/commit", run=_import_commit, locked=False, changes=True, fields={
+        vol.Required("csv"): vol.All(cv.string, vol.Length(min=1, max=5_000_000)),
+        vol.Optional("upload_ids", default=[]): vol.All(cv.ensure_list, [cv.string], vol.Length(max=20_000)),
+        vol.Optional("dry_run", default=False): cv.boolean,
+    }),
+)
