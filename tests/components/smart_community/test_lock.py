@@ -6,14 +6,15 @@ import pytest
 from homeassistant.components.lock import DOMAIN as LOCK_DOMAIN
 from homeassistant.components.lock import LockState
 from homeassistant.const import ATTR_ENTITY_ID, SERVICE_LOCK, SERVICE_UNLOCK, STATE_UNAVAILABLE
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
 from devices.hub_native_map import DoorMode
 from devkit.sim.door_controller import DoorControllerSim
+from hub.journal import EventKind
 
 from .conftest import SERIAL, wait_for_state
 
@@ -90,3 +91,28 @@ async def test_unlock_while_unreachable_raises(
     await simulator.set_link(False)
     with pytest.raises(HomeAssistantError, match="cannot be reached"):
         await hass.services.async_call(LOCK_DOMAIN, SERVICE_UNLOCK, {ATTR_ENTITY_ID: LOCK}, blocking=True)
+
+
+async def test_unlock_is_journalled_with_the_user_or_automation_that_asked(
+    hass: HomeAssistant, community_entry: MockConfigEntry, simulator: DoorControllerSim, hass_admin_user: MockUser
+) -> None:
+    """With a community, a lock.unlock goes through the hub: a ``release`` event naming who asked is journalled
+    before the door moves (and queued for the uplink like a decision)."""
+    await hass.services.async_call(LOCK_DOMAIN, SERVICE_UNLOCK, {ATTR_ENTITY_ID: LOCK}, blocking=True,
+                                   context=Context(user_id=hass_admin_user.id))
+    assert simulator.doors[0].releases == 1
+
+    # An automation runs its actions with the context its own state was written with.
+    run = Context()
+    hass.states.async_set("automation.night_patrol", "on", context=run)
+    await hass.services.async_call(LOCK_DOMAIN, SERVICE_UNLOCK, {ATTR_ENTITY_ID: LOCK}, blocking=True,
+                                   context=run)
+    assert simulator.doors[0].releases == 2
+
+    journal = community_entry.runtime_data.uplink.journal
+    assert journal is not None
+    releases = await hass.async_add_executor_job(lambda: journal.events(kind=EventKind.RELEASE))
+    assert [(e.door, e.payload["release_reason"], e.payload["outcome"], e.payload["actor"]) for e in releases] == [
+        (f"{SERIAL}-door0", "manager", "requested", {"user_id": hass_admin_user.id, "user_name": hass_admin_user.name}),
+        (f"{SERIAL}-door0", "manager", "requested", {"automation": "automation.night_patrol"}),
+    ]
