@@ -29,6 +29,7 @@ COMMANDS: list[tuple[tuple[str, ...], str, str]] = [
     (("bench", "gate"), "devkit.bench.gate", "presence to door release through the face engine"),
     (("bench", "uplink"), "devkit.bench.uplink", "journal and drain events to a receiver"),
     (("bench", "accesslog"), "devkit.bench.accesslog", "access-log page and export speed over a large journal"),
+    (("bench", "scale"), "devkit.bench.scale", "decision time against community size, and after an enrolment"),
 ]
 
 
