@@ -35,8 +35,10 @@ class Writer:
         self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._closed = False
         self._close_lock = threading.Lock()
+        # Started by the first job, so a community that is made and dropped (a set-up cancelled half-way)
+        # leaves no thread behind.
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self._thread.start()
+        self._started = False
 
     @property
     def on_writer_thread(self) -> bool:
@@ -52,6 +54,9 @@ class Writer:
         with self._close_lock:
             if self._closed:
                 raise StorageError("the community database is closed")
+            if not self._started:
+                self._started = True
+                self._thread.start()
             self._jobs.put((future, func, args, kwargs))
         return future
 
@@ -65,8 +70,14 @@ class Writer:
             if self._closed:
                 return
             self._closed = True
-            self._jobs.put((None, final, (), {}))
-            self._jobs.put(_STOP)
+            started = self._started
+            if started:
+                self._jobs.put((None, final, (), {}))
+                self._jobs.put(_STOP)
+        if not started:
+            if final is not None:
+                final()
+            return
         if not self.on_writer_thread:
             self._thread.join()
 

@@ -130,3 +130,12 @@ def test_writer_runs_jobs_in_order_inline_from_itself_and_refuses_after_close() 
     assert closed == [True]
     with pytest.raises(StorageError, match="closed"):
         writer.submit(seen.append, 1)
+
+
+def test_a_community_made_and_dropped_leaves_no_thread(tmp_path: Path) -> None:
+    """A set-up cancelled right after the database opened: no writer thread was started, and closing works."""
+    before = set(threading.enumerate())
+    c = Community(tmp_path / "c.db", tmp_path / "keys" / "k.key", timezone=ZoneInfo("UTC"))
+    assert set(threading.enumerate()) == before
+    c.close()
+    assert set(threading.enumerate()) == before
