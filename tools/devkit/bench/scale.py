@@ -30,6 +30,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import numpy.typing as npt
+
+Vectors = npt.NDArray[np.float32]
 
 DOOR = "bench-gate"
 
@@ -45,9 +48,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--work", type=Path, default=None, help="folder for the database (default: a temp dir)")
 
 
-def _unit(rng: np.random.Generator, n: int) -> np.ndarray:
+def _unit(rng: np.random.Generator, n: int) -> Vectors:
     rows = rng.normal(size=(n, 128)).astype(np.float32)
-    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+    unit: Vectors = (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+    return unit
 
 
 def _fill(community: Any, residents: int, templates: int, rng: np.random.Generator) -> None:
@@ -71,7 +75,7 @@ def _fill(community: Any, residents: int, templates: int, rng: np.random.Generat
                    AccessRule(rule_id="all", door_ids=frozenset({DOOR}), applies_to_all=True), name="All")
 
 
-def _decide(community: Any, faces: Any, probe: np.ndarray) -> float:
+def _decide(community: Any, faces: Any, probe: Vectors) -> float:
     """One face decision, timed: search, then the decision job on the writer."""
     from hub.access.models import FaceMatch
 
@@ -83,9 +87,10 @@ def _decide(community: Any, faces: Any, probe: np.ndarray) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-def _near(rng: np.random.Generator, template: np.ndarray) -> np.ndarray:
+def _near(rng: np.random.Generator, template: Vectors) -> Vectors:
     probe = template + rng.normal(scale=0.02, size=template.shape).astype(np.float32)
-    return probe / np.linalg.norm(probe)
+    near: Vectors = (probe / np.linalg.norm(probe)).astype(np.float32)
+    return near
 
 
 def run(args: argparse.Namespace) -> int:
