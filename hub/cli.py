@@ -28,6 +28,8 @@ COMMANDS: list[tuple[tuple[str, ...], str, str]] = [
     (("bench", "liveness"), "hub.faces.bench_liveness", "liveness check error rates on held-up photos"),
     (("bench", "gate"), "hub.bench.gate", "presence to door release through the face engine"),
     (("bench", "uplink"), "hub.uplink.bench", "journal and drain events to a receiver"),
+    (("bench", "durability"), "hub.bench.durability",
+     "kill the hub (or cut its power) at random moments: nothing acknowledged lost, each door in order"),
     (("bench", "accesslog"), "hub.journal.bench_accesslog", "access-log page and export speed over a large journal"),
 ]
 
