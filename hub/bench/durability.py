@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import json
 import os
@@ -371,6 +372,7 @@ class _Children:
 
     def __init__(self, proc: asyncio.subprocess.Process) -> None:
         self.proc = proc
+        self.current_pid = 0  # the hub child alive now, if any
         self.lines: asyncio.Queue[str] = asyncio.Queue()
         self._reader = asyncio.get_running_loop().create_task(self._read())
 
@@ -388,10 +390,21 @@ class _Children:
             raise DurabilityBenchError("the template process ended unexpectedly")
         return line
 
+    def kill_current(self) -> None:
+        if self.current_pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.current_pid, signal.SIGKILL)
+
     async def close(self) -> None:
+        """End the template (and a hub child left alive by an error or an interrupt)."""
+        self.kill_current()
         if self.proc.stdin is not None:
             self.proc.stdin.close()
-        await asyncio.wait_for(self.proc.wait(), EXIT_TIMEOUT_S)
+        try:
+            await asyncio.wait_for(self.proc.wait(), EXIT_TIMEOUT_S)
+        except TimeoutError:
+            self.proc.kill()
+            await self.proc.wait()
         await self._reader
 
 
@@ -459,6 +472,7 @@ async def _measure(cycles: int, power_loss: bool, seed: int, doors: int, max_del
                         cuts.unlinks_kept += cut.unlinks_kept
                         cuts.notes += cut.notes
             except DurabilityBenchError as err:
+                children.kill_current()
                 proc.kill()
                 raise DurabilityBenchError(f"{err}\n{_stderr_tail(stderr_path)}") from err
             finally:
@@ -495,16 +509,17 @@ async def _one_cycle(children: _Children, rng: random.Random, max_delay: float, 
     while not pid:
         line = await children.next_line()
         if line.startswith("PID "):
-            pid = int(line.split()[1])
+            pid = children.current_pid = int(line.split()[1])
     await asyncio.sleep(rng.uniform(0.0, max_delay))
     sending = receiver.in_flight > 0
-    os.kill(pid, signal.SIGKILL)
+    children.kill_current()
     ready = False
     last = ""
     while True:
         line = await children.next_line()
         if line.startswith("EXIT "):
             status = int(line.split()[2])
+            children.current_pid = 0
             if status != -signal.SIGKILL:
                 raise DurabilityBenchError(f"a hub child ended by itself before its kill (status {status})")
             break
