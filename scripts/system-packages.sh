@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Debian packages the tests and the demo use: mbpoll (an independent Modbus master for the tests),
-# libturbojpeg0 (Home Assistant's fast JPEG path for camera snapshots), chromium (browser tests).
+# libturbojpeg0 (Home Assistant's fast JPEG path for camera snapshots), chromium (browser tests), gcc and
+# libc6-dev (the durability bench compiles its power-loss shim with cc).
 # Installs only what is missing; explains what to do when it cannot.
 set -uo pipefail
 need=()
 command -v mbpoll >/dev/null 2>&1 || need+=(mbpoll)
 ldconfig -p 2>/dev/null | grep -q libturbojpeg.so.0 || need+=(libturbojpeg0)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+{ command -v cc >/dev/null 2>&1 && [ -e /usr/include/stdio.h ]; } || need+=(gcc libc6-dev)
 [ ${#need[@]} -eq 0 ] && exit 0
 if ! command -v apt-get >/dev/null 2>&1; then
   echo "Missing Debian packages: ${need[*]} (not a Debian system: install them by hand; tests that need them skip)." >&2
