@@ -3,13 +3,15 @@ the community hub (residents, credentials, access decisions) that runs the gates
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import secrets
 from collections.abc import Mapping
 from typing import Any, cast
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, EVENT_HOMEASSISTANT_STOP, Platform
+from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
@@ -25,6 +27,7 @@ from .camera import CameraConfigEntry, CameraRuntimeData
 from .community import (
     CommunityRuntimeData,
     async_attach_controller,
+    async_close_community,
     async_open_community,
     detach_controller,
     loaded_community,
@@ -126,7 +129,27 @@ async def _async_setup_community(hass: HomeAssistant, entry: CommunityConfigEntr
         )
     runtime = await async_open_community(hass, entry)
     entry.runtime_data = runtime
-    entry.async_on_unload(lambda: runtime.community.close())
+    try:
+        await _async_start_community(hass, entry, runtime)
+    except BaseException:
+        # Failed or cancelled half-way (Home Assistant runs no unload callbacks then): leave no writer thread,
+        # worker or open database behind.
+        with contextlib.suppress(Exception):
+            await asyncio.shield(async_close_community(hass, runtime))
+        raise
+    return True
+
+
+async def _async_start_community(
+    hass: HomeAssistant, entry: CommunityConfigEntry, runtime: CommunityRuntimeData
+) -> None:
+    entry.async_on_unload(lambda: async_close_community(hass, runtime))
+
+    async def _close_on_stop(_event: Event) -> None:
+        # Home Assistant stops without unloading entries: flush the writer's queue and close the database.
+        await async_close_community(hass, runtime)
+
+    entry.async_on_unload(hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, _close_on_stop))
     dr.async_get(hass).async_get_or_create(config_entry_id=entry.entry_id, **community_device_info(entry))
     for loaded in hass.config_entries.async_loaded_entries(DOMAIN):
         kind = loaded.data.get(CONF_KIND, KIND_CONTROLLER)
@@ -146,7 +169,6 @@ async def _async_setup_community(hass: HomeAssistant, entry: CommunityConfigEntr
     await async_register_panel(hass)
     entry.async_on_unload(lambda: async_remove_panel(hass))
     entry.async_on_unload(runtime.staging.clear)
-    return True
 
 
 
@@ -198,8 +220,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
         entry.runtime_data.detach.clear()
         unloaded = await hass.config_entries.async_unload_platforms(entry, COMMUNITY_PLATFORMS)
         if unloaded:
-            await entry.runtime_data.uplink.async_stop()
-            await entry.runtime_data.health.async_stop()
+            await async_close_community(hass, entry.runtime_data)
         return unloaded
     if entry.data.get(CONF_KIND) == KIND_CAMERA:
         return await hass.config_entries.async_unload_platforms(entry, CAMERA_PLATFORMS)

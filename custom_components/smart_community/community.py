@@ -55,6 +55,7 @@ class CommunityRuntimeData:
     detach: dict[str, Callable[[], None]] = field(default_factory=dict)
     staging: PhotoStaging = field(default_factory=PhotoStaging)
     qr: QrDecoderStatus | None = None  # known once qr_support has looked (in the background, after set-up)
+    closed: bool = False
 
 
 async def _stop_partial(
@@ -63,6 +64,18 @@ async def _stop_partial(
     await uplink.async_stop()
     await health.async_stop()
     await hass.async_add_executor_job(community.close)
+
+
+async def async_close_community(hass: HomeAssistant, runtime: CommunityRuntimeData) -> None:
+    """Stop the uplink worker and the health store, then run the writer's queued jobs and close the database.
+
+    Called on unload, on a set-up that fails after the database opened, and when Home Assistant stops (which
+    does not unload config entries): each path may meet the others, so only the first one closes.
+    """
+    if runtime.closed:
+        return
+    runtime.closed = True
+    await _stop_partial(hass, runtime.community, runtime.uplink, runtime.health)
 
 
 def storage_paths(hass: HomeAssistant, entry: ConfigEntry) -> tuple[Path, Path]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER
+from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER, ConfigEntryState
 from homeassistant.const import CONF_HOST, CONF_PORT
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -210,3 +210,5 @@ async def test_community_flow_once(hass: HomeAssistant) -> None:
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {"name": "Riverside Garden II"})
     assert result["reason"] == "reconfigure_successful"
     assert entry.title == "Riverside Garden II"
+    await hass.async_block_till_done()  # the reload it started comes back with the new name
+    assert entry.state is ConfigEntryState.LOADED

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -111,6 +112,8 @@ async def test_extra_fields_need_a_legal_basis(hass: HomeAssistant, community_en
     assert any(e.action == "uplink.field_policy" for e in entries)
     result = await _options(hass, community_entry, "retention", {"events_days": 30, "audit_days": 730})
     assert community_entry.options["events_days"] == 30
+    await hass.async_block_till_done()  # the reload the new options started
+    assert community_entry.state is ConfigEntryState.LOADED
 
 
 async def test_unreachable_platform_raises_a_repair_when_the_backlog_grows(
