@@ -24,7 +24,6 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
-from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.util import dt as dt_util
 
 from hub.community import Community
@@ -48,6 +47,7 @@ from hub.uplink import (
 
 from .const import DOMAIN
 from .health import CONF_EVENTS_DAYS, DEFAULT_EVENTS_DAYS, async_report_device_status
+from .push import UplinkStatusCoordinator
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -68,7 +68,6 @@ PROFILE_JSON = "json"
 PROFILE_GAT1400 = "gat1400"
 DEFAULT_BACKLOG_LIMIT = 10_000
 REJECTIONS_FOR_REPAIR = 5
-SIGNAL_UPLINK = "smart_community_uplink_{}"
 RECENT_ERRORS = 20
 SECRET_OPTIONS = {CONF_UPLINK_SECRET, CONF_GAT_PASSWORD, CONF_COMMUNITY_KEY}
 
@@ -86,6 +85,8 @@ class UplinkRuntime:
         self.worker: UplinkWorker | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._remove_listener: Callable[[], None] | None = None
+        # The uplink entities follow the worker's status through this push coordinator.
+        self.status_coordinator = UplinkStatusCoordinator(hass, entry)
         self.recent_errors: deque[tuple[datetime, str]] = deque(maxlen=RECENT_ERRORS)
 
     @property
@@ -144,7 +145,7 @@ class UplinkRuntime:
     def _async_status_changed(self, status: UplinkStatus) -> None:
         if status.last_error and (not self.recent_errors or self.recent_errors[-1][1] != status.last_error):
             self.recent_errors.append((status.updated_at, status.last_error))
-        async_dispatcher_send(self.hass, SIGNAL_UPLINK.format(self.entry.entry_id))
+        self.status_coordinator.async_set_updated_data(status)
         if status.last_success is not None or status.last_error is not None:
             # Not before the first attempt: an uplink with nothing sent yet is not "offline" in device health.
             async_report_device_status(self.hass, "uplink", DeviceKind.UPLINK, status.connected)
