@@ -19,12 +19,15 @@ from typing import Any, ParamSpec, TypeVar
 from .access.config import AccessConfigStore
 from .access.models import CredentialKind, Decision, Door
 from .access.service import AccessService, DecisionHook
+from .bus import EventBus
 from .db import migrate
+from .events import ManagerActionEvent
 from .journal import EventKind, Journal, NewEvent
 from .journal import schema as journal_schema
 from .privacy.audit import AuditHook
 from .residents.bulk_import import ImportReport, PhotoCheck, import_residents_deferred
 from .residents.registry_hub import ResidentRegistry
+from .residents.store import utc_now
 from .writer import Writer
 
 P = ParamSpec("P")
@@ -51,7 +54,8 @@ class PendingAudit:
         return calls
 
     def emit(self) -> int:
-        """Pass every held call on to the audit listeners, in order; call this only after the COMMIT."""
+        """Pass every held call on (as :class:`~hub.events.ManagerActionEvent`), in order; call this only after
+        the COMMIT."""
         calls, self.calls = self.calls, []
         for actor, action, details in calls:
             self._sink(actor, action, details)
@@ -59,7 +63,11 @@ class PendingAudit:
 
 
 class Community:
-    """The community's registry and access decisions, safe to call from any thread."""
+    """The community's registry and access decisions, safe to call from any thread.
+
+    Its ``events`` bus (:mod:`hub.events`) carries the gate path's decisions and releases, and every manager
+    action once it committed (published on the writer thread).
+    """
 
     def __init__(
         self,
@@ -73,7 +81,7 @@ class Community:
     ) -> None:
         key_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._on_audit = on_audit
-        self.audit_listeners: list[AuditHook] = []
+        self.events = EventBus(f"community {db_path.stem}")
         self.timezone = timezone
         self._pending_audit: PendingAudit | None = None
         self.registry = ResidentRegistry.open(db_path, key_path, on_audit=self._audit)
@@ -117,8 +125,7 @@ class Community:
     def _fan_out(self, actor: str, action: str, details: Mapping[str, object]) -> None:
         if self._on_audit is not None:
             self._on_audit(actor, action, details)
-        for listener in self.audit_listeners:
-            listener(actor, action, details)
+        self.events.publish(ManagerActionEvent(actor=actor, action=action, details=dict(details), at=utc_now()))
 
     def call(self, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run one registry or access call on the community's writer thread and wait for it (blocking)."""
@@ -130,11 +137,11 @@ class Community:
 
     @contextmanager
     def deferred_audit(self) -> Iterator[PendingAudit]:
-        """Hold the audit calls of every action inside the block instead of passing them to the listeners.
+        """Hold the audit calls of every action inside the block instead of publishing them.
 
-        The listeners write the audit log in another database and refresh the face gallery, so they must only
+        Their subscribers write the audit log and refresh the face gallery, so they must only
         hear of writes that committed. Use it around an outer transaction: after the COMMIT, call ``emit()`` on
-        the batch (after the block, so the listeners run normally); when the transaction rolled back, do
+        the batch (after the block, so the events are published normally); when the transaction rolled back, do
         nothing and the held calls are dropped. Runs on the writer thread only (inside a job).
         """
         if not self.writer.on_writer_thread:
@@ -152,8 +159,9 @@ class Community:
         self, actor: str, csv_text: str, photos: Mapping[str, PhotoCheck], *, dry_run: bool = False
     ) -> ImportReport:
         """Import residents from a CSV export and checked photos, all or nothing (see
-        :mod:`hub.residents.bulk_import`). Checking and writing are one writer job; the audit listeners hear of
-        the writes after the commit, one writer job each, so the gates' decisions queued meanwhile go in between."""
+        :mod:`hub.residents.bulk_import`). Checking and writing are one writer job; the manager-action events
+        of the writes are published after the commit, one writer job each, so the gates' decisions queued
+        meanwhile go in between."""
         report, batch = self.call(import_residents_deferred, self, actor, csv_text, photos, dry_run=dry_run)
         if batch is not None:
             # One writer job per audit call: a gate's decision queued meanwhile waits for one call, not all.

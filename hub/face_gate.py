@@ -9,11 +9,12 @@ gallery never waits on a lock the writer needs (see :mod:`hub.writer`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from contextlib import ExitStack
 
 from .access.models import FaceMatch
 from .community import Community
+from .events import ManagerActionEvent
 from .faces.blas import single_threaded_blas
 from .faces.matcher import Matcher
 from .faces.models import Enrolment, FaceOutcome, FaceResult
@@ -35,10 +36,11 @@ class CommunityFaces:
         # Set and changed only on the writer thread; read (one reference) from any thread.
         self._matcher: Matcher | None = None
         self.reloads = 0  # whole-gallery loads: one per process, unless a change could not be followed
-        community.audit_listeners.append(self._on_audit)
+        self.unsubscribe = community.events.subscribe(ManagerActionEvent, self._on_action)
 
-    def _on_audit(self, actor: str, action: str, details: Mapping[str, object]) -> None:
+    def _on_action(self, event: ManagerActionEvent) -> None:
         # Runs on the writer thread, after the change committed (the stores' audit hook).
+        action, details = event.action, event.details
         matcher = self._matcher
         if matcher is None:
             return  # not loaded yet: the first load will read the change

@@ -2,7 +2,8 @@
 
 Decisions never wait on the network: they need only the local database and, for faces, the local engine. The
 blocking parts (SQLite, dlib) run through ``run_blocking`` (Home Assistant's executor, or a thread), never on the
-event loop. Every decision, granted or not, is reported to the listeners with its reason.
+event loop. Every decision, granted or not, is published on the community's bus as a
+:class:`~hub.events.DecisionEvent`; every manual release as a :class:`~hub.events.ReleaseEvent`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from devices.models import CredentialRead
 from .access.models import Decision, FaceMatch
 from .community import Community
 from .doors import ReleaseReason
+from .events import DecisionEvent, ReleaseEvent
 from .journal import EventKind
 from .residents.store import utc_now
 
@@ -111,7 +113,6 @@ class GateKeeper:
         self.faces = faces
         self._run_blocking = run_blocking
         self._clock = clock
-        self.listeners: list[Callable[[AccessPoint, GateOutcome], None]] = []
 
     async def _blocking(self, func: Callable[..., T], *args: Any) -> T:
         """Run a registry or access call as a job on the community's writer thread, without holding an executor
@@ -220,8 +221,10 @@ class GateKeeper:
         _LOGGER.info(
             "%s: %s (%s)", point.name, "granted" if decision.granted else "denied", decision.reason.value
         )
-        for listener in self.listeners:
-            listener(point, outcome)
+        # A failing subscriber is logged by the bus: the decision and the release already happened.
+        self.community.events.publish(
+            DecisionEvent(door=point.door_id, decision=decision, released=released, at=now)
+        )
         return outcome
 
     async def manager_release(
@@ -238,7 +241,15 @@ class GateKeeper:
             await (release or point.release)()
         except Exception as err:
             await self._journal_release(point, ReleaseReason.MANAGER, failed=True, actor=actor, error=err)
+            self._publish_release(point, actor, released=False)
             raise
+        self._publish_release(point, actor, released=True)
+
+    def _publish_release(self, point: AccessPoint, actor: Actor, *, released: bool) -> None:
+        self.community.events.publish(ReleaseEvent(
+            door=point.door_id, reason=ReleaseReason.MANAGER, actor=actor.as_dict(), released=released,
+            at=self._clock(),
+        ))
 
     async def _journal_release(
         self,

@@ -21,6 +21,7 @@ from homeassistant.helpers.typing import ConfigType
 from devices.camera import CameraAuthError, CameraClient
 from devices.exceptions import DeviceError
 from hub.doors import ControllerService
+from hub.events import AlarmEvent
 from hub.health import DeviceKind
 
 from .camera import CameraConfigEntry, CameraRuntimeData
@@ -50,6 +51,7 @@ from .entity import community_device_info, controller_device_info
 from .gates import async_setup_gates
 from .health import async_report_device_status
 from .panel import async_register_panel, async_remove_panel, async_setup_http
+from .push import DoorEventsCoordinator
 from .qr_support import async_ensure_qr_decoder
 from .services import async_setup_services
 from .uplink import CONF_COMMUNITY_KEY, CONF_HUB_ID
@@ -203,7 +205,11 @@ async def _async_setup_controller(hass: HomeAssistant, entry: SmartCommunityConf
     device = dr.async_get(hass).async_get_or_create(
         config_entry_id=entry.entry_id, **controller_device_info(coordinator)
     )
-    entry.runtime_data = SmartCommunityRuntimeData(service=service, coordinator=coordinator, device_id=device.id)
+    events = DoorEventsCoordinator(hass, entry)
+    entry.async_on_unload(service.events.subscribe(AlarmEvent, events.async_set_updated_data))
+    entry.runtime_data = SmartCommunityRuntimeData(
+        service=service, coordinator=coordinator, device_id=device.id, events=events
+    )
     await hass.config_entries.async_forward_entry_setups(entry, CONTROLLER_PLATFORMS)
     community = loaded_community(hass)
     if community is not None:

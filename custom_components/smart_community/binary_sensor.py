@@ -14,8 +14,8 @@ from homeassistant.components.binary_sensor import (
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from hub.doors import AlarmKind, DoorView
 
@@ -23,7 +23,7 @@ from .community import CommunityRuntimeData
 from .const import CONF_KIND, KIND_COMMUNITY
 from .coordinator import DoorControllerCoordinator, SmartCommunityConfigEntry
 from .entity import ControllerEntity, DoorEntity, community_device_info
-from .uplink import SIGNAL_UPLINK
+from .push import UplinkStatusCoordinator
 
 PARALLEL_UPDATES = 0
 
@@ -143,24 +143,18 @@ class ControllerConnectivity(ControllerEntity, BinarySensorEntity):
         return self.coordinator.last_update_success
 
 
-class UplinkConnected(BinarySensorEntity):
-    """Whether the county platform acknowledges the hub's uploads right now."""
+class UplinkConnected(CoordinatorEntity[UplinkStatusCoordinator], BinarySensorEntity):
+    """Whether the county platform acknowledges the hub's uploads right now (pushed by the worker)."""
 
     _attr_has_entity_name = True
-    _attr_should_poll = False
     _attr_translation_key = "uplink_connected"
     _attr_device_class = BinarySensorDeviceClass.CONNECTIVITY
 
     def __init__(self, entry: ConfigEntry[CommunityRuntimeData]) -> None:
+        super().__init__(entry.runtime_data.uplink.status_coordinator)
         self._entry = entry
         self._attr_unique_id = f"community-{entry.entry_id}-uplink_connected"
         self._attr_device_info = community_device_info(entry)
-
-    async def async_added_to_hass(self) -> None:
-        """Follow the worker's status."""
-        self.async_on_remove(
-            async_dispatcher_connect(self.hass, SIGNAL_UPLINK.format(self._entry.entry_id), self.async_write_ha_state)
-        )
 
     @property
     def is_on(self) -> bool | None:

@@ -15,14 +15,13 @@ from zoneinfo import ZoneInfo
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.dispatcher import async_dispatcher_send
 
-from devices.models import CredentialRead
 from hub.community import Community
-from hub.doors import AlarmEvent, ReleaseReason
+from hub.doors import DoorId, ReleaseReason
+from hub.events import AlarmEvent, CredentialReadEvent, DecisionEvent, ManagerActionEvent
 from hub.face_gate import CommunityFaces
-from hub.gate import AccessPoint, GateKeeper, GateOutcome
-from hub.health import DeviceKind
+from hub.gate import AccessPoint, GateKeeper
+from hub.health import DeviceKind, WeeklyReport
 from hub.journal import EventKind
 from hub.residents.qr import QrDecoderStatus
 
@@ -32,7 +31,6 @@ from .const import (
     DEFAULT_RELEASE_SECONDS,
     DOMAIN,
     KIND_COMMUNITY,
-    SIGNAL_ACCESS,
 )
 from .health import HealthRuntime, async_report_device_status
 from .staging import PhotoStaging
@@ -85,8 +83,8 @@ def storage_paths(hass: HomeAssistant, entry: ConfigEntry) -> tuple[Path, Path]:
 
 
 def door_id(serial: str, index: int) -> str:
-    """The access-control id of a controller's door."""
-    return f"{serial}-door{index}"
+    """The access-control id of a controller's door (as the database and the entities' unique ids keep it)."""
+    return str(DoorId.for_controller(serial, index))
 
 
 def loaded_community(hass: HomeAssistant) -> ConfigEntry[CommunityRuntimeData] | None:
@@ -110,8 +108,8 @@ async def async_open_community(hass: HomeAssistant, entry: ConfigEntry) -> Commu
     uplink = UplinkRuntime(hass, entry, db_path, community)
     health = HealthRuntime(hass, entry, db_path)
     # The weekly device report goes upstream as an event (device ids and rates only: no personal data).
-    health.report_listeners.append(
-        lambda report: uplink.record(EventKind.HEALTH_REPORT, None, {"report": report.to_dict()})
+    health.events.subscribe(
+        WeeklyReport, lambda report: uplink.record(EventKind.HEALTH_REPORT, None, {"report": report.to_dict()})
     )
     try:
         await uplink.async_start()
@@ -121,18 +119,11 @@ async def async_open_community(hass: HomeAssistant, entry: ConfigEntry) -> Commu
         with contextlib.suppress(Exception):
             await asyncio.shield(_stop_partial(hass, community, uplink, health))
         raise
-    community.audit_listeners.append(uplink.record_manager_action)
-    runtime = CommunityRuntimeData(
+    community.events.subscribe(ManagerActionEvent, uplink.record_manager_action)
+    # Decisions reach the entities through each attached controller's door-events coordinator (below).
+    return CommunityRuntimeData(
         community=community, gatekeeper=gatekeeper, faces=faces, uplink=uplink, health=health,
     )
-
-    @callback
-    def report(point: AccessPoint, outcome: GateOutcome) -> None:
-        # The hub journalled the decision with its attempt, in one transaction; the glue only forwards it.
-        async_dispatcher_send(hass, SIGNAL_ACCESS.format(point.door_id), outcome)
-
-    gatekeeper.listeners.append(report)
-    return runtime
 
 
 def erase_resident(runtime: CommunityRuntimeData, actor: str, resident_id: str) -> dict[str, Any]:
@@ -172,12 +163,21 @@ async def async_attach_controller(hass: HomeAssistant, runtime: CommunityRuntime
         )
 
     @callback
-    def on_read(index: int, read: CredentialRead) -> None:
-        point = points.get(index)
+    def on_read(event: CredentialReadEvent) -> None:
+        point = points.get(event.door)
         if point is not None:
             entry.async_create_background_task(
-                hass, runtime.gatekeeper.credential_read(point, read), f"{DOMAIN} credential at {point.name}"
+                hass, runtime.gatekeeper.credential_read(point, event.read), f"{DOMAIN} credential at {point.name}"
             )
+
+    door_events = entry.runtime_data.events
+    door_ids = {point.door_id for point in points.values()}
+
+    @callback
+    def on_decision(event: DecisionEvent) -> None:
+        # The hub journalled the decision with its attempt, in one transaction; the glue only forwards it.
+        if event.door in door_ids:
+            door_events.async_set_updated_data(event)
 
     @callback
     def on_alarm(event: AlarmEvent) -> None:
@@ -198,14 +198,16 @@ async def async_attach_controller(hass: HomeAssistant, runtime: CommunityRuntime
                                   {"device": info.serial, "online": coordinator.last_update_success})
             async_report_device_status(hass, info.serial, DeviceKind.DOOR_CONTROLLER, online[0])
 
-    service.credential_listeners.append(on_read)
-    service.alarm_listeners.append(on_alarm)
-    remove_update_listener = coordinator.async_add_listener(on_update)
+    unsubscribe = [
+        service.events.subscribe(CredentialReadEvent, on_read),
+        service.events.subscribe(AlarmEvent, on_alarm),
+        runtime.community.events.subscribe(DecisionEvent, on_decision),
+        coordinator.async_add_listener(on_update),
+    ]
 
     def detach() -> None:
-        service.credential_listeners.remove(on_read)
-        service.alarm_listeners.remove(on_alarm)
-        remove_update_listener()
+        for remove in unsubscribe:
+            remove()
         for point in points.values():
             runtime.points.pop(point.door_id, None)
 

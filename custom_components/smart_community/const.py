@@ -30,7 +30,6 @@ KIND_COMMUNITY: Final = "community"
 CONF_COMMUNITY_NAME: Final = "name"
 COMMUNITY_UNIQUE_ID: Final = "community"
 
-SIGNAL_ACCESS: Final = "smart_community_access_{}"
 SIGNAL_COMMUNITY_CHANGED: Final = "smart_community_community_changed"
 KIND_CAMERA: Final = "camera"
 CONF_SERIAL: Final = "serial"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
@@ -13,6 +14,9 @@ from devices.exceptions import DeviceError
 from hub.doors import ControllerService, ControllerSnapshot
 
 from .const import CONF_POLL_INTERVAL, DEFAULT_POLL_INTERVAL_MS, DOMAIN, poll_interval
+
+if TYPE_CHECKING:
+    from .push import DoorEventsCoordinator
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -24,6 +28,7 @@ class SmartCommunityRuntimeData:
     service: ControllerService
     coordinator: DoorControllerCoordinator
     device_id: str  # the controller's device in the registry: its doors' devices hang off it
+    events: DoorEventsCoordinator  # its doors' alarms and access decisions, pushed (no polling)
 
 
 type SmartCommunityConfigEntry = ConfigEntry[SmartCommunityRuntimeData]

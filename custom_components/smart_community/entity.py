@@ -11,7 +11,7 @@ from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from devices.exceptions import DeviceError, DeviceProtocolError
-from hub.doors import DoorView
+from hub.doors import DoorId, DoorView
 
 from .compat import via_device
 from .const import DOMAIN
@@ -52,9 +52,10 @@ class DoorEntity(CoordinatorEntity[DoorControllerCoordinator]):
         super().__init__(coordinator)
         serial = coordinator.data.info.serial
         self.door = door
-        self._attr_unique_id = f"{serial}-door{door}-{key}"
+        self.door_id = DoorId.for_controller(serial, door)
+        self._attr_unique_id = f"{self.door_id}-{key}"
         self._attr_device_info = DeviceInfo(
-            identifiers={(DOMAIN, f"{serial}-door{door}")},
+            identifiers={(DOMAIN, str(self.door_id))},
             manufacturer="Smart Community",
             model=coordinator.data.info.model,
             name=f"{coordinator.data.info.serial} door {door + 1}",

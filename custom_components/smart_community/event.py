@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from homeassistant.components.event import EventEntity
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from hub.doors import AlarmEvent
-from hub.gate import GateOutcome
+from hub.events import AlarmEvent, DecisionEvent
 
-from .const import SIGNAL_ACCESS
 from .coordinator import DoorControllerCoordinator, SmartCommunityConfigEntry
 from .entity import DoorEntity
 
@@ -43,15 +40,14 @@ class DoorAlarmEvent(DoorEntity, EventEntity):
         super().__init__(coordinator, door, "alarm")
 
     async def async_added_to_hass(self) -> None:
-        """Listen to the door's alarms (and stop when removed)."""
+        """Listen to the controller's pushed door events (and stop when removed)."""
         await super().async_added_to_hass()
-        listeners = self.coordinator.service.alarm_listeners
-        listeners.append(self._on_alarm)
-        self.async_on_remove(lambda: listeners.remove(self._on_alarm))
+        events = self.coordinator.config_entry.runtime_data.events
+        self.async_on_remove(events.async_add_listener(lambda: self._on_alarm(events.data)))
 
     @callback
-    def _on_alarm(self, event: AlarmEvent) -> None:
-        if event.door != self.door:
+    def _on_alarm(self, event: AlarmEvent | DecisionEvent | None) -> None:
+        if not isinstance(event, AlarmEvent) or event.door != self.door:
             return
         if event.active:
             self._trigger_event(event.kind.value)
@@ -68,18 +64,18 @@ class DoorAccessEvent(DoorEntity, EventEntity):
 
     def __init__(self, coordinator: DoorControllerCoordinator, door: int) -> None:
         super().__init__(coordinator, door, "access")
-        self._door_id = f"{coordinator.data.info.serial}-door{door}"
 
     async def async_added_to_hass(self) -> None:
-        """Listen to the community's decisions for this door."""
+        """Listen to the community's decisions for this door, pushed through the controller's door events."""
         await super().async_added_to_hass()
-        self.async_on_remove(
-            async_dispatcher_connect(self.hass, SIGNAL_ACCESS.format(self._door_id), self._on_decision)
-        )
+        events = self.coordinator.config_entry.runtime_data.events
+        self.async_on_remove(events.async_add_listener(lambda: self._on_decision(events.data)))
 
     @callback
-    def _on_decision(self, outcome: GateOutcome) -> None:
-        decision = outcome.decision
+    def _on_decision(self, event: AlarmEvent | DecisionEvent | None) -> None:
+        if not isinstance(event, DecisionEvent) or event.door != str(self.door_id):
+            return
+        decision = event.decision
         self._trigger_event(
             "granted" if decision.granted else "denied",
             {
@@ -89,7 +85,7 @@ class DoorAccessEvent(DoorEntity, EventEntity):
                 "resident_id": decision.resident_id,
                 "pass_id": decision.pass_id,
                 "issued_by": decision.issued_by,
-                "released": outcome.released,
+                "released": event.released,
             },
         )
         self.async_write_ha_state()

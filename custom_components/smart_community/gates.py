@@ -16,6 +16,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import async_track_state_change_event
 
+from hub.doors import DoorId
 from hub.gate import BURST_FRAMES, FRAME_INTERVAL_S, MAX_BURST_FRAMES, GateOutcome
 
 from .community import CommunityRuntimeData
@@ -53,7 +54,8 @@ def door_id_of_lock(hass: HomeAssistant, lock_entity_id: str) -> str | None:
     entity = er.async_get(hass).async_get(lock_entity_id)
     if entity is None or not entity.unique_id.endswith("-lock"):
         return None
-    return entity.unique_id.removesuffix("-lock")
+    door = DoorId.try_parse(entity.unique_id.removesuffix("-lock"))
+    return None if door is None else str(door)
 
 
 async def camera_frames(hass: HomeAssistant, camera: str, frames: int) -> AsyncIterator[bytes]:

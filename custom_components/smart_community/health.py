@@ -17,8 +17,10 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect, async_dis
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
+from hub.bus import EventBus
+from hub.events import DeviceStatusEvent
 from hub.exceptions import StorageError
-from hub.health import DeviceKind, HealthStore, WeeklyReport
+from hub.health import DeviceKind, HealthStore
 
 from .const import DOMAIN
 
@@ -39,8 +41,10 @@ DEFAULT_EVENTS_DAYS = 90
 
 @callback
 def async_report_device_status(hass: HomeAssistant, device_id: str, kind: DeviceKind, online: bool) -> None:
-    """Any part of the integration reports a device going online or offline."""
-    async_dispatcher_send(hass, SIGNAL_DEVICE_STATUS, device_id, kind, online)
+    """Any part of the integration reports a device going online or offline (Home Assistant's own view of a
+    device, e.g. a camera entity or a coordinator's last update: a dispatcher signal, not a library bus)."""
+    event = DeviceStatusEvent(device_id=device_id, kind=kind, online=online, at=dt_util.utcnow())
+    async_dispatcher_send(hass, SIGNAL_DEVICE_STATUS, event)
 
 
 class HealthRuntime:
@@ -54,7 +58,7 @@ class HealthRuntime:
         self._unsubscribe: list[Callable[[], None]] = []
         self._issues: set[str] = set()
         self._purged_at: datetime | None = None
-        self.report_listeners: list[Callable[[WeeklyReport], None]] = []
+        self.events = EventBus("device health")  # publishes each new WeeklyReport, on the event loop
         self._check_lock = asyncio.Lock()
 
     async def async_start(self) -> None:
@@ -75,11 +79,11 @@ class HealthRuntime:
             await self.hass.async_add_executor_job(store.close)
 
     @callback
-    def _on_status(self, device_id: str, kind: DeviceKind, online: bool) -> None:
+    def _on_status(self, event: DeviceStatusEvent) -> None:
         store = self.store
         if store is None:
             return
-        at = dt_util.utcnow()
+        device_id, kind, online, at = event.device_id, event.kind, event.online, event.at
 
         def write() -> None:
             if self.store is None:
@@ -130,8 +134,7 @@ class HealthRuntime:
         for report in made:
             _LOGGER.info("weekly device report for the week of %s: %s", report.week_start,
                          "target met" if report.passed else "target missed")
-            for listener in self.report_listeners:
-                listener(report)
+            self.events.publish(report)
         if self._purged_at is None or now - self._purged_at >= PURGE_EVERY:
             # Health history follows the events' retention period.
             days = int(self.entry.options.get(CONF_EVENTS_DAYS, DEFAULT_EVENTS_DAYS))

@@ -11,7 +11,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from hub.doors import ReleaseReason
 
 from .actors import async_actor
-from .community import door_id, loaded_community
+from .community import loaded_community
 from .const import CONF_RELEASE_SECONDS, DEFAULT_RELEASE_SECONDS
 from .coordinator import DoorControllerCoordinator, SmartCommunityConfigEntry
 from .entity import DoorEntity, device_errors_as_ha_errors
@@ -56,9 +56,7 @@ class DoorLock(DoorEntity, LockEntity):
             await service.release(self.door, seconds, ReleaseReason.MANAGER)
 
         community = loaded_community(self.hass)
-        point = None
-        if community is not None and service.info is not None:
-            point = community.runtime_data.points.get(door_id(service.info.serial, self.door))
+        point = community.runtime_data.points.get(str(self.door_id)) if community is not None else None
         async with device_errors_as_ha_errors():
             if community is None or point is None:
                 await release()  # no community entry: no hub to journal it (the controller's own log only)

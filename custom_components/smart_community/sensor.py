@@ -20,6 +20,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from hub.uplink import UplinkStatus
 
@@ -27,7 +28,7 @@ from .community import CommunityRuntimeData
 from .const import SIGNAL_COMMUNITY_CHANGED
 from .entity import community_device_info
 from .health import SIGNAL_HEALTH
-from .uplink import SIGNAL_UPLINK
+from .push import UplinkStatusCoordinator
 
 PARALLEL_UPDATES = 0
 SCAN_INTERVAL = timedelta(minutes=5)
@@ -141,26 +142,18 @@ class OnlineRateSensor(SensorEntity):
         self._attr_native_value = today if self._key == "online_rate_today" else week
 
 
-class UplinkSensor(SensorEntity):
+class UplinkSensor(CoordinatorEntity[UplinkStatusCoordinator], SensorEntity):
     """A figure of the uplink to the county platform, pushed by the worker."""
 
     _attr_has_entity_name = True
-    _attr_should_poll = False
     entity_description: UplinkSensorDescription
 
     def __init__(self, entry: ConfigEntry[CommunityRuntimeData], description: UplinkSensorDescription) -> None:
+        super().__init__(entry.runtime_data.uplink.status_coordinator)
         self.entity_description = description
         self._entry = entry
         self._attr_unique_id = f"community-{entry.entry_id}-{description.key}"
         self._attr_device_info = community_device_info(entry)
-
-    async def async_added_to_hass(self) -> None:
-        """Follow the worker's status."""
-        self.async_on_remove(
-            async_dispatcher_connect(
-                self.hass, SIGNAL_UPLINK.format(self._entry.entry_id), self.async_write_ha_state
-            )
-        )
 
     @property
     def native_value(self) -> StateType | datetime:

@@ -24,10 +24,10 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
-from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.util import dt as dt_util
 
 from hub.community import Community
+from hub.events import ManagerActionEvent
 from hub.exceptions import StorageError
 from hub.health import DeviceKind
 from hub.journal import EventKind, Journal, PurgeResult, RetentionPolicy, open_journal_database, purge_periodically
@@ -46,7 +46,8 @@ from hub.uplink import (
 )
 
 from .const import DOMAIN
-from .health import CONF_EVENTS_DAYS, DEFAULT_EVENTS_DAYS, SIGNAL_DEVICE_STATUS
+from .health import CONF_EVENTS_DAYS, DEFAULT_EVENTS_DAYS, async_report_device_status
+from .push import UplinkStatusCoordinator
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -67,7 +68,6 @@ PROFILE_JSON = "json"
 PROFILE_GAT1400 = "gat1400"
 DEFAULT_BACKLOG_LIMIT = 10_000
 REJECTIONS_FOR_REPAIR = 5
-SIGNAL_UPLINK = "smart_community_uplink_{}"
 RECENT_ERRORS = 20
 SECRET_OPTIONS = {CONF_UPLINK_SECRET, CONF_GAT_PASSWORD, CONF_COMMUNITY_KEY}
 
@@ -85,6 +85,8 @@ class UplinkRuntime:
         self.worker: UplinkWorker | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._remove_listener: Callable[[], None] | None = None
+        # The uplink entities follow the worker's status through this push coordinator.
+        self.status_coordinator = UplinkStatusCoordinator(hass, entry)
         self.recent_errors: deque[tuple[datetime, str]] = deque(maxlen=RECENT_ERRORS)
 
     @property
@@ -119,7 +121,7 @@ class UplinkRuntime:
             )
         )
         if self.worker is not None:
-            self._remove_listener = self.worker.add_listener(self._status_changed)
+            self._remove_listener = self.worker.events.subscribe(UplinkStatus, self._status_changed)
             await self.worker.start()
 
     async def async_stop(self) -> None:
@@ -143,22 +145,22 @@ class UplinkRuntime:
     def _async_status_changed(self, status: UplinkStatus) -> None:
         if status.last_error and (not self.recent_errors or self.recent_errors[-1][1] != status.last_error):
             self.recent_errors.append((status.updated_at, status.last_error))
-        async_dispatcher_send(self.hass, SIGNAL_UPLINK.format(self.entry.entry_id))
+        self.status_coordinator.async_set_updated_data(status)
         if status.last_success is not None or status.last_error is not None:
             # Not before the first attempt: an uplink with nothing sent yet is not "offline" in device health.
-            async_dispatcher_send(self.hass, SIGNAL_DEVICE_STATUS, "uplink", DeviceKind.UPLINK, status.connected)
+            async_report_device_status(self.hass, "uplink", DeviceKind.UPLINK, status.connected)
         limit = int(self.entry.options.get(CONF_BACKLOG_LIMIT, DEFAULT_BACKLOG_LIMIT))
         _set_issue(self.hass, "uplink_backlog", status.backlog > limit,
                    {"backlog": str(status.backlog), "limit": str(limit)})
         _set_issue(self.hass, "uplink_rejected", status.consecutive_rejections >= REJECTIONS_FOR_REPAIR,
                    {"count": str(status.consecutive_rejections), "error": status.last_error or ""})
 
-    def record_manager_action(self, actor: str, action: str, details: Mapping[str, object]) -> None:
-        """Blocking, on the community's writer thread (its audit hook): the action into the hash-chained audit
-        log, in the community's own journal."""
+    def record_manager_action(self, event: ManagerActionEvent) -> None:
+        """Blocking, on the community's writer thread (a subscriber of its manager actions): the action into the
+        hash-chained audit log, in the community's own journal."""
         writes = self.community.journal
         if writes is not None:
-            self.community.call(writes.record_manager_action, actor, action, dict(details))
+            self.community.call(writes.record_manager_action, event.actor, event.action, dict(event.details))
 
     def record(self, kind: EventKind, door: str | None, payload: Mapping[str, Any]) -> None:
         """Journal an event from the event loop without waiting for it (a job on the community's writer)."""

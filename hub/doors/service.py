@@ -19,7 +19,8 @@ from devices.exceptions import DeviceError, DeviceOutcomeUnknownError, DeviceTim
 from devices.hub_native_map import DoorMode
 from devices.models import ControllerInfo, CredentialRead, DoorStatus
 
-from .monitor import AlarmEvent, AlarmKind, DoorMonitor
+from ..bus import EventBus
+from .monitor import AlarmKind, DoorMonitor
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -30,6 +31,14 @@ class ReleaseReason(StrEnum):
     DECISION = "decision"
     MANAGER = "manager"
     MODE = "mode"
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialReadEvent:
+    """A new card swipe or PIN entry at a door's reader (``door`` is the controller's door index)."""
+
+    door: int
+    read: CredentialRead
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +80,11 @@ class DoorDriver(Protocol):
 
 
 class ControllerService:
-    """Owns one controller's driver and its doors' state machines."""
+    """Owns one controller's driver and its doors' state machines.
+
+    Its ``events`` bus carries :class:`~hub.doors.monitor.AlarmEvent` (raised or cleared) and
+    :class:`CredentialReadEvent`, published on the event loop during :meth:`poll`.
+    """
 
     def __init__(
         self,
@@ -89,8 +102,7 @@ class ControllerService:
         self._releases_sent: dict[int, int] = {}
         self._credential_seen: dict[int, int] = {}
         self.unrequested_releases = 0
-        self.alarm_listeners: list[Callable[[AlarmEvent], None]] = []
-        self.credential_listeners: list[Callable[[int, CredentialRead], None]] = []
+        self.events = EventBus(f"controller {controller.host}")
 
     @property
     def info(self) -> ControllerInfo | None:
@@ -118,8 +130,7 @@ class ControllerService:
                 _LOGGER.info(
                     "door %s: %s %s", status.index, event.kind.value, "raised" if event.active else "cleared"
                 )
-                for listener in self.alarm_listeners:
-                    listener(event)
+                self.events.publish(event)
             views.append(DoorView(status=status, alarms=frozenset(monitor.active)))
         return ControllerSnapshot(info=info, doors=tuple(views))
 
@@ -151,8 +162,7 @@ class ControllerService:
         if (status.credential_sequence - previous) & 0xFFFF > 1:
             _LOGGER.warning("door %s: %d credential reads were missed between polls", status.index,
                             ((status.credential_sequence - previous) & 0xFFFF) - 1)
-        for listener in self.credential_listeners:
-            listener(status.index, status.last_credential)
+        self.events.publish(CredentialReadEvent(door=status.index, read=status.last_credential))
 
     async def release(self, door: int, seconds: int, reason: ReleaseReason) -> None:
         """Release a door for ``seconds``; ``reason`` is required so every release is accounted for.

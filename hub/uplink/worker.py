@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from hub.bus import EventBus
 from hub.exceptions import StorageError
 from hub.journal import Outbox, PendingEvent, open_journal_database
 from hub.journal.models import utc_now
@@ -30,7 +31,6 @@ _LOGGER = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 STATUS_REFRESH_S = 0.5
-StatusListener = Callable[[UplinkStatus], None]
 AckListener = Callable[[Sequence[str]], None]
 
 
@@ -62,7 +62,8 @@ class UplinkWorker:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
-        self._listeners: list[StatusListener] = []
+        # Publishes :class:`UplinkStatus` (on the event loop) whenever the status changes.
+        self.events = EventBus("uplink worker")
         self._connected = False
         self._last_success: datetime | None = None
         self._last_error: str | None = None
@@ -80,11 +81,6 @@ class UplinkWorker:
     def status(self) -> UplinkStatus:
         """The latest status (for entities)."""
         return self._status
-
-    def add_listener(self, listener: StatusListener) -> Callable[[], None]:
-        """Call ``listener`` (on the event loop) whenever the status changes; returns the remover."""
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
     async def start(self) -> None:
         """Open the worker's connection and start draining (returns at once)."""
@@ -232,8 +228,4 @@ class UplinkWorker:
             last_error=self._last_error, consecutive_rejections=self._rejections, failed=failed,
             sent_total=self._sent_total, updated_at=now,
         )
-        for listener in list(self._listeners):
-            try:
-                listener(self._status)
-            except Exception:  # one broken entity must not stop the uplink
-                _LOGGER.exception("uplink status listener failed")
+        self.events.publish(self._status)  # a broken subscriber is logged by the bus, never stops the uplink

@@ -14,8 +14,9 @@ from devices.door_controller import DoorController
 from devkit.sim.door_controller import DoorControllerSim
 from hub.access.models import AccessRule, Reason
 from hub.community import Community
-from hub.doors import ControllerService, ReleaseReason
-from hub.gate import AccessPoint, GateKeeper, GateOutcome
+from hub.doors import ControllerService, CredentialReadEvent, ReleaseReason
+from hub.events import DecisionEvent, ReleaseEvent
+from hub.gate import AccessPoint, Actor, GateKeeper, GateOutcome
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
@@ -35,8 +36,8 @@ async def test_card_at_the_door_releases_only_when_granted(community: Community)
     await sim.start()
     service = ControllerService(DoorController("127.0.0.1", sim.port))
     keeper = GateKeeper(community, asyncio.to_thread)
-    outcomes: list[GateOutcome] = []
-    keeper.listeners.append(lambda point, outcome: outcomes.append(outcome))
+    outcomes: list[DecisionEvent] = []
+    community.events.subscribe(DecisionEvent, outcomes.append)
     points = {
         i: AccessPoint(door_id=f"GATE01-door{i}", name=f"Gate door {i + 1}",
                        release=lambda i=i: service.release(i, 3, ReleaseReason.DECISION))
@@ -52,8 +53,9 @@ async def test_card_at_the_door_releases_only_when_granted(community: Community)
         name="Everyone, door 1, any time",
     )
     pending: list[asyncio.Task[GateOutcome]] = []
-    service.credential_listeners.append(
-        lambda door, read: pending.append(asyncio.create_task(keeper.credential_read(points[door], read)))
+    service.events.subscribe(
+        CredentialReadEvent,
+        lambda e: pending.append(asyncio.create_task(keeper.credential_read(points[e.door], e.read))),
     )
     try:
         await service.poll()
@@ -103,3 +105,47 @@ async def test_granted_but_controller_down_is_still_reported(community: Communit
     assert outcome.decision.granted
     assert not outcome.released
     assert outcome.at - datetime(2026, 11, 30, 9, 0, tzinfo=UTC) < timedelta(seconds=1)
+
+
+async def test_a_failing_subscriber_never_breaks_the_gate_path(community: Community) -> None:
+    """A subscriber that raises is logged; the door is still released, the others still hear the decision, and a
+    manual release is published with who asked."""
+    from devices.hub_native_map import CredentialKind
+    from devices.models import CredentialRead
+
+    released: list[str] = []
+
+    async def release() -> None:
+        released.append("D1")
+
+    def broken(event: DecisionEvent) -> None:
+        raise RuntimeError("broken entity")
+
+    keeper = GateKeeper(community, asyncio.to_thread)
+    community.ensure_door("D1", "Door 1")
+    community.registry.residents.add_resident("manager", "r-003", "Zhao Min")
+    community.registry.credentials.set_pin("manager", "r-003", "482915")
+    community.access_config.add_rule(
+        "manager", AccessRule(rule_id="all", door_ids=frozenset({"D1"}), applies_to_all=True), name="All"
+    )
+    heard: list[DecisionEvent] = []
+    releases: list[ReleaseEvent] = []
+    community.events.subscribe(DecisionEvent, broken)
+    community.events.subscribe(DecisionEvent, heard.append)
+    community.events.subscribe(ReleaseEvent, releases.append)
+    point = AccessPoint(door_id="D1", name="Door 1", release=release)
+    outcome = await keeper.credential_read(point, CredentialRead(sequence=1, kind=CredentialKind.PIN, value="482915"))
+    assert outcome.decision.granted and outcome.released and released == ["D1"]
+    assert [(e.door, e.decision.granted, e.released) for e in heard] == [("D1", True, True)]
+
+    await keeper.manager_release(point, Actor(user_name="Manager Li"))
+
+    async def stuck() -> None:
+        raise ConnectionError("controller down")
+
+    with pytest.raises(ConnectionError):
+        await keeper.manager_release(point, Actor(automation="automation.night"), stuck)
+    assert [(e.door, e.reason, dict(e.actor), e.released) for e in releases] == [
+        ("D1", ReleaseReason.MANAGER, {"user_name": "Manager Li"}, True),
+        ("D1", ReleaseReason.MANAGER, {"automation": "automation.night"}, False),
+    ]

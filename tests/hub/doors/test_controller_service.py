@@ -9,7 +9,7 @@ import pytest
 from devices.door_controller import DoorController
 from devices.exceptions import DeviceError
 from devkit.sim.door_controller import DoorControllerSim
-from hub.doors import AlarmKind, ControllerService, ReleaseReason
+from hub.doors import AlarmEvent, AlarmKind, ControllerService, CredentialReadEvent, ReleaseReason
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
@@ -66,13 +66,13 @@ async def test_release_from_elsewhere_is_noticed(caplog: pytest.LogCaptureFixtur
         await sim.stop()
 
 
-async def test_alarm_listeners_hear_a_forced_door() -> None:
-    """Alarm events reach the listeners registered on the service."""
+async def test_alarm_subscribers_hear_a_forced_door() -> None:
+    """Alarm events reach the subscribers of the service's bus."""
     sim = DoorControllerSim(doors=1)
     await sim.start()
     service = ControllerService(DoorController("127.0.0.1", sim.port))
     heard = []
-    service.alarm_listeners.append(heard.append)
+    service.events.subscribe(AlarmEvent, heard.append)
     try:
         await service.poll()
         sim.set_door_open(0, True)
@@ -91,7 +91,9 @@ async def test_each_card_swipe_is_reported_once() -> None:
     sim.swipe_card(0, 111)  # before the hub connected
     service = ControllerService(DoorController("127.0.0.1", sim.port))
     reads = []
-    service.credential_listeners.append(lambda door, read: reads.append((door, read.kind.name, read.value)))
+    service.events.subscribe(
+        CredentialReadEvent, lambda e: reads.append((e.door, e.read.kind.name, e.read.value))
+    )
     try:
         await service.poll()
         assert reads == []

@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 from hub.community import Community, PendingAudit
+from hub.events import ManagerActionEvent
 from hub.exceptions import StorageError
 from hub.residents import bulk_import
 from hub.residents.bulk_import import IMPORT_ACTION, ImportReport, PhotoCheck, import_residents
@@ -99,7 +100,7 @@ def community(tmp_path: Path) -> Iterator[Community]:
 @pytest.fixture
 def spy(community: Community, tmp_path: Path) -> AuditSpy:
     listener = AuditSpy(community, tmp_path / "community.db")
-    community.audit_listeners.append(listener)
+    community.events.subscribe(ManagerActionEvent, lambda e: listener(e.actor, e.action, e.details))
     return listener
 
 
@@ -184,7 +185,7 @@ def test_the_gates_are_not_held_up_while_the_audit_log_catches_up(community: Com
             gate[0].start()
             time.sleep(0.2)  # let the gate's job reach the writer's queue before this call finishes
 
-    community.audit_listeners.append(listener)
+    community.events.subscribe(ManagerActionEvent, lambda e: listener(e.actor, e.action, e.details))
     assert community.import_residents("mgr", GOOD_CSV, PHOTOS).imported
     gate[0].join(timeout=5)
     assert len(heard) > 2

@@ -18,7 +18,7 @@ from cryptography.x509.oid import NameOID
 from devkit.receiver import ReferenceReceiver
 from hub.journal import Journal
 from hub.journal.models import EventKind
-from hub.uplink import Backoff, FieldPolicy, JsonUplinkClient, RejectedError, Secret, UplinkWorker
+from hub.uplink import Backoff, FieldPolicy, JsonUplinkClient, RejectedError, Secret, UplinkStatus, UplinkWorker
 from hub.uplink.transport import OutgoingEvent
 
 
@@ -91,7 +91,7 @@ async def test_untrusted_certificate_is_refused(tls_receiver: ReferenceReceiver,
     worker = UplinkWorker(journal_path, JsonUplinkClient(tls_receiver.url, hub_id, secret), policy,
                           backoff=Backoff(base_s=0.01, cap_s=0.05))
     refused = asyncio.Event()
-    worker.add_listener(lambda s: refused.set() if s.consecutive_rejections >= 2 else None)
+    worker.events.subscribe(UplinkStatus, lambda s: refused.set() if s.consecutive_rejections >= 2 else None)
     await worker.start()
     await asyncio.wait_for(refused.wait(), 30)
     await worker.stop()

@@ -11,7 +11,7 @@ from devkit.receiver import ReferenceReceiver
 from devkit.receiver.client import fetch_received
 from hub.journal import Journal, NewEvent, Outbox, open_journal_database
 from hub.journal.models import EventKind
-from hub.uplink import Backoff, FieldPolicy, JsonUplinkClient, Secret, UplinkWorker
+from hub.uplink import Backoff, FieldPolicy, JsonUplinkClient, Secret, UplinkStatus, UplinkWorker
 
 
 async def test_events_reach_receiver_once_in_order(
@@ -57,7 +57,7 @@ async def test_backlog_drains_after_long_outage(
             for i in range(start, start + 500)
         ])
     outage_seen = asyncio.Event()
-    worker.add_listener(lambda s: outage_seen.set() if s.last_error and s.backlog == 5000 else None)
+    worker.events.subscribe(UplinkStatus, lambda s: outage_seen.set() if s.last_error and s.backlog == 5000 else None)
     worker.wake()
     await asyncio.wait_for(outage_seen.wait(), 30)
     down = worker.status
@@ -83,7 +83,7 @@ async def test_wrong_secret_counts_consecutive_rejections_and_keeps_events(
     client = JsonUplinkClient(receiver.url, hub_id, Secret("not-the-county-secret-000000"))
     worker = UplinkWorker(journal_path, client, policy, backoff=Backoff(base_s=0.01, cap_s=0.05))
     rejected = asyncio.Event()
-    worker.add_listener(lambda s: rejected.set() if s.consecutive_rejections >= 3 else None)
+    worker.events.subscribe(UplinkStatus, lambda s: rejected.set() if s.consecutive_rejections >= 3 else None)
     await worker.start()
     await asyncio.wait_for(rejected.wait(), 30)
     await worker.stop()
