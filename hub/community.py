@@ -7,8 +7,9 @@ thread, so two transactions never interleave and no caller holds a lock while it
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import replace
@@ -22,7 +23,7 @@ from .access.service import AccessService, DecisionHook
 from .bus import EventBus
 from .db import migrate
 from .events import ManagerActionEvent
-from .journal import EventKind, Journal, NewEvent
+from .journal import EventKind, Journal, NewEvent, Outbox
 from .journal import schema as journal_schema
 from .privacy.audit import AuditHook
 from .residents.bulk_import import ImportReport, PhotoCheck, import_residents_deferred
@@ -127,6 +128,10 @@ class Community:
             self._on_audit(actor, action, details)
         self.events.publish(ManagerActionEvent(actor=actor, action=action, details=dict(details), at=utc_now()))
 
+    def outbox_writes(self) -> WriterOutboxWrites:
+        """The uplink worker's outbox updates as jobs on this community's writer (the database's one writer)."""
+        return WriterOutboxWrites(self)
+
     def call(self, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run one registry or access call on the community's writer thread and wait for it (blocking)."""
         return self.writer.call(func, *args, **kwargs)
@@ -223,3 +228,21 @@ def decision_payload(decision: Decision) -> dict[str, Any]:
         # fails is journalled as its own ``release`` event.
         "release_requested": decision.granted,
     }
+
+
+class WriterOutboxWrites:
+    """Outbox updates (:class:`hub.uplink.worker.OutboxWrites`) run on a community's writer thread.
+
+    Awaited from the event loop without an executor thread: the writer's future is wrapped. The updates queue
+    behind the decisions already submitted, one small transaction each.
+    """
+
+    def __init__(self, community: Community) -> None:
+        self._community = community
+        self._outbox = Outbox(community.registry.conn)
+
+    async def mark_sent(self, seqs: Sequence[int]) -> None:
+        await asyncio.wrap_future(self._community.submit(self._outbox.mark_sent, list(seqs)))
+
+    async def mark_failed(self, failures: Mapping[int, str]) -> None:
+        await asyncio.wrap_future(self._community.submit(self._outbox.mark_failed, dict(failures)))

@@ -98,7 +98,10 @@ class UplinkRuntime:
         """Open the journal, start the worker and the retention job."""
         options = self.entry.options
         conn = self._conn = await self.hass.async_add_executor_job(open_journal_database, self.db_path)
-        self.worker = _make_worker(self.hass, self.entry, self.db_path) if options.get(CONF_UPLINK_URL) else None
+        if options.get(CONF_UPLINK_URL):
+            self.worker = _make_worker(self.hass, self.entry, self.db_path, self.community)
+        else:
+            self.worker = None
         self.journal = Journal(conn, self.entry.data[CONF_HUB_ID])
         writes = self.community.journal
         if writes is not None and self.worker is not None:
@@ -204,7 +207,7 @@ def field_policy(entry: ConfigEntry) -> FieldPolicy:
     return FieldPolicy(Secret(entry.data[CONF_COMMUNITY_KEY]), options)
 
 
-def _make_worker(hass: HomeAssistant, entry: ConfigEntry, db_path: Path) -> UplinkWorker:
+def _make_worker(hass: HomeAssistant, entry: ConfigEntry, db_path: Path, community: Community) -> UplinkWorker:
     options = entry.options
     session = async_get_clientsession(hass)
     transport: UplinkTransport
@@ -223,4 +226,5 @@ def _make_worker(hass: HomeAssistant, entry: ConfigEntry, db_path: Path) -> Upli
             options[CONF_UPLINK_URL], entry.data[CONF_HUB_ID], Secret(options[CONF_UPLINK_SECRET]),
             session=session, ca_file=options.get(CONF_CA_FILE) or None,
         )
-    return UplinkWorker(db_path, transport, field_policy(entry))
+    # It reads the outbox on its own connection; what it marks sent goes through the community's writer.
+    return UplinkWorker(db_path, transport, field_policy(entry), writes=community.outbox_writes())

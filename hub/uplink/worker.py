@@ -1,7 +1,10 @@
 """The uplink worker: drains the outbox in order, in batches, through one profile; never blocks the gate.
 
-The gate only appends to the journal and calls :meth:`UplinkWorker.wake` (thread-safe). All SQLite work of the
-worker runs on its own connection in a single-thread executor, so the event loop never waits on a disk flush.
+The gate only appends to the journal and calls :meth:`UplinkWorker.wake` (thread-safe). The worker reads the
+outbox on its own connection in a single-thread executor, so the event loop never waits on a disk flush. What it
+writes (rows acknowledged or refused) goes to ``writes``: in the hub, the community's writer thread
+(:meth:`hub.community.Community.outbox_writes`), so the database has one writer; standing alone (tools, tests of
+the worker by itself), its own connection.
 """
 
 from __future__ import annotations
@@ -10,11 +13,11 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from hub.bus import EventBus
 from hub.exceptions import StorageError
@@ -34,6 +37,33 @@ STATUS_REFRESH_S = 0.5
 AckListener = Callable[[Sequence[str]], None]
 
 
+class OutboxWrites(Protocol):
+    """Where the worker's outbox updates are written: the thread that owns the database's write connection."""
+
+    async def mark_sent(self, seqs: Sequence[int]) -> None:
+        """Mark rows the receiver acknowledged (one transaction)."""
+
+    async def mark_failed(self, failures: Mapping[int, str]) -> None:
+        """Set aside rows the receiver refused for good (one transaction)."""
+
+
+class _OwnConnectionWrites:
+    """The worker standing alone: its updates on its own connection, in its executor."""
+
+    def __init__(self, worker: UplinkWorker) -> None:
+        self._worker = worker
+
+    async def mark_sent(self, seqs: Sequence[int]) -> None:
+        outbox = self._worker._outbox
+        assert outbox is not None
+        await self._worker._db(outbox.mark_sent, list(seqs))
+
+    async def mark_failed(self, failures: Mapping[int, str]) -> None:
+        outbox = self._worker._outbox
+        assert outbox is not None
+        await self._worker._db(outbox.mark_failed, dict(failures))
+
+
 class UplinkWorker:
     """Sends the outbox of the journal at ``db_path`` through ``transport``, filtered by ``policy``."""
 
@@ -47,8 +77,10 @@ class UplinkWorker:
         backoff: Backoff | None = None,
         idle_poll_s: float = 30.0,
         on_acknowledged: AckListener | None = None,
+        writes: OutboxWrites | None = None,
     ) -> None:
         self._db_path = db_path
+        self._writes: OutboxWrites = writes if writes is not None else _OwnConnectionWrites(self)
         self._transport = transport
         self.policy = policy
         self._batch_size = batch_size
@@ -178,9 +210,9 @@ class UplinkWorker:
         assert self._outbox is not None
         acked = [p.event.seq for p in pending if p.event.uuid in result.acknowledged]
         refused = {p.event.seq: result.refused[p.event.uuid] for p in pending if p.event.uuid in result.refused}
-        await self._db(self._outbox.mark_sent, acked)
+        await self._writes.mark_sent(acked)
         if refused:
-            await self._db(self._outbox.mark_failed, refused)
+            await self._writes.mark_failed(refused)
             _LOGGER.warning("receiver refused %d event(s) for good; they are set aside", len(refused))
         if not self._connected:
             _LOGGER.info("uplink connected")

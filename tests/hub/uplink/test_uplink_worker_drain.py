@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+from datetime import UTC
 from pathlib import Path
 
 import aiohttp
 
 from devkit.receiver import ReferenceReceiver
 from devkit.receiver.client import fetch_received
+from hub.community import Community
 from hub.journal import Journal, NewEvent, Outbox, open_journal_database
 from hub.journal.models import EventKind
 from hub.uplink import Backoff, FieldPolicy, JsonUplinkClient, Secret, UplinkStatus, UplinkWorker
@@ -126,3 +129,40 @@ async def test_gate_appends_do_not_wait_for_a_stuck_receiver(
         release.set()
         await worker.stop()
         await runner.cleanup()
+
+
+
+async def test_in_the_hub_acknowledgements_queue_on_the_communitys_writer(
+    tmp_path: Path, hub_id: str, receiver: ReferenceReceiver, secret: Secret, policy: FieldPolicy
+) -> None:
+    """The database has one writer: the worker marks rows sent as a job on the community's writer, behind the
+    writes queued before it (a gate's decision, an import), never by taking the write lock on its own connection."""
+    db = tmp_path / "hub.db"
+    community = Community(db, tmp_path / "keys" / "hub.key", timezone=UTC, hub_id=hub_id)
+    conn = open_journal_database(db)
+    reader = Outbox(conn)
+    release = threading.Event()
+    async with aiohttp.ClientSession() as session:
+        worker = UplinkWorker(db, JsonUplinkClient(receiver.url, hub_id, secret, session=session), policy,
+                              writes=community.outbox_writes())
+        await worker.start()
+        try:
+            await asyncio.to_thread(community.journal_event, EventKind.DOOR_ALARM, "door-1", {"alarm": "forced"})
+            busy = community.submit(release.wait, 10)  # a long write job holds the writer
+            worker.wake()
+            deadline = asyncio.get_running_loop().time() + 10
+            while not await fetch_received(receiver.url):
+                assert asyncio.get_running_loop().time() < deadline
+                await asyncio.sleep(0.02)
+            await asyncio.sleep(0.2)
+            assert reader.backlog() == 1  # delivered; its acknowledgement waits its turn on the writer
+            release.set()
+            await asyncio.wrap_future(busy)
+            await asyncio.wait_for(worker.wait_drained(), 10)
+            assert reader.backlog() == 0
+        finally:
+            release.set()
+            await worker.stop()
+            await asyncio.to_thread(community.close)
+            conn.close()
+    assert len(await fetch_received(receiver.url)) == 1

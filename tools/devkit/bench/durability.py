@@ -643,13 +643,15 @@ async def _hub(mode: str, db: str, url: str, doors: int, seed: int) -> None:
     from hub.uplink import Backoff, FieldPolicy, JsonUplinkClient, Secret, UplinkWorker
 
     secret = Secret(os.environ[SECRET_ENV])
-    worker = UplinkWorker(db, JsonUplinkClient(url, HUB_ID, secret), FieldPolicy(Secret(COMMUNITY_KEY)),
-                          batch_size=SEND_BATCH, backoff=Backoff(base_s=0.01, cap_s=0.2))
     # The key file lives outside the database folder (as in Home Assistant's storage): power cuts model the
     # database's files only.
     key = Path(db).parent.parent / "keys" / "hub.key"
     community = Community(Path(db), key, timezone=UTC, hub_id=HUB_ID)
     assert community.journal is not None
+    # As in Home Assistant: the worker reads on its own connection and marks rows sent through the writer.
+    worker = UplinkWorker(db, JsonUplinkClient(url, HUB_ID, secret), FieldPolicy(Secret(COMMUNITY_KEY)),
+                          batch_size=SEND_BATCH, backoff=Backoff(base_s=0.01, cap_s=0.2),
+                          writes=community.outbox_writes())
     community.journal.on_append = worker.wake
     names = [f"door-{i}" for i in range(doors)]
     await asyncio.to_thread(_prepare, community, names)
