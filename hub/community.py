@@ -8,6 +8,7 @@ thread, so two transactions never interleave and no caller holds a lock while it
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
@@ -26,13 +27,15 @@ from .events import ManagerActionEvent
 from .journal import EventKind, Journal, NewEvent, Outbox
 from .journal import schema as journal_schema
 from .privacy.audit import AuditHook
-from .residents.bulk_import import ImportReport, PhotoCheck, import_residents_deferred
+from .residents.bulk_import import ImportReport, PhotoCheck, import_residents, remove_unfinished_imports
 from .residents.registry_hub import ResidentRegistry
 from .residents.store import utc_now
 from .writer import Writer
 
 P = ParamSpec("P")
 T = TypeVar("T")
+
+_LOGGER = logging.getLogger(__name__)
 
 SYSTEM_ACTOR = "system"
 NON_FACE_CREDENTIALS = frozenset({CredentialKind.CARD, CredentialKind.PIN, CredentialKind.PASS})
@@ -97,6 +100,11 @@ class Community:
             self.journal = Journal(self.registry.conn, hub_id)
             self.access.on_record = self._journal_decision
         self.writer = Writer(f"community-writer-{db_path.stem}")
+        # An import the hub stopped in the middle of (a crash, a power cut) is taken out before anyone uses the
+        # database: imports are all or nothing.
+        if self.registry.unfinished_imports():
+            removed = remove_unfinished_imports(self, SYSTEM_ACTOR)
+            _LOGGER.warning("an import cut off when the hub stopped was undone: %d resident(s) taken out", removed)
 
     def _journal_decision(self, conn: sqlite3.Connection, door: Door, decision: Decision, now: datetime) -> None:
         assert self.journal is not None
@@ -164,15 +172,13 @@ class Community:
         self, actor: str, csv_text: str, photos: Mapping[str, PhotoCheck], *, dry_run: bool = False
     ) -> ImportReport:
         """Import residents from a CSV export and checked photos, all or nothing (see
-        :mod:`hub.residents.bulk_import`). Checking and writing are one writer job; the manager-action events
-        of the writes are published after the commit, one writer job each, so the gates' decisions queued
-        meanwhile go in between."""
-        report, batch = self.call(import_residents_deferred, self, actor, csv_text, photos, dry_run=dry_run)
-        if batch is not None:
-            # One writer job per audit call: a gate's decision queued meanwhile waits for one call, not all.
-            for call in batch.take():
-                self.call(self._fan_out, *call)
-        return report
+        :mod:`hub.residents.bulk_import`). Blocking, off the writer: the checks and the writes are small writer
+        jobs, so the gates' decisions queued meanwhile go in between."""
+        return import_residents(self, actor, csv_text, photos, dry_run=dry_run)
+
+    def pass_on_audit(self, actor: str, action: str, details: Mapping[str, object]) -> None:
+        """On the writer, after the COMMIT of the action: hand one held-back audit call to its listeners."""
+        self._fan_out(actor, action, details)
 
     def ensure_door(self, door_id: str, name: str, *, face: bool = False) -> Door:
         """Register a door the first time the hub sees it: it accepts card, PIN and visitor pass (and face when it

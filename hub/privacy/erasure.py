@@ -85,6 +85,41 @@ def _erase_rows(conn: sqlite3.Connection, resident_id: str) -> dict[str, int]:
     return erased
 
 
+def remove_unfinished_import(
+    conn: sqlite3.Connection, actor: str, import_id: str, *, limit: int, now: datetime,
+    on_audit: AuditHook | None = None,
+) -> int:
+    """Take out up to ``limit`` residents an unfinished bulk import wrote, in one transaction; returns how many.
+
+    Their rows are deleted as an erasure deletes them (overwritten on disk), without a tombstone: the import
+    never finished, so its ids stay free for the corrected file. Once none are left the import's row goes too.
+    One audit record per call names the import and the count (never the people).
+    """
+    previous = conn.execute("PRAGMA secure_delete").fetchone()[0]
+    conn.execute("PRAGMA secure_delete = ON")
+    try:
+        with transaction(conn):
+            members = [r[0] for r in conn.execute(
+                "SELECT resident_id FROM resident_import_members WHERE import_id = ? ORDER BY resident_id LIMIT ?",
+                (import_id, limit),
+            )]
+            for resident_id in members:
+                if conn.execute("SELECT 1 FROM residents WHERE resident_id = ?", (resident_id,)).fetchone():
+                    _erase_rows(conn, resident_id)
+            conn.executemany(
+                "DELETE FROM resident_import_members WHERE import_id = ? AND resident_id = ?",
+                [(import_id, r) for r in members],
+            )
+            if not members:
+                conn.execute("DELETE FROM resident_imports WHERE import_id = ?", (import_id,))
+    finally:
+        conn.execute(f"PRAGMA secure_delete = {int(previous)}")
+    if members:
+        emit(on_audit, AuditRecord(actor, "resident.remove_import", now,
+                                   {"import_id": import_id, "residents": len(members)}))
+    return len(members)
+
+
 def erase_resident(
     conn: sqlite3.Connection,
     keys: KeyRing,

@@ -6,10 +6,12 @@ row completely (every problem of every row, in words a property manager understa
 
 * when any row has a problem, writes nothing and reports every row;
 * when every row is fine, writes all of them (resident, consent, card, face templates) through the ordinary
-  single-record store methods, inside ONE outer transaction (the stores' own transactions nest as savepoints).
-  If anything fails half-way, the whole transaction rolls back and the failure is reported: nothing is ever
-  half-imported. The audit calls of the writes are held back and passed to the audit listeners only after the
-  COMMIT, followed by one ``resident.import`` summary entry.
+  single-record store methods, :data:`IMPORT_CHUNK` residents per transaction (one job on the community's
+  writer each, so the gates keep deciding in between), each chunk recording which residents it wrote under
+  the import's id. If a chunk fails, the chunks already written are taken out again and the failure is
+  reported; an import cut off by a restart is taken out when the community opens. A file is imported whole or
+  not at all. Each chunk's audit calls are passed to the audit listeners after its COMMIT, and one
+  ``resident.import`` summary entry follows the last.
 
 CSV format: UTF-8 (a leading byte-order mark is ignored), ``,`` or ``;`` (or tab) as delimiter, the first line a
 header naming the columns (any case, surrounding spaces ignored):
@@ -41,11 +43,11 @@ from __future__ import annotations
 import csv
 import io
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
-from typing import Protocol
+from typing import ParamSpec, Protocol, TypeVar
 
 from hub.exceptions import HubError, InvalidInputError
 from hub.faces.models import FloatArray
@@ -53,13 +55,18 @@ from hub.privacy.tombstone import tombstone_ref
 from hub.residents import secrets
 from hub.residents import validation as v
 from hub.residents.registry_hub import ResidentRegistry
-from hub.residents.store import transaction
+from hub.residents.store import new_id, transaction
 from hub.residents.templates import MAX_TEMPLATES_PER_RESIDENT, check_template
 
 MAX_ROWS = 10_000
 """The most residents one file may hold."""
 
 IMPORT_ACTION = "resident.import"
+IMPORT_CHUNK = 100
+"""Rows per writer job while checking and writing: a gate's decision waits for at most one such job."""
+
+P = ParamSpec("P")
+_T = TypeVar("_T")
 """The summary audit entry written after an import committed (counts only)."""
 
 REQUIRED_COLUMNS = ("resident_id", "full_name")
@@ -168,6 +175,10 @@ class ImportTarget(Protocol):
 
     def deferred_audit(self) -> AbstractContextManager[AuditBatch]: ...
 
+    def call(self, func: Callable[P, _T], *args: P.args, **kwargs: P.kwargs) -> _T: ...
+
+    def pass_on_audit(self, actor: str, action: str, details: Mapping[str, object]) -> None: ...
+
 
 @dataclass
 class _Plan:
@@ -212,49 +223,43 @@ def import_residents(
     *,
     now: datetime | None = None,
     dry_run: bool = False,
+    chunk: int = IMPORT_CHUNK,
 ) -> ImportReport:
-    """Check the CSV and photos; unless ``dry_run``, import every resident in one transaction if all are fine.
+    """Check the CSV and photos; unless ``dry_run``, import every resident if all are fine, all or nothing.
 
-    The caller holds the community's lock. ``now`` is when the consents in the file are recorded as given
-    (default: the current time). The audit listeners hear of the writes after the commit, before this returns.
-    """
-    report, batch = import_residents_deferred(community, actor, csv_text, photos, now=now, dry_run=dry_run)
-    if batch is not None:
-        batch.emit()
-    return report
+    Call it off the community's writer (from an executor thread): the file is read here, and the checks and the
+    writes run ``chunk`` rows per writer job, so a gate's decision queued meanwhile waits for one small job, not
+    the whole file. Called inside a writer job instead, every step runs inline (one long job). ``now`` is when
+    the consents in the file are recorded as given (default: the current time).
 
-
-def import_residents_deferred(
-    community: ImportTarget,
-    actor: str,
-    csv_text: str,
-    photos: Mapping[str, PhotoCheck],
-    *,
-    now: datetime | None = None,
-    dry_run: bool = False,
-) -> tuple[ImportReport, AuditBatch | None]:
-    """:func:`import_residents`, returning the committed writes' audit calls for the caller to ``emit()``.
-
-    :meth:`hub.community.Community.import_residents` emits them after releasing the community's lock: thousands
-    of audit-log appends must not hold up the gates' decisions.
+    The writes go through the single-record store paths, one transaction per chunk, each chunk recording which
+    residents it wrote under the import's id. If a chunk fails, the chunks before it are taken out again (and an
+    import cut off by a restart is taken out when the community opens: :func:`remove_unfinished_imports`), so a
+    file is imported whole or not at all. While it runs, the residents already written are in force. Each
+    chunk's audit calls are passed on after its COMMIT, one writer job each; a ``resident.import`` summary
+    entry follows the last.
     """
     actor = v.actor(actor)
     if not isinstance(csv_text, str):
         raise InvalidInputError(f"csv_text must be text, got {type(csv_text).__name__}")
     now = datetime.now(UTC) if now is None else v.aware_datetime(now, "now")
-    registry = community.registry
+    if chunk < 1:
+        raise InvalidInputError("chunk must be at least 1")
 
     try:
         lines = _read(csv_text)
     except _FileError as err:
         if err.row is None:
-            return ImportReport(False, [], err.messages, dry_run), None
+            return ImportReport(False, [], err.messages, dry_run)
         summary = "the header (row 1) has problems, so nothing was imported: correct it and try again"
-        return ImportReport(False, [RowResult(err.row, None, False, err.messages)], [summary], dry_run), None
+        return ImportReport(False, [RowResult(err.row, None, False, err.messages)], [summary], dry_run)
     if not lines:
-        return ImportReport(False, [], ["the file has a header but no residents"], dry_run), None
+        return ImportReport(False, [], ["the file has a header but no residents"], dry_run)
 
-    results, plans = _check(registry, lines, photos, community.timezone)
+    checker = _Checker(photos, community.timezone)
+    for part in _chunks(lines, chunk):
+        community.call(checker.check, community.registry, part)
+    results, plans = checker.finish()
     bad = [r for r in results if not r.ok]
     if bad:
         return ImportReport(
@@ -262,31 +267,31 @@ def import_residents_deferred(
             results,
             [f"{len(bad)} of {len(results)} rows have problems, so nothing was imported: correct them and try again"],
             dry_run,
-        ), None
+        )
     if dry_run:
-        return ImportReport(False, results, [], True), None
+        return ImportReport(False, results, [], True)
 
-    current: _Plan | None = None
-    failure: Exception | None = None
-    with community.deferred_audit() as batch:
-        try:
-            with transaction(registry.conn):
-                for current in plans:
-                    _write(registry, actor, current, now)
-                current = None  # a failure from here on is the COMMIT's, not a row's
-        except (HubError, sqlite3.Error) as err:
-            failure = err  # rolled back; the held audit calls are dropped with the batch
-    if failure is not None:
-        where = f"row {current.row} (resident {current.resident_id})" if current is not None else "the import"
-        message = f"saving {where} failed: {failure}"
+    import_id = new_id("import")
+    try:
+        for index, planned in enumerate(_chunks(plans, chunk)):
+            held = community.call(_write_chunk, community, import_id, actor, planned, now, index == 0)
+            for call in held:  # one writer job each: a decision queued meanwhile waits for one call, not all
+                community.call(community.pass_on_audit, *call)
+    except (_RowWriteError, HubError, sqlite3.Error) as err:
+        remove_unfinished_imports(community, actor, [import_id], chunk=chunk)
+        row = err if isinstance(err, _RowWriteError) else None
+        where = f"row {row.row} (resident {row.resident_id})" if row is not None else "the import"
+        message = f"saving {where} failed: {row.error if row is not None else err}"
         results = [
-            replace(r, ok=False, errors=[*r.errors, message]) if current is not None and r.row == current.row else r
+            replace(r, ok=False, errors=[*r.errors, message]) if row is not None and r.row == row.row else r
             for r in results
         ]
         summary = f"{message}; nothing was imported and the hub is unchanged"
-        return ImportReport(False, results, [summary], dry_run), None
+        return ImportReport(False, results, [summary], dry_run)
 
-    batch.add(
+    community.call(_finish, community, import_id)
+    community.call(
+        community.pass_on_audit,
         actor,
         IMPORT_ACTION,
         {
@@ -297,7 +302,64 @@ def import_residents_deferred(
             "at": now.isoformat(),
         },
     )
-    return ImportReport(True, results, []), batch
+    return ImportReport(True, results, [])
+
+
+def remove_unfinished_imports(
+    community: ImportTarget, actor: str, import_ids: Sequence[str] | None = None, *, chunk: int = IMPORT_CHUNK
+) -> int:
+    """Take out what unfinished imports wrote (all of them when ``import_ids`` is None), ``chunk`` residents
+    per writer job; returns how many residents were taken out."""
+    registry = community.registry
+    ids = list(import_ids) if import_ids is not None else community.call(registry.unfinished_imports)
+    removed = 0
+    for import_id in ids:
+        while taken := community.call(registry.remove_unfinished_import, actor, import_id, limit=chunk):
+            removed += taken
+    return removed
+
+
+class _RowWriteError(Exception):
+    """Writing one planned row failed (the chunk's transaction rolled back)."""
+
+    def __init__(self, row: int, resident_id: str, error: Exception) -> None:
+        super().__init__(f"row {row}: {error}")
+        self.row = row
+        self.resident_id = resident_id
+        self.error = error
+
+
+def _chunks[T](items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _write_chunk(
+    community: ImportTarget, import_id: str, actor: str, plans: Sequence[_Plan], now: datetime, first: bool
+) -> list[tuple[str, str, dict[str, object]]]:
+    """One writer job: one transaction writing ``plans`` and recording them under ``import_id``; returns the
+    audit calls it held back (to be passed on after the COMMIT). On failure nothing of the chunk stays and the
+    held calls are dropped."""
+    registry = community.registry
+    with community.deferred_audit() as batch:
+        with transaction(registry.conn) as conn:
+            if first:
+                conn.execute("INSERT INTO resident_imports (import_id, actor, started_at) VALUES (?, ?, ?)",
+                             (import_id, actor, v.to_db(now)))
+            for plan in plans:
+                try:
+                    _write(registry, actor, plan, now)
+                except (HubError, sqlite3.Error) as err:
+                    raise _RowWriteError(plan.row, plan.resident_id, err) from err
+            conn.executemany("INSERT INTO resident_import_members (import_id, resident_id) VALUES (?, ?)",
+                             [(import_id, p.resident_id) for p in plans])
+        return batch.take()
+
+
+def _finish(community: ImportTarget, import_id: str) -> None:
+    """The import is whole: forget which residents it wrote (one small transaction)."""
+    with transaction(community.registry.conn) as conn:
+        conn.execute("DELETE FROM resident_imports WHERE import_id = ?", (import_id,))
 
 
 def _write(registry: ResidentRegistry, actor: str, plan: _Plan, now: datetime) -> None:
@@ -399,43 +461,54 @@ def _header(reader: Iterator[list[str]]) -> list[str]:
 # -- checking the rows ---------------------------------------------------------------------------------------------
 
 
-def _check(
-    registry: ResidentRegistry, lines: Sequence[_Line], photos: Mapping[str, PhotoCheck], zone: tzinfo
-) -> tuple[list[RowResult], list[_Plan]]:
-    """Every problem of every row; the plans are complete only when no row has a problem."""
-    photo_index = _PhotoIndex(photos)
-    first_row_of_id: dict[str, int] = {}
-    first_row_of_card: dict[str, int] = {}
-    first_row_of_photo: dict[str, int] = {}
-    repeats: dict[int, list[str]] = {}  # later duplicates, told to the row that came first
-    results: list[RowResult] = []
-    plans: list[_Plan] = []
-    for line in lines:
-        errors: list[str] = []
-        plan = _check_row(registry, line, photo_index, zone, errors)
-        if plan.resident_id:
-            first = first_row_of_id.setdefault(plan.resident_id, line.row)
-            if first != line.row:
-                errors.append(f"resident_id {plan.resident_id} already appears on row {first}")
-                repeats.setdefault(first, []).append(f"resident_id {plan.resident_id} appears again on row {line.row}")
-        if plan.card_number is not None:
-            first = first_row_of_card.setdefault(plan.card_number, line.row)
-            if first != line.row:
-                hint = plan.card_number[-4:]
-                errors.append(f"card ending {hint} is also on row {first}")
-                repeats.setdefault(first, []).append(f"card ending {hint} is also on row {line.row}")
-        for name in _photo_names(line.cells.get("photos", "")):
-            first = first_row_of_photo.setdefault(name, line.row)
-            if first != line.row:
-                errors.append(f"photo {name} is also listed on row {first}")
-                repeats.setdefault(first, []).append(f"photo {name} is also listed on row {line.row}")
-        shown_id = line.cells.get("resident_id") or None
-        results.append(RowResult(line.row, shown_id, not errors, errors, len(plan.templates)))
-        plans.append(plan)
-    for i, result in enumerate(results):
-        if result.row in repeats:
-            results[i] = replace(result, ok=False, errors=[*result.errors, *repeats[result.row]])
-    return results, plans
+class _Checker:
+    """Every problem of every row, fed in chunks (one writer job each): a row is checked against the hub and
+    against the rows before it in the file. The plans are complete only when no row has a problem."""
+
+    def __init__(self, photos: Mapping[str, PhotoCheck], zone: tzinfo) -> None:
+        self._photo_index = _PhotoIndex(photos)
+        self._zone = zone
+        self._first_row_of_id: dict[str, int] = {}
+        self._first_row_of_card: dict[str, int] = {}
+        self._first_row_of_photo: dict[str, int] = {}
+        self._repeats: dict[int, list[str]] = {}  # later duplicates, told to the row that came first
+        self._results: list[RowResult] = []
+        self._plans: list[_Plan] = []
+
+    def check(self, registry: ResidentRegistry, lines: Sequence[_Line]) -> None:
+        """Check the next lines of the file."""
+        repeats = self._repeats
+        for line in lines:
+            errors: list[str] = []
+            plan = _check_row(registry, line, self._photo_index, self._zone, errors)
+            if plan.resident_id:
+                first = self._first_row_of_id.setdefault(plan.resident_id, line.row)
+                if first != line.row:
+                    errors.append(f"resident_id {plan.resident_id} already appears on row {first}")
+                    repeats.setdefault(first, []).append(
+                        f"resident_id {plan.resident_id} appears again on row {line.row}")
+            if plan.card_number is not None:
+                first = self._first_row_of_card.setdefault(plan.card_number, line.row)
+                if first != line.row:
+                    hint = plan.card_number[-4:]
+                    errors.append(f"card ending {hint} is also on row {first}")
+                    repeats.setdefault(first, []).append(f"card ending {hint} is also on row {line.row}")
+            for name in _photo_names(line.cells.get("photos", "")):
+                first = self._first_row_of_photo.setdefault(name, line.row)
+                if first != line.row:
+                    errors.append(f"photo {name} is also listed on row {first}")
+                    repeats.setdefault(first, []).append(f"photo {name} is also listed on row {line.row}")
+            shown_id = line.cells.get("resident_id") or None
+            self._results.append(RowResult(line.row, shown_id, not errors, errors, len(plan.templates)))
+            self._plans.append(plan)
+
+    def finish(self) -> tuple[list[RowResult], list[_Plan]]:
+        """The results of every row (with the repeats told to the rows that came first) and the plans."""
+        results = [
+            replace(r, ok=False, errors=[*r.errors, *self._repeats[r.row]]) if r.row in self._repeats else r
+            for r in self._results
+        ]
+        return results, self._plans
 
 
 def _check_row(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from hub.db import open_database
 from hub.privacy.audit import AuditHook
-from hub.privacy.erasure import ErasureReceipt, erase_resident
+from hub.privacy.erasure import ErasureReceipt, erase_resident, remove_unfinished_import
 from hub.privacy.keys import KeyRing
 from hub.residents import schema as residents_schema
 from hub.residents.consent import ConsentStore
@@ -64,6 +64,16 @@ class ResidentRegistry:
     def remove_resident(self, actor: str, resident_id: str) -> ErasureReceipt:
         """Erase a resident completely and return the receipt (see :mod:`hub.privacy.erasure`)."""
         return erase_resident(self.conn, self.keys, actor, resident_id, now=self._clock(), on_audit=self._on_audit)
+
+    def remove_unfinished_import(self, actor: str, import_id: str, *, limit: int) -> int:
+        """One small transaction of taking an unfinished import's residents out (see
+        :func:`hub.privacy.erasure.remove_unfinished_import`); 0 once the import is gone."""
+        return remove_unfinished_import(self.conn, actor, import_id, limit=limit, now=self._clock(),
+                                        on_audit=self._on_audit)
+
+    def unfinished_imports(self) -> list[str]:
+        """Imports that started writing and never finished (a failure, or the hub stopped half-way)."""
+        return [r[0] for r in self.conn.execute("SELECT import_id FROM resident_imports ORDER BY started_at")]
 
     def enrolled_face_count(self) -> int:
         """How many people have a face template enrolled."""

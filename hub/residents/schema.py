@@ -90,4 +90,19 @@ CREATE TABLE resident_tombstones (
 )
 """
 
-register_migrations(COMPONENT, [_V1])
+# A bulk import writes its residents in small transactions (the gates decide in between); these rows say which
+# residents an unfinished import wrote, so a failure or a restart can take them out again (all or nothing).
+_V2 = """
+CREATE TABLE resident_imports (
+    import_id TEXT PRIMARY KEY,
+    actor TEXT NOT NULL,
+    started_at TEXT NOT NULL
+);
+CREATE TABLE resident_import_members (
+    import_id TEXT NOT NULL REFERENCES resident_imports (import_id) ON DELETE CASCADE,
+    resident_id TEXT NOT NULL,
+    PRIMARY KEY (import_id, resident_id)
+)
+"""
+
+register_migrations(COMPONENT, [_V1, _V2])

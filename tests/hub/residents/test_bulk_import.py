@@ -6,8 +6,12 @@ they stand in for the face encoder's output, which the Home Assistant tests exer
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -484,18 +488,19 @@ def test_unexpected_duplicate_during_the_write_rolls_back(
     community: Community, spy: AuditSpy, snapshot: Snapshot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = snapshot(community.registry.conn)
-    real_check = bulk_import._check
+    real_finish = bulk_import._Checker.finish
 
-    def check_then_race(*args: Any) -> Any:
-        # Someone adds r-2 between the check and the write (cannot happen under the lock; proves the safety net).
-        result = real_check(*args)
+    def check_then_race(self: Any) -> Any:
+        # A manager adds r-2 between the checks and the writes (they are separate writer jobs): the single-record
+        # paths refuse the duplicate, and the import is undone.
+        result = real_finish(self)
         community.registry.conn.execute(
             "INSERT INTO residents (resident_id, full_name, status, is_minor, created_at, updated_at)"
             " VALUES ('r-2', 'Racer', 'active', 0, '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z')"
         )
         return result
 
-    monkeypatch.setattr(bulk_import, "_check", check_then_race)
+    monkeypatch.setattr(bulk_import._Checker, "finish", check_then_race)
     report = _import(community, "resident_id,full_name\nr-1,Anna\nr-2,Ben\nr-3,Cid\n")
     assert not report.imported
     assert report.errors == [
@@ -593,3 +598,115 @@ def test_nested_transaction_non_database_error_and_commit_paths(conn: sqlite3.Co
         conn.execute("INSERT INTO t VALUES (7)")
     assert [r[0] for r in conn.execute("SELECT x FROM t ORDER BY x")] == [6, 7]
     assert not conn.in_transaction
+
+
+def _people(n: int, start: int = 0) -> str:
+    return "resident_id,full_name,card_number\n" + "".join(
+        f"r-{i},Person {i},{20_000_000 + i}\n" for i in range(start, start + n))
+
+
+def _rows_in(db: Path, table: str) -> int:
+    with contextlib.closing(sqlite3.connect(db)) as other:
+        return int(other.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+
+
+def test_a_failure_in_a_later_chunk_takes_the_earlier_chunks_out_again(
+    community: Community, spy: AuditSpy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks of 3: the first two commit (their residents are in force), the third fails; what the first two
+    wrote is taken out, the ids stay free, and the audit says so without naming anyone."""
+    db = tmp_path / "community.db"
+    real_add_card = CredentialStore.add_card
+
+    def failing_add_card(self: CredentialStore, actor: str, resident_id: str, card_number: str) -> Any:
+        if resident_id == "r-7":
+            raise StorageError("database error: disk I/O error")
+        return real_add_card(self, actor, resident_id, card_number)
+
+    monkeypatch.setattr(CredentialStore, "add_card", failing_add_card)
+    report = import_residents(community, "mgr", _people(10), {}, now=NOW, chunk=3)
+    assert not report.imported
+    assert report.errors == ["saving row 9 (resident r-7) failed: database error: disk I/O error;"
+                             " nothing was imported and the hub is unchanged"]
+    assert max(spy.committed_residents_seen) == 6  # two chunks had committed before the third failed
+    assert _rows_in(db, "residents") == 0 and _rows_in(db, "cards") == 0
+    assert _rows_in(db, "resident_imports") == 0 and _rows_in(db, "resident_import_members") == 0
+    removals = [d for _, action, d in spy.calls if action == "resident.remove_import"]
+    assert sum(int(str(d["residents"])) for d in removals) == 6
+    assert all(set(d) == {"import_id", "residents", "at"} for d in removals)
+    assert _rows_in(db, "resident_tombstones") == 0  # never finished: the corrected file may use the same ids
+    monkeypatch.setattr(CredentialStore, "add_card", real_add_card)
+    assert import_residents(community, "mgr", _people(10), {}, now=NOW, chunk=3).imported
+    assert _rows_in(db, "residents") == 10 and _rows_in(db, "resident_imports") == 0
+
+
+def test_a_gate_decision_waits_for_one_chunk_not_the_whole_import(
+    community: Community, tmp_path: Path
+) -> None:
+    """A card read queued while a 1,000-row import runs is decided after the chunk under way, before the rest.
+
+    Deterministic, no timing: an audit subscriber holds the writer after the first chunk's first audit call
+    until the decision is queued; the writer runs jobs in the order they were queued.
+    """
+    db = tmp_path / "community.db"
+    community.ensure_door("gate-1", "North gate")
+    community.call(community.registry.residents.add_resident, "mgr", "r-card", "Card Holder")
+    community.call(community.registry.credentials.add_card, "mgr", "r-card", "99999999")
+    seen, queued = threading.Event(), threading.Event()
+
+    def hold_once(event: ManagerActionEvent) -> None:
+        if event.action == "resident.add" and not seen.is_set():
+            seen.set()
+            assert queued.wait(10)
+
+    community.events.subscribe(ManagerActionEvent, hold_once)
+    importing = threading.Thread(
+        target=lambda: community.import_residents("mgr", _people(1_000), {}), name="import")
+    importing.start()
+    assert seen.wait(10)
+    decision = community.submit(community.access.present_card, "gate-1", "99999999", NOW)
+    queued.set()
+    assert decision.result(10).door_id == "gate-1"  # decided (no rule grants it: the outcome is not the point)
+    written_when_decided = _rows_in(db, "residents") - 1
+    importing.join(30)
+    assert written_when_decided == bulk_import.IMPORT_CHUNK  # one chunk, of ten
+    assert _rows_in(db, "residents") == 1_001
+
+
+_KILLED_IMPORT = r"""
+import sys
+from datetime import UTC
+from pathlib import Path
+from hub.community import Community
+folder = Path(sys.argv[1])
+community = Community(folder / "community.db", folder / "keys" / "hub.key", timezone=UTC)
+rows = "resident_id,full_name,card_number\n" + "".join(f"r-{i},Person {i},{30_000_000 + i}\n" for i in range(5_000))
+print("importing", flush=True)
+community.import_residents("mgr", rows, {})
+print("finished", flush=True)
+"""
+
+
+def test_an_import_cut_off_by_kill_9_is_taken_out_when_the_community_opens(tmp_path: Path) -> None:
+    """A real process, a real SIGKILL half-way through a 5,000-row import: the next open takes out what it
+    wrote (all or nothing across a crash) and the same file then imports whole."""
+    db = tmp_path / "community.db"
+    child = subprocess.Popen([sys.executable, "-c", _KILLED_IMPORT, str(tmp_path)], stdout=subprocess.PIPE,
+                             text=True, cwd=Path(__file__).resolve().parents[3])
+    assert child.stdout is not None and child.stdout.readline().strip() == "importing"
+    deadline = time.monotonic() + 60
+    while _rows_in(db, "resident_import_members") < 3 * bulk_import.IMPORT_CHUNK:
+        assert time.monotonic() < deadline and child.poll() is None, "the import finished before it was killed"
+        time.sleep(0.01)
+    child.send_signal(signal.SIGKILL)
+    child.wait(10)
+    written = _rows_in(db, "residents")
+    assert 0 < written < 5_000
+    reopened = Community(db, tmp_path / "keys" / "hub.key", timezone=ZONE)
+    try:
+        assert _rows_in(db, "residents") == 0 and _rows_in(db, "resident_imports") == 0
+        rows = "resident_id,full_name\n" + "".join(f"r-{i},Person {i}\n" for i in range(5_000))
+        assert reopened.import_residents("mgr", rows, {}).imported
+        assert _rows_in(db, "residents") == 5_000
+    finally:
+        reopened.close()

@@ -12,7 +12,10 @@ with the journal on, then measures on the product's path:
   (the gallery follows the change; no reload);
 - ``decision_p50_ms_without_journal_row``: the same decisions with the journal row left out of the transaction
   (what writing the record before the release costs the gate);
-- ``summary_ms``: the counts the sensors show.
+- ``summary_ms``: the counts the sensors show;
+- ``decision_during_import_max_ms`` (and ``_p50_ms``): face decisions made back to back while a manager's bulk
+  import of ``--import-rows`` residents with cards (a CSV as the panel uploads it) runs on another thread; the
+  import's checks and writes are small writer jobs, so a decision waits for one of them at most.
 
 Prints a table and, last, one JSON line.
 """
@@ -44,6 +47,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--decisions", type=int, default=200, help="decisions measured (default 200)")
     parser.add_argument("--enrolments", type=int, default=30,
                         help="enrolments, each followed by a measured decision (default 30)")
+    parser.add_argument("--import-rows", type=int, default=10_000,
+                        help="residents in the bulk import run during decisions (default 10000, the most a file holds)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--work", type=Path, default=None, help="folder for the database (default: a temp dir)")
 
@@ -93,6 +98,34 @@ def _near(rng: np.random.Generator, template: Vectors) -> Vectors:
     return near
 
 
+def _during_import(community: Any, faces: Any, matcher: Any, people: list[str], rng: np.random.Generator,
+                   rows: int) -> tuple[list[float], float]:
+    """Face decisions back to back while a bulk import runs on another thread (as the panel's upload does)."""
+    import threading
+
+    csv_text = "resident_id,full_name,building,unit,card_number\n" + "".join(
+        f"imp-{i:05d},Imported {i},B{i % 20},{i % 300},{40_000_000 + i}\n" for i in range(rows))
+    outcome: dict[str, Any] = {}
+
+    def run_import() -> None:
+        started = time.perf_counter()
+        outcome["report"] = community.import_residents("bench", csv_text, {})
+        outcome["seconds"] = time.perf_counter() - started
+
+    importing = threading.Thread(target=run_import, name="bench-import")
+    importing.start()
+    during: list[float] = []
+    while True:  # at least one decision, however short the import
+        person = people[int(rng.integers(len(people)))]
+        during.append(_decide(community, faces, _near(rng, matcher.templates_of(person)[0])))
+        if not importing.is_alive():
+            break
+    importing.join()
+    if not outcome["report"].imported:
+        raise SystemExit(f"the bench's import failed: {outcome['report'].errors}")
+    return during, float(outcome["seconds"])
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``community-hub bench scale``."""
     from hub.community import Community
@@ -129,6 +162,7 @@ def run(args: argparse.Namespace) -> int:
                 enrolled = _unit(rng, args.templates)
                 community.call(registry.faces.enrol_templates, "bench", rid, list(enrolled))
                 after.append(_decide(community, faces, _near(rng, enrolled[0])))
+            during, import_s = _during_import(community, faces, matcher, people, rng, args.import_rows)
             summaries = []
             for _ in range(20):
                 started = time.perf_counter()
@@ -145,6 +179,11 @@ def run(args: argparse.Namespace) -> int:
                 "decision_p50_ms_without_journal_row": round(statistics.median(unjournalled), 2),
                 "decision_after_enrolment_ms": round(statistics.median(after), 2) if after else None,
                 "summary_ms": round(statistics.median(summaries), 2),
+                "import_rows": args.import_rows,
+                "import_s": round(import_s, 2),
+                "decisions_during_import": len(during),
+                "decision_during_import_p50_ms": round(statistics.median(during), 2) if during else None,
+                "decision_during_import_max_ms": round(max(during), 2) if during else None,
             }
         finally:
             community.close()
