@@ -24,6 +24,8 @@ from .access.service import AccessService, DecisionHook
 from .bus import EventBus
 from .db import migrate
 from .events import ManagerActionEvent
+from .health import HealthStore
+from .health import schema as health_schema
 from .journal import EventKind, Journal, NewEvent, Outbox
 from .journal import schema as journal_schema
 from .privacy.audit import AuditHook
@@ -135,6 +137,14 @@ class Community:
         if self._on_audit is not None:
             self._on_audit(actor, action, details)
         self.events.publish(ManagerActionEvent(actor=actor, action=action, details=dict(details), at=utc_now()))
+
+    def health_writes(self) -> HealthStore:
+        """A device-health store on this community's write connection (health tables migrated there): run its
+        writing methods (``record``, ``generate_due_reports``, ``purge``) through :meth:`call` or :meth:`submit`.
+        Read the rates on a store of your own connection (:meth:`HealthStore.open`)."""
+        conn = self.registry.conn
+        self.call(migrate, conn, health_schema.COMPONENT)
+        return HealthStore(conn)
 
     def outbox_writes(self) -> WriterOutboxWrites:
         """The uplink worker's outbox updates as jobs on this community's writer (the database's one writer)."""

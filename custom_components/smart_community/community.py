@@ -106,7 +106,7 @@ async def async_open_community(hass: HomeAssistant, entry: ConfigEntry) -> Commu
     faces = CommunityFaces(community)
     gatekeeper = GateKeeper(community, hass.async_add_executor_job, faces=faces)
     uplink = UplinkRuntime(hass, entry, db_path, community)
-    health = HealthRuntime(hass, entry, db_path)
+    health = HealthRuntime(hass, entry, db_path, community)
     # The weekly device report goes upstream as an event (device ids and rates only: no personal data).
     health.events.subscribe(
         WeeklyReport, lambda report: uplink.record(EventKind.HEALTH_REPORT, None, {"report": report.to_dict()})

@@ -18,6 +18,7 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
 from hub.bus import EventBus
+from hub.community import Community
 from hub.events import DeviceStatusEvent
 from hub.exceptions import StorageError
 from hub.health import DeviceKind, HealthStore
@@ -50,11 +51,15 @@ def async_report_device_status(hass: HomeAssistant, device_id: str, kind: Device
 class HealthRuntime:
     """The community's health store and its periodic checks."""
 
-    def __init__(self, hass: HomeAssistant, entry: ConfigEntry, db_path: Path) -> None:
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry, db_path: Path, community: Community) -> None:
         self.hass = hass
         self.entry = entry
         self.db_path = db_path
+        self.community = community
+        # Reads (rates, statuses, reports) on the store's own connection; writes as jobs on the community's
+        # writer, the database's one writer.
         self.store: HealthStore | None = None
+        self._writes: HealthStore | None = None
         self._unsubscribe: list[Callable[[], None]] = []
         self._issues: set[str] = set()
         self._purged_at: datetime | None = None
@@ -64,6 +69,7 @@ class HealthRuntime:
     async def async_start(self) -> None:
         """Open the store, listen for status changes, check offline devices and due reports every minute."""
         self.store = await self.hass.async_add_executor_job(HealthStore.open, self.db_path)
+        self._writes = await self.hass.async_add_executor_job(self.community.health_writes)
         self._unsubscribe.append(async_dispatcher_connect(self.hass, SIGNAL_DEVICE_STATUS, self._on_status))
         self._unsubscribe.append(async_track_time_interval(self.hass, self._async_check, CHECK_EVERY))
 
@@ -75,21 +81,22 @@ class HealthRuntime:
         # started later find no store.
         async with self._check_lock:
             store, self.store = self.store, None  # status reports arriving from now on are dropped
+            self._writes = None
         if store is not None:
             await self.hass.async_add_executor_job(store.close)
 
     @callback
     def _on_status(self, event: DeviceStatusEvent) -> None:
-        store = self.store
-        if store is None:
+        writes = self._writes
+        if writes is None:
             return
         device_id, kind, online, at = event.device_id, event.kind, event.online, event.at
 
         def write() -> None:
-            if self.store is None:
+            if self._writes is None:
                 return  # unloading: the last status of a closing controller is not recorded
             try:
-                store.record(device_id, kind, online, at)
+                self.community.call(writes.record, device_id, kind, online, at)
             except StorageError as err:
                 _LOGGER.debug("device status of %s not recorded: %s", device_id, err)
 
@@ -111,8 +118,8 @@ class HealthRuntime:
             await self._async_check_once()
 
     async def _async_check_once(self) -> None:
-        store = self.store
-        if store is None:
+        store, writes = self.store, self._writes
+        if store is None or writes is None:
             return
         now = dt_util.utcnow()
         minutes = int(self.entry.options.get(CONF_OFFLINE_MINUTES, DEFAULT_OFFLINE_MINUTES))
@@ -129,8 +136,9 @@ class HealthRuntime:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)
         self._issues = set(current)
         target = float(self.entry.options.get(CONF_TARGET, DEFAULT_TARGET))
-        made = await self.hass.async_add_executor_job(store.generate_due_reports, now, self.hass.config.time_zone,
-                                                      target)
+        made = await self.hass.async_add_executor_job(
+            self.community.call, writes.generate_due_reports, now, self.hass.config.time_zone, target
+        )
         for report in made:
             _LOGGER.info("weekly device report for the week of %s: %s", report.week_start,
                          "target met" if report.passed else "target missed")
@@ -138,7 +146,7 @@ class HealthRuntime:
         if self._purged_at is None or now - self._purged_at >= PURGE_EVERY:
             # Health history follows the events' retention period.
             days = int(self.entry.options.get(CONF_EVENTS_DAYS, DEFAULT_EVENTS_DAYS))
-            await self.hass.async_add_executor_job(store.purge, now - timedelta(days=days))
+            await self.hass.async_add_executor_job(self.community.call, writes.purge, now - timedelta(days=days))
             self._purged_at = now
 
     def rates(self) -> tuple[float | None, float | None]:

@@ -4,6 +4,7 @@ a repair issue appears when it stays down past the set time and clears itself wh
 from __future__ import annotations
 
 import asyncio
+import threading
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
@@ -109,3 +110,31 @@ async def test_weekly_reports_are_made_when_due(hass: HomeAssistant, community_e
     assert {r["report"]["week_start"] for r in (field_policy(community_entry).fields_for(e) for e in sent)} == {
         r.week_start.isoformat() for r in reports}
 
+
+
+async def test_device_status_is_written_by_the_communitys_writer(
+    hass: HomeAssistant, community_entry: MockConfigEntry
+) -> None:
+    """One writer per database: a device's status change queues behind the writer's jobs (a gate's decision,
+    an import chunk) instead of taking the write lock on the health store's own connection."""
+    from custom_components.smart_community.health import async_report_device_status
+    from hub.health import DeviceKind
+
+    runtime = community_entry.runtime_data
+    store = runtime.health.store
+    assert store is not None
+    release = threading.Event()
+    busy = runtime.community.submit(release.wait, 10)  # a long job holds the writer
+    try:
+        async_report_device_status(hass, "cam-gate-1", DeviceKind.CAMERA, False)
+        await asyncio.sleep(0.3)
+        known = await hass.async_add_executor_job(lambda: [s.device_id for s in store.statuses()])
+        assert "cam-gate-1" not in known  # waiting its turn on the writer
+    finally:
+        release.set()
+    await asyncio.wrap_future(busy)
+    deadline = hass.loop.time() + 5
+    while "cam-gate-1" not in await hass.async_add_executor_job(lambda: [s.device_id for s in store.statuses()]):
+        assert hass.loop.time() < deadline
+        await asyncio.sleep(0.02)
+    await hass.async_block_till_done()
