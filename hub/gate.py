@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
+from devices.exceptions import DeviceOutcomeUnknownError, DeviceTimeoutError
 from devices.hub_native_map import CredentialKind as ReaderKind
 from devices.models import CredentialRead
 
@@ -261,8 +262,13 @@ class GateKeeper:
         error: BaseException | None = None,
     ) -> None:
         """A ``release`` event: a manual release requested (journalled before the door moves), or any release
-        that failed (a granted decision's own record already says its door was to be released)."""
-        payload: dict[str, Any] = {"release_reason": reason.value, "outcome": "failed" if failed else "requested"}
+        that failed (a granted decision's own record already says its door was to be released). A release whose
+        answer never came back (the link dropped while it was in flight) is recorded as ``unknown``: the door may
+        have opened."""
+        outcome = "requested"
+        if failed:
+            outcome = "unknown" if isinstance(error, (DeviceOutcomeUnknownError, DeviceTimeoutError)) else "failed"
+        payload: dict[str, Any] = {"release_reason": reason.value, "outcome": outcome}
         if actor is not None:
             payload["actor"] = actor.as_dict()
         if error is not None:

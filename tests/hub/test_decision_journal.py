@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from devices.exceptions import DeviceOutcomeUnknownError
 from devices.hub_native_map import CredentialKind as ReaderKind
 from devices.models import CredentialRead
 from hub.access.models import AccessRule
@@ -115,6 +116,28 @@ async def test_a_failed_release_is_journalled(community: Community, db: Path) ->
     assert [e["kind"] for e in events] == ["decision", "release"] and outbox == 2
     assert events[1] == {"kind": "release", "release_reason": "decision", "outcome": "failed",
                          "error": "ConnectionError"}
+
+
+async def test_a_release_whose_answer_never_came_is_journalled_as_unknown(community: Community, db: Path) -> None:
+    """The link dropped with the release in flight (what the controller service raises then): the door may have
+    opened, so the record says ``unknown``, not ``failed``."""
+    async def link_dropped() -> None:
+        raise DeviceOutcomeUnknownError("connection lost after the release was sent")
+
+    keeper = GateKeeper(community, asyncio.to_thread)
+    point = AccessPoint(door_id=DOOR, name="North gate", release=link_dropped)
+    outcome = await keeper.credential_read(point, _card("12345678"))
+    assert outcome.decision.granted and not outcome.released
+    with pytest.raises(DeviceOutcomeUnknownError):
+        await keeper.manager_release(point, Actor(user_name="Guard Zhang"))
+    events = _committed(db)[0]
+    assert [(e["kind"], e.get("release_reason"), e.get("outcome")) for e in events] == [
+        ("decision", None, None),
+        ("release", "decision", "unknown"),
+        ("release", "manager", "requested"),
+        ("release", "manager", "unknown"),
+    ]
+    assert events[1]["error"] == "DeviceOutcomeUnknownError"
 
 
 async def test_a_manual_release_is_journalled_with_who_asked_before_the_door_moves(

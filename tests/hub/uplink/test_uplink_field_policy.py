@@ -38,6 +38,17 @@ def test_default_payload_has_no_biometrics_or_images_and_a_pseudonym() -> None:
     assert "res-42" not in json.dumps(fields)
 
 
+def test_a_release_goes_up_with_its_reason_and_outcome_but_not_who_asked() -> None:
+    event = JournalEvent(seq=2, uuid="u-2", hub_id="hub", kind=EventKind.RELEASE, door="gate-1", occurred_at=WHEN,
+                         recorded_at=WHEN, payload={"release_reason": "manager", "outcome": "unknown",
+                                                    "actor": {"user_name": "Guard Zhang"},
+                                                    "error": "DeviceOutcomeUnknownError"})
+    assert FieldPolicy(KEY).fields_for(event) == {
+        "type": "release", "door": "gate-1", "occurred_at": "2026-06-01T08:30:00Z",
+        "release_reason": "manager", "outcome": "unknown",
+    }
+
+
 def test_pseudonym_is_stable_keyed_and_not_the_id() -> None:
     ref = pseudonymous_ref(KEY, "res-42")
     assert ref == pseudonymous_ref(KEY, "res-42") and ref != pseudonymous_ref(KEY, "res-43")
