@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
@@ -245,6 +245,29 @@ class GateKeeper:
             self._publish_release(point, actor, released=False)
             raise
         self._publish_release(point, actor, released=True)
+
+    async def manager_door_change(
+        self,
+        point: AccessPoint,
+        actor: Actor,
+        action: str,
+        details: Mapping[str, object],
+        apply: Callable[[], Awaitable[None]],
+    ) -> None:
+        """A manager's change to a door other than a release (its mode: locked down or held open for free
+        passage; ending a release early): written to the audit log with who asked before it is applied, so no
+        change goes untraced; a change that then fails is audited too (``<action>.failed``) and raised."""
+        record: dict[str, object] = {"door": point.door_id, **details, "actor": actor.as_dict()}
+        await self._blocking(self.community.record_action, str(actor), action, record)
+        try:
+            await apply()
+        except Exception as err:
+            failed = {**record, "error": type(err).__name__}
+            try:
+                await self._blocking(self.community.record_action, str(actor), f"{action}.failed", failed)
+            except Exception:
+                _LOGGER.exception("could not audit the failed %s at %s", action, point.name)
+            raise
 
     def _publish_release(self, point: AccessPoint, actor: Actor, *, released: bool) -> None:
         self.community.events.publish(ReleaseEvent(

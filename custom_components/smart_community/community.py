@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import Context, HomeAssistant, callback
 
 from hub.community import Community
 from hub.doors import DoorId, ReleaseReason
@@ -25,6 +25,7 @@ from hub.health import DeviceKind, WeeklyReport
 from hub.journal import EventKind
 from hub.residents.qr import QrDecoderStatus
 
+from .actors import async_actor
 from .const import (
     CONF_KIND,
     CONF_RELEASE_SECONDS,
@@ -124,6 +125,26 @@ async def async_open_community(hass: HomeAssistant, entry: ConfigEntry) -> Commu
     return CommunityRuntimeData(
         community=community, gatekeeper=gatekeeper, faces=faces, uplink=uplink, health=health,
     )
+
+
+async def async_door_change(
+    hass: HomeAssistant,
+    context: Context | None,
+    door_id: DoorId,
+    action: str,
+    details: Mapping[str, object],
+    apply: Callable[[], Awaitable[None]],
+) -> None:
+    """A manager's change to a door (its mode, ending a release): through the hub, which audits it with who
+    asked before it is applied; without a community entry there is no hub to audit it (the controller's own log
+    only)."""
+    community = loaded_community(hass)
+    point = community.runtime_data.points.get(str(door_id)) if community is not None else None
+    if community is None or point is None:
+        await apply()
+        return
+    actor = await async_actor(hass, context)
+    await community.runtime_data.gatekeeper.manager_door_change(point, actor, action, details, apply)
 
 
 def erase_resident(runtime: CommunityRuntimeData, actor: str, resident_id: str) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from hub.doors import ReleaseReason
 
 from .actors import async_actor
-from .community import loaded_community
+from .community import async_door_change, loaded_community
 from .const import CONF_RELEASE_SECONDS, DEFAULT_RELEASE_SECONDS
 from .coordinator import DoorControllerCoordinator, SmartCommunityConfigEntry
 from .entity import DoorEntity, device_errors_as_ha_errors
@@ -66,7 +66,10 @@ class DoorLock(DoorEntity, LockEntity):
         await self.coordinator.async_refresh()
 
     async def async_lock(self, **kwargs: Any) -> None:
-        """End a running release at once."""
-        async with device_errors_as_ha_errors():
+        """End a running release at once (audited with who asked, through the hub when there is one)."""
+        async def relock() -> None:
             await self.coordinator.service.relock(self.door)
+
+        async with device_errors_as_ha_errors():
+            await async_door_change(self.hass, self._context, self.door_id, "door.relock", {}, relock)
         await self.coordinator.async_refresh()

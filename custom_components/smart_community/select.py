@@ -9,6 +9,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from devices.hub_native_map import DoorMode
 
+from .community import async_door_change
 from .coordinator import DoorControllerCoordinator, SmartCommunityConfigEntry
 from .entity import DoorEntity, device_errors_as_ha_errors
 
@@ -43,7 +44,13 @@ class DoorModeSelect(DoorEntity, SelectEntity):
         return self.view.status.mode.name.lower()
 
     async def async_select_option(self, option: str) -> None:
-        """Change the door's mode on the controller."""
+        """Change the door's mode on the controller: through the community's hub when there is one, which
+        writes the change to the audit log with who asked (the user, or the automation or script) first."""
+        mode = OPTIONS[option]
+
+        async def apply() -> None:
+            await self.coordinator.service.set_mode(self.door, mode)
+
         async with device_errors_as_ha_errors():
-            await self.coordinator.service.set_mode(self.door, OPTIONS[option])
+            await async_door_change(self.hass, self._context, self.door_id, "door.mode", {"mode": option}, apply)
         await self.coordinator.async_refresh()

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNKNOWN
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
 from devices.hub_native_map import DoorMode
 from devkit.sim.door_controller import DoorControllerSim
 
-from .conftest import wait_for_state
+from .conftest import SERIAL, wait_for_state
 
 MODE = "select.simdc0042_door_1_mode"
 ALARM = "event.simdc0042_door_1_alarm"
@@ -72,3 +72,37 @@ async def test_connectivity_sensor_reports_the_outage(
     await wait_for_state(hass, entity, STATE_OFF)
     await simulator.set_link(True)
     await wait_for_state(hass, entity, STATE_ON, timeout=15)
+
+
+async def test_mode_changes_and_relocks_are_audited_with_who_asked(
+    hass: HomeAssistant, community_entry: MockConfigEntry, simulator: DoorControllerSim, hass_admin_user: MockUser
+) -> None:
+    """Free passage holds a door open: with a community, the change is in the audit log with the user who made
+    it, before the controller applies it; a change the controller never got is audited as failed."""
+    user = Context(user_id=hass_admin_user.id)
+    await hass.services.async_call("select", "select_option", {"entity_id": MODE, "option": "free_passage"},
+                                   blocking=True, context=user)
+    assert simulator.doors[0].mode is DoorMode.FREE_PASSAGE
+    await hass.services.async_call("select", "select_option", {"entity_id": MODE, "option": "normal"},
+                                   blocking=True, context=user)
+    await hass.services.async_call("lock", "lock", {"entity_id": "lock.simdc0042_door_1"}, blocking=True,
+                                   context=user)
+    await simulator.set_link(False)
+    with pytest.raises(HomeAssistantError, match="cannot be reached"):
+        await hass.services.async_call("select", "select_option", {"entity_id": MODE, "option": "lockdown"},
+                                       blocking=True, context=user)
+    journal = community_entry.runtime_data.uplink.journal
+    assert journal is not None
+    entries = await hass.async_add_executor_job(lambda: journal.audit.entries(after_seq=0, limit=100))
+    door = [(e.actor, e.action, e.details.get("mode"), e.details.get("actor")) for e in entries
+            if e.action.startswith(("door.mode", "door.relock"))]
+    who = {"user_id": hass_admin_user.id, "user_name": hass_admin_user.name}
+    name = hass_admin_user.name
+    assert door == [
+        (name, "door.mode", "free_passage", who),
+        (name, "door.mode", "normal", who),
+        (name, "door.relock", None, who),
+        (name, "door.mode", "lockdown", who),
+        (name, "door.mode.failed", "lockdown", who),
+    ]
+    assert all(e.details["door"] == f"{SERIAL}-door0" for e in entries if e.action.startswith("door.mode"))
