@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
@@ -22,13 +23,14 @@ from .access.config import AccessConfigStore
 from .access.models import CredentialKind, Decision, Door
 from .access.service import AccessService, DecisionHook
 from .bus import EventBus
-from .db import migrate
+from .db import migrate, open_database
 from .events import ManagerActionEvent
 from .health import HealthStore
 from .health import schema as health_schema
 from .journal import EventKind, Journal, NewEvent, Outbox
 from .journal import schema as journal_schema
 from .privacy.audit import AuditHook
+from .privacy.keys import KeyRing
 from .residents.bulk_import import ImportReport, PhotoCheck, import_residents, remove_unfinished_imports
 from .residents.registry_hub import ResidentRegistry
 from .residents.store import utc_now
@@ -68,6 +70,19 @@ class PendingAudit:
         return len(calls)
 
 
+class CommunityReads:
+    """The registry and the door configuration on a read connection of their own (use them through
+    :meth:`Community.read`; never write through them)."""
+
+    def __init__(self, db_path: Path, keys: KeyRing) -> None:
+        self._conn = open_database(db_path, components=[])  # the writer's connection migrated the schema
+        self.registry = ResidentRegistry(self._conn, keys)
+        self.access_config = AccessConfigStore(self._conn)
+
+    def close(self) -> None:
+        self._conn.close()
+
+
 class Community:
     """The community's registry and access decisions, safe to call from any thread.
 
@@ -102,6 +117,9 @@ class Community:
             self.journal = Journal(self.registry.conn, hub_id)
             self.access.on_record = self._journal_decision
         self.writer = Writer(f"community-writer-{db_path.stem}")
+        # Reads of their own (see read()): committed data only, never the writer's open transaction.
+        self.reads = CommunityReads(db_path, self.registry.keys)
+        self._read_lock = threading.Lock()
         # An import the hub stopped in the middle of (a crash, a power cut) is taken out before anyone uses the
         # database: imports are all or nothing.
         if self.registry.unfinished_imports():
@@ -228,8 +246,16 @@ class Community:
             "doors": len(self.access_config.list_doors()),
         }
 
+    def read(self, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run a read on :attr:`reads` (its own connection, one reader at a time), on the calling thread: what a
+        manager browses (the resident list decrypts every name) neither waits for nor delays the writer."""
+        with self._read_lock:
+            return func(*args, **kwargs)
+
     def close(self) -> None:
         """Finish the queued writes, close the database and stop the writer thread."""
+        with self._read_lock:
+            self.reads.close()
         self.writer.close(self.registry.conn.close)
 
 

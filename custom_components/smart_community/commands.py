@@ -36,11 +36,12 @@ from homeassistant.util import dt as dt_util
 from yarl import URL
 
 from hub.access.models import AccessRule
-from hub.community import Community
+from hub.community import Community, CommunityReads
 from hub.exceptions import HubError, InvalidInputError, NotFoundError
 from hub.journal import AccessLogFilter
 from hub.residents.bulk_import import PhotoCheck
 from hub.residents.models import Resident, ResidentStatus
+from hub.residents.registry_hub import ResidentRegistry
 
 from .community import CommunityRuntimeData, erase_resident, loaded_community
 from .const import DOMAIN, SIGNAL_COMMUNITY_CHANGED
@@ -79,6 +80,11 @@ class CommandContext:
         return self.entry.runtime_data.community
 
     @property
+    def reads(self) -> CommunityReads:
+        """The community's read connection (for commands marked ``reads``)."""
+        return self.entry.runtime_data.community.reads
+
+    @property
     def actor(self) -> str:
         """Who did it, for the audit log: the Home Assistant user's name and id."""
         return SYSTEM_ACTOR if self.user is None else f"{self.user.name} ({self.user.id})"
@@ -100,7 +106,8 @@ type Prepare = Callable[[HomeAssistant, Fields], Fields]
 class Command:
     """One admin operation and the names it has on each transport (None: not offered there).
 
-    Exactly one of ``run`` (blocking: in the executor, holding the community's lock when ``locked``) and
+    Exactly one of ``run`` (blocking: in the executor; as one job on the community's writer when ``locked``, or
+    on the community's read connection when ``reads``, for commands that only read) and
     ``async_run`` (on the event loop; it hands its own blocking work to the executor) is set. ``prepare`` runs on
     the loop first (entity registry look-ups). ``returns`` says whether the result is data worth answering with:
     an action then supports a response, and a websocket command without data answers ``{}``.
@@ -112,6 +119,7 @@ class Command:
     run: BlockingRun | None = None
     async_run: AsyncRun | None = None
     locked: bool = True
+    reads: bool = False
     prepare: Prepare | None = None
     admin_only: bool = True
     changes: bool = False
@@ -145,6 +153,9 @@ async def async_execute(command: Command, ctx: CommandContext, data: Fields) -> 
     try:
         if command.async_run is not None:
             result = await command.async_run(ctx, data)
+        elif command.reads:
+            assert command.run is not None
+            result = await hass.async_add_executor_job(ctx.community.read, command.run, ctx, data)
         elif command.locked:
             assert command.run is not None
             result = await hass.async_add_executor_job(ctx.community.call, command.run, ctx, data)
@@ -237,9 +248,10 @@ def _percent(rate: float | None) -> float | None:
     return None if rate is None else round(rate * 100, 2)
 
 
-def resident_dict(ctx: CommandContext, resident: Resident) -> dict[str, Any]:
-    """A resident as managers see it (blocking; never a PIN, a full card number or a template)."""
-    registry = ctx.community.registry
+def resident_dict(ctx: CommandContext, resident: Resident, registry: ResidentRegistry | None = None) -> dict[str, Any]:
+    """A resident as managers see it (blocking; never a PIN, a full card number or a template), read through
+    ``registry`` (the writer's, by default)."""
+    registry = registry or ctx.community.registry
     consent = registry.consents.active_consent(resident.resident_id)
     return {
         "resident_id": resident.resident_id,
@@ -300,13 +312,14 @@ def _overview(ctx: CommandContext, data: Fields) -> Result:
 
 
 def _residents_list(ctx: CommandContext, data: Fields) -> Result:
-    page = ctx.community.registry.residents.search_residents(data["query"], offset=data["offset"],
-                                                             limit=data["limit"])
-    return {"total": page.total, "residents": [resident_dict(ctx, r) for r in page.residents]}
+    registry = ctx.reads.registry
+    page = registry.residents.search_residents(data["query"], offset=data["offset"], limit=data["limit"])
+    return {"total": page.total, "residents": [resident_dict(ctx, r, registry) for r in page.residents]}
 
 
 def _residents_get(ctx: CommandContext, data: Fields) -> Result:
-    return _resident(ctx, data["resident_id"])
+    registry = ctx.reads.registry
+    return resident_dict(ctx, registry.residents.get_resident(data["resident_id"]), registry)
 
 
 def _add_resident(ctx: CommandContext, data: Fields) -> Result:
@@ -442,7 +455,7 @@ def _revoke_pin(ctx: CommandContext, data: Fields) -> Result:
 def _passes_list(ctx: CommandContext, data: Fields) -> Result:
     now = dt_util.utcnow()
     passes = []
-    for p in ctx.community.registry.passes.list_passes():
+    for p in ctx.reads.registry.passes.list_passes():
         active = p.active_at(now)
         if active or data["include_inactive"]:
             passes.append({
@@ -469,7 +482,7 @@ def _issue_pass(ctx: CommandContext, data: Fields) -> Result:
 
 
 def _pass_qr(ctx: CommandContext, data: Fields) -> Result:
-    png = ctx.community.registry.passes.pass_qr_png(data["pass_id"])
+    png = ctx.reads.registry.passes.pass_qr_png(data["pass_id"])
     return {"pass_id": data["pass_id"], "qr_png_base64": _b64(png)}
 
 
@@ -524,9 +537,9 @@ def _access_log(ctx: CommandContext, data: Fields) -> Result:
         return {"events": [], "next_before": None}
     page = journal.access_log(access_filter(data), before=data.get("before"), limit=data["limit"])
     community = ctx.community
-    doors = {d.door_id: d.name for d in community.call(community.access_config.list_doors)}
-    names = community.call(community.registry.residents.full_names, (r.resident_id for r in page.rows
-                                                                       if r.resident_id))
+    reads = community.reads
+    doors = {d.door_id: d.name for d in community.read(reads.access_config.list_doors)}
+    names = community.read(reads.registry.residents.full_names, [r.resident_id for r in page.rows if r.resident_id])
     return {
         "events": [
             {"seq": r.seq, "occurred_at": r.occurred_at.isoformat(), "door": r.door,
@@ -664,12 +677,12 @@ _UPLOAD_IDS = vol.All(cv.ensure_list, [cv.string], vol.Length(min=1, max=2_000))
 
 COMMANDS: tuple[Command, ...] = (
     Command(websocket="overview", fields={}, run=_overview),
-    Command(websocket="residents/list", run=_residents_list, fields={
+    Command(websocket="residents/list", run=_residents_list, reads=True, fields={
         vol.Optional("query", default=""): cv.string,
         vol.Optional("offset", default=0): vol.All(vol.Coerce(int), vol.Range(min=0)),
         vol.Optional("limit", default=50): PAGE_LIMIT,
     }),
-    Command(websocket="residents/get", fields=_RESIDENT_ID, run=_residents_get),
+    Command(websocket="residents/get", fields=_RESIDENT_ID, run=_residents_get, reads=True),
     Command(service="add_resident", websocket="residents/add", run=_add_resident, changes=True, fields={
         **_RESIDENT_ID, vol.Required("full_name"): cv.string, **RESIDENT_FIELDS,
     }),
@@ -704,7 +717,7 @@ COMMANDS: tuple[Command, ...] = (
     }),
     Command(service="revoke_pin", websocket="pin/revoke", fields=_RESIDENT_ID, run=_revoke_pin, changes=True,
             returns=False),
-    Command(websocket="passes/list", run=_passes_list,
+    Command(websocket="passes/list", run=_passes_list, reads=True,
             fields={vol.Optional("include_inactive", default=False): cv.boolean}),
     Command(service="issue_visitor_pass", websocket="passes/issue", run=_issue_pass, prepare=_lock_doors,
             changes=True, fields={
@@ -715,7 +728,7 @@ COMMANDS: tuple[Command, ...] = (
                 vol.Required("valid_until"): AWARE_DATETIME,
                 vol.Optional("max_uses", default=1): vol.All(vol.Coerce(int), vol.Range(min=1, max=1000)),
             }),
-    Command(websocket="passes/qr", fields={vol.Required("pass_id"): cv.string}, run=_pass_qr),
+    Command(websocket="passes/qr", fields={vol.Required("pass_id"): cv.string}, run=_pass_qr, reads=True),
     Command(service="revoke_visitor_pass", websocket="passes/revoke", fields={vol.Required("pass_id"): cv.string},
             run=_revoke_pass, changes=True, returns=False),
     Command(service="add_access_rule", run=_add_rule, prepare=_lock_doors, changes=True, returns=False, fields={

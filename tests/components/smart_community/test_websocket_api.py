@@ -8,6 +8,7 @@ import asyncio
 import base64
 import csv
 import io
+import threading
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -117,6 +118,25 @@ async def test_residents_add_search_edit_and_bad_input(ws: Ws) -> None:
     edited = await _ok(ws, "residents/update", resident_id="r-001", unit="302", status="suspended")
     assert edited["unit"] == "302" and edited["status"] == "suspended"
     await _error(ws, "residents/get", "not_found", resident_id="r-404")
+
+
+async def test_browsing_residents_neither_waits_for_nor_holds_up_the_writer(
+    hass: HomeAssistant, ws: Ws, community_entry: MockConfigEntry
+) -> None:
+    """The resident list decrypts every name (about 0.6 s at 100,000 residents): it reads on a connection of its
+    own, so it answers while the writer is busy (here held by a long job) and never delays a gate's decision."""
+    await _ok(ws, "residents/add", resident_id="r-001", full_name="Li Wei")
+    community = community_entry.runtime_data.community
+    release = threading.Event()
+    busy = community.submit(release.wait, 10)
+    try:
+        listed = await asyncio.wait_for(_ok(ws, "residents/list"), 5)
+        assert [r["resident_id"] for r in listed["residents"]] == ["r-001"]
+        assert (await asyncio.wait_for(_ok(ws, "residents/get", resident_id="r-001"), 5))["full_name"] == "Li Wei"
+        assert not busy.done()  # all of it while the writer was still held
+    finally:
+        release.set()
+    await asyncio.wrap_future(busy)
 
 
 async def test_consent_and_face_enrolment_with_reasons(hass: HomeAssistant, ws: Ws,
