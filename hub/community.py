@@ -236,14 +236,15 @@ class Community:
                 self.access_config.put_door(SYSTEM_ACTOR, replace(door, accepts=frozenset(accepts)))
 
     def summary(self) -> dict[str, Any]:
-        """Counts for sensors and diagnostics (no personal data)."""
-        return self.call(self._summary)
+        """Counts for sensors and diagnostics (no personal data): kept counts, read off the writer."""
+        return self.read(self._summary, self.reads)
 
-    def _summary(self) -> dict[str, Any]:
+    @staticmethod
+    def _summary(reads: CommunityReads) -> dict[str, Any]:
         return {
-            "residents": self.registry.residents.count_residents(),
-            "enrolled_faces": self.registry.enrolled_face_count(),
-            "doors": len(self.access_config.list_doors()),
+            "residents": reads.registry.residents.count_residents(),
+            "enrolled_faces": reads.registry.enrolled_face_count(),
+            "doors": len(reads.access_config.list_doors()),
         }
 
     def read(self, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:

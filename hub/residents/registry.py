@@ -178,8 +178,8 @@ class ResidentStore(Store):
         return resident_from_row(row)
 
     def count_residents(self) -> int:
-        """How many residents the registry holds (one query, nothing loaded)."""
-        (count,) = self._conn.execute("SELECT COUNT(*) FROM residents").fetchone()
+        """How many residents the registry holds (kept by the database as rows come and go: nothing counted)."""
+        (count,) = self._conn.execute("SELECT value FROM resident_counts WHERE name = 'residents'").fetchone()
         return int(count)
 
     def list_residents(self) -> list[Resident]:

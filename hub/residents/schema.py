@@ -1,5 +1,7 @@
 """Tables of the ``residents`` component. Released migrations are never edited: append new ones."""
 
+import sqlite3
+
 from hub.db import register_migrations
 
 COMPONENT = "residents"
@@ -105,4 +107,29 @@ CREATE TABLE resident_import_members (
 )
 """
 
-register_migrations(COMPONENT, [_V1, _V2])
+# The counts the sensors show are kept, not recounted: triggers keep them as rows come and go (a count that grows
+# with the community must not be recomputed after every change).
+_V3_STATEMENTS = (
+    "CREATE TABLE resident_counts (name TEXT PRIMARY KEY, value INTEGER NOT NULL)",
+    "INSERT INTO resident_counts (name, value) SELECT 'residents', COUNT(*) FROM residents",
+    "INSERT INTO resident_counts (name, value)"
+    " SELECT 'enrolled_faces', COUNT(DISTINCT resident_id) FROM face_templates",
+    "CREATE TRIGGER resident_counts_add AFTER INSERT ON residents BEGIN"
+    " UPDATE resident_counts SET value = value + 1 WHERE name = 'residents'; END",
+    "CREATE TRIGGER resident_counts_remove AFTER DELETE ON residents BEGIN"
+    " UPDATE resident_counts SET value = value - 1 WHERE name = 'residents'; END",
+    "CREATE TRIGGER resident_counts_first_template AFTER INSERT ON face_templates"
+    " WHEN (SELECT COUNT(*) FROM face_templates WHERE resident_id = NEW.resident_id) = 1 BEGIN"
+    " UPDATE resident_counts SET value = value + 1 WHERE name = 'enrolled_faces'; END",
+    "CREATE TRIGGER resident_counts_last_template AFTER DELETE ON face_templates"
+    " WHEN NOT EXISTS (SELECT 1 FROM face_templates WHERE resident_id = OLD.resident_id) BEGIN"
+    " UPDATE resident_counts SET value = value - 1 WHERE name = 'enrolled_faces'; END",
+)
+
+
+def _v3(conn: sqlite3.Connection) -> None:
+    for statement in _V3_STATEMENTS:  # one by one: a trigger's body holds semicolons
+        conn.execute(statement)
+
+
+register_migrations(COMPONENT, [_V1, _V2, _v3])

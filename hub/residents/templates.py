@@ -188,8 +188,9 @@ class FaceTemplateStore(Store):
         return [str(r[0]) for r in rows]
 
     def enrolled_face_count(self) -> int:
-        """How many people have at least one face template: the figure regulation wants visible."""
-        (count,) = self._conn.execute("SELECT COUNT(DISTINCT resident_id) FROM face_templates").fetchone()
+        """How many people have at least one face template: the figure regulation wants visible (kept by the
+        database as templates come and go: nothing counted)."""
+        (count,) = self._conn.execute("SELECT value FROM resident_counts WHERE name = 'enrolled_faces'").fetchone()
         return int(count)
 
     def template_count(self, resident_id: str | None = None) -> int:

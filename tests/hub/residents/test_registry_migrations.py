@@ -22,6 +22,7 @@ def test_fresh_file_gets_all_tables(tmp_path: Path) -> None:
         "resident_tombstones",
         "resident_imports",
         "resident_import_members",
+        "resident_counts",
         "doors",
         "access_rules",
         "holidays",
@@ -29,7 +30,7 @@ def test_fresh_file_gets_all_tables(tmp_path: Path) -> None:
         "passback_state",
     } <= tables
     versions = dict(reg.conn.execute("SELECT component, MAX(version) FROM schema_migrations GROUP BY component"))
-    assert versions["residents"] == 2
+    assert versions["residents"] == 3
     assert versions["access"] == 1
     reg.conn.close()
 
@@ -41,7 +42,7 @@ def test_reopen_is_idempotent_and_keeps_data(tmp_path: Path) -> None:
     again = ResidentRegistry.open(tmp_path / "hub.db", tmp_path / "k.key")
     assert again.residents.get_resident("r1").full_name == "Li Wei"
     rows = again.conn.execute("SELECT COUNT(*) FROM schema_migrations WHERE component = 'residents'").fetchone()
-    assert rows[0] == 2
+    assert rows[0] == 3
     again.conn.close()
 
 
@@ -50,11 +51,51 @@ def test_a_database_of_the_first_release_gains_the_import_tables(tmp_path: Path)
     reg = ResidentRegistry.open(tmp_path / "hub.db", tmp_path / "k.key")
     reg.residents.add_resident("manager", "r1", "Li Wei")
     reg.conn.executescript(
-        "DROP TABLE resident_import_members; DROP TABLE resident_imports;"
-        " DELETE FROM schema_migrations WHERE component = 'residents' AND version = 2;"
+        "DROP TABLE resident_import_members; DROP TABLE resident_imports; DROP TABLE resident_counts;"
+        " DROP TRIGGER resident_counts_add; DROP TRIGGER resident_counts_remove;"
+        " DROP TRIGGER resident_counts_first_template; DROP TRIGGER resident_counts_last_template;"
+        " DELETE FROM schema_migrations WHERE component = 'residents' AND version >= 2;"
     )
     reg.conn.close()
     again = ResidentRegistry.open(tmp_path / "hub.db", tmp_path / "k.key")
     assert again.residents.get_resident("r1").full_name == "Li Wei"
     assert again.unfinished_imports() == []
+    assert again.residents.count_residents() == 1  # the kept count starts from what the file held
     again.conn.close()
+
+
+def test_the_kept_counts_follow_every_change_and_match_a_recount(tmp_path: Path) -> None:
+    """Residents and enrolled people are counted by triggers as rows come and go (adds, a second template, a
+    template deletion, an erasure with its cascade), never recounted: each step checked against COUNT(*)."""
+    from datetime import UTC, datetime
+
+    import numpy as np
+
+    reg = ResidentRegistry.open(tmp_path / "hub.db", tmp_path / "k.key")
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    rng = np.random.default_rng(3)
+
+    def template() -> np.ndarray:
+        v = rng.normal(size=128)
+        return (v / np.linalg.norm(v)).astype(np.float32)
+
+    def check() -> None:
+        residents = reg.conn.execute("SELECT COUNT(*) FROM residents").fetchone()[0]
+        enrolled = reg.conn.execute("SELECT COUNT(DISTINCT resident_id) FROM face_templates").fetchone()[0]
+        assert (reg.residents.count_residents(), reg.enrolled_face_count()) == (residents, enrolled)
+
+    for rid in ("r1", "r2", "r3"):
+        reg.residents.add_resident("manager", rid, f"Person {rid}")
+        reg.consents.record_consent("manager", rid, scope="gate", given_at=now)
+    check()
+    reg.faces.enrol_templates("manager", "r1", [template()])
+    reg.faces.enrol_templates("manager", "r1", [template()])  # a second template: still one person
+    reg.faces.enrol_templates("manager", "r2", [template(), template()])
+    check()
+    assert reg.enrolled_face_count() == 2
+    reg.faces.delete_templates("manager", "r2")
+    check()
+    reg.remove_resident("manager", "r1")  # erasure: templates and resident go
+    check()
+    assert (reg.residents.count_residents(), reg.enrolled_face_count()) == (2, 0)
+    reg.conn.close()
