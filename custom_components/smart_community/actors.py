@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
+from homeassistant.auth.permissions.const import POLICY_CONTROL
 from homeassistant.core import Context, HomeAssistant
+from homeassistant.exceptions import Unauthorized
 
 from hub.gate import Actor
 
@@ -28,3 +32,17 @@ async def async_actor(hass: HomeAssistant, context: Context | None) -> Actor:
     if user_id is not None and (user := await hass.auth.async_get_user(user_id)) is not None:
         name = user.name
     return Actor(user_id=user_id, user_name=name, automation=automation)
+
+
+async def async_require_door_operator(
+    hass: HomeAssistant, context: Context | None, actor: Actor, operators: Collection[str], entity_id: str | None
+) -> None:
+    """Who may release a door or change its mode: administrators, the users the manager named (``operators``,
+    user ids), and automations and scripts (recorded with their entity id). Anyone else is refused as Home
+    Assistant refuses an unauthorised call, and nothing moves."""
+    if actor.automation is not None or context is None or context.user_id is None:
+        return  # an automation, a script or Home Assistant itself
+    user = await hass.auth.async_get_user(context.user_id)
+    if user is not None and (user.is_admin or user.id in operators):
+        return
+    raise Unauthorized(context=context, user_id=context.user_id, entity_id=entity_id, permission=POLICY_CONTROL)

@@ -20,13 +20,14 @@ from hub.community import Community
 from hub.doors import DoorId, ReleaseReason
 from hub.events import AlarmEvent, CredentialReadEvent, DecisionEvent, ManagerActionEvent
 from hub.face_gate import CommunityFaces
-from hub.gate import AccessPoint, GateKeeper
+from hub.gate import AccessPoint, Actor, GateKeeper
 from hub.health import DeviceKind, WeeklyReport
 from hub.journal import EventKind
 from hub.residents.qr import QrDecoderStatus
 
-from .actors import async_actor
+from .actors import async_actor, async_require_door_operator
 from .const import (
+    CONF_DOOR_OPERATORS,
     CONF_KIND,
     CONF_RELEASE_SECONDS,
     DEFAULT_RELEASE_SECONDS,
@@ -127,24 +128,44 @@ async def async_open_community(hass: HomeAssistant, entry: ConfigEntry) -> Commu
     )
 
 
+async def async_door_action(
+    hass: HomeAssistant,
+    context: Context | None,
+    door_id: DoorId,
+    entity_id: str | None,
+    run: Callable[[GateKeeper, AccessPoint, Actor], Awaitable[None]],
+    direct: Callable[[], Awaitable[None]],
+) -> None:
+    """A release or a mode change asked for through Home Assistant: only a door operator may
+    (:func:`async_require_door_operator`); through the hub (``run``), which journals or audits it with who asked
+    first; without a community entry there is no hub to record it, and ``direct`` acts alone (the controller's own
+    log only)."""
+    community = loaded_community(hass)
+    actor = await async_actor(hass, context)
+    operators = community.options.get(CONF_DOOR_OPERATORS, []) if community is not None else []
+    await async_require_door_operator(hass, context, actor, operators, entity_id)
+    point = community.runtime_data.points.get(str(door_id)) if community is not None else None
+    if community is None or point is None:
+        await direct()
+        return
+    await run(community.runtime_data.gatekeeper, point, actor)
+
+
 async def async_door_change(
     hass: HomeAssistant,
     context: Context | None,
     door_id: DoorId,
+    entity_id: str | None,
     action: str,
     details: Mapping[str, object],
     apply: Callable[[], Awaitable[None]],
 ) -> None:
-    """A manager's change to a door (its mode, ending a release): through the hub, which audits it with who
-    asked before it is applied; without a community entry there is no hub to audit it (the controller's own log
-    only)."""
-    community = loaded_community(hass)
-    point = community.runtime_data.points.get(str(door_id)) if community is not None else None
-    if community is None or point is None:
-        await apply()
-        return
-    actor = await async_actor(hass, context)
-    await community.runtime_data.gatekeeper.manager_door_change(point, actor, action, details, apply)
+    """A door operator's change to a door other than a release (its mode): audited with who asked before it is
+    applied (see :meth:`hub.gate.GateKeeper.manager_door_change`)."""
+    async def through_hub(gatekeeper: GateKeeper, point: AccessPoint, actor: Actor) -> None:
+        await gatekeeper.manager_door_change(point, actor, action, details, apply)
+
+    await async_door_action(hass, context, door_id, entity_id, through_hub, apply)
 
 
 def erase_resident(runtime: CommunityRuntimeData, actor: str, resident_id: str) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from .const import (
     CONF_AUTH,
     CONF_COMMUNITY_NAME,
     CONF_DOOR_COUNT,
+    CONF_DOOR_OPERATORS,
     CONF_DOORS,
     CONF_HELD_OPEN_SECONDS,
     CONF_INPUTS,
@@ -534,8 +535,25 @@ class CommunityOptionsFlow(ReloadingOptionsFlow):
         options = ["add_gate"]
         if self.config_entry.options.get(CONF_GATES):
             options.append("remove_gate")
-        options += ["uplink", "field_policy", "retention", "health"]
+        options += ["door_operators", "uplink", "field_policy", "retention", "health"]
         return self.async_show_menu(step_id="init", menu_options=options)
+
+    async def async_step_door_operators(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Who besides administrators may release doors and change their mode (automations always may)."""
+        users = [user for user in await self.hass.auth.async_get_users()
+                 if user.is_active and not user.system_generated and not user.is_admin]
+        if user_input is not None:
+            known = {user.id for user in users}
+            chosen = [user_id for user_id in user_input.get(CONF_DOOR_OPERATORS, []) if user_id in known]
+            return self.async_create_entry(data={**self.config_entry.options, CONF_DOOR_OPERATORS: chosen})
+        current = [u for u in self.config_entry.options.get(CONF_DOOR_OPERATORS, []) if u in {x.id for x in users}]
+        choice = selector.SelectSelector(selector.SelectSelectorConfig(
+            options=[selector.SelectOptionDict(value=user.id, label=user.name or user.id)
+                     for user in sorted(users, key=lambda u: (u.name or "").casefold())],
+            multiple=True, mode=selector.SelectSelectorMode.LIST,
+        ))
+        schema = vol.Schema({vol.Optional(CONF_DOOR_OPERATORS, default=current): choice})
+        return self.async_show_form(step_id="door_operators", data_schema=schema)
 
     async def async_step_uplink(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Where and how events go upstream (an empty URL turns the uplink off)."""

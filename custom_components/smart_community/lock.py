@@ -9,9 +9,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from hub.doors import ReleaseReason
+from hub.gate import AccessPoint, Actor, GateKeeper
 
-from .actors import async_actor
-from .community import async_door_change, loaded_community
+from .community import async_door_action, async_door_change
 from .const import CONF_RELEASE_SECONDS, DEFAULT_RELEASE_SECONDS
 from .coordinator import DoorControllerCoordinator, SmartCommunityConfigEntry
 from .entity import DoorEntity, device_errors_as_ha_errors
@@ -46,8 +46,9 @@ class DoorLock(DoorEntity, LockEntity):
     async def async_unlock(self, **kwargs: Any) -> None:
         """Release the door (a manager's command) for the configured number of seconds.
 
-        Through the community's hub when there is one: the release is journalled with who asked (the user, or
-        the automation or script) before the door moves, and goes upstream like a decision.
+        Only a door operator may (an administrator, a user the manager named, an automation or script). Through
+        the community's hub when there is one: the release is journalled with who asked (the user, or the
+        automation or script) before the door moves, and goes upstream like a decision.
         """
         seconds = int(self.coordinator.config_entry.options.get(CONF_RELEASE_SECONDS, DEFAULT_RELEASE_SECONDS))
         service = self.coordinator.service
@@ -55,14 +56,11 @@ class DoorLock(DoorEntity, LockEntity):
         async def release() -> None:
             await service.release(self.door, seconds, ReleaseReason.MANAGER)
 
-        community = loaded_community(self.hass)
-        point = community.runtime_data.points.get(str(self.door_id)) if community is not None else None
+        async def through_hub(gatekeeper: GateKeeper, point: AccessPoint, actor: Actor) -> None:
+            await gatekeeper.manager_release(point, actor, release)
+
         async with device_errors_as_ha_errors():
-            if community is None or point is None:
-                await release()  # no community entry: no hub to journal it (the controller's own log only)
-            else:
-                actor = await async_actor(self.hass, self._context)
-                await community.runtime_data.gatekeeper.manager_release(point, actor, release)
+            await async_door_action(self.hass, self._context, self.door_id, self.entity_id, through_hub, release)
         await self.coordinator.async_refresh()
 
     async def async_lock(self, **kwargs: Any) -> None:
@@ -71,5 +69,5 @@ class DoorLock(DoorEntity, LockEntity):
             await self.coordinator.service.relock(self.door)
 
         async with device_errors_as_ha_errors():
-            await async_door_change(self.hass, self._context, self.door_id, "door.relock", {}, relock)
+            await async_door_change(self.hass, self._context, self.door_id, self.entity_id, "door.relock", {}, relock)
         await self.coordinator.async_refresh()

@@ -52,5 +52,6 @@ class DoorModeSelect(DoorEntity, SelectEntity):
             await self.coordinator.service.set_mode(self.door, mode)
 
         async with device_errors_as_ha_errors():
-            await async_door_change(self.hass, self._context, self.door_id, "door.mode", {"mode": option}, apply)
+            await async_door_change(self.hass, self._context, self.door_id, self.entity_id, "door.mode",
+                                    {"mode": option}, apply)
         await self.coordinator.async_refresh()

@@ -7,7 +7,7 @@ from homeassistant.components.lock import DOMAIN as LOCK_DOMAIN
 from homeassistant.components.lock import LockState
 from homeassistant.const import ATTR_ENTITY_ID, SERVICE_LOCK, SERVICE_UNLOCK, STATE_UNAVAILABLE
 from homeassistant.core import Context, HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.exceptions import HomeAssistantError, Unauthorized
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
@@ -19,6 +19,7 @@ from hub.journal import EventKind
 from .conftest import SERIAL, wait_for_state
 
 LOCK = "lock.simdc0042_door_1"
+MODE = "select.simdc0042_door_1_mode"
 
 
 async def test_one_lock_per_door_on_its_own_device(
@@ -116,3 +117,44 @@ async def test_unlock_is_journalled_with_the_user_or_automation_that_asked(
         (f"{SERIAL}-door0", "manager", "requested", {"user_id": hass_admin_user.id, "user_name": hass_admin_user.name}),
         (f"{SERIAL}-door0", "manager", "requested", {"automation": "automation.night_patrol"}),
     ]
+
+
+async def test_only_door_operators_may_release_doors_or_change_their_mode(
+    hass: HomeAssistant, community_entry: MockConfigEntry, simulator: DoorControllerSim, hass_owner_user: MockUser
+) -> None:
+    """A non-admin Home Assistant user (an ordinary household account) is refused as HA refuses an unauthorised
+    call, and nothing moves or is recorded; once the manager names them a door operator, they may, and are
+    recorded by name. Automations stay allowed (see the test above)."""
+    # Made as Home Assistant makes a non-admin person's account (the owner exists, so neither becomes owner).
+    guard = await hass.auth.async_create_user("Guard Wang", group_ids=["system-users"])
+    tenant = await hass.auth.async_create_user("Tenant Zhou", group_ids=["system-users"])
+    for user in (guard, tenant):
+        with pytest.raises(Unauthorized):
+            await hass.services.async_call(LOCK_DOMAIN, SERVICE_UNLOCK, {ATTR_ENTITY_ID: LOCK}, blocking=True,
+                                           context=Context(user_id=user.id))
+        with pytest.raises(Unauthorized):
+            await hass.services.async_call("select", "select_option", {ATTR_ENTITY_ID: MODE, "option": "free_passage"},
+                                           blocking=True, context=Context(user_id=user.id))
+    assert simulator.doors[0].releases == 0 and simulator.doors[0].mode is DoorMode.NORMAL
+    journal = community_entry.runtime_data.uplink.journal
+    assert journal is not None
+    assert await hass.async_add_executor_job(lambda: journal.events(kind=EventKind.RELEASE)) == []
+
+    flow = await hass.config_entries.options.async_init(community_entry.entry_id)
+    flow = await hass.config_entries.options.async_configure(flow["flow_id"], {"next_step_id": "door_operators"})
+    names = {o["label"] for o in flow["data_schema"].schema["door_operators"].config["options"]}
+    assert {"Guard Wang", "Tenant Zhou"} <= names and hass_owner_user.name not in names  # admins need no naming
+    await hass.config_entries.options.async_configure(flow["flow_id"], {"door_operators": [guard.id]})
+    await hass.async_block_till_done()  # the entry reloads with its new options
+
+    await hass.services.async_call(LOCK_DOMAIN, SERVICE_UNLOCK, {ATTR_ENTITY_ID: LOCK}, blocking=True,
+                                   context=Context(user_id=guard.id))
+    assert simulator.doors[0].releases == 1
+    with pytest.raises(Unauthorized):
+        await hass.services.async_call(LOCK_DOMAIN, SERVICE_UNLOCK, {ATTR_ENTITY_ID: LOCK}, blocking=True,
+                                       context=Context(user_id=tenant.id))
+    assert simulator.doors[0].releases == 1
+    journal = community_entry.runtime_data.uplink.journal
+    assert journal is not None
+    releases = await hass.async_add_executor_job(lambda: journal.events(kind=EventKind.RELEASE))
+    assert [e.payload["actor"] for e in releases] == [{"user_id": guard.id, "user_name": "Guard Wang"}]
