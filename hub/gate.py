@@ -259,15 +259,26 @@ class GateKeeper:
         change goes untraced; a change that then fails is audited too (``<action>.failed``) and raised."""
         record: dict[str, object] = {"door": point.door_id, **details, "actor": actor.as_dict()}
         await self._blocking(self.community.record_action, str(actor), action, record)
+        await self._journal_change(point, action, details, "requested")
         try:
             await apply()
         except Exception as err:
             failed = {**record, "error": type(err).__name__}
             try:
                 await self._blocking(self.community.record_action, str(actor), f"{action}.failed", failed)
+                await self._journal_change(point, action, details, _failure_outcome(err))
             except Exception:
-                _LOGGER.exception("could not audit the failed %s at %s", action, point.name)
+                _LOGGER.exception("could not record the failed %s at %s", action, point.name)
             raise
+
+    async def _journal_change(
+        self, point: AccessPoint, action: str, details: Mapping[str, object], outcome: str
+    ) -> None:
+        """A ``door_change`` event (it goes upstream like a decision; who asked stays in the audit log)."""
+        payload = {"change": action.removeprefix("door."), **details, "outcome": outcome}
+        await self._blocking(self.community.journal_event, EventKind.DOOR_CHANGE, point.door_id, payload,
+                             self._clock())
+        self.community.decided()
 
     def _publish_release(self, point: AccessPoint, actor: Actor, *, released: bool) -> None:
         self.community.events.publish(ReleaseEvent(
@@ -288,9 +299,7 @@ class GateKeeper:
         that failed (a granted decision's own record already says its door was to be released). A release whose
         answer never came back (the link dropped while it was in flight) is recorded as ``unknown``: the door may
         have opened."""
-        outcome = "requested"
-        if failed:
-            outcome = "unknown" if isinstance(error, (DeviceOutcomeUnknownError, DeviceTimeoutError)) else "failed"
+        outcome = _failure_outcome(error) if failed else "requested"
         payload: dict[str, Any] = {"release_reason": reason.value, "outcome": outcome}
         if actor is not None:
             payload["actor"] = actor.as_dict()
@@ -304,3 +313,8 @@ class GateKeeper:
             if not failed:
                 raise  # no record, no release
             _LOGGER.exception("could not journal the failed release at %s", point.name)
+
+
+def _failure_outcome(error: BaseException | None) -> str:
+    """``unknown`` when the command left for the device and no answer came back (it may have been applied)."""
+    return "unknown" if isinstance(error, (DeviceOutcomeUnknownError, DeviceTimeoutError)) else "failed"

@@ -20,6 +20,9 @@ class EventKind(StrEnum):
     # A door released other than for a granted decision (a manager, an automation), or a decision's release that
     # failed; a granted decision's record already says its door was to be released.
     RELEASE = "release"
+    # A door's mode changed by hand (normal, lockdown, free passage) or a release ended early: who asked stays in
+    # the audit log; the event says which door, what and whether it happened.
+    DOOR_CHANGE = "door_change"
 
 
 # Manager actions stay local by default: they are for the community's own accountability, not the county's.

@@ -11,6 +11,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUs
 
 from devices.hub_native_map import DoorMode
 from devkit.sim.door_controller import DoorControllerSim
+from hub.journal import EventKind
 
 from .conftest import SERIAL, wait_for_state
 
@@ -106,3 +107,13 @@ async def test_mode_changes_and_relocks_are_audited_with_who_asked(
         (name, "door.mode.failed", "lockdown", who),
     ]
     assert all(e.details["door"] == f"{SERIAL}-door0" for e in entries if e.action.startswith("door.mode"))
+    # Journalled too (it goes upstream like a decision), without who asked.
+    changes = await hass.async_add_executor_job(lambda: journal.events(kind=EventKind.DOOR_CHANGE))
+    assert [(e.door, e.payload["change"], e.payload.get("mode"), e.payload["outcome"]) for e in changes] == [
+        (f"{SERIAL}-door0", "mode", "free_passage", "requested"),
+        (f"{SERIAL}-door0", "mode", "normal", "requested"),
+        (f"{SERIAL}-door0", "relock", None, "requested"),
+        (f"{SERIAL}-door0", "mode", "lockdown", "requested"),
+        (f"{SERIAL}-door0", "mode", "lockdown", "failed"),
+    ]
+    assert all("actor" not in e.payload for e in changes)

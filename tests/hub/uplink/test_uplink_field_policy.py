@@ -49,6 +49,16 @@ def test_a_release_goes_up_with_its_reason_and_outcome_but_not_who_asked() -> No
     }
 
 
+def test_a_door_change_goes_up_with_what_changed_but_not_who_asked() -> None:
+    event = JournalEvent(seq=3, uuid="u-3", hub_id="hub", kind=EventKind.DOOR_CHANGE, door="gate-1",
+                         occurred_at=WHEN, recorded_at=WHEN,
+                         payload={"change": "mode", "mode": "free_passage", "outcome": "requested"})
+    assert FieldPolicy(KEY).fields_for(event) == {
+        "type": "door_change", "door": "gate-1", "occurred_at": "2026-06-01T08:30:00Z",
+        "change": "mode", "mode": "free_passage", "outcome": "requested",
+    }
+
+
 def test_pseudonym_is_stable_keyed_and_not_the_id() -> None:
     ref = pseudonymous_ref(KEY, "res-42")
     assert ref == pseudonymous_ref(KEY, "res-42") and ref != pseudonymous_ref(KEY, "res-43")
