@@ -27,7 +27,8 @@ class EventKind(StrEnum):
 
 # Manager actions stay local by default: they are for the community's own accountability, not the county's.
 UPLOADED_BY_DEFAULT = frozenset(
-    {EventKind.DECISION, EventKind.DOOR_ALARM, EventKind.DEVICE_STATUS, EventKind.HEALTH_REPORT, EventKind.RELEASE}
+    {EventKind.DECISION, EventKind.DOOR_ALARM, EventKind.DEVICE_STATUS, EventKind.HEALTH_REPORT, EventKind.RELEASE,
+     EventKind.DOOR_CHANGE}
 )
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
+
 import pytest
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNKNOWN
 from homeassistant.core import Context, HomeAssistant
@@ -9,6 +12,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
+from custom_components.smart_community.const import DOMAIN
 from devices.hub_native_map import DoorMode
 from devkit.sim.door_controller import DoorControllerSim
 from hub.journal import EventKind
@@ -117,3 +121,11 @@ async def test_mode_changes_and_relocks_are_audited_with_who_asked(
         (f"{SERIAL}-door0", "mode", "lockdown", "failed"),
     ]
     assert all("actor" not in e.payload for e in changes)
+
+    def queued_for_upload() -> int:
+        path = hass.config.path(".storage", DOMAIN, f"{community_entry.entry_id}.db")
+        with contextlib.closing(sqlite3.connect(path)) as conn:
+            return int(conn.execute("SELECT COUNT(*) FROM outbox o JOIN events e ON e.seq = o.seq"
+                                    " WHERE e.kind = 'door_change'").fetchone()[0])
+
+    assert await hass.async_add_executor_job(queued_for_upload) == 5
