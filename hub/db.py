@@ -7,7 +7,9 @@ and records them in ``schema_migrations``.
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -21,12 +23,24 @@ def register_migrations(component: str, migrations: Sequence[Migration]) -> None
     _MIGRATIONS[component] = migrations
 
 
+def _owner_only(path: Path) -> None:
+    """The database holds personal data: mode 0600, made so before SQLite first opens it (SQLite gives its -wal
+    and -shm files the database file's mode). A file made by an earlier release is tightened too."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        if stat.S_IMODE(os.fstat(fd).st_mode) != 0o600:
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+
+
 def open_database(path: str | Path, *, components: Sequence[str] | None = None) -> sqlite3.Connection:
     """Open (creating if needed) the database at ``path`` and bring the named components up to date.
 
     The connection is in autocommit mode (``isolation_level=None``): callers open transactions explicitly with
     ``BEGIN IMMEDIATE`` so that a journal row and its outbox row land together or not at all.
     """
+    _owner_only(Path(path))
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30)
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA journal_mode=WAL")

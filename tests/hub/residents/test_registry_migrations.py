@@ -99,3 +99,24 @@ def test_the_kept_counts_follow_every_change_and_match_a_recount(tmp_path: Path)
     check()
     assert (reg.residents.count_residents(), reg.enrolled_face_count()) == (2, 0)
     reg.conn.close()
+
+
+def test_database_files_are_readable_by_their_owner_only(tmp_path: Path) -> None:
+    """The community database holds personal data: the file, its -wal and -shm are 0600 whatever the umask, and a
+    file an earlier release left group-readable is tightened on open."""
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        reg = ResidentRegistry.open(tmp_path / "hub.db", tmp_path / "k.key")
+        reg.residents.add_resident("manager", "r1", "Li Wei")
+        for suffix in ("", "-wal", "-shm"):
+            assert stat.S_IMODE(os.stat(f"{tmp_path / 'hub.db'}{suffix}").st_mode) == 0o600, suffix
+        reg.conn.close()
+        os.chmod(tmp_path / "hub.db", 0o644)
+        again = ResidentRegistry.open(tmp_path / "hub.db", tmp_path / "k.key")
+        assert stat.S_IMODE(os.stat(tmp_path / "hub.db").st_mode) == 0o600
+        again.conn.close()
+    finally:
+        os.umask(old)
