@@ -530,6 +530,8 @@ def _gat1400_complete(user_input: dict[str, Any], current: Mapping[str, Any]) ->
 class CommunityOptionsFlow(ReloadingOptionsFlow):
     """The community's gates: which door, which camera (any camera entity), which presence sensor."""
 
+    _insecure_uplink: dict[str, Any] | None = None
+
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Gates, the uplink to the county platform, what may be sent, how long things are kept."""
         options = ["add_gate"]
@@ -555,6 +557,15 @@ class CommunityOptionsFlow(ReloadingOptionsFlow):
         schema = vol.Schema({vol.Optional(CONF_DOOR_OPERATORS, default=current): choice})
         return self.async_show_form(step_id="door_operators", data_schema=schema)
 
+    async def async_step_uplink_unencrypted(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """An http:// uplink: say what it exposes, and store it only when the manager confirms."""
+        merged = self._insecure_uplink
+        assert merged is not None
+        if user_input is not None:
+            return self.async_create_entry(data=merged)
+        return self.async_show_form(step_id="uplink_unencrypted", data_schema=vol.Schema({}),
+                                    description_placeholders={"url": str(merged.get(CONF_UPLINK_URL, ""))})
+
     async def async_step_uplink(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Where and how events go upstream (an empty URL turns the uplink off)."""
         errors: dict[str, str] = {}
@@ -576,6 +587,9 @@ class CommunityOptionsFlow(ReloadingOptionsFlow):
                 for secret in (CONF_UPLINK_SECRET, CONF_GAT_PASSWORD):
                     if not user_input.get(secret) and current.get(secret):
                         merged[secret] = current[secret]  # left blank: keep the stored one
+                if url.startswith("http://"):
+                    self._insecure_uplink = merged
+                    return await self.async_step_uplink_unencrypted()
                 return self.async_create_entry(data=merged)
         password = selector.TextSelector(selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD))
         schema = vol.Schema(

@@ -25,6 +25,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.util import dt as dt_util
+from yarl import URL
 
 from hub.community import Community
 from hub.events import ManagerActionEvent
@@ -98,10 +99,13 @@ class UplinkRuntime:
         """Open the journal, start the worker and the retention job."""
         options = self.entry.options
         conn = self._conn = await self.hass.async_add_executor_job(open_journal_database, self.db_path)
-        if options.get(CONF_UPLINK_URL):
+        url = options.get(CONF_UPLINK_URL) or ""
+        if url:
             self.worker = _make_worker(self.hass, self.entry, self.db_path, self.community)
         else:
             self.worker = None
+        # Events, signatures and (GA/T 1400) credentials would cross the network readable by anyone on the path.
+        _set_issue(self.hass, ISSUE_UNENCRYPTED, url.startswith("http://"), {"host": URL(url).host or url})
         self.journal = Journal(conn, self.entry.data[CONF_HUB_ID])
         writes = self.community.journal
         if writes is not None and self.worker is not None:
@@ -182,6 +186,9 @@ class UplinkRuntime:
 def _log_failure(future: Future[Any]) -> None:
     if not future.cancelled() and (err := future.exception()) is not None:
         _LOGGER.error("could not journal an event: %s", err)
+
+
+ISSUE_UNENCRYPTED = "uplink_unencrypted"
 
 
 def _set_issue(hass: HomeAssistant, issue_id: str, active: bool, placeholders: dict[str, str]) -> None:

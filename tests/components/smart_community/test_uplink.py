@@ -37,9 +37,13 @@ async def receiver(tmp_path: Path, socket_enabled: None) -> AsyncIterator[Refere
 
 
 async def _options(hass: HomeAssistant, entry: MockConfigEntry, step: str, data: dict) -> dict:
+    """One options step; an http:// uplink's warning is confirmed (tests/.. check the warning itself)."""
     flow = await hass.config_entries.options.async_init(entry.entry_id)
     flow = await hass.config_entries.options.async_configure(flow["flow_id"], {"next_step_id": step})
-    return await hass.config_entries.options.async_configure(flow["flow_id"], data)
+    result = await hass.config_entries.options.async_configure(flow["flow_id"], data)
+    if result.get("step_id") == "uplink_unencrypted":
+        result = await hass.config_entries.options.async_configure(flow["flow_id"], {})
+    return result
 
 
 async def test_decisions_reach_the_county_with_allowed_fields_only(
@@ -52,10 +56,18 @@ async def test_decisions_reach_the_county_with_allowed_fields_only(
     result = await _options(hass, community_entry, "uplink", {"uplink_url": receiver.url, "uplink_profile": "json",
                                                               "uplink_secret": "short"})
     assert result["errors"] == {"uplink_secret": "secret_too_short"}
-    result = await _options(hass, community_entry, "uplink", {"uplink_url": receiver.url, "uplink_profile": "json",
-                                                              "uplink_secret": SECRET})
+    # The reference receiver is plain http:// on loopback: the flow warns first and stores it only when confirmed.
+    flow = await hass.config_entries.options.async_init(community_entry.entry_id)
+    flow = await hass.config_entries.options.async_configure(flow["flow_id"], {"next_step_id": "uplink"})
+    flow = await hass.config_entries.options.async_configure(
+        flow["flow_id"], {"uplink_url": receiver.url, "uplink_profile": "json", "uplink_secret": SECRET})
+    assert flow["type"] == "form" and flow["step_id"] == "uplink_unencrypted"
+    assert "uplink_url" not in community_entry.options  # nothing stored before the confirmation
+    result = await hass.config_entries.options.async_configure(flow["flow_id"], {})
     assert result["type"] == "create_entry"
     await hass.async_block_till_done()
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, "uplink_unencrypted")
+    assert issue is not None and issue.translation_placeholders == {"host": "127.0.0.1"}
 
     await hass.services.async_call(DOMAIN, "add_resident", {"resident_id": "r-001", "full_name": "Li Wei"},
                                    blocking=True)
@@ -139,3 +151,18 @@ async def test_unreachable_platform_raises_a_repair_when_the_backlog_grows(
         await asyncio.sleep(0.05)
     assert issues.async_get_issue(DOMAIN, "uplink_backlog") is not None
     assert hass.states.get("binary_sensor.test_garden_uplink").state == "off"
+
+
+async def test_an_http_uplink_keeps_a_repair_issue_until_it_is_https(
+    hass: HomeAssistant, community_entry: MockConfigEntry
+) -> None:
+    await _options(hass, community_entry, "uplink", {"uplink_url": "http://county.example:8080/events",
+                                                     "uplink_profile": "json", "uplink_secret": SECRET})
+    await hass.async_block_till_done()
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, "uplink_unencrypted")
+    assert issue is not None and issue.translation_placeholders == {"host": "county.example"}
+    result = await _options(hass, community_entry, "uplink", {"uplink_url": "https://county.example/events",
+                                                              "uplink_profile": "json", "uplink_secret": SECRET})
+    assert result["type"] == "create_entry"  # https: no warning step
+    await hass.async_block_till_done()
+    assert ir.async_get(hass).async_get_issue(DOMAIN, "uplink_unencrypted") is None
