@@ -1,4 +1,11 @@
-"""Door alarms as event entities: forced open, held open, tamper, and their clearing."""
+"""Door alarms and access decisions as event entities.
+
+Every Home Assistant user can read entity states and the recorder keeps them, so an access event carries no
+resident id, name, card or pass id: only a per-community pseudonymous reference (a keyed hash with the community
+key, which never leaves the hub; administrators see who in the panel). Automations that need who (the visitor-pass
+blueprint tells the resident who issued the pass) get it from the ``smart_community_access`` event on Home
+Assistant's bus, which only administrators can subscribe to over the websocket API.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +14,19 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from hub.events import AlarmEvent, DecisionEvent
+from hub.uplink import Secret, pseudonymous_ref
 
+from .community import loaded_community
+from .const import DOMAIN
 from .coordinator import DoorControllerCoordinator, SmartCommunityConfigEntry
 from .entity import DoorEntity
+from .uplink import CONF_COMMUNITY_KEY
 
 PARALLEL_UPDATES = 0
 
 CLEARED = "cleared"
+# On Home Assistant's bus, with who: custom events are admin-only to subscribe to over the websocket API.
+EVENT_ACCESS = f"{DOMAIN}_access"
 
 
 async def async_setup_entry(
@@ -76,16 +89,36 @@ class DoorAccessEvent(DoorEntity, EventEntity):
         if not isinstance(event, DecisionEvent) or event.door != str(self.door_id):
             return
         decision = event.decision
+        event_type = "granted" if decision.granted else "denied"
+        refs = self._refs(decision.resident_id, decision.issued_by)
         self._trigger_event(
-            "granted" if decision.granted else "denied",
+            event_type,
             {
                 "reason": decision.reason.value,
                 "message": decision.message,
                 "credential": decision.kind.value,
-                "resident_id": decision.resident_id,
-                "pass_id": decision.pass_id,
-                "issued_by": decision.issued_by,
+                "resident_ref": refs.get(decision.resident_id),
+                "issued_by_ref": refs.get(decision.issued_by),
                 "released": event.released,
             },
         )
         self.async_write_ha_state()
+        self.hass.bus.async_fire(EVENT_ACCESS, {
+            "entity_id": self.entity_id,
+            "door_id": event.door,
+            "event_type": event_type,
+            "reason": decision.reason.value,
+            "credential": decision.kind.value,
+            "resident_id": decision.resident_id,
+            "pass_id": decision.pass_id,
+            "issued_by": decision.issued_by,
+            "released": event.released,
+        })
+
+    def _refs(self, *resident_ids: str | None) -> dict[str | None, str]:
+        community = loaded_community(self.hass)
+        key = community.data.get(CONF_COMMUNITY_KEY) if community is not None else None
+        if not key:
+            return {}
+        secret = Secret(key)
+        return {rid: pseudonymous_ref(secret, rid) for rid in resident_ids if rid}

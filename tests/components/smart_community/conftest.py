@@ -132,3 +132,12 @@ async def camera_sim(socket_enabled: None) -> AsyncIterator[CameraSim]:
     sim.set_scene("person", "John_Salley")
     yield sim
     await sim.stop()
+
+
+def resident_ref(hass: HomeAssistant, resident_id: str) -> str:
+    """The pseudonymous reference HA state carries for a resident (keyed with the community's own key)."""
+    from custom_components.smart_community.uplink import CONF_COMMUNITY_KEY
+    from hub.uplink import Secret, pseudonymous_ref
+
+    entry = next(e for e in hass.config_entries.async_entries(DOMAIN) if e.data.get("kind") == "community")
+    return pseudonymous_ref(Secret(entry.data[CONF_COMMUNITY_KEY]), resident_id)

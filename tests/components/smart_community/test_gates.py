@@ -13,7 +13,7 @@ from custom_components.smart_community.const import DOMAIN
 from devkit.sim.camera import CameraSim
 from devkit.sim.door_controller import DoorControllerSim
 
-from .conftest import FACES, wait_for_event, wait_for_state
+from .conftest import FACES, resident_ref, wait_for_event, wait_for_state
 
 PRESENCE = "binary_sensor.simdc0042_door_1_presence"
 ACCESS = "event.simdc0042_door_1_access"
@@ -71,7 +71,8 @@ async def test_presence_at_the_gate_opens_for_the_enrolled_resident_only(
     camera_sim.set_scene("person", "John_Salley")
     simulator.set_presence(0, True)
     granted = await wait_for_event(hass, ACCESS, "granted", timeout=30)
-    assert (granted["credential"], granted["resident_id"], granted["released"]) == ("face", "r-salley", True)
+    assert (granted["credential"], granted["resident_ref"], granted["released"]) == (
+        "face", resident_ref(hass, "r-salley"), True)
     assert simulator.doors[0].releases == 1
     simulator.set_presence(0, False)
     await wait_for_state(hass, PRESENCE, "off")

@@ -15,7 +15,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUs
 from custom_components.smart_community.const import DOMAIN
 from devkit.sim.door_controller import DoorControllerSim
 
-from .conftest import wait_for_event, wait_for_state
+from .conftest import resident_ref, wait_for_event, wait_for_state
 
 FACES = "sensor.test_garden_enrolled_faces"
 RESIDENTS = "sensor.test_garden_residents"
@@ -41,7 +41,7 @@ async def test_card_granted_at_the_door_end_to_end(
     granted = await wait_for_event(hass, ACCESS, "granted")
     assert granted["reason"] == "granted"
     assert granted["credential"] == "card"
-    assert granted["resident_id"] == "r-001"
+    assert granted["resident_ref"] == resident_ref(hass, "r-001") and "resident_id" not in granted
     assert granted["released"] is True
     assert simulator.doors[0].releases == 1
 

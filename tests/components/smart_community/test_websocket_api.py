@@ -120,6 +120,21 @@ async def test_residents_add_search_edit_and_bad_input(ws: Ws) -> None:
     await _error(ws, "residents/get", "not_found", resident_id="r-404")
 
 
+async def test_only_administrators_can_listen_for_who_was_let_in(
+    hass: HomeAssistant, community_entry: MockConfigEntry, hass_ws_client: WebSocketGenerator,
+    hass_read_only_access_token: str,
+) -> None:
+    """Who a decision was for travels on the ``smart_community_access`` bus event, never in entity state: a
+    non-admin user cannot subscribe to it, an administrator can."""
+    user = await hass_ws_client(hass, hass_read_only_access_token)
+    await user.send_json_auto_id({"type": "subscribe_events", "event_type": "smart_community_access"})
+    reply = await user.receive_json()
+    assert not reply["success"] and reply["error"]["code"] == "unauthorized"
+    admin = await hass_ws_client(hass)
+    await admin.send_json_auto_id({"type": "subscribe_events", "event_type": "smart_community_access"})
+    assert (await admin.receive_json())["success"]
+
+
 async def test_browsing_residents_neither_waits_for_nor_holds_up_the_writer(
     hass: HomeAssistant, ws: Ws, community_entry: MockConfigEntry
 ) -> None:
