@@ -237,6 +237,11 @@ async def _community_options_flow(
         async with session.post(f"{base}/api/config/config_entries/options/flow/{flow['flow_id']}",
                                 json=reply, headers=headers) as resp:
             result = await resp.json()
+    if result.get("step_id") == "uplink_unencrypted":
+        # The demo's receiver is plain http:// on loopback: confirm the warning, as a manager would.
+        async with session.post(f"{base}/api/config/config_entries/options/flow/{flow['flow_id']}",
+                                json={}, headers=headers) as resp:
+            result = await resp.json()
     if result.get("type") != "create_entry":
         raise HomeAssistantSetupError(f"the community's {step} options failed: {result}")
     # New options reload the entry; wait until it is back before the next action needs it.
