@@ -178,9 +178,12 @@ def _is_image(data: bytes) -> bool:
 
     from PIL import Image, UnidentifiedImageError
 
+    from .faces.imaging import check_size
+
     try:
         with Image.open(BytesIO(data)) as image:
+            check_size(*image.size)  # a file claiming a huge picture is refused before anything is decoded
             image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         return False
     return True

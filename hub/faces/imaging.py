@@ -15,6 +15,19 @@ ImageInput = ImageArray | bytes | Path
 
 _ORIENTATION = 0x0112  # EXIF tag: 1 is upright
 
+MAX_PIXELS = 50_000_000
+"""The largest image decoded (a 50-megapixel phone photo; a camera frame is far smaller). Checked from the
+header, before any pixel is decoded: a small file can claim a huge picture (a decompression bomb)."""
+
+
+def check_size(width: int, height: int) -> None:
+    """Refuse an image larger than :data:`MAX_PIXELS` (or with no pixels), with the figures in the message."""
+    pixels = width * height
+    if pixels > MAX_PIXELS or pixels <= 0:
+        raise ImageDecodeError(
+            f"the image is {width}x{height} pixels ({pixels / 1e6:.1f} MP); the limit is {MAX_PIXELS / 1e6:.0f} MP"
+        )
+
 
 def to_rgb(image: ImageInput, *, min_side: int | None = None) -> ImageArray:
     """An RGB uint8 array (H, W, 3); EXIF orientation is applied so phone photos stand upright.
@@ -29,6 +42,7 @@ def to_rgb(image: ImageInput, *, min_side: int | None = None) -> ImageArray:
         return _array_to_rgb(image)
     try:
         with Image.open(io.BytesIO(image) if isinstance(image, bytes) else image) as pil:
+            check_size(*pil.size)  # from the header: nothing decoded yet
             if min_side is not None and pil.format == "JPEG":
                 scale = 1
                 while scale < 8 and max(pil.size) // (2 * scale) >= min_side:
@@ -40,7 +54,7 @@ def to_rgb(image: ImageInput, *, min_side: int | None = None) -> ImageArray:
             if upright.mode != "RGB":
                 upright = upright.convert("RGB")
             return np.asarray(upright, dtype=np.uint8)
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as err:
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as err:
         raise ImageDecodeError(f"cannot read the image: {err}") from err
 
 

@@ -19,6 +19,7 @@ import segno
 from PIL import Image, UnidentifiedImageError
 
 from hub.exceptions import FeatureUnavailableError, InvalidInputError
+from hub.faces.imaging import check_size
 from hub.residents.pass_token import PREFIX
 
 ImageInput = bytes | Image.Image | npt.NDArray[np.uint8]
@@ -99,8 +100,9 @@ def _as_image(image: ImageInput) -> Image.Image | npt.NDArray[np.uint8]:
     if isinstance(image, bytes):
         try:
             loaded = Image.open(io.BytesIO(image))
+            check_size(*loaded.size)  # from the header, before decoding
             loaded.load()
-        except (UnidentifiedImageError, OSError) as err:
+        except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as err:
             raise InvalidInputError(f"image bytes are not a readable image: {err}") from None
         # zxing wants grey or RGB; PNG palettes and alpha channels are converted here.
         return loaded.convert("L")
