@@ -25,13 +25,18 @@ def register_migrations(component: str, migrations: Sequence[Migration]) -> None
 
 def _owner_only(path: Path) -> None:
     """The database holds personal data: mode 0600, made so before SQLite first opens it (SQLite gives its -wal
-    and -shm files the database file's mode). A file made by an earlier release is tightened too."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    and -shm files the database file's mode). A file made by an earlier release is tightened too.
+
+    An existing file is never opened here: closing any descriptor of a file drops every POSIX lock this process
+    holds on it, including those of a connection already open on the database.
+    """
     try:
-        if stat.S_IMODE(os.fstat(fd).st_mode) != 0o600:
-            os.fchmod(fd, 0o600)
-    finally:
-        os.close(fd)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        if stat.S_IMODE(path.stat().st_mode) != 0o600:
+            path.chmod(0o600)
+    else:
+        os.close(fd)  # a new, empty file: nothing has it open yet
 
 
 def open_database(path: str | Path, *, components: Sequence[str] | None = None) -> sqlite3.Connection:
