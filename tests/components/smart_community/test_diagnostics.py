@@ -33,3 +33,25 @@ async def test_diagnostics_redact_card_numbers(
     assert diagnostics["doors"][1]["door_open"] is True
     assert diagnostics["doors"][1]["alarms"] == ["forced_open"]
     assert diagnostics["last_update_success"] is True
+
+
+async def test_community_diagnostics_carry_no_secret_no_key_and_no_resident(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, community_entry: MockConfigEntry
+) -> None:
+    """The community hub's diagnostics: the uplink's HMAC secret, the GA/T 1400 password, the community key, the
+    uplink URL and the residents are all left out."""
+    secret = "county-hmac-secret-0123456789abcdef"
+    flow = await hass.config_entries.options.async_init(community_entry.entry_id)
+    flow = await hass.config_entries.options.async_configure(flow["flow_id"], {"next_step_id": "uplink"})
+    result = await hass.config_entries.options.async_configure(
+        flow["flow_id"], {"uplink_url": "https://county.example/api", "uplink_profile": "json",
+                          "uplink_secret": secret})
+    assert result["type"] == "create_entry"
+    await hass.async_block_till_done()
+    await hass.services.async_call("smart_community", "add_resident",
+                                   {"resident_id": "r-777", "full_name": "Wang Fang"}, blocking=True)
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, community_entry)
+    text = json.dumps(diagnostics)
+    community_key = community_entry.data["community_key"]
+    for needle in (secret, community_key, "county.example", "r-777", "Wang Fang"):
+        assert needle not in text, needle
