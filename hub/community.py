@@ -33,6 +33,7 @@ from .privacy.audit import AuditHook
 from .privacy.keys import KeyRing
 from .residents.bulk_import import ImportReport, PhotoCheck, import_residents, remove_unfinished_imports
 from .residents.registry_hub import ResidentRegistry
+from .residents.secrets import DEFAULT_PIN_DIGITS, check_pin_digits
 from .residents.store import utc_now
 from .writer import Writer
 
@@ -99,13 +100,16 @@ class Community:
         on_audit: AuditHook | None = None,
         on_decision: DecisionHook | None = None,
         hub_id: str | None = None,
+        pin_digits: int = DEFAULT_PIN_DIGITS,
     ) -> None:
         key_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        pin_digits = check_pin_digits(pin_digits)
         self._on_audit = on_audit
         self.events = EventBus(f"community {db_path.stem}")
         self.timezone = timezone
         self._pending_audit: PendingAudit | None = None
         self.registry = ResidentRegistry.open(db_path, key_path, on_audit=self._audit)
+        self.registry.credentials.pin_digits = pin_digits
         self.access_config = AccessConfigStore(self.registry.conn, on_audit=self._audit)
         self.access = AccessService(
             self.registry.conn, self.registry.keys, timezone=timezone, on_decision=on_decision

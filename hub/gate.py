@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 from devices.exceptions import DeviceOutcomeUnknownError, DeviceTimeoutError
@@ -39,6 +39,9 @@ BURST_FRAMES = 5
 MAX_BURST_FRAMES = 8
 FRAME_INTERVAL_S = 0.04
 PASS_FRAMES = 2  # a visitor pass is looked for in the burst's first frames
+# A keypad entry is two: the resident's keypad code, then their PIN (as "user ID + password" keypads do). A code
+# waits this long for its PIN; a later entry starts again as a code.
+KEYPAD_CODE_WAIT = timedelta(seconds=30)
 
 
 class FaceBurst(Protocol):
@@ -114,6 +117,7 @@ class GateKeeper:
         self.faces = faces
         self._run_blocking = run_blocking
         self._clock = clock
+        self._keypad_codes: dict[str, tuple[str, datetime]] = {}  # door id -> (code typed, when), awaiting a PIN
 
     async def _blocking(self, func: Callable[..., T], *args: Any) -> T:
         """Run a registry or access call as a job on the community's writer thread, without holding an executor
@@ -121,14 +125,18 @@ class GateKeeper:
         result: T = await asyncio.wrap_future(self.community.submit(func, *args))
         return result
 
-    async def credential_read(self, point: AccessPoint, read: CredentialRead) -> GateOutcome:
-        """A card swipe or PIN entry at the door's reader."""
+    async def credential_read(self, point: AccessPoint, read: CredentialRead) -> GateOutcome | None:
+        """A card swipe or keypad entry at the door's reader; ``None`` for a keypad code still awaiting its PIN."""
         now = self._clock()
         access = self.community.access
         if read.kind is ReaderKind.CARD:
             decision = await self._blocking(access.present_card, point.door_id, read.value, now)
-        else:
-            decision = await self._blocking(access.enter_pin, point.door_id, read.value, now)
+            return await self._finish(point, decision, now)
+        waiting = self._keypad_codes.pop(point.door_id, None)
+        if waiting is None or now - waiting[1] > KEYPAD_CODE_WAIT:
+            self._keypad_codes[point.door_id] = (read.value, now)
+            return None
+        decision = await self._blocking(access.enter_pin, point.door_id, waiting[0], read.value, now)
         return await self._finish(point, decision, now)
 
     async def visitor_pass(self, point: AccessPoint, token: str) -> GateOutcome:

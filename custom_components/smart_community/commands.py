@@ -273,6 +273,8 @@ def resident_dict(ctx: CommandContext, resident: Resident, registry: ResidentReg
             for card in registry.credentials.list_cards(resident.resident_id) if card.revoked_at is None
         ],
         "has_pin": registry.credentials.has_pin(resident.resident_id),
+        "keypad_code": registry.credentials.keypad_code(resident.resident_id),
+        "pin_digits": registry.credentials.pin_digits,
     }
 
 
@@ -443,8 +445,10 @@ def _revoke_card(ctx: CommandContext, data: Fields) -> Result:
 
 
 def _set_pin(ctx: CommandContext, data: Fields) -> Result:
-    ctx.community.registry.credentials.set_pin(ctx.actor, data["resident_id"], data["pin"])
-    return None
+    code = ctx.community.registry.credentials.set_pin(
+        ctx.actor, data["resident_id"], data["pin"], data.get("keypad_code")
+    )
+    return {"keypad_code": code}
 
 
 def _revoke_pin(ctx: CommandContext, data: Fields) -> Result:
@@ -712,8 +716,8 @@ COMMANDS: tuple[Command, ...] = (
     }),
     Command(service="revoke_card", websocket="cards/revoke", fields={vol.Required("card_id"): cv.string},
             run=_revoke_card, changes=True, returns=False),
-    Command(service="set_pin", websocket="pin/set", run=_set_pin, changes=True, returns=False, fields={
-        **_RESIDENT_ID, vol.Required("pin"): cv.string,
+    Command(service="set_pin", websocket="pin/set", run=_set_pin, changes=True, fields={
+        **_RESIDENT_ID, vol.Required("pin"): cv.string, vol.Optional("keypad_code"): cv.string,
     }),
     Command(service="revoke_pin", websocket="pin/revoke", fields=_RESIDENT_ID, run=_revoke_pin, changes=True,
             returns=False),

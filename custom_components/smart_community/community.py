@@ -24,11 +24,13 @@ from hub.gate import AccessPoint, Actor, GateKeeper
 from hub.health import DeviceKind, WeeklyReport
 from hub.journal import EventKind
 from hub.residents.qr import QrDecoderStatus
+from hub.residents.secrets import DEFAULT_PIN_DIGITS
 
 from .actors import async_actor, async_require_door_operator
 from .const import (
     CONF_DOOR_OPERATORS,
     CONF_KIND,
+    CONF_PIN_DIGITS,
     CONF_RELEASE_SECONDS,
     DEFAULT_RELEASE_SECONDS,
     DOMAIN,
@@ -103,7 +105,13 @@ async def async_open_community(hass: HomeAssistant, entry: ConfigEntry) -> Commu
     db_path.parent.mkdir(parents=True, exist_ok=True)
     timezone = await hass.async_add_executor_job(ZoneInfo, hass.config.time_zone)
     community = await hass.async_add_executor_job(
-        lambda: Community(db_path, key_path, timezone=timezone, hub_id=entry.data[CONF_HUB_ID])
+        lambda: Community(
+            db_path,
+            key_path,
+            timezone=timezone,
+            hub_id=entry.data[CONF_HUB_ID],
+            pin_digits=int(entry.options.get(CONF_PIN_DIGITS, DEFAULT_PIN_DIGITS)),
+        )
     )
     faces = CommunityFaces(community)
     gatekeeper = GateKeeper(community, hass.async_add_executor_job, faces=faces)

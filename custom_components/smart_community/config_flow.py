@@ -20,6 +20,7 @@ from devices.discovery import DeviceKind, DeviceProfile, DiscoveredDevice, parse
 from devices.door_controller import DoorController
 from devices.exceptions import DeviceConnectionError, DeviceError
 from devices.models import ControllerInfo
+from hub.residents.secrets import DEFAULT_PIN_DIGITS, PIN_MAX_DIGITS, PIN_MIN_DIGITS
 from hub.uplink import OPTIONAL_FIELDS, LegalBasis
 
 from .compat import ReloadingOptionsFlow
@@ -34,6 +35,7 @@ from .const import (
     CONF_INPUTS,
     CONF_KIND,
     CONF_MJPEG_URL,
+    CONF_PIN_DIGITS,
     CONF_POLL_INTERVAL,
     CONF_PROFILE,
     CONF_RELAYS,
@@ -537,7 +539,7 @@ class CommunityOptionsFlow(ReloadingOptionsFlow):
         options = ["add_gate"]
         if self.config_entry.options.get(CONF_GATES):
             options.append("remove_gate")
-        options += ["door_operators", "uplink", "field_policy", "retention", "health"]
+        options += ["door_operators", "keypad", "uplink", "field_policy", "retention", "health"]
         return self.async_show_menu(step_id="init", menu_options=options)
 
     async def async_step_door_operators(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
@@ -556,6 +558,19 @@ class CommunityOptionsFlow(ReloadingOptionsFlow):
         ))
         schema = vol.Schema({vol.Optional(CONF_DOOR_OPERATORS, default=current): choice})
         return self.async_show_form(step_id="door_operators", data_schema=schema)
+
+    async def async_step_keypad(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """How many digits a PIN has (6 by default; fewer are easier to guess, see docs/privacy.md)."""
+        if user_input is not None:
+            digits = int(user_input[CONF_PIN_DIGITS])
+            return self.async_create_entry(data={**self.config_entry.options, CONF_PIN_DIGITS: digits})
+        current = int(self.config_entry.options.get(CONF_PIN_DIGITS, DEFAULT_PIN_DIGITS))
+        schema = vol.Schema({
+            vol.Required(CONF_PIN_DIGITS, default=current): selector.NumberSelector(selector.NumberSelectorConfig(
+                min=PIN_MIN_DIGITS, max=PIN_MAX_DIGITS, step=1, mode=selector.NumberSelectorMode.BOX
+            )),
+        })
+        return self.async_show_form(step_id="keypad", data_schema=schema)
 
     async def async_step_uplink_unencrypted(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """An http:// uplink: say what it exposes, and store it only when the manager confirms."""

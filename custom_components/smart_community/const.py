@@ -30,6 +30,7 @@ KIND_COMMUNITY: Final = "community"
 CONF_COMMUNITY_NAME: Final = "name"
 # Users (ids) besides administrators who may release doors and change their mode.
 CONF_DOOR_OPERATORS: Final = "door_operators"
+CONF_PIN_DIGITS: Final = "pin_digits"
 COMMUNITY_UNIQUE_ID: Final = "community"
 
 SIGNAL_COMMUNITY_CHANGED: Final = "smart_community_community_changed"

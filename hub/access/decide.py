@@ -70,6 +70,8 @@ def decide(request: AccessRequest, context: AccessContext) -> Decision:
         return verdict(Reason.LOCKED_OUT)
 
     credential = request.credential
+    if isinstance(credential, PinEntry) and credential.locked:
+        return verdict(Reason.LOCKED_OUT)
     if isinstance(credential, PassPresentation):
         return verdict(_pass_reason(credential, request, context), None)
     credential_reason = _credential_reason(credential, context)

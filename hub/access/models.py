@@ -95,9 +95,11 @@ class CardRead:
 
 @dataclass(frozen=True)
 class PinEntry:
-    """A PIN entry, resolved by the service: ``resident_id`` is ``None`` when no resident has that PIN."""
+    """A keypad code and PIN, resolved by the service: ``resident_id`` is ``None`` unless the PIN is that code's
+    account's PIN; ``locked`` when the account or the keypad is throttled (the PIN was then not checked)."""
 
     resident_id: str | None
+    locked: bool = False
 
 
 @dataclass(frozen=True)
@@ -214,9 +216,9 @@ class LockoutPolicy:
     duration: timedelta = timedelta(minutes=10)
 
 
+# PINs are throttled per keypad account and per keypad instead (hub/access/pin_throttle.py).
 DEFAULT_LOCKOUTS: Mapping[CredentialKind, LockoutPolicy] = {
     CredentialKind.FACE: LockoutPolicy(),
-    CredentialKind.PIN: LockoutPolicy(max_failures_per_person=5, max_failures_per_gate=5),
 }
 
 

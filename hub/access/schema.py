@@ -71,4 +71,18 @@ CREATE TABLE passback_state (
 )
 """
 
-register_migrations(COMPONENT, [_V1])
+# Failed PIN checks in a row, per keypad account (key: the resident id) and per keypad (key: the door id); see
+# hub/access/pin_throttle.py. Replaces counting PIN failures in access_attempts per gate, which a guesser spreading
+# guesses over the community's residents never tripped.
+_V2 = """
+CREATE TABLE pin_throttle (
+    scope TEXT NOT NULL CHECK (scope IN ('account', 'keypad')),
+    key TEXT NOT NULL,
+    failures INTEGER NOT NULL,
+    last_failure TEXT,
+    locked_until TEXT,
+    PRIMARY KEY (scope, key)
+)
+"""
+
+register_migrations(COMPONENT, [_V1, _V2])

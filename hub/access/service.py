@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from hub.access.config import load_door, load_holidays, load_rules_for_door
 from hub.access.decide import claimed_resident, decide
@@ -29,15 +29,18 @@ from hub.access.models import (
     PassPresentation,
     PassState,
     PinEntry,
+    Reason,
     Side,
     Subject,
     kind_of,
 )
+from hub.access.pin_throttle import ACCOUNT_POLICY, KEYPAD_POLICY, Scope, ThrottlePolicy, ThrottleState
 from hub.exceptions import InvalidInputError, NotFoundError
 from hub.privacy.keys import KeyRing
+from hub.residents import secrets
 from hub.residents import validation as v
 from hub.residents.consent import active_consent_row
-from hub.residents.credentials import find_card, find_pin_holder
+from hub.residents.credentials import PinAccount, find_card, find_pin_account
 from hub.residents.models import ResidentStatus
 from hub.residents.pass_token import verify_token
 from hub.residents.passes import load_pass
@@ -101,10 +104,33 @@ class AccessService:
         read = CardRead(None) if card is None else CardRead(card.resident_id, card.revoked_at is not None)
         return self._run(door_id, read, now)
 
-    def enter_pin(self, door_id: str, pin: str, now: datetime) -> Decision:
-        """Decide for a PIN typed at a door's keypad."""
-        # The slow hash runs before the write transaction so a keypad does not hold the database lock.
-        return self._run(door_id, PinEntry(find_pin_holder(self._conn, self._keys, pin)), now)
+    def enter_pin(self, door_id: str, code: str, pin: str, now: datetime) -> Decision:
+        """Decide for a keypad code and a PIN typed at a door's keypad: the PIN is checked against the code's
+        account alone, unless that account or this keypad is throttled (then it is not checked at all)."""
+        door_id = v.identifier(door_id, "door_id")
+        now = v.aware_datetime(now, "now")
+        account = find_pin_account(self._conn, code)
+        keypad_state = self.pin_throttle(Scope.KEYPAD, door_id)
+        account_state = None if account is None else self.pin_throttle(Scope.ACCOUNT, account.resident_id)
+        if keypad_state.locked(now) or (account_state is not None and account_state.locked(now)):
+            return self._run(door_id, PinEntry(None, locked=True), now)
+        # The slow hash runs before the write transaction so a keypad does not hold the database lock; an unknown
+        # code costs the same hash, so the time taken does not tell which codes exist.
+        correct = account.check(pin) if account is not None else _dummy_check(pin)
+        entry = PinEntry(account.resident_id if correct and account is not None else None)
+        return self._run(door_id, entry, now, pin_check=(account, correct))
+
+    def pin_throttle(self, scope: Scope, key: str) -> ThrottleState:
+        """The failed-PIN state of one keypad account (``key``: the resident id) or keypad (the door id)."""
+        row = self._conn.execute(
+            "SELECT failures, last_failure, locked_until FROM pin_throttle WHERE scope = ? AND key = ?",
+            (scope.value, key),
+        ).fetchone()
+        if row is None:
+            return ThrottleState()
+        return ThrottleState(
+            int(row["failures"]), v.from_db_optional(row["last_failure"]), v.from_db_optional(row["locked_until"])
+        )
 
     def present_pass(self, door_id: str, token: str, now: datetime) -> Decision:
         """Decide for a visitor-pass token (as read from its QR code)."""
@@ -140,11 +166,23 @@ class AccessService:
         """Retention hook: delete attempt history older than ``before``; returns how many rows went."""
         before = v.aware_datetime(before, "before")
         with transaction(self._conn) as conn:
+            # Failed-PIN counts that old name an account's resident and are forgotten anyway; never earlier than
+            # the throttle forgets them, or a short retention would hand a guesser back the free failures.
+            forgotten = min(before, datetime.now(UTC) - max(ACCOUNT_POLICY.forget_after, KEYPAD_POLICY.forget_after))
+            conn.execute("DELETE FROM pin_throttle WHERE last_failure < ?", (v.to_db(forgotten),))
             return conn.execute("DELETE FROM access_attempts WHERE at < ?", (v.to_db(before),)).rowcount
 
     # ---- the shared path ----------------------------------------------------------------------------------
 
-    def _run(self, door_id: str, credential: Credential, now: datetime, *, pass_id: str | None = None) -> Decision:
+    def _run(
+        self,
+        door_id: str,
+        credential: Credential,
+        now: datetime,
+        *,
+        pass_id: str | None = None,
+        pin_check: tuple[PinAccount | None, bool] | None = None,
+    ) -> Decision:
         door_id = v.identifier(door_id, "door_id")
         now = v.aware_datetime(now, "now")
         with transaction(self._conn) as conn:
@@ -155,12 +193,47 @@ class AccessService:
                 credential = PassPresentation(self._pass_state(conn, pass_id))
             context = self._context(conn, door, credential, now)
             decision = decide(AccessRequest(door_id, credential, now), context)
+            if pin_check is not None:
+                self._count_pin_check(conn, door_id, decision, *pin_check, now=now)
             self._record(conn, door, decision, now)
             if self.on_record is not None:
                 self.on_record(conn, door, decision, now)
         if self._on_decision is not None:
             self._on_decision(decision, now)
         return decision
+
+    def _count_pin_check(
+        self,
+        conn: sqlite3.Connection,
+        door_id: str,
+        decision: Decision,
+        account: PinAccount | None,
+        correct: bool,
+        *,
+        now: datetime,
+    ) -> None:
+        """Count a PIN check the decision answered (a locked-down door or one taking no PINs tells nothing)."""
+        if decision.reason in (Reason.DOOR_LOCKED_DOWN, Reason.CREDENTIAL_NOT_ACCEPTED):
+            return
+        if correct and account is not None:
+            conn.execute(
+                "DELETE FROM pin_throttle WHERE (scope = 'account' AND key = ?) OR (scope = 'keypad' AND key = ?)",
+                (account.resident_id, door_id),
+            )
+            return
+        self._fail(conn, Scope.KEYPAD, door_id, KEYPAD_POLICY, now)
+        if account is not None:
+            self._fail(conn, Scope.ACCOUNT, account.resident_id, ACCOUNT_POLICY, now)
+
+    def _fail(self, conn: sqlite3.Connection, scope: Scope, key: str, policy: ThrottlePolicy, now: datetime) -> None:
+        state = self.pin_throttle(scope, key).after_failure(policy, now)
+        conn.execute(
+            "INSERT INTO pin_throttle (scope, key, failures, last_failure, locked_until) VALUES (?,?,?,?,?)"
+            " ON CONFLICT (scope, key) DO UPDATE SET failures=excluded.failures,"
+            " last_failure=excluded.last_failure, locked_until=excluded.locked_until",
+            (scope.value, key, state.failures, v.to_db_optional(state.last_failure),
+             v.to_db_optional(state.locked_until)),
+        )
 
     def _pass_state(self, conn: sqlite3.Connection, pass_id: str) -> PassState | None:
         found = load_pass(conn, pass_id)
@@ -257,6 +330,16 @@ class AccessService:
                 " ON CONFLICT (subject, gate_id) DO UPDATE SET side=excluded.side, at=excluded.at",
                 (subject, door.gate_id, door.side.value, v.to_db(now)),
             )
+
+
+_DUMMY_SALT = bytes(16)
+
+
+def _dummy_check(pin: str) -> bool:
+    """The slow hash an account check would cost, for a code nobody has; always ``False``."""
+    if isinstance(pin, str):
+        secrets.slow_hash(pin, _DUMMY_SALT)
+    return False
 
 
 def _load_subject(conn: sqlite3.Connection, resident_id: str) -> Subject | None:

@@ -79,6 +79,8 @@ def _erase_rows(conn: sqlite3.Connection, resident_id: str) -> dict[str, int]:
             (resident_id, *pass_ids),
         )
         conn.execute(f"DELETE FROM passback_state WHERE subject IN ({','.join('?' * len(subjects))})", tuple(subjects))
+        if _has_table(conn, "pin_throttle"):
+            conn.execute("DELETE FROM pin_throttle WHERE scope = 'account' AND key = ?", (resident_id,))
         erased["rule_memberships"] = _delete(conn, "DELETE FROM rule_residents WHERE resident_id = ?", (resident_id,))
     conn.execute("DELETE FROM visitor_passes WHERE issued_by = ?", (resident_id,))  # pass_doors cascade
     conn.execute("DELETE FROM residents WHERE resident_id = ?", (resident_id,))

@@ -1,9 +1,16 @@
-"""Cards and PINs: add, revoke, look up. Only keyed indexes, hints and slow hashes are stored."""
+"""Cards and PINs: add, revoke, look up. Only keyed indexes, hints and slow hashes are stored.
+
+A PIN belongs to a keypad account: the resident's keypad code (not secret, like a user number) names the account
+and the PIN is checked against it alone. PINs need not be unique, and setting one never tells whether someone else
+uses it.
+"""
 
 from __future__ import annotations
 
+import secrets as system_random
 import sqlite3
 from dataclasses import dataclass
+from datetime import datetime
 
 from hub.exceptions import InvalidInputError, NotFoundError
 from hub.privacy.keys import KeyRing
@@ -44,21 +51,54 @@ def find_card(conn: sqlite3.Connection, keys: KeyRing, number: str) -> CardLooku
     return CardLookup(None if row is None else card_from_row(row))
 
 
-def find_pin_holder(conn: sqlite3.Connection, keys: KeyRing, pin: str) -> str | None:
-    """The resident whose PIN this is, or ``None``: index lookup, then the slow-hash check."""
-    if not isinstance(pin, str) or not pin.isascii() or not pin.isdigit():
+KEYPAD_CODE_DIGITS = 6  # codes the hub assigns; a manager may choose any 3-8 digit code instead
+
+
+def new_keypad_code(conn: sqlite3.Connection) -> str:
+    """A random keypad code no resident has (random, so codes say nothing about who enrolled when)."""
+    while True:
+        code = str(system_random.randbelow(9 * 10 ** (KEYPAD_CODE_DIGITS - 1)) + 10 ** (KEYPAD_CODE_DIGITS - 1))
+        if conn.execute("SELECT 1 FROM keypad_codes WHERE code = ?", (code,)).fetchone() is None:
+            return code
+
+
+@dataclass(frozen=True)
+class PinAccount:
+    """The keypad account a code names: whose it is, and the stored hash of its PIN (``None`` without a PIN)."""
+
+    resident_id: str
+    salt: bytes | None
+    pin_hash: bytes | None
+
+    def check(self, pin: str) -> bool:
+        """Whether ``pin`` is this account's PIN (the slow hash: run it off any open write transaction)."""
+        if self.salt is None or self.pin_hash is None:
+            return False
+        if not isinstance(pin, str) or not pin.isascii() or not pin.isdigit():
+            return False
+        return secrets.verify_pin(pin, self.salt, self.pin_hash)
+
+
+def find_pin_account(conn: sqlite3.Connection, code: str) -> PinAccount | None:
+    """The keypad account of a code typed at a keypad, or ``None`` for a code nobody has."""
+    if not isinstance(code, str) or not code.isascii() or not code.isdigit():
         return None
     row = conn.execute(
-        "SELECT resident_id, salt, pin_hash FROM pins WHERE pin_index = ?",
-        (secrets.keyed_index(keys.pin_index, pin),),
+        "SELECT k.resident_id, p.salt, p.pin_hash FROM keypad_codes k LEFT JOIN pins p USING (resident_id)"
+        " WHERE k.code = ?",
+        (code,),
     ).fetchone()
-    if row is None or not secrets.verify_pin(pin, row["salt"], row["pin_hash"]):
-        return None
-    return str(row["resident_id"])
+    return None if row is None else PinAccount(str(row["resident_id"]), row["salt"], row["pin_hash"])
+
+
+def _has_table(conn: sqlite3.Connection, name: str) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
 
 
 class CredentialStore(Store):
-    """Cards and PINs of residents."""
+    """Cards and PINs of residents. ``pin_digits`` is the community's PIN length for PINs set from now on."""
+
+    pin_digits: int = secrets.DEFAULT_PIN_DIGITS
 
     def add_card(self, actor: str, resident_id: str, card_number: str) -> Card:
         """Register a card for a resident; a number already active on any card is refused."""
@@ -102,27 +142,55 @@ class CredentialStore(Store):
         ).fetchall()
         return [card_from_row(r) for r in rows]
 
-    def set_pin(self, actor: str, resident_id: str, pin: str) -> None:
-        """Set (or replace) a resident's PIN. A PIN another resident uses is refused: it must name one person."""
+    def set_pin(self, actor: str, resident_id: str, pin: str, keypad_code: str | None = None) -> str:
+        """Set (or replace) a resident's PIN; returns their keypad code, typed at a keypad before the PIN.
+
+        A resident without a code gets a random one, or ``keypad_code`` when the manager chooses it (for example
+        from the unit number); a code another resident has is refused (codes are not secret). PINs need not be
+        unique: nothing here compares one resident's PIN with another's. Setting a PIN lifts the account's
+        lock-out after failed entries.
+        """
         actor = v.actor(actor)
         resident_id = v.identifier(resident_id, "resident_id")
-        pin = secrets.check_pin(pin)
-        index = secrets.keyed_index(self._keys.pin_index, pin)
+        pin = secrets.check_pin(pin, self.pin_digits)
+        wanted = None if keypad_code is None else secrets.check_keypad_code(keypad_code)
         salt = secrets.new_salt()
         pin_hash = secrets.slow_hash(pin, salt)
         now = self._clock()
         with transaction(self._conn) as conn:
             self._require_resident(conn, resident_id)
-            holder = conn.execute("SELECT resident_id FROM pins WHERE pin_index = ?", (index,)).fetchone()
-            if holder is not None and holder["resident_id"] != resident_id:
-                raise InvalidInputError("this PIN is not available; choose another")
+            code = self._assign_code(conn, resident_id, wanted, now)
             conn.execute(
-                "INSERT INTO pins (resident_id, pin_index, salt, pin_hash, set_at) VALUES (?,?,?,?,?)"
-                " ON CONFLICT (resident_id) DO UPDATE SET pin_index=excluded.pin_index, salt=excluded.salt,"
-                " pin_hash=excluded.pin_hash, set_at=excluded.set_at",
-                (resident_id, index, salt, pin_hash, v.to_db(now)),
+                "INSERT INTO pins (resident_id, salt, pin_hash, set_at) VALUES (?,?,?,?)"
+                " ON CONFLICT (resident_id) DO UPDATE SET salt=excluded.salt, pin_hash=excluded.pin_hash,"
+                " set_at=excluded.set_at",
+                (resident_id, salt, pin_hash, v.to_db(now)),
             )
-        self._audit(actor, "pin.set", now, {"resident_id": resident_id})
+            if _has_table(conn, "pin_throttle"):
+                conn.execute("DELETE FROM pin_throttle WHERE scope = 'account' AND key = ?", (resident_id,))
+        self._audit(actor, "pin.set", now, {"resident_id": resident_id, "keypad_code": code})
+        return code
+
+    def _assign_code(self, conn: sqlite3.Connection, resident_id: str, wanted: str | None, now: datetime) -> str:
+        row = conn.execute("SELECT code FROM keypad_codes WHERE resident_id = ?", (resident_id,)).fetchone()
+        if wanted is None and row is not None:
+            return str(row["code"])
+        if wanted is not None and row is not None and row["code"] == wanted:
+            return wanted
+        if wanted is not None and conn.execute("SELECT 1 FROM keypad_codes WHERE code = ?", (wanted,)).fetchone():
+            raise InvalidInputError(f"keypad code {wanted} belongs to another resident; choose another")
+        code = wanted if wanted is not None else new_keypad_code(conn)
+        conn.execute(
+            "INSERT INTO keypad_codes (resident_id, code, assigned_at) VALUES (?,?,?)"
+            " ON CONFLICT (resident_id) DO UPDATE SET code=excluded.code, assigned_at=excluded.assigned_at",
+            (resident_id, code, v.to_db(now)),
+        )
+        return code
+
+    def keypad_code(self, resident_id: str) -> str | None:
+        """The resident's keypad code, if they have one (it stays when a PIN is revoked and set again)."""
+        row = self._conn.execute("SELECT code FROM keypad_codes WHERE resident_id = ?", (resident_id,)).fetchone()
+        return None if row is None else str(row["code"])
 
     def revoke_pin(self, actor: str, resident_id: str) -> None:
         """Remove a resident's PIN."""

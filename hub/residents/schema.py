@@ -132,4 +132,33 @@ def _v3(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
-register_migrations(COMPONENT, [_V1, _V2, _v3])
+# PINs belong to keypad accounts: a resident types their keypad code, then the PIN, which is checked against that
+# one account. The community-wide PIN index (which made every guess a guess against every resident, and PINs
+# unique so that setting one told whether someone else had it) goes.
+_V4_STATEMENTS = (
+    "CREATE TABLE pins_v4 ("
+    " resident_id TEXT PRIMARY KEY REFERENCES residents (resident_id) ON DELETE CASCADE,"
+    " salt BLOB NOT NULL, pin_hash BLOB NOT NULL, set_at TEXT NOT NULL)",
+    "INSERT INTO pins_v4 (resident_id, salt, pin_hash, set_at) SELECT resident_id, salt, pin_hash, set_at FROM pins",
+    "DROP TABLE pins",
+    "ALTER TABLE pins_v4 RENAME TO pins",
+    "CREATE TABLE keypad_codes ("
+    " resident_id TEXT PRIMARY KEY REFERENCES residents (resident_id) ON DELETE CASCADE,"
+    " code TEXT NOT NULL UNIQUE, assigned_at TEXT NOT NULL)",
+)
+
+
+def _v4(conn: sqlite3.Connection) -> None:
+    from hub.residents.credentials import new_keypad_code  # imported here: credentials imports this module's package
+
+    for statement in _V4_STATEMENTS:
+        conn.execute(statement)
+    # Residents who already have a PIN get a keypad code now, so their PIN keeps working (with the code first).
+    for (resident_id, set_at) in conn.execute("SELECT resident_id, set_at FROM pins ORDER BY set_at").fetchall():
+        conn.execute(
+            "INSERT INTO keypad_codes (resident_id, code, assigned_at) VALUES (?,?,?)",
+            (resident_id, new_keypad_code(conn), set_at),
+        )
+
+
+register_migrations(COMPONENT, [_V1, _V2, _v3, _v4])

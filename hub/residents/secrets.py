@@ -1,9 +1,9 @@
 """Keyed indexes and slow hashes for card numbers and PINs; nothing here touches the database.
 
-A keypad gives only a PIN, so the hub must find the person from the PIN alone. A keyed HMAC of the PIN is the
-lookup index (unique, so a PIN names one person); without the key file it cannot be brute-forced offline even
-though PINs are short. The scrypt hash with a per-PIN salt then verifies the candidate the index found, so a
-stolen database without the key file gives neither the PIN nor a fast oracle for it.
+A PIN belongs to one keypad account: the resident types their keypad code first, then the PIN, and the PIN is
+checked against that one account only (never against the whole community, so one guess tries one account and
+two residents may well have the same PIN). The scrypt hash with a per-PIN salt verifies it, so a stolen database
+gives no fast oracle for the PIN. A card number is found through a keyed HMAC index, useless without the key file.
 """
 
 from __future__ import annotations
@@ -17,23 +17,44 @@ import re
 from hub.exceptions import InvalidInputError
 
 PIN_MIN_DIGITS = 4
-PIN_MAX_DIGITS = 12
+PIN_MAX_DIGITS = 8
+DEFAULT_PIN_DIGITS = 6
+KEYPAD_CODE_MIN_DIGITS = 3
+KEYPAD_CODE_MAX_DIGITS = 8
 _SCRYPT_N = 2**14  # about 16 MiB and tens of milliseconds per check: cheap at a keypad, costly in bulk
 _SCRYPT_R = 8
 _SCRYPT_P = 1
 _CARD = re.compile(r"[0-9A-F]{4,32}")
 
 
-def check_pin(pin: object) -> str:
-    """A PIN of 4-12 digits that is not trivially guessable (all one digit, or a straight run)."""
+def check_pin_digits(digits: object) -> int:
+    """The community's PIN length: 4-8 digits (6 by default; see docs/privacy.md for what each length resists)."""
+    if isinstance(digits, bool) or not isinstance(digits, int) or not PIN_MIN_DIGITS <= digits <= PIN_MAX_DIGITS:
+        raise InvalidInputError(f"PIN length must be {PIN_MIN_DIGITS}-{PIN_MAX_DIGITS} digits, not {digits!r}")
+    return digits
+
+
+def check_pin(pin: object, digits: int = DEFAULT_PIN_DIGITS) -> str:
+    """A PIN of exactly ``digits`` digits that is not trivially guessable (all one digit, or a straight run)."""
     if not isinstance(pin, str) or not pin.isascii() or not pin.isdigit():
         raise InvalidInputError("PIN must be a string of digits")
-    if not PIN_MIN_DIGITS <= len(pin) <= PIN_MAX_DIGITS:
-        raise InvalidInputError(f"PIN must have {PIN_MIN_DIGITS}-{PIN_MAX_DIGITS} digits, got {len(pin)}")
+    if len(pin) != digits:
+        raise InvalidInputError(f"PIN must have {digits} digits, got {len(pin)}")
     steps = {(int(b) - int(a)) % 10 for a, b in itertools.pairwise(pin)}
     if steps in ({0}, {1}, {9}):
         raise InvalidInputError("PIN is too easy to guess (one repeated digit or a straight run)")
     return pin
+
+
+def check_keypad_code(code: object) -> str:
+    """A keypad code (the account a PIN belongs to): 3-8 digits, not secret."""
+    if not isinstance(code, str) or not code.isascii() or not code.isdigit():
+        raise InvalidInputError("keypad code must be a string of digits")
+    if not KEYPAD_CODE_MIN_DIGITS <= len(code) <= KEYPAD_CODE_MAX_DIGITS:
+        raise InvalidInputError(
+            f"keypad code must have {KEYPAD_CODE_MIN_DIGITS}-{KEYPAD_CODE_MAX_DIGITS} digits, got {len(code)}"
+        )
+    return code
 
 
 def check_card_number(number: object) -> str:

@@ -93,7 +93,7 @@ async def test_granted_but_controller_down_is_still_reported(community: Communit
                         clock=lambda: datetime(2026, 11, 30, 9, 0, tzinfo=UTC))
     community.ensure_door("D1", "Door 1")
     community.registry.residents.add_resident("manager", "r-002", "Wang Fang")
-    community.registry.credentials.set_pin("manager", "r-002", "739164")
+    code = community.registry.credentials.set_pin("manager", "r-002", "739164")
     community.access_config.add_rule(
         "manager", AccessRule(rule_id="all", door_ids=frozenset({"D1"}), applies_to_all=True), name="All"
     )
@@ -101,8 +101,10 @@ async def test_granted_but_controller_down_is_still_reported(community: Communit
     from devices.hub_native_map import CredentialKind
     from devices.models import CredentialRead
 
-    outcome = await keeper.credential_read(point, CredentialRead(sequence=1, kind=CredentialKind.PIN, value="739164"))
-    assert outcome.decision.granted
+    # At a keypad the resident types their keypad code, then the PIN: the code alone decides nothing.
+    assert await keeper.credential_read(point, CredentialRead(sequence=1, kind=CredentialKind.PIN, value=code)) is None
+    outcome = await keeper.credential_read(point, CredentialRead(sequence=2, kind=CredentialKind.PIN, value="739164"))
+    assert outcome is not None and outcome.decision.granted
     assert not outcome.released
     assert outcome.at - datetime(2026, 11, 30, 9, 0, tzinfo=UTC) < timedelta(seconds=1)
 
@@ -124,7 +126,7 @@ async def test_a_failing_subscriber_never_breaks_the_gate_path(community: Commun
     keeper = GateKeeper(community, asyncio.to_thread)
     community.ensure_door("D1", "Door 1")
     community.registry.residents.add_resident("manager", "r-003", "Zhao Min")
-    community.registry.credentials.set_pin("manager", "r-003", "482915")
+    code = community.registry.credentials.set_pin("manager", "r-003", "482915")
     community.access_config.add_rule(
         "manager", AccessRule(rule_id="all", door_ids=frozenset({"D1"}), applies_to_all=True), name="All"
     )
@@ -134,8 +136,9 @@ async def test_a_failing_subscriber_never_breaks_the_gate_path(community: Commun
     community.events.subscribe(DecisionEvent, heard.append)
     community.events.subscribe(ReleaseEvent, releases.append)
     point = AccessPoint(door_id="D1", name="Door 1", release=release)
-    outcome = await keeper.credential_read(point, CredentialRead(sequence=1, kind=CredentialKind.PIN, value="482915"))
-    assert outcome.decision.granted and outcome.released and released == ["D1"]
+    assert await keeper.credential_read(point, CredentialRead(sequence=1, kind=CredentialKind.PIN, value=code)) is None
+    outcome = await keeper.credential_read(point, CredentialRead(sequence=2, kind=CredentialKind.PIN, value="482915"))
+    assert outcome is not None and outcome.decision.granted and outcome.released and released == ["D1"]
     assert [(e.door, e.decision.granted, e.released) for e in heard] == [("D1", True, True)]
 
     await keeper.manager_release(point, Actor(user_name="Manager Li"))

@@ -14,6 +14,7 @@ import pytest
 
 from hub.access.config import AccessConfigStore
 from hub.access.models import AccessRule, CredentialKind, Decision, Door, FaceMatch, Reason, Side
+from hub.access.pin_throttle import Scope, ThrottleState
 from hub.access.service import AccessService
 from hub.exceptions import InvalidInputError, NotFoundError
 from hub.residents.models import ResidentStatus
@@ -53,11 +54,14 @@ def registry(tmp_path: Path) -> Iterator[ResidentRegistry]:
     )
     reg.residents.add_resident("mgr", "r1", "Wu Min", building="3", unit="301")
     reg.credentials.add_card("mgr", "r1", "11112222")
-    reg.credentials.set_pin("mgr", "r1", "480213")
+    reg.credentials.set_pin("mgr", "r1", "480213", keypad_code=CODE)
     reg.consents.record_consent("mgr", "r1", scope="gates", given_at=NOW - timedelta(days=1))
     reg.faces.enrol_templates("mgr", "r1", [np.ones(128, dtype=np.float32)])
     yield reg
     reg.conn.close()
+
+
+CODE = "301001"
 
 
 @pytest.fixture
@@ -71,16 +75,16 @@ def _attempts(conn: sqlite3.Connection) -> list[tuple[str, str, int]]:
 
 def test_card_pin_face_granted_and_recorded(registry: ResidentRegistry, service: AccessService) -> None:
     assert service.present_card("b3", "1111 2222", NOW).granted
-    assert service.enter_pin("n-in", "480213", NOW).granted
+    assert service.enter_pin("n-in", CODE, "480213", NOW).granted
     assert service.present_face("n-out", FaceMatch("r1", 0.3, True), NOW + timedelta(minutes=1)).granted
     assert _attempts(registry.conn) == [("card", "granted", 1), ("pin", "granted", 1), ("face", "granted", 1)]
 
 
 def test_denials_through_the_service(registry: ResidentRegistry, service: AccessService) -> None:
     assert service.present_card("b3", "99998888", NOW).reason is Reason.UNKNOWN_CARD
-    assert service.enter_pin("n-in", "000000", NOW).reason is Reason.WRONG_PIN
+    assert service.enter_pin("n-in", CODE, "000000", NOW).reason is Reason.WRONG_PIN
     assert service.present_card("b3", "11112222", NOW.replace(hour=22)).reason is Reason.OUTSIDE_HOURS
-    assert service.enter_pin("b3", "480213", NOW).reason is Reason.CREDENTIAL_NOT_ACCEPTED
+    assert service.enter_pin("b3", CODE, "480213", NOW).reason is Reason.CREDENTIAL_NOT_ACCEPTED
     AccessConfigStore(registry.conn).add_holiday("mgr", date(2026, 3, 2), "Test holiday")
     assert service.present_card("b3", "11112222", NOW).reason is Reason.HOLIDAY
     registry.residents.update_resident("mgr", "r1", status=ResidentStatus.SUSPENDED)
@@ -90,7 +94,7 @@ def test_denials_through_the_service(registry: ResidentRegistry, service: Access
     registry.credentials.revoke_card("mgr", card.card_id)
     assert service.present_card("n-in", "11112222", NOW).reason is Reason.CARD_REVOKED
     AccessConfigStore(registry.conn).set_lockdown("guard", "n-in", True)
-    assert service.enter_pin("n-in", "480213", NOW).reason is Reason.DOOR_LOCKED_DOWN
+    assert service.enter_pin("n-in", CODE, "480213", NOW).reason is Reason.DOOR_LOCKED_DOWN
     with pytest.raises(NotFoundError):
         service.present_card("nowhere", "11112222", NOW)
     with pytest.raises(InvalidInputError, match="timezone"):
@@ -109,7 +113,7 @@ def test_anti_passback_in_out(service: AccessService) -> None:
     assert service.present_card("n-out", "11112222", t + timedelta(minutes=2)).granted
     assert service.present_card("n-out", "11112222", t + timedelta(minutes=3)).reason is Reason.ANTI_PASSBACK
     # A different credential of the same person is the same person: PIN at the in side now works once.
-    assert service.enter_pin("n-in", "480213", t + timedelta(minutes=4)).granted
+    assert service.enter_pin("n-in", CODE, "480213", t + timedelta(minutes=4)).granted
     assert service.present_face("n-in", FaceMatch("r1", 0.3, True), t + timedelta(minutes=5)).reason is (
         Reason.ANTI_PASSBACK
     )
@@ -141,14 +145,46 @@ def test_gate_lockout_after_unknown_faces(service: AccessService) -> None:
     assert service.present_face("n-in", FaceMatch("r1", 0.3, True), NOW + timedelta(seconds=20)).reason is (
         Reason.LOCKED_OUT
     )
-    assert service.enter_pin("n-in", "480213", NOW + timedelta(seconds=30)).granted
+    assert service.enter_pin("n-in", CODE, "480213", NOW + timedelta(seconds=30)).granted
 
 
-def test_pin_brute_force_locks_the_keypad(service: AccessService) -> None:
+def test_wrong_pins_lock_the_account_not_the_card(registry: ResidentRegistry, service: AccessService) -> None:
+    # Four wrong PINs on r1's account are free; the fifth locks the account for 15 minutes, at every keypad.
     for i in range(5):
-        assert service.enter_pin("n-in", f"90{i}531", NOW + timedelta(seconds=i)).reason is Reason.WRONG_PIN
-    assert service.enter_pin("n-in", "480213", NOW + timedelta(seconds=10)).reason is Reason.LOCKED_OUT
+        assert service.enter_pin("n-in", CODE, f"90{i}531", NOW + timedelta(seconds=i)).reason is Reason.WRONG_PIN
+    assert service.enter_pin("n-out", CODE, "480213", NOW + timedelta(seconds=10)).reason is Reason.LOCKED_OUT
+    assert service.pin_throttle(Scope.ACCOUNT, "r1").locked_until == NOW + timedelta(seconds=4, minutes=15)
+    # The card still works at once, and the right PIN after the lock ends (which resets the count).
     assert service.present_card("n-in", "11112222", NOW + timedelta(seconds=11)).granted
+    assert service.enter_pin("n-out", CODE, "480213", NOW + timedelta(minutes=16)).granted
+    assert service.pin_throttle(Scope.ACCOUNT, "r1") == ThrottleState()
+
+
+def test_a_locked_account_does_not_check_the_pin(registry: ResidentRegistry, service: AccessService) -> None:
+    for i in range(6):
+        service.enter_pin("n-in", CODE, f"90{i}531", NOW + timedelta(minutes=30 * i))
+    state = service.pin_throttle(Scope.ACCOUNT, "r1")
+    assert state.failures == 6
+    assert state.locked_until == NOW + timedelta(minutes=150 + 30)  # the sixth failure locks for 30 minutes
+    # The right PIN while locked is refused like any other entry and is not counted either way.
+    assert service.enter_pin("n-in", CODE, "480213", NOW + timedelta(minutes=160)).reason is Reason.LOCKED_OUT
+    assert service.pin_throttle(Scope.ACCOUNT, "r1") == state
+    # A manager setting a new PIN lifts the lock.
+    registry.credentials.set_pin("mgr", "r1", "580213")
+    assert service.enter_pin("n-in", CODE, "580213", NOW + timedelta(minutes=161)).granted
+
+
+def test_wrong_entries_lock_the_keypad_for_every_account(registry: ResidentRegistry, service: AccessService) -> None:
+    # Unknown codes (no account) still count at the keypad: ten in a row lock its PIN entry for 5 minutes.
+    for i in range(10):
+        assert service.enter_pin("n-in", f"77{i}001", "480213", NOW + timedelta(seconds=i)).reason is (
+            Reason.WRONG_PIN
+        )
+    assert service.enter_pin("n-in", CODE, "480213", NOW + timedelta(seconds=20)).reason is Reason.LOCKED_OUT
+    # Other keypads, cards and faces are not throttled by it.
+    assert service.enter_pin("n-out", CODE, "480213", NOW + timedelta(seconds=21)).granted
+    assert service.present_card("n-in", "11112222", NOW + timedelta(seconds=22)).granted
+    assert service.enter_pin("n-in", CODE, "480213", NOW + timedelta(minutes=6)).reason is Reason.ANTI_PASSBACK
 
 
 def test_visitor_pass_uses_expiry_revocation(registry: ResidentRegistry, service: AccessService) -> None:

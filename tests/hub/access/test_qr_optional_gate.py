@@ -66,7 +66,7 @@ def community(tmp_path: Path) -> Iterator[Community]:
     registry = c.registry
     registry.residents.add_resident("mgr", "r1", "Wu Min")
     registry.credentials.add_card("mgr", "r1", "11112222")
-    registry.credentials.set_pin("mgr", "r1", "480213")
+    registry.credentials.set_pin("mgr", "r1", "480213", keypad_code="301001")
     registry.consents.record_consent("mgr", "r1", scope="gates", given_at=NOW - timedelta(days=1))
     yield c
     c.close()
@@ -94,8 +94,8 @@ def test_service_without_decoder(community: Community, visitor: IssuedPass, capl
     service = AccessService(community.registry.conn, community.registry.keys, timezone=UTC)
     caplog.set_level(logging.WARNING, logger="hub.access.service")
     assert service.present_card("gate", "11112222", NOW).granted
-    assert service.enter_pin("gate", "480213", NOW).granted
-    assert service.enter_pin("gate", "000000", NOW).reason is Reason.WRONG_PIN
+    assert service.enter_pin("gate", "301001", "480213", NOW).granted
+    assert service.enter_pin("gate", "301001", "000000", NOW).reason is Reason.WRONG_PIN
     for _ in range(5):  # a pass held up to the camera: skipped, not denied, and said once
         assert service.present_pass_image("gate", visitor.qr_png, NOW) is None
     assert len(caplog.records) == 1

@@ -1,4 +1,4 @@
-"""PINs and cards: never stored in clear, found from the value alone, unique, revocable."""
+"""PINs and cards: never stored in clear; a PIN belongs to one keypad account; cards unique; revocable."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from hub.exceptions import InvalidInputError, NotFoundError
-from hub.residents.credentials import find_card, find_pin_holder
+from hub.residents.credentials import find_card, find_pin_account
 from hub.residents.registry_hub import ResidentRegistry
+from hub.residents.secrets import check_pin_digits
 
 
 def _all_file_bytes(tmp_path: Path) -> bytes:
@@ -26,46 +27,82 @@ def test_pin_is_never_stored_in_clear(registry: ResidentRegistry, tmp_path: Path
     assert "739184".encode("utf-16-le") not in _all_file_bytes(tmp_path)
 
 
-def test_pin_identifies_the_person(registry: ResidentRegistry) -> None:
+def test_pin_is_checked_against_its_keypad_account_only(registry: ResidentRegistry) -> None:
     registry.residents.add_resident("mgr", "r1", "Chen Jing")
     registry.residents.add_resident("mgr", "r2", "Liu Yang")
-    registry.credentials.set_pin("mgr", "r1", "739184")
-    registry.credentials.set_pin("mgr", "r2", "582047")
-    assert find_pin_holder(registry.conn, registry.keys, "739184") == "r1"
-    assert find_pin_holder(registry.conn, registry.keys, "582047") == "r2"
-    assert find_pin_holder(registry.conn, registry.keys, "000001") is None
-    assert find_pin_holder(registry.conn, registry.keys, "abc") is None
-    # Replacing a PIN retires the old one.
-    registry.credentials.set_pin("mgr", "r1", "604215")
-    assert find_pin_holder(registry.conn, registry.keys, "739184") is None
-    assert find_pin_holder(registry.conn, registry.keys, "604215") == "r1"
+    code1 = registry.credentials.set_pin("mgr", "r1", "739184")
+    code2 = registry.credentials.set_pin("mgr", "r2", "582047")
+    assert code1 != code2
+    assert len(code1) == 6 and code1.isdigit()
+    account = find_pin_account(registry.conn, code1)
+    assert account is not None and account.resident_id == "r1"
+    assert account.check("739184")
+    # r2's PIN typed after r1's code is wrong: a guess tries one account, never the community.
+    assert not account.check("582047")
+    assert find_pin_account(registry.conn, "000001") is None
+    assert find_pin_account(registry.conn, "abc") is None
+    # Replacing a PIN retires the old one and keeps the code; revoking leaves the code with no PIN.
+    assert registry.credentials.set_pin("mgr", "r1", "604215") == code1
+    account = find_pin_account(registry.conn, code1)
+    assert account is not None and not account.check("739184") and account.check("604215")
     registry.credentials.revoke_pin("mgr", "r1")
-    assert find_pin_holder(registry.conn, registry.keys, "604215") is None
+    account = find_pin_account(registry.conn, code1)
+    assert account is not None and not account.check("604215")
     assert not registry.credentials.has_pin("r1")
     with pytest.raises(NotFoundError):
         registry.credentials.revoke_pin("mgr", "r1")
+    assert registry.credentials.set_pin("mgr", "r1", "604215") == code1
 
 
-def test_pin_must_be_unique_and_not_trivial(registry: ResidentRegistry, snapshot: Callable[..., Any]) -> None:
+def test_pins_need_not_be_unique_and_setting_one_reveals_nothing(registry: ResidentRegistry) -> None:
     registry.residents.add_resident("mgr", "r1", "Chen Jing")
     registry.residents.add_resident("mgr", "r2", "Liu Yang")
-    registry.credentials.set_pin("mgr", "r1", "739184")
+    code1 = registry.credentials.set_pin("mgr", "r1", "739184")
+    # The same PIN for another resident is simply set: refusing it would tell the manager someone has it.
+    code2 = registry.credentials.set_pin("mgr", "r2", "739184")
+    first, second = find_pin_account(registry.conn, code1), find_pin_account(registry.conn, code2)
+    assert first is not None and second is not None
+    assert (first.resident_id, second.resident_id) == ("r1", "r2")
+    assert first.check("739184") and second.check("739184")
+    assert first.salt != second.salt and first.pin_hash != second.pin_hash
+
+
+def test_keypad_codes_chosen_by_the_manager(registry: ResidentRegistry, snapshot: Callable[..., Any]) -> None:
+    registry.residents.add_resident("mgr", "r1", "Chen Jing")
+    registry.residents.add_resident("mgr", "r2", "Liu Yang")
+    assert registry.credentials.set_pin("mgr", "r1", "739184", keypad_code="120301") == "120301"
+    assert registry.credentials.keypad_code("r1") == "120301"
     before = snapshot(registry.conn)
-    with pytest.raises(InvalidInputError, match="not available"):
-        registry.credentials.set_pin("mgr", "r2", "739184")
+    with pytest.raises(InvalidInputError, match="belongs to another resident"):
+        registry.credentials.set_pin("mgr", "r2", "582047", keypad_code="120301")
+    for bad, message in [("12", "3-8"), ("123456789", "3-8"), ("12a4", "digits")]:
+        with pytest.raises(InvalidInputError, match=message):
+            registry.credentials.set_pin("mgr", "r2", "582047", keypad_code=bad)
+    assert snapshot(registry.conn) == before
+
+
+def test_pin_length_and_trivial_pins(registry: ResidentRegistry, snapshot: Callable[..., Any]) -> None:
+    registry.residents.add_resident("mgr", "r1", "Chen Jing")
+    before = snapshot(registry.conn)
     for weak, message in [
-        ("1111", "too easy"),
+        ("111111", "too easy"),
         ("123456", "too easy"),
         ("987654", "too easy"),
-        ("12a4", "digits"),
-        ("123", "4-12"),
-        ("1" * 13, "4-12"),
+        ("12a456", "digits"),
+        ("4802", "6 digits"),
+        ("48021395", "6 digits"),
     ]:
         with pytest.raises(InvalidInputError, match=message):
-            registry.credentials.set_pin("mgr", "r2", weak)
+            registry.credentials.set_pin("mgr", "r1", weak)
     with pytest.raises(NotFoundError):
         registry.credentials.set_pin("mgr", "ghost", "582047")
     assert snapshot(registry.conn) == before
+    # A community may choose 4-8 digits (docs/privacy.md states what each resists).
+    registry.credentials.pin_digits = check_pin_digits(4)
+    registry.credentials.set_pin("mgr", "r1", "4802")
+    for digits in (3, 9, True, "6"):
+        with pytest.raises(InvalidInputError, match="4-8"):
+            check_pin_digits(digits)
 
 
 def test_cards(registry: ResidentRegistry, tmp_path: Path, snapshot: Callable[..., Any]) -> None:

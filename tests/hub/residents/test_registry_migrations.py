@@ -28,10 +28,12 @@ def test_fresh_file_gets_all_tables(tmp_path: Path) -> None:
         "holidays",
         "access_attempts",
         "passback_state",
+        "keypad_codes",
+        "pin_throttle",
     } <= tables
     versions = dict(reg.conn.execute("SELECT component, MAX(version) FROM schema_migrations GROUP BY component"))
-    assert versions["residents"] == 3
-    assert versions["access"] == 1
+    assert versions["residents"] == 4
+    assert versions["access"] == 2
     reg.conn.close()
 
 
@@ -42,7 +44,40 @@ def test_reopen_is_idempotent_and_keeps_data(tmp_path: Path) -> None:
     again = ResidentRegistry.open(tmp_path / "hub.db", tmp_path / "k.key")
     assert again.residents.get_resident("r1").full_name == "Li Wei"
     rows = again.conn.execute("SELECT COUNT(*) FROM schema_migrations WHERE component = 'residents'").fetchone()
-    assert rows[0] == 3
+    assert rows[0] == 4
+    again.conn.close()
+
+
+def test_pins_of_schema_3_keep_working_behind_a_new_keypad_code(tmp_path: Path) -> None:
+    """A hub upgraded from community-wide PINs: each resident with a PIN gets a keypad code, and their PIN (of
+    any length the old rules allowed) works after it; the old community-wide PIN index is gone."""
+    from hub.residents import secrets
+    from hub.residents.credentials import find_pin_account
+
+    reg = ResidentRegistry.open(tmp_path / "hub.db", tmp_path / "k.key")
+    reg.residents.add_resident("manager", "r1", "Li Wei")
+    reg.residents.add_resident("manager", "r2", "Wu Min")
+    salt = secrets.new_salt()
+    reg.conn.executescript(
+        "DROP TABLE keypad_codes; DROP TABLE pins;"
+        " CREATE TABLE pins (resident_id TEXT PRIMARY KEY REFERENCES residents (resident_id) ON DELETE CASCADE,"
+        " pin_index BLOB NOT NULL UNIQUE, salt BLOB NOT NULL, pin_hash BLOB NOT NULL, set_at TEXT NOT NULL);"
+        " DELETE FROM schema_migrations WHERE component = 'residents' AND version >= 4;"
+    )
+    reg.conn.execute(
+        "INSERT INTO pins VALUES ('r1', ?, ?, ?, '2026-01-01T00:00:00.000000Z')",
+        (secrets.keyed_index(reg.keys.pin_index, "4802"), salt, secrets.slow_hash("4802", salt)),
+    )
+    reg.conn.commit()
+    reg.conn.close()
+    again = ResidentRegistry.open(tmp_path / "hub.db", tmp_path / "k.key")
+    code = again.credentials.keypad_code("r1")
+    assert code is not None and len(code) == 6
+    assert again.credentials.keypad_code("r2") is None  # no PIN, no code
+    account = find_pin_account(again.conn, code)
+    assert account is not None and account.resident_id == "r1" and account.check("4802")
+    columns = {r[1] for r in again.conn.execute("PRAGMA table_info(pins)")}
+    assert "pin_index" not in columns
     again.conn.close()
 
 
@@ -54,6 +89,7 @@ def test_a_database_of_the_first_release_gains_the_import_tables(tmp_path: Path)
         "DROP TABLE resident_import_members; DROP TABLE resident_imports; DROP TABLE resident_counts;"
         " DROP TRIGGER resident_counts_add; DROP TRIGGER resident_counts_remove;"
         " DROP TRIGGER resident_counts_first_template; DROP TRIGGER resident_counts_last_template;"
+        " DROP TABLE keypad_codes;"
         " DELETE FROM schema_migrations WHERE component = 'residents' AND version >= 2;"
     )
     reg.conn.close()

@@ -16,7 +16,8 @@ HELP = """\
 Commands (doors are numbered 1..N across all controllers):
   open D | close D          open or close door D's contact
   exit D                    press door D's exit button
-  card D NUMBER | pin D PIN present a card or type a PIN at door D's reader
+  card D NUMBER             present a card at door D's reader
+  pin D CODE PIN            type a keypad code, then its PIN, at door D's keypad
   tamper D on|off           open or close door D's reader tamper switch
   presence D on|off         someone steps into / out of door D's presence sensor
   link C down|up            cut or restore controller C's network link
@@ -24,6 +25,8 @@ Commands (doors are numbered 1..N across all controllers):
                             who stands in front of the gate camera (NAME as in demo/faces, e.g. John_Salley)
   state                     print every simulator's state as JSON
   help                      this text"""
+
+KEYPAD_PAUSE_S = 1.0
 
 
 class SimulatorConsole:
@@ -71,8 +74,10 @@ class SimulatorConsole:
                 sim.press_exit(index)
             elif cmd == "card" and len(rest) == 2:
                 sim.swipe_card(index, int(rest[1]))
-            elif cmd == "pin" and len(rest) == 2:
+            elif cmd == "pin" and len(rest) == 3:
                 sim.enter_pin(index, rest[1])
+                await asyncio.sleep(KEYPAD_PAUSE_S)  # a person's pause between the two entries
+                sim.enter_pin(index, rest[2])
             elif cmd in ("tamper", "presence") and len(rest) == 2 and rest[1] in ("on", "off"):
                 setter = sim.set_tamper if cmd == "tamper" else sim.set_presence
                 setter(index, rest[1] == "on")

@@ -147,9 +147,9 @@ export const CredentialsTab = (Base) => class extends Base {
       <h3>PIN</h3>
       <div id="cred-pin"></div>
       <form data-form="pin" class="row" style="margin-top:8px" novalidate>
-        <label class="field" style="flex:1 1 160px"><span>New PIN (4-12 digits)</span>
+        <label class="field" style="flex:1 1 160px"><span>New PIN (${this._pinDigits()} digits)</span>
           <input type="password" name="pin" data-testid="pin-input" autocomplete="new-password" inputmode="numeric"
-            pattern="[0-9]{4,12}" minlength="4" maxlength="12" required></label>
+            pattern="[0-9]{4,8}" minlength="4" maxlength="8" required></label>
         <button type="submit" class="btn" data-testid="pin-set" data-busy="pin" style="align-self:flex-end" ${this._dis("pin")}>Set PIN</button>
       </form>`);
     this._renderCards();
@@ -170,12 +170,18 @@ export const CredentialsTab = (Base) => class extends Base {
       </li>`)}</ul>` : h`<p class="muted">No cards.</p>`);
   }
 
+  _pinDigits() {
+    const res = this._c.resident;
+    return (res && res.pin_digits) || 6;
+  }
+
   _renderPinState() {
     const res = this._c.resident;
     if (!res) return;
     this._set("#cred-pin", h`<div class="row">
       <span data-testid="pin-state" class="badge ${res.has_pin ? "ok" : ""}">${res.has_pin ? "PIN set" : "No PIN"}</span>
-      <span class="muted small">A PIN is stored hashed and never shown.</span>
+      ${res.keypad_code ? h`<span data-testid="keypad-code">Keypad code <span class="mono">${res.keypad_code}</span></span>` : ""}
+      <span class="muted small">At a keypad: the code, then the PIN. A PIN is stored hashed and never shown.</span>
       <span class="spacer"></span>
       ${res.has_pin ? h`<button type="button" class="btn danger secondary" data-testid="pin-revoke" data-action="pin-revoke"
         data-busy="pin" ${this._dis("pin")}>Revoke PIN</button>` : ""}</div>`);
@@ -211,9 +217,10 @@ export const CredentialsTab = (Base) => class extends Base {
     const input = form.elements && form.elements.namedItem("pin");
     if (!res || !input) return;
     const pin = input.value;
-    if (!/^[0-9]{4,12}$/.test(pin)) {
+    const digits = this._pinDigits();
+    if (!/^[0-9]+$/.test(pin) || pin.length !== digits) {
       input.setAttribute("aria-invalid", "true");
-      this._setError("A PIN is 4 to 12 digits.");
+      this._setError(`A PIN is ${digits} digits.`);
       return;
     }
     const done = await this._task("pin", async () => {
