@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import re
+from pathlib import Path
 
 import pytest
 from aiohttp import web
@@ -22,6 +25,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
+from homeassistant.helpers.translation import async_get_translations
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator, WebSocketGenerator
@@ -36,6 +40,11 @@ from .conftest import FACES, SERIAL, wait_for_state
 LOCK = "lock.simdc0042_door_1"
 CAMERA_SERIAL = "CAM42"
 CAMERA_PASSWORD = "basic-secret-pw"
+PACKAGE = Path(__file__).resolve().parents[3] / "custom_components" / DOMAIN
+
+
+def _read_json(name: str) -> dict:
+    return dict(json.loads((PACKAGE / name).read_text()))
 
 
 class LoopbackTap:
@@ -351,3 +360,25 @@ async def test_an_announcement_of_another_kind_moves_nothing(
     assert await _announce(hass, camera) == "already_configured"
     assert dict(entry.data) == before
     assert _issue(hass, entry) is None
+
+
+async def test_every_message_of_a_move_is_translated(hass: HomeAssistant) -> None:
+    """What the administrator reads (the issue, its fix flow, the discovery's abort) exists, with only the
+    placeholders the code fills in, and strings.json and en.json say the same."""
+    issues = await async_get_translations(hass, "en", "issues", {DOMAIN})
+    prefix = f"component.{DOMAIN}.issues.device_moved"
+    texts = {key: issues[f"{prefix}.{key}"] for key in (
+        "title", "fix_flow.step.confirm.title", "fix_flow.step.confirm.description",
+        "fix_flow.abort.entry_removed", "fix_flow.abort.moved_again",
+    )}
+    for key, text in texts.items():
+        assert set(re.findall(r"{(\w+)}", text)) <= {"title", "old", "new"}, key
+    assert "{new}" in texts["fix_flow.step.confirm.description"]
+    assert "{old}" in texts["fix_flow.step.confirm.description"]
+    config = await async_get_translations(hass, "en", "config", {DOMAIN})
+    assert config[f"component.{DOMAIN}.config.abort.address_change_pending"]
+    strings = _read_json("strings.json")
+    assert strings == _read_json("translations/en.json")
+    assert strings["issues"]["device_moved"]["fix_flow"]["step"]["confirm"]["description"] == (
+        texts["fix_flow.step.confirm.description"]
+    )
