@@ -155,12 +155,15 @@ class DeviceMovedRepairFlow(RepairsFlow):
             return self.async_show_form(
                 step_id="confirm", data_schema=vol.Schema({}), description_placeholders=placeholders
             )
+        issue = ir.async_get(self.hass).async_get_issue(DOMAIN, self.issue_id)
+        if issue is None:
+            # Withdrawn while the form was open: the device announced its configured address again.
+            return self.async_abort(reason="withdrawn", description_placeholders=placeholders)
         kind = entry.data.get(CONF_KIND, KIND_CONTROLLER)
         applied = _updates_of(self._shown, kind)
         self.hass.config_entries.async_update_entry(entry, data={**entry.data, **applied})
         self.hass.config_entries.async_schedule_reload(entry.entry_id)
-        issue = ir.async_get(self.hass).async_get_issue(DOMAIN, self.issue_id)
-        if issue is not None and issue.data is not None and _updates_of(issue.data, kind) != applied:
+        if issue.data is not None and _updates_of(issue.data, kind) != applied:
             # Another announcement came while the form was open: the shown address is the one applied, and the
             # newer one is asked about afresh, as a move from the address just confirmed.
             pending = _updates_of(issue.data, kind)

@@ -337,6 +337,28 @@ async def test_confirm_applies_the_address_shown(
         await second.stop()
 
 
+async def test_a_withdrawn_move_is_not_applied(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: DoorControllerSim, repairs: None,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """The device announces its configured address again while the question is open: confirming changes nothing."""
+    entry = init_integration
+    before = dict(entry.data)
+    elsewhere = await LoopbackTap(simulator.port).start()
+    try:
+        assert await _announce(hass, _controller_at(elsewhere.port)) == "address_change_pending"
+        client = await hass_client()
+        shown = await _open_fix_flow(hass, client, entry)
+        assert await _announce(hass, _controller_at(simulator.port)) == "already_configured"
+        result = await _confirm(hass, client, shown)
+        assert result["type"] == "abort" and result["reason"] == "withdrawn"
+        assert dict(entry.data) == before
+        assert elsewhere.connections == 0
+        assert _issue(hass, entry) is None
+    finally:
+        await elsewhere.stop()
+
+
 async def test_removing_the_entry_removes_its_pending_move(
     hass: HomeAssistant, init_integration: MockConfigEntry, simulator: DoorControllerSim
 ) -> None:
@@ -369,7 +391,7 @@ async def test_every_message_of_a_move_is_translated(hass: HomeAssistant) -> Non
     prefix = f"component.{DOMAIN}.issues.device_moved"
     texts = {key: issues[f"{prefix}.{key}"] for key in (
         "title", "fix_flow.step.confirm.title", "fix_flow.step.confirm.description",
-        "fix_flow.abort.entry_removed", "fix_flow.abort.moved_again",
+        "fix_flow.abort.entry_removed", "fix_flow.abort.moved_again", "fix_flow.abort.withdrawn",
     )}
     for key, text in texts.items():
         assert set(re.findall(r"{(\w+)}", text)) <= {"title", "old", "new"}, key
