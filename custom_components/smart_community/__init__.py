@@ -53,6 +53,7 @@ from .health import async_report_device_status
 from .panel import async_register_panel, async_remove_panel, async_setup_http
 from .push import DoorEventsCoordinator
 from .qr_support import async_ensure_qr_decoder
+from .repairs import async_remove_device_moved
 from .services import async_setup_services
 from .uplink import CONF_COMMUNITY_KEY, CONF_HUB_ID
 from .websocket_api import async_setup_websocket
@@ -235,3 +236,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
     if unloaded:
         await entry.runtime_data.service.close()
     return unloaded
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """A removed device has no pending move left to confirm."""
+    async_remove_device_moved(hass, entry.entry_id)

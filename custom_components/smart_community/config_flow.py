@@ -66,6 +66,7 @@ from .health import (
     DEFAULT_OFFLINE_MINUTES,
     DEFAULT_TARGET,
 )
+from .repairs import async_device_announced
 from .uplink import (
     CONF_AUDIT_DAYS,
     CONF_BACKLOG_LIMIT,
@@ -201,7 +202,7 @@ class SmartCommunityConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
     async def async_step_zeroconf(self, discovery_info: ZeroconfServiceInfo) -> ConfigFlowResult:
-        """A device announced itself: offer it, keyed by its serial; a known one just gets its new address."""
+        """A device announced itself: offer it, keyed by its serial; a known one at a new address is only reported."""
         try:
             device = parse_txt(
                 discovery_info.properties,
@@ -215,12 +216,13 @@ class SmartCommunityConfigFlow(ConfigFlow, domain=DOMAIN):
         if device.profile is DeviceProfile.IO_MODULE:
             return self.async_abort(reason="io_module_manual")
         await self.async_set_unique_id(device.serial)
-        if device.kind is DeviceKind.CAMERA:
-            self._abort_if_unique_id_configured(
-                updates={CONF_SNAPSHOT_URL: device.snapshot_url, CONF_MJPEG_URL: device.mjpeg_url}
-            )
-        else:
-            self._abort_if_unique_id_configured(updates={CONF_HOST: device.host, CONF_PORT: device.port})
+        known = self.hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, device.serial)
+        if known is not None:
+            # mDNS is unauthenticated and serials are public: an announcement never moves a known device by itself
+            # (no request goes to the new address); a repair issue asks an administrator (repairs.py).
+            if async_device_announced(self.hass, known, device, discovery_info.hostname):
+                return self.async_abort(reason="address_change_pending")
+            return self.async_abort(reason="already_configured")
         self._discovered = device
         self.context["title_placeholders"] = {"name": f"{device.model} {device.serial}"}
         return await self.async_step_zeroconf_confirm()

@@ -8,6 +8,7 @@ from homeassistant.components.zeroconf import info_from_service
 from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER, SOURCE_ZEROCONF
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
@@ -74,10 +75,11 @@ async def test_camera_wrong_url(hass: HomeAssistant, camera_sim: CameraSim) -> N
     assert result["errors"] in ({"base": "not_a_camera"}, {"base": "cannot_connect"})
 
 
-async def test_discovered_controller_is_offered_and_updates_host(
+async def test_discovered_controller_is_offered_and_a_move_is_only_reported(
     hass: HomeAssistant, simulator: DoorControllerSim
 ) -> None:
-    """A controller announcing itself is offered by serial; once added, a new announcement only moves its port."""
+    """A controller announcing itself is offered by serial; once added, an announcement at a new port does not
+    move it (mDNS is unauthenticated): it raises a repair issue for an administrator (test_device_moved.py)."""
     from devices.discovery import DeviceAdvertisement, DeviceProfile
 
     advert = DeviceAdvertisement(serial="SIMDC0042", model="SIM-DC", profile=DeviceProfile.HUB_NATIVE,
@@ -93,6 +95,7 @@ async def test_discovered_controller_is_offered_and_updates_host(
     assert entry.unique_id == "SIMDC0042"
     await hass.async_block_till_done()
 
+    old_port = simulator.port
     await simulator.stop()
     simulator.port = 0
     await simulator.start()
@@ -102,8 +105,11 @@ async def test_discovered_controller_is_offered_and_updates_host(
         DOMAIN, context={"source": SOURCE_ZEROCONF}, data=await _discovered(moved)
     )
     assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
-    assert entry.data["port"] == simulator.port
+    assert result["reason"] == "address_change_pending"
+    assert entry.data["port"] == old_port
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"device_moved_{entry.entry_id}")
+    assert issue is not None
+    assert issue.translation_placeholders["new"].endswith(f":{simulator.port}")
 
 
 async def test_discovered_camera_asks_for_credentials(hass: HomeAssistant, camera_sim: CameraSim) -> None:
