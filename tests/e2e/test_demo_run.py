@@ -161,6 +161,14 @@ async def test_make_run_demo_end_to_end(tmp_path: Path) -> None:
     seen = []
     try:
         await _read_until(again.stdout, "Ctrl-C stops everything", 300, seen)
+        # The county receiver accepts the same hub again (from .demo/county-hubs) and has a new read token.
+        assert (demo_dir / "county-hubs").stat().st_mode & 0o777 == 0o600
+        new_token = read_token_file.read_text().strip()
+        assert new_token != read_token
+        async with aiohttp.ClientSession() as session:
+            for bearer, status in ((read_token, 401), (new_token, 200)):
+                async with session.get(county, headers={"Authorization": f"Bearer {bearer}"}) as resp:
+                    assert resp.status == status
     finally:
         await stop_demo(again)
     output = "".join(seen)

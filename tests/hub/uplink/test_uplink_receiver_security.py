@@ -173,6 +173,11 @@ async def test_a_hub_cannot_post_as_another_hub(two_hubs: ReferenceReceiver, hub
     received = await fetch_received(two_hubs.url, read_token)
     assert [(e["id"], e["hub_id"]) for e in received] == [(f"{hub_id}-ev", hub_id), (f"{OTHER_HUB}-ev", OTHER_HUB)]
     assert (await fetch_stats(two_hubs.url, read_token))["rejected_requests"] == 3
+    # A hub the county stops accepting is unknown from then on.
+    two_hubs.remove_hub(OTHER_HUB)
+    body = _body(OTHER_HUB, "aaaaaaaa-0002")
+    assert await _post(two_hubs, body, sign_headers(OTHER_SECRET, OTHER_HUB, "POST", PATH, body)) == (
+        401, {"error": "unknown_hub"})
 
 
 async def test_the_hub_client_reaches_a_receiver_of_several_hubs(two_hubs: ReferenceReceiver, journal: Journal,

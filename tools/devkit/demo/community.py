@@ -250,8 +250,10 @@ class DemoCommunity:
         if community is None:
             raise ha_setup.HomeAssistantSetupError(f"no community entry titled {COMMUNITY_TITLE!r}")
         hub_id = ha_setup.community_hub_id(community["entry_id"])
-        if hub_id in self.receiver.hub_ids:
+        if self.receiver.hub_ids == {hub_id}:
             return
+        for gone in self.receiver.hub_ids - {hub_id}:  # a community entry made afresh has a new id
+            self.receiver.remove_hub(gone)
         self.receiver.add_hub(hub_id, Secret.from_file(self.demo_dir / "uplink-secret"))
         write_secret(self.hubs_file, f"# hubs the demo's county receiver accepts: HUB_ID SECRET_FILE\n"
                                      f"{hub_id} uplink-secret")

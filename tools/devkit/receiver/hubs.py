@@ -62,6 +62,10 @@ class HubSecrets(Mapping[str, Secret]):
                 raise InvalidInputError(f"hubs {other!r} and {hub_id!r} share a secret: each hub needs its own")
         self._hubs[hub_id] = secret
 
+    def remove(self, hub_id: str) -> None:
+        """Stop accepting ``hub_id`` (nothing happens when it is not known)."""
+        self._hubs.pop(hub_id, None)
+
     def __getitem__(self, hub_id: str) -> Secret:
         return self._hubs[hub_id]
 

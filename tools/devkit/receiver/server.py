@@ -106,6 +106,10 @@ class ReferenceReceiver:
         """Accept ``hub_id``, signing with ``secret`` (its own: a secret another hub has is refused)."""
         self._hubs.add(hub_id, secret)
 
+    def remove_hub(self, hub_id: str) -> None:
+        """Stop accepting ``hub_id``; its requests get ``401 unknown_hub`` from now on."""
+        self._hubs.remove(hub_id)
+
     async def start(self) -> int:
         """Open the store, bind and return the port."""
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="receiver-db")
