@@ -109,10 +109,19 @@ async def test_make_run_demo_end_to_end(tmp_path: Path) -> None:
             assert denied["reason"] == "not_live"
             assert await _state(session, base, token, "sensor.demo_community_enrolled_faces") == "5"
 
-            # The decisions went up to the county's reference receiver, pseudonymised.
+            # The decisions went up to the county's reference receiver, pseudonymised. Its read API needs the
+            # token the demo made at start (0600, never printed); without it the county's events stay unread.
+            county = f"http://127.0.0.1:{modbus + 50}/api/v1/events"
+            read_token_file = demo_dir / "county-read-token"
+            assert read_token_file.stat().st_mode & 0o777 == 0o600
+            read_token = read_token_file.read_text().strip()
+            assert read_token not in output
+            assert (demo_dir / "uplink-secret").read_text().strip() not in output
+            async with session.get(county) as resp:
+                assert resp.status == 401
             upstream: list[dict] = []
             for _ in range(200):
-                async with session.get(f"http://127.0.0.1:{modbus + 50}/api/v1/events") as resp:
+                async with session.get(county, headers={"Authorization": f"Bearer {read_token}"}) as resp:
                     upstream = [e["event"] for e in (await resp.json())["events"]]
                 if any(e.get("reason") == "not_live" for e in upstream):
                     break
@@ -152,6 +161,14 @@ async def test_make_run_demo_end_to_end(tmp_path: Path) -> None:
     seen = []
     try:
         await _read_until(again.stdout, "Ctrl-C stops everything", 300, seen)
+        # The county receiver accepts the same hub again (from .demo/county-hubs) and has a new read token.
+        assert (demo_dir / "county-hubs").stat().st_mode & 0o777 == 0o600
+        new_token = read_token_file.read_text().strip()
+        assert new_token != read_token
+        async with aiohttp.ClientSession() as session:
+            for bearer, status in ((read_token, 401), (new_token, 200)):
+                async with session.get(county, headers={"Authorization": f"Bearer {bearer}"}) as resp:
+                    assert resp.status == status
     finally:
         await stop_demo(again)
     output = "".join(seen)

@@ -26,11 +26,15 @@ from hub.uplink import Secret
 from .conftest import wait_for_device_status, wait_for_event, wait_for_state
 
 SECRET = "a-long-shared-secret-for-tests-0123456789"
+READ_TOKEN = Secret("read-token-of-the-test-county-0123456789")
 
 
 @pytest.fixture
-async def receiver(tmp_path: Path, socket_enabled: None) -> AsyncIterator[ReferenceReceiver]:
-    rx = ReferenceReceiver(tmp_path / "county.db", Secret(SECRET), port=0)
+async def receiver(tmp_path: Path, community_entry: MockConfigEntry,
+                   socket_enabled: None) -> AsyncIterator[ReferenceReceiver]:
+    """The county, accepting this community's hub (by the id its entry was given) with SECRET."""
+    rx = ReferenceReceiver(tmp_path / "county.db", {community_entry.data["hub_id"]: Secret(SECRET)},
+                           read_token=READ_TOKEN, port=0)
     await rx.start()
     yield rx
     await rx.stop()
@@ -81,7 +85,7 @@ async def test_decisions_reach_the_county_with_allowed_fields_only(
 
     decisions: list[dict] = []
     for _ in range(200):
-        events = await fetch_received(receiver.url)
+        events = await fetch_received(receiver.url, READ_TOKEN)
         decisions = [e["event"] for e in events if e["event"].get("type") == "decision"]
         if decisions:
             break

@@ -1,4 +1,5 @@
-"""Fixtures for the uplink tests: a journal database file, secrets, a running reference receiver."""
+"""Fixtures for the uplink tests: a journal database file, secrets, a running reference receiver (which knows the
+test hub and its secret, and opens its read API to the read token)."""
 
 from __future__ import annotations
 
@@ -22,8 +23,14 @@ def hub_id() -> str:
 
 @pytest.fixture
 def secret() -> Secret:
-    """The shared secret of hub and receiver."""
+    """The test hub's own secret, known to it and to the receiver."""
     return Secret("test-shared-secret-0123456789abcdef")
+
+
+@pytest.fixture
+def read_token() -> Secret:
+    """The bearer token of the receiver's read API."""
+    return Secret("test-read-token-0123456789abcdef")
 
 
 @pytest.fixture
@@ -45,9 +52,10 @@ def journal(journal_path: Path) -> Journal:
 
 
 @pytest.fixture
-async def receiver(tmp_path: Path, secret: Secret, socket_enabled: None) -> AsyncIterator[ReferenceReceiver]:
-    """A reference receiver on 127.0.0.1, port 0."""
-    running = ReferenceReceiver(tmp_path / "county.db", secret)
+async def receiver(tmp_path: Path, secret: Secret, read_token: Secret,
+                   socket_enabled: None) -> AsyncIterator[ReferenceReceiver]:
+    """A reference receiver on 127.0.0.1, port 0, accepting the test hub."""
+    running = ReferenceReceiver(tmp_path / "county.db", {HUB_ID: secret}, read_token=read_token)
     await running.start()
     yield running
     await running.stop()

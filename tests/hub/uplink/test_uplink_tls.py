@@ -68,12 +68,12 @@ def pki(tmp_path: Path) -> dict[str, Path]:
 
 @pytest.fixture
 async def tls_receiver(
-    tmp_path: Path, pki: dict[str, Path], secret: Secret, socket_enabled: None
+    tmp_path: Path, pki: dict[str, Path], hub_id: str, secret: Secret, socket_enabled: None
 ) -> AsyncIterator[ReferenceReceiver]:
     """The reference receiver serving https with the county CA's certificate."""
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(pki["cert"], pki["key"])
-    receiver = ReferenceReceiver(tmp_path / "county.db", secret, ssl_context=context)
+    receiver = ReferenceReceiver(tmp_path / "county.db", {hub_id: secret}, ssl_context=context)
     await receiver.start()
     yield receiver
     await receiver.stop()

@@ -18,7 +18,8 @@ from hub.uplink import Backoff, FieldPolicy, JsonUplinkClient, Secret, UplinkSta
 
 
 async def test_events_reach_receiver_once_in_order(
-    journal: Journal, journal_path: Path, hub_id: str, receiver: ReferenceReceiver, secret: Secret, policy: FieldPolicy
+    journal: Journal, journal_path: Path, hub_id: str, receiver: ReferenceReceiver, secret: Secret,
+    policy: FieldPolicy, read_token: Secret,
 ) -> None:
     async with aiohttp.ClientSession() as session:
         client = JsonUplinkClient(receiver.url, hub_id, secret, session=session)
@@ -34,7 +35,7 @@ async def test_events_reach_receiver_once_in_order(
         status = worker.status
         await worker.stop()
         assert not session.closed  # an injected session belongs to the caller
-    received = await fetch_received(receiver.url)
+    received = await fetch_received(receiver.url, read_token)
     assert [e["event"]["seq"] for e in received] == list(range(1, 31))  # type: ignore[index]
     assert status.connected and status.backlog == 0 and status.last_success is not None
     assert status.oldest_unsent_age_s is None and status.last_error is None and status.consecutive_rejections == 0
@@ -45,9 +46,9 @@ async def test_events_reach_receiver_once_in_order(
 
 async def test_backlog_drains_after_long_outage(
     tmp_path: Path, journal: Journal, journal_path: Path, hub_id: str, secret: Secret, policy: FieldPolicy,
-    socket_enabled: None,
+    read_token: Secret, socket_enabled: None,
 ) -> None:
-    receiver = ReferenceReceiver(tmp_path / "county.db", secret)
+    receiver = ReferenceReceiver(tmp_path / "county.db", {hub_id: secret}, read_token=read_token)
     port = await receiver.start()
     await receiver.stop()  # the county goes away; its port stays reserved for it
     client = JsonUplinkClient(f"http://127.0.0.1:{port}", hub_id, secret)
@@ -65,12 +66,13 @@ async def test_backlog_drains_after_long_outage(
     await asyncio.wait_for(outage_seen.wait(), 30)
     down = worker.status
     assert not down.connected and down.oldest_unsent_age_s is not None
-    receiver = ReferenceReceiver(tmp_path / "county.db", secret, port=port)
+    receiver = ReferenceReceiver(tmp_path / "county.db", {hub_id: secret}, read_token=read_token,
+                                 port=port)
     await receiver.start()
     try:
         await asyncio.wait_for(worker.wait_drained(), 60)
         assert worker.status.backlog == 0 and worker.status.connected
-        received = await fetch_received(receiver.url)
+        received = await fetch_received(receiver.url, read_token)
     finally:
         await worker.stop()
         await receiver.stop()
@@ -80,7 +82,8 @@ async def test_backlog_drains_after_long_outage(
 
 
 async def test_wrong_secret_counts_consecutive_rejections_and_keeps_events(
-    journal: Journal, journal_path: Path, hub_id: str, receiver: ReferenceReceiver, policy: FieldPolicy
+    journal: Journal, journal_path: Path, hub_id: str, receiver: ReferenceReceiver, policy: FieldPolicy,
+    read_token: Secret,
 ) -> None:
     journal.append(EventKind.DECISION, door="gate-1", payload={"result": "denied", "reason": "unknown_card"})
     client = JsonUplinkClient(receiver.url, hub_id, Secret("not-the-county-secret-000000"))
@@ -93,7 +96,7 @@ async def test_wrong_secret_counts_consecutive_rejections_and_keeps_events(
     status = worker.status
     assert status.backlog == 1 and status.last_success is None and "bad_signature" in (status.last_error or "")
     assert "not-the-county" not in repr(client) + repr(worker) + str(status)
-    assert await fetch_received(receiver.url) == []
+    assert await fetch_received(receiver.url, read_token) == []
 
 
 async def test_gate_appends_do_not_wait_for_a_stuck_receiver(
@@ -133,7 +136,8 @@ async def test_gate_appends_do_not_wait_for_a_stuck_receiver(
 
 
 async def test_in_the_hub_acknowledgements_queue_on_the_communitys_writer(
-    tmp_path: Path, hub_id: str, receiver: ReferenceReceiver, secret: Secret, policy: FieldPolicy
+    tmp_path: Path, hub_id: str, receiver: ReferenceReceiver, secret: Secret, policy: FieldPolicy,
+    read_token: Secret,
 ) -> None:
     """The database has one writer: the worker marks rows sent as a job on the community's writer, behind the
     writes queued before it (a gate's decision, an import), never by taking the write lock on its own connection."""
@@ -151,7 +155,7 @@ async def test_in_the_hub_acknowledgements_queue_on_the_communitys_writer(
             busy = community.submit(release.wait, 10)  # a long write job holds the writer
             worker.wake()
             deadline = asyncio.get_running_loop().time() + 10
-            while not await fetch_received(receiver.url):
+            while not await fetch_received(receiver.url, read_token):
                 assert asyncio.get_running_loop().time() < deadline
                 await asyncio.sleep(0.02)
             await asyncio.sleep(0.2)
@@ -165,4 +169,4 @@ async def test_in_the_hub_acknowledgements_queue_on_the_communitys_writer(
             await worker.stop()
             await asyncio.to_thread(community.close)
             conn.close()
-    assert len(await fetch_received(receiver.url)) == 1
+    assert len(await fetch_received(receiver.url, read_token)) == 1

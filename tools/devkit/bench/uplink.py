@@ -41,7 +41,7 @@ async def measure(events: int, commit_batch: int, send_batch: int, doors: int,
     import aiohttp
 
     from devkit.receiver.client import fetch_received, fetch_stats
-    from devkit.receiver.server import ReferenceReceiver
+    from devkit.receiver.server import MAX_BODY_BYTES, ReferenceReceiver
     from hub.journal import EventKind, Journal, NewEvent, open_journal_database
     from hub.uplink.json_client import JsonUplinkClient
     from hub.uplink.policy import FieldPolicy
@@ -57,8 +57,10 @@ async def measure(events: int, commit_batch: int, send_batch: int, doors: int,
             acked_at.setdefault(uuid, now)
 
     with tempfile.TemporaryDirectory(prefix="bench-uplink-") as folder:
-        secret = Secret.generate()
-        receiver = ReferenceReceiver(Path(folder) / "county.db", secret)
+        secret, read_token = Secret.generate(), Secret.generate()
+        # A decision is about 300 bytes on the wire: a --send-batch beyond the default cap gets room for it.
+        receiver = ReferenceReceiver(Path(folder) / "county.db", {"hub-bench": secret}, read_token=read_token,
+                                     max_body_bytes=max(MAX_BODY_BYTES, send_batch * 1024))
         await receiver.start()
         db = Path(folder) / "hub.db"
         journal = Journal(open_journal_database(db), "hub-bench")
@@ -90,8 +92,8 @@ async def measure(events: int, commit_batch: int, send_batch: int, doors: int,
             await worker.wait_drained()
             total_s = time.perf_counter() - began
             await worker.stop()
-            received = await fetch_received(receiver.url, session=session)
-            stats = await fetch_stats(receiver.url, session=session)
+            received = await fetch_received(receiver.url, read_token, session=session)
+            stats = await fetch_stats(receiver.url, read_token, session=session)
         await receiver.stop()
         journal.connection.close()
 

@@ -16,6 +16,8 @@ import aiohttp
 
 from devices._pymodbus import LOGGER_NAME as PYMODBUS_LOGGER
 from devkit.receiver import ReferenceReceiver
+from devkit.receiver.hubs import load_hubs_file
+from hub.exceptions import InvalidInputError
 from hub.uplink import Secret
 
 from . import ha_setup
@@ -105,6 +107,8 @@ class DemoCommunity:
         self.hass: asyncio.subprocess.Process | None = None
         self.receiver_port = modbus_port + 50
         self.receiver: ReferenceReceiver | None = None
+        self.hubs_file = demo_dir / "county-hubs"
+        self.read_token_file = demo_dir / "county-read-token"
 
     def _write_configuration(self) -> None:
         self.config_dir.mkdir(parents=True, exist_ok=True)
@@ -217,20 +221,42 @@ class DemoCommunity:
             console(f"  Gate camera {CAMERA_SERIAL}: {self.devices.camera.snapshot_url}, control "
                     f"http://127.0.0.1:{self.devices.control_ports[-1]}")
         if self.receiver is not None:
-            console(f"  County platform (reference receiver): {self.receiver.url}/api/v1/events")
+            console(f"  County platform (reference receiver): {self.receiver.url}/api/v1/events "
+                    f"(read token: {self.read_token_file})")
         console("  Type 'help' for simulator commands (open a door, press an exit button, swipe a card).")
         console("  Ctrl-C stops everything.")
         console("=" * 72)
 
     async def _start_receiver(self) -> None:
-        """The county side of the JSON uplink profile, with a random shared secret kept in the demo folder."""
+        """The county side of the JSON uplink profile. The hub's secret is random and kept in the demo folder, and
+        so is the list of hubs the receiver accepts (one line, written once the community hub exists and its id
+        is known); the read API's token is made anew on every start. Nothing secret is printed."""
         secret_file = self.demo_dir / "uplink-secret"
         if not secret_file.exists():
             write_secret(secret_file, secrets.token_urlsafe(32))
+        write_secret(self.read_token_file, secrets.token_urlsafe(32))
+        hubs = load_hubs_file(self.hubs_file) if self.hubs_file.exists() else {}
         self.receiver = ReferenceReceiver(
-            self.demo_dir / "county-receiver.db", Secret(secret_file.read_text().strip()), port=self.receiver_port
+            self.demo_dir / "county-receiver.db", hubs, read_token=Secret.from_file(self.read_token_file),
+            port=self.receiver_port,
         )
         await self.receiver.start()
+
+    async def _bind_hub(self, session: aiohttp.ClientSession, token: str) -> None:
+        """Let the receiver accept the community hub, with the demo's uplink secret (before the hub sends)."""
+        assert self.receiver is not None
+        entries = await ha_setup.config_entries(session, self.base, token, DOMAIN)
+        community = next((e for e in entries if e.get("title") == COMMUNITY_TITLE), None)
+        if community is None:
+            raise ha_setup.HomeAssistantSetupError(f"no community entry titled {COMMUNITY_TITLE!r}")
+        hub_id = ha_setup.community_hub_id(community["entry_id"])
+        if self.receiver.hub_ids == {hub_id}:
+            return
+        for gone in self.receiver.hub_ids - {hub_id}:  # a community entry made afresh has a new id
+            self.receiver.remove_hub(gone)
+        self.receiver.add_hub(hub_id, Secret.from_file(self.demo_dir / "uplink-secret"))
+        write_secret(self.hubs_file, f"# hubs the demo's county receiver accepts: HUB_ID SECRET_FILE\n"
+                                     f"{hub_id} uplink-secret")
 
     async def _bring_up(self, hass: asyncio.subprocess.Process) -> str | None:
         """Wait for Home Assistant, onboard it, add the controllers; returns a freshly made password."""
@@ -240,7 +266,9 @@ class DemoCommunity:
             await ha_setup.confirm_http_config(session, self.base, token)
             if fresh_password is not None:
                 await ha_setup.remove_entries(session, self.base, token, ONBOARDING_EXTRAS)
-            if await self._add_devices(session, token):
+            added = await self._add_devices(session, token)
+            await self._bind_hub(session, token)
+            if added:
                 assert self.receiver is not None
                 await ha_setup.set_uplink(session, self.base, token, COMMUNITY_TITLE, self.receiver.url,
                                           (self.demo_dir / "uplink-secret").read_text().strip())
@@ -259,6 +287,10 @@ class DemoCommunity:
         except OSError as err:
             console(f"Cannot start the simulated controllers: {err}. Is another demo running? "
                     "Use --modbus-port to pick other ports.")
+            return 1
+        except InvalidInputError as err:
+            console(f"Cannot start the county receiver: {err}. Delete {self.hubs_file} to start it afresh.")
+            await self.devices.stop()
             return 1
         simulator_console = SimulatorConsole(self.sims, self.devices.camera)
         try:

@@ -253,6 +253,12 @@ async def _community_options_flow(
     raise HomeAssistantSetupError("the community hub did not come back after changing its options")
 
 
+def community_hub_id(entry_id: str) -> str:
+    """The hub id the community entry ``entry_id`` sends upstream (``X-Hub-Id``): the integration makes it from the
+    entry id when the entry is first set up (custom_components/smart_community/__init__.py)."""
+    return f"hub-{entry_id[-10:]}"
+
+
 async def set_uplink(
     session: aiohttp.ClientSession, base: str, token: str, community_title: str, url: str, secret: str
 ) -> None:

@@ -93,8 +93,13 @@ class ReceiverStore:
         self._conn.execute("COMMIT")
         return IngestResult(accepted=accepted, duplicates=duplicates, rejected=rejected)
 
+    def nonce_seen(self, nonce: str) -> bool:
+        """Whether a stored request already used ``nonce`` (checked before the body is read; :meth:`ingest`
+        checks again, in its transaction)."""
+        return self._conn.execute("SELECT 1 FROM seen_nonces WHERE nonce = ?", (nonce,)).fetchone() is not None
+
     def count_rejected_request(self) -> None:
-        """Count a request refused before storage (bad signature, stale, replay)."""
+        """Count a request refused before storage (unknown hub, bad signature, stale, replay, too large)."""
         self._conn.execute("BEGIN IMMEDIATE")
         self._bump("rejected_requests", 1)
         self._conn.execute("COMMIT")
