@@ -391,9 +391,14 @@ def _read_photos(hass: HomeAssistant, paths: Iterable[str]) -> list[bytes]:
     photos = []
     for path in paths:
         try:
-            photos.append(Path(path).read_bytes())
+            with Path(path).open("rb") as file:
+                # Read at most one byte past the cap: a huge file (or a device like /dev/zero) is never read whole.
+                data = file.read(MAX_PHOTO_BYTES + 1)
         except OSError as err:
             raise InvalidInputError(f"cannot read {path}: {err.strerror}") from err
+        if len(data) > MAX_PHOTO_BYTES:
+            raise InvalidInputError(f"{path} is larger than {MAX_PHOTO_BYTES // (1024 * 1024)} MB")
+        photos.append(data)
     return photos
 
 

@@ -76,6 +76,14 @@ async def test_enrolment_input_is_checked(
         await _call(hass, "enrol_face", {"resident_id": "r-2", "photos": [str(FACES / "README.md")]})
     with pytest.raises(ServiceValidationError, match=r"no photo was good enough.*photo 1: "):
         await _call(hass, "enrol_face", {"resident_id": "r-2", "photos": [str(tmp_path / "wall.jpg")]})
+    # A file past the photo size cap is refused before it is read whole; so is a device that never ends.
+    (tmp_path / "huge.jpg").write_bytes(next((FACES / "John_Salley").glob("*.jpg")).read_bytes()
+                                        + bytes(3 * 1024 * 1024))
+    with pytest.raises(ServiceValidationError, match="huge.jpg is larger than 3 MB"):
+        await _call(hass, "enrol_face", {"resident_id": "r-2", "photos": [str(tmp_path / "huge.jpg")]})
+    hass.config.allowlist_external_dirs = {str(FACES), str(tmp_path), "/dev"}
+    with pytest.raises(ServiceValidationError, match="/dev/zero is larger than 3 MB"):
+        await _call(hass, "enrol_face", {"resident_id": "r-2", "photos": ["/dev/zero"]})
     assert await hass.async_add_executor_job(
         community_entry.runtime_data.community.registry.enrolled_face_count
     ) == 0
