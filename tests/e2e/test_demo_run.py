@@ -8,8 +8,11 @@ Modbus client), opening a door contact shows on its sensor, the printed password
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import re
 import shutil
+import sqlite3
 import subprocess
 from pathlib import Path
 
@@ -21,8 +24,11 @@ from demo_process import read_until as _read_until
 from demo_process import start_demo, stop_demo
 
 from devices.door_controller import DoorController
+from devkit.demo import ha_setup
+from devkit.demo.residents import resident_id
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
+DEMO_PEOPLE = sorted(p.name for p in (Path(__file__).resolve().parents[2] / "demo" / "faces").iterdir() if p.is_dir())
 
 
 async def _state(session: aiohttp.ClientSession, base: str, token: str, entity_id: str) -> str:
@@ -48,6 +54,69 @@ async def _wait_event(
             return dict(attributes)
         await asyncio.sleep(0.05)
     raise AssertionError(f"{entity_id} never fired {event_type}: {attributes}")
+
+
+async def _ws(session: aiohttp.ClientSession, base: str, token: str, *messages: dict) -> list[dict]:
+    """Send messages over Home Assistant's websocket API as the token's user; their replies in order."""
+    replies = []
+    async with session.ws_connect(f"{base.replace('http', 'ws', 1)}/api/websocket") as ws:
+        await ws.receive_json()
+        await ws.send_json({"type": "auth", "access_token": token})
+        assert (await ws.receive_json())["type"] == "auth_ok"
+        for number, message in enumerate(messages, start=1):
+            await ws.send_json({"id": number, **message})
+            replies.append(await ws.receive_json())
+    return replies
+
+
+async def _a_non_admin_user_moves_nothing(
+    session: aiohttp.ClientSession, base: str, admin: str, modbus: int, demo_dir: Path
+) -> None:
+    """The security issue's check: a user made through Home Assistant's own API, not an administrator, is refused
+    every door action (401) and nothing moves; the states they read carry no resident identifiers; the admin's
+    release just before is journalled with the admin's name."""
+    created, = await _ws(session, base, admin, {"type": "config/auth/create", "name": "Desk tablet",
+                                                "group_ids": ["system-users"], "local_only": False})
+    assert created["success"], created
+    user_id = created["result"]["user"]["id"]
+    guard_password = "desk-" + user_id[:12]
+    made, = await _ws(session, base, admin, {"type": "config/auth_provider/homeassistant/create",
+                                             "user_id": user_id, "username": "desk", "password": guard_password})
+    assert made["success"], made
+    desk = await ha_setup.login(session, base, "desk", guard_password)
+    headers = {"Authorization": f"Bearer {desk}"}
+    async with session.get(f"{base}/api/states", headers=headers) as resp:
+        assert resp.status == 200
+        states = await resp.json()
+    modes = [s["entity_id"] for s in states if s["entity_id"].startswith("select.demo_dc_01_door_1")]
+    assert modes, [s["entity_id"] for s in states]
+    for service, data in (
+        ("lock/unlock", {"entity_id": "lock.demo_dc_01_door_1"}),
+        ("select/select_option", {"entity_id": modes[0], "option": "free_passage"}),
+    ):
+        async with session.post(f"{base}/api/services/{service}", json=data, headers=headers) as resp:
+            assert resp.status == 401, (service, resp.status, await resp.text())
+    outside = DoorController("127.0.0.1", modbus)
+    try:
+        doors = await outside.read_doors()
+    finally:
+        await outside.close()
+    assert doors[0].locked and doors[0].releases == 0 and doors[0].mode.name == "NORMAL"
+    # Every state and attribute the desk tablet can read: no resident id or name (the demo's residents are
+    # r-<name>, named after the people in demo/faces).
+    text = json.dumps(states).lower()
+    assert DEMO_PEOPLE
+    for folder in DEMO_PEOPLE:
+        assert resident_id(folder) not in text
+        assert folder.replace("_", " ").lower() not in text
+    # The admin's release of door 2 (just before) is in the community's journal with the admin's name.
+    databases = list((demo_dir / "config" / ".storage" / "smart_community").glob("*.db"))
+    assert databases
+    releases = []
+    for database in databases:
+        with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as conn:
+            releases += [json.loads(p) for p, in conn.execute("SELECT payload FROM events WHERE kind = 'release'")]
+    assert [r["actor"]["user_name"] for r in releases] == ["Property manager"], releases
 
 
 async def test_make_run_demo_end_to_end(tmp_path: Path) -> None:
@@ -87,6 +156,8 @@ async def test_make_run_demo_end_to_end(tmp_path: Path) -> None:
                 await outside.close()
             assert not doors[1].locked and doors[1].releases == 1
             assert doors[0].locked and doors[0].releases == 0
+
+            await _a_non_admin_user_moves_nothing(session, base, token, modbus, demo_dir)
 
             process.stdin.write(b"open 3\n")
             await process.stdin.drain()
