@@ -19,6 +19,10 @@ from hub.journal import (
     open_journal_database,
     purge_expired,
 )
+from hub.privacy.keys import KeyRing
+
+# The community's audit keys, as the hub derives them from its key file.
+AUDIT_KEYS = KeyRing.from_master_key(bytes(range(32))).audit
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -42,7 +46,7 @@ def clock() -> Clock:
 @pytest.fixture
 def journal(tmp_path: Path, clock: Clock) -> Journal:
     """A journal on a real database file."""
-    return Journal(open_journal_database(tmp_path / "hub.db"), "hub-a", clock=clock)
+    return Journal(open_journal_database(tmp_path / "hub.db"), "hub-a", clock=clock, audit_keys=AUDIT_KEYS)
 
 
 def test_append_records_uuid_sequence_time_hub_and_outbox(journal: Journal, tmp_path: Path) -> None:
