@@ -165,21 +165,29 @@ class Journal:
     def forget_resident_in_transaction(self, resident_id: str) -> int:
         """Erasure, inside the caller's transaction (the registry's erasure, so both go or neither does).
 
-        The resident's decisions stay (the community keeps its record of what happened at each door, and what
-        was sent upstream was pseudonymous anyway) but no longer say who: the id is taken out, and snapshots
-        kept with those events are deleted (a door camera's still shows who it was). Events not yet sent go up
+        The resident's decisions stay (the community keeps its record of what happened at each door, and what was
+        sent upstream was pseudonymous anyway) but no longer say who: the id is taken out, and snapshots kept with
+        those events are deleted, rows and files (a door camera's still shows who it was). Events not yet sent go up
         without a resident reference. Manager actions name residents by their audit pseudonym only; copies an
-        earlier release wrote with the id in clear (``resident_id``, ``issued_by``) are scrubbed too. The
-        hash-chained audit log is not changed (it never holds the id). Returns the events changed.
+        earlier release wrote with the id in clear (``resident_id``, ``issued_by``) are scrubbed too. The hash-
+        chained audit log is not changed (it never holds the id). Returns the events changed.
         """
         if not resident_id:
             raise InvalidInputError("resident_id must not be empty")
         uuids = [r[0] for r in self._conn.execute(
             "SELECT uuid FROM events WHERE kind = 'decision' AND resident_id = ?", (resident_id,)
         )]
+        files: list[str] = []
         for start in range(0, len(uuids), 500):
             chunk = uuids[start:start + 500]
-            self._conn.execute(f"DELETE FROM snapshots WHERE event_uuid IN ({','.join('?' * len(chunk))})", chunk)
+            marks = ",".join("?" * len(chunk))
+            files += [r[0] for r in self._conn.execute(
+                f"SELECT path FROM snapshots WHERE path IS NOT NULL AND event_uuid IN ({marks})", chunk)]
+            self._conn.execute(f"DELETE FROM snapshots WHERE event_uuid IN ({marks})", chunk)
+        # Snapshot files go at once (before the COMMIT): an erasure that then rolled back loses a still, never
+        # keeps one.
+        for name in files:
+            Path(name).unlink(missing_ok=True)
         changed = self._conn.execute(
             "UPDATE events SET payload = json_set(payload, '$.resident_id', NULL)"
             " WHERE kind IN ('decision', 'manager_action') AND resident_id = ?",

@@ -441,7 +441,7 @@ def test_bench_accesslog_prints_json_last(capsys: pytest.CaptureFixture[str]) ->
     assert figures["export_rows"] > 0
 
 
-def test_forgetting_a_resident_keeps_the_events_without_the_id(journal: Journal) -> None:
+def test_forgetting_a_resident_keeps_the_events_without_the_id(journal: Journal, tmp_path: Path) -> None:
     """Erasure: the resident's decisions stay in the journal, anonymous, and their snapshots go; manager actions
     never held the id (their audit pseudonym only); others are untouched."""
     mine = journal.append(EventKind.DECISION, door="gate-1",
@@ -451,6 +451,9 @@ def test_forgetting_a_resident_keeps_the_events_without_the_id(journal: Journal)
                            payload={"result": "granted", "reason": "granted", "credential_kind": "card",
                                     "resident_id": "r-stays"})
     journal.add_snapshot(event_uuid=mine.uuid, data=b"\xff\xd8 the door camera's still")
+    still = tmp_path / "still.jpg"
+    still.write_bytes(b"\xff\xd8 a still kept as a file")
+    journal.add_snapshot(event_uuid=mine.uuid, path=str(still))
     journal.add_snapshot(event_uuid=other.uuid, data=b"\xff\xd8 another still")
     journal.record_manager_action("manager", "resident.add", {"resident_id": "r-gone"})
     assert "r-gone" not in str([e.payload for e in journal.events(kind=EventKind.MANAGER_ACTION)])
@@ -461,6 +464,7 @@ def test_forgetting_a_resident_keeps_the_events_without_the_id(journal: Journal)
     assert rows[other.seq].resident_id == "r-stays"
     assert "r-gone" not in str([e.payload for e in journal.events()])
     assert [r[0] for r in journal.connection.execute("SELECT event_uuid FROM snapshots")] == [other.uuid]
+    assert not still.exists()
     assert journal.audit.verify().ok  # the audit log itself is append-only and unchanged
     with pytest.raises(InvalidInputError):
         journal.forget_resident("")
