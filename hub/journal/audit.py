@@ -145,6 +145,11 @@ def legacy_entry_hash(prev_hash: str, *, seq: int, uuid: str, hub_id: str, at: s
     return hashlib.sha256(prev_hash.encode() + b"\n" + body).hexdigest()
 
 
+def anchor_mac(key: bytes, first_seq: int, prev_hash: str) -> str:
+    """Authenticates the retention anchor (where the chain starts after a purge) under the audit-chain key."""
+    return hmac.new(key, f"audit-anchor:v1:{first_seq}:{prev_hash}".encode(), hashlib.sha256).hexdigest()
+
+
 def _details_text(details: Mapping[str, Any]) -> str:
     return json.dumps(dict(details), separators=(",", ":"), sort_keys=True, default=str)
 
@@ -287,6 +292,9 @@ class AuditLog:
         self._conn.execute(AUDIT_NO_UPDATE_TRIGGER)
         if rows:
             self._set_head(int(rows[-1]["seq"]), prev)
+        if anchor is not None:
+            self._conn.execute("UPDATE audit_anchor SET mac = ? WHERE id = 1",
+                               (anchor_mac(keys.chain, int(anchor["first_seq"]), str(anchor["prev_hash"])),))
         events = self._conn.execute("SELECT seq, payload FROM events WHERE kind = 'manager_action'").fetchall()
         for event in events:
             payload = json.loads(event["payload"])
@@ -361,10 +369,15 @@ class AuditLog:
 
     def _walk(self, key: bytes | None) -> AuditVerification:
         """Check every row's link and hash: keyed with ``key``, or (``None``) the unkeyed hash of old releases."""
-        anchor = self._conn.execute("SELECT first_seq, prev_hash FROM audit_anchor WHERE id = 1").fetchone()
+        anchor = self._conn.execute("SELECT first_seq, prev_hash, mac FROM audit_anchor WHERE id = 1").fetchone()
         head = self.head_in_transaction()
         expected_seq = int(anchor["first_seq"]) if anchor is not None else 1
         expected_prev = str(anchor["prev_hash"]) if anchor is not None else GENESIS_HASH
+        if key is not None and anchor is not None and not (expected_seq == 1 and expected_prev == GENESIS_HASH):
+            mac = anchor["mac"]
+            if mac is None or not hmac.compare_digest(str(mac), anchor_mac(key, expected_seq, expected_prev)):
+                return AuditVerification(ok=False, checked=0, first_bad_seq=expected_seq,
+                                         problem="the retention anchor was moved (or written without the key)")
         checked = 0
         for row in self._conn.execute("SELECT * FROM audit_log ORDER BY seq"):
             seq = int(row["seq"])
@@ -406,10 +419,13 @@ class AuditLog:
             if head is None:
                 return 0
             first_seq, prev_hash = int(head["last_seq"]) + 1, str(head["last_hash"])
+        # Authenticated with the chain key (when the log has it), so nobody can move the anchor to hide old rows.
+        mac = anchor_mac(self._keys.chain, first_seq, prev_hash) if self._keys is not None else None
         self._conn.execute(
-            "INSERT INTO audit_anchor (id, first_seq, prev_hash) VALUES (1, ?, ?)"
-            " ON CONFLICT (id) DO UPDATE SET first_seq = excluded.first_seq, prev_hash = excluded.prev_hash",
-            (first_seq, prev_hash),
+            "INSERT INTO audit_anchor (id, first_seq, prev_hash, mac) VALUES (1, ?, ?, ?)"
+            " ON CONFLICT (id) DO UPDATE SET first_seq = excluded.first_seq, prev_hash = excluded.prev_hash,"
+            " mac = excluded.mac",
+            (first_seq, prev_hash, mac),
         )
         cur = self._conn.execute("DELETE FROM audit_log WHERE seq < ?", (first_seq,))
         return cur.rowcount

@@ -161,8 +161,10 @@ END"""
 
 # V3: the keyed audit chain. ``audit_keying.state`` is ``legacy`` for a log an earlier release wrote (unkeyed
 # SHA-256 chain, resident ids in clear) until the hub, which holds the key, converts it once
-# (:meth:`hub.journal.audit.AuditLog.upgrade_in_transaction`); an empty log starts ``keyed``.
+# (:meth:`hub.journal.audit.AuditLog.upgrade_in_transaction`); an empty log starts ``keyed``. ``audit_anchor.mac``
+# authenticates where retention cut the chain, so the anchor cannot be moved to hide the oldest rows.
 _V3 = (
+    "ALTER TABLE audit_anchor ADD COLUMN mac TEXT",
     "CREATE TABLE audit_keying (id INTEGER PRIMARY KEY CHECK (id = 1),"
     " state TEXT NOT NULL CHECK (state IN ('legacy', 'keyed')), changed_at TEXT NOT NULL)",
     "INSERT INTO audit_keying (id, state, changed_at) SELECT 1,"

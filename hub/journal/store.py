@@ -60,6 +60,7 @@ class Journal:
         self._clock = clock
         # Home Assistant's executor has many threads; one sqlite3 connection must not interleave transactions.
         self._lock = threading.RLock()
+        self._audit_keys = audit_keys
         self.audit = AuditLog(conn, hub_id, keys=audit_keys, clock=clock, lock=self._lock)
 
     @property
@@ -209,7 +210,7 @@ class Journal:
     def purge(self, policy: RetentionPolicy, *, now: datetime | None = None) -> PurgeResult:
         """Apply retention on this journal's connection (blocking; see :func:`purge_periodically`)."""
         with self._lock:
-            return purge_expired(self._conn, policy, now=now, hub_id=self.hub_id)
+            return purge_expired(self._conn, policy, now=now, hub_id=self.hub_id, audit_keys=self._audit_keys)
 
     def get(self, event_uuid: str) -> JournalEvent:
         """The event with this UUID."""

@@ -6,13 +6,21 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from hub.exceptions import InvalidInputError
-from hub.journal import AuditHead, EventKind, Journal, Outbox, open_journal_database, resident_ref
+from hub.journal import (
+    AuditHead,
+    EventKind,
+    Journal,
+    Outbox,
+    RetentionPolicy,
+    open_journal_database,
+    resident_ref,
+)
 from hub.journal.audit import GENESIS_HASH, entry_hash, legacy_entry_hash
 from hub.privacy.keys import KeyRing
 from hub.uplink import FieldPolicy, Secret
@@ -110,6 +118,27 @@ def test_a_chain_recomputed_without_the_key_fails(journal: Journal, path: Path) 
         result = journal.audit.verify()
         assert not result.ok, label
         assert result.first_bad_seq == 1 and result.problem is not None and "altered" in result.problem, label
+
+
+def test_the_retention_anchor_cannot_be_moved_to_hide_the_oldest_rows(journal: Journal, path: Path) -> None:
+    _actions(journal, 4)
+    raw = sqlite3.connect(path)
+    prev3 = raw.execute("SELECT prev_hash FROM audit_log WHERE seq = 3").fetchone()[0]
+    raw.close()
+    # What retention would do, done by hand: delete rows 1-2 and anchor the chain at row 3.
+    _tamper(path, f"INSERT INTO audit_anchor (id, first_seq, prev_hash) VALUES (1, 3, '{prev3}')",
+            "DELETE FROM audit_log WHERE seq < 3")
+    result = journal.audit.verify()
+    assert not result.ok and result.problem == "the retention anchor was moved (or written without the key)"
+
+
+def test_retention_anchors_the_keyed_chain_with_the_key(journal: Journal) -> None:
+    _actions(journal, 3)
+    later = Journal(journal.connection, "hub-a", clock=lambda: NOW + timedelta(days=400), audit_keys=KEYS.audit)
+    later.record_manager_action("manager", "door.mode", {"door_id": "d-1"})
+    result = later.purge(RetentionPolicy(audit_days=365), now=NOW + timedelta(days=400))
+    assert result.audit_entries == 3
+    assert later.audit.verify().ok and later.audit.verify().checked == 1
 
 
 def test_health_events_carry_the_current_audit_head_into_the_outbox(journal: Journal) -> None:
