@@ -75,7 +75,8 @@ def purge_expired(conn: sqlite3.Connection, policy: RetentionPolicy, *, now: dat
             files = [str(r[0]) for r in conn.execute(
                 "SELECT path FROM snapshots WHERE taken_at < ? AND path IS NOT NULL", (snapshot_cutoff,))]
             snapshots = conn.execute("DELETE FROM snapshots WHERE taken_at < ?", (snapshot_cutoff,)).rowcount
-            audit = AuditLog(conn, hub_id, keys=audit_keys).purge_before_in_transaction(now - timedelta(days=policy.audit_days))
+            audit_cutoff = now - timedelta(days=policy.audit_days)
+            audit = AuditLog(conn, hub_id, keys=audit_keys).purge_before_in_transaction(audit_cutoff)
         except BaseException:
             conn.execute("ROLLBACK")
             raise
