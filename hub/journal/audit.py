@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import sqlite3
 import threading
 import uuid as uuid_module
@@ -35,6 +36,8 @@ from hub.exceptions import InvalidInputError
 from .models import from_text, to_text, utc_now
 from .query import check_before, check_limit
 from .schema import AUDIT_NO_UPDATE_TRIGGER
+
+_LOGGER = logging.getLogger(__name__)
 
 GENESIS_HASH = "0" * 64
 
@@ -260,9 +263,7 @@ class AuditLog:
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
-                converted = self._state() == "legacy"
-                if converted:
-                    self.upgrade_in_transaction()
+                converted = self._state() == "legacy" and self.upgrade_in_transaction() >= 0
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
@@ -275,8 +276,17 @@ class AuditLog:
 
         The result of the old check goes into the log itself, as an ``audit.keyed`` entry (rows converted,
         whether the old chain was intact, where it first broke), so converting never hides an earlier break.
-        Returns how many rows were converted."""
+        A log that holds an ``audit.keyed`` entry was converted before and is never re-hashed (-1). Returns how
+        many rows were converted."""
         keys = self._require_keys()
+        if self._conn.execute("SELECT 1 FROM audit_log WHERE action = 'audit.keyed' LIMIT 1").fetchone():
+            # Converted before: someone marked the log as an earlier release's again (to have it re-hashed). Keep
+            # the rows as they are, so verify shows whatever was done to them.
+            self._conn.execute("UPDATE audit_keying SET state = 'keyed', changed_at = ? WHERE id = 1",
+                               (to_text(self._clock()),))
+            _LOGGER.warning("the audit log, converted to a keyed chain before, was marked as unconverted again:"
+                            " left as it is (verify it)")
+            return -1
         legacy = self._walk(None)
         anchor = self._conn.execute("SELECT first_seq, prev_hash FROM audit_anchor WHERE id = 1").fetchone()
         prev = str(anchor["prev_hash"]) if anchor is not None else GENESIS_HASH

@@ -230,3 +230,28 @@ def test_converting_a_broken_earlier_log_records_where_it_broke(path: Path) -> N
                                   "legacy_problem": "row was altered (or its hash made without the key)"}
     assert entries[5].details == {"resident_id": resident_ref(KEYS.audit_ref, "res-9")}
     assert journal.audit.verify().ok
+
+
+def test_marking_a_converted_log_as_old_again_does_not_get_it_re_hashed(path: Path) -> None:
+    _legacy_log(path)
+    journal = Journal(open_journal_database(path), "hub-a", clock=lambda: NOW, audit_keys=KEYS.audit)
+    assert journal.audit.upgrade() is True
+    # Someone edits a row, re-chains everything with plain SHA-256 and marks the log as an earlier release's.
+    raw = sqlite3.connect(path)
+    raw.row_factory = sqlite3.Row
+    rows = raw.execute("SELECT * FROM audit_log ORDER BY seq").fetchall()
+    raw.close()
+    prev, statements = GENESIS_HASH, []
+    for row in rows:
+        actor = "someone-else" if row["seq"] == 2 else row["actor"]
+        digest = legacy_entry_hash(prev, seq=row["seq"], uuid=row["uuid"], hub_id=row["hub_id"], at=row["at"],
+                                   actor=actor, action=row["action"], details_json=row["details"])
+        statements.append(f"UPDATE audit_log SET actor = '{actor}', prev_hash = '{prev}', hash = '{digest}'"
+                          f" WHERE seq = {row['seq']}")
+        prev = digest
+    _tamper(path, *statements, f"UPDATE audit_head SET last_hash = '{prev}'",
+            "UPDATE audit_keying SET state = 'legacy'")
+    assert journal.audit.upgrade() is False  # the next start looks, and sees it was converted before
+    result = journal.audit.verify()
+    assert not result.ok and result.first_bad_seq == 1
+
