@@ -165,8 +165,8 @@ def _row_to_entry(r: sqlite3.Row) -> AuditEntry:
 class AuditLog:
     """Append and verify the audit log. Appends normally go through :meth:`Journal.record_manager_action`.
 
-    ``keys`` (the community's :class:`AuditKeys`) is needed to append and to verify; retention's purge alone
-    works without it.
+    ``keys`` (the community's :class:`AuditKeys`) is needed to append and to verify, and by retention's purge to
+    authenticate the anchor it writes (without them the anchor has no mac and a keyed log then fails verify).
     """
 
     def __init__(self, conn: sqlite3.Connection, hub_id: str, *, keys: AuditKeys | None = None,
