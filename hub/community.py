@@ -30,6 +30,7 @@ from .health import schema as health_schema
 from .journal import EventKind, Journal, NewEvent, Outbox
 from .journal import schema as journal_schema
 from .privacy.audit import AuditHook
+from .privacy.erasure import ErasureReceipt
 from .privacy.keys import KeyRing
 from .residents.bulk_import import ImportReport, PhotoCheck, import_residents, remove_unfinished_imports
 from .residents.registry_hub import ResidentRegistry
@@ -118,7 +119,11 @@ class Community:
         self.journal: Journal | None = None
         if hub_id is not None:
             migrate(self.registry.conn, journal_schema.COMPONENT)
-            self.journal = Journal(self.registry.conn, hub_id)
+            self.journal = Journal(self.registry.conn, hub_id, audit_keys=self.registry.keys.audit)
+            # An audit log an earlier release wrote (resident ids in clear, unkeyed chain) is converted now,
+            # before anything reads or appends (see hub.journal.audit).
+            if self.journal.audit.upgrade():
+                _LOGGER.warning("the audit log was converted to resident pseudonyms and a keyed hash chain")
             self.access.on_record = self._journal_decision
         self.writer = Writer(f"community-writer-{db_path.stem}")
         # Reads of their own (see read()): committed data only, never the writer's open transaction.
@@ -159,6 +164,22 @@ class Community:
         if self._on_audit is not None:
             self._on_audit(actor, action, details)
         self.events.publish(ManagerActionEvent(actor=actor, action=action, details=dict(details), at=utc_now()))
+
+    def erase_resident(self, actor: str, resident_id: str) -> ErasureReceipt:
+        """Blocking: erase a resident (:mod:`hub.privacy.erasure`) and, in the same transaction, their id from the
+        journal (:meth:`hub.journal.Journal.forget_resident_in_transaction`); then the WAL is checkpointed and
+        truncated while this community's own readers are held off, so no byte of the person stays in any of the
+        database's files."""
+        return self.call(self._erase_resident, actor, resident_id)
+
+    def _erase_resident(self, actor: str, resident_id: str) -> ErasureReceipt:
+        journal = self.journal
+
+        def also_erase(conn: sqlite3.Connection, who: str) -> dict[str, int]:
+            return {"journal_events": journal.forget_resident_in_transaction(who)} if journal is not None else {}
+
+        return self.registry.remove_resident(actor, resident_id, also_erase=also_erase,
+                                             readers_paused=lambda: self._read_lock)
 
     def health_writes(self) -> HealthStore:
         """A device-health store on this community's write connection (health tables migrated there): run its

@@ -51,6 +51,9 @@ def open_database(path: str | Path, *, components: Sequence[str] | None = None) 
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")
+    # Deleted and overwritten content is zeroed in the page (and freed pages are zeroed), on every connection:
+    # an erasure must leave nothing behind, and neither may an earlier edit of the same person's rows.
+    conn.execute("PRAGMA secure_delete=ON")
     conn.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations ("
         " component TEXT NOT NULL, version INTEGER NOT NULL, applied_at TEXT NOT NULL DEFAULT"
@@ -59,6 +62,20 @@ def open_database(path: str | Path, *, components: Sequence[str] | None = None) 
     for component in components if components is not None else sorted(_MIGRATIONS):
         migrate(conn, component)
     return conn
+
+
+def checkpoint_truncate(conn: sqlite3.Connection, *, attempts: int = 3) -> bool:
+    """Copy every WAL frame into the database file and truncate the WAL to zero bytes (``wal_checkpoint(TRUNCATE)``).
+
+    SQLite waits (the connection's busy timeout) for readers on other connections to finish what they are
+    reading; the caller keeps its own readers out meanwhile. Returns ``False`` when a reader still held an older
+    snapshot after ``attempts`` tries, so the WAL could not be reset (old page images may remain there until the
+    next checkpoint)."""
+    for _ in range(attempts):
+        busy, _log, _done = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if int(busy) == 0:
+            return True
+    return False
 
 
 def migrate(conn: sqlite3.Connection, component: str) -> int:

@@ -38,7 +38,8 @@ from yarl import URL
 from hub.access.models import AccessRule
 from hub.community import Community, CommunityReads
 from hub.exceptions import HubError, InvalidInputError, NotFoundError
-from hub.journal import AccessLogFilter
+from hub.journal import AccessLogFilter, AuditHead
+from hub.journal.audit import RESIDENT_KEYS, RESIDENT_REF_PREFIX
 from hub.residents.bulk_import import PhotoCheck
 from hub.residents.models import Resident, ResidentStatus
 from hub.residents.registry_hub import ResidentRegistry
@@ -642,28 +643,65 @@ async def _uplink_status(ctx: CommandContext, data: Fields) -> Result:
     return result
 
 
+def _audit_refs(details: Mapping[str, Any]) -> list[str]:
+    """The resident pseudonyms an entry's details carry (see :data:`hub.journal.audit.RESIDENT_KEYS`)."""
+    refs: list[str] = []
+    for name, value in details.items():
+        if name in RESIDENT_KEYS or name == "resident_ref":
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, str) and item.startswith(RESIDENT_REF_PREFIX):
+                    refs.append(item)
+    return refs
+
+
 def _audit_list(ctx: CommandContext, data: Fields) -> Result:
+    """A page of the audit log. Entries name residents by their pseudonym only; for residents who still exist the
+    response maps each ref on the page to ``Name (id)`` (computed here, for the administrator's panel: the log
+    itself never holds the id). An erased resident's ref maps to nothing and is shown as it is."""
     journal = ctx.runtime.uplink.journal
     if journal is None:
         return {"entries": [], "next_before": None}
     entries = journal.audit.entries_desc(before=data.get("before"), limit=data["limit"])
+    on_page = {ref for e in entries for ref in _audit_refs(e.details)}
+    names: dict[str, str] = {}
+    if on_page:
+        residents = ctx.community.read(ctx.reads.registry.residents.list_residents)
+        for resident in residents:
+            ref = journal.audit.ref(resident.resident_id)
+            if ref in on_page:
+                names[ref] = f"{resident.full_name} ({resident.resident_id})"
     return {
         "entries": [{"seq": e.seq, "at": e.at.isoformat(), "actor": e.actor, "action": e.action,
-                     "details": dict(e.details)} for e in entries],
+                     "details": dict(e.details),
+                     "residents": {ref: names[ref] for ref in _audit_refs(e.details) if ref in names}}
+                    for e in entries],
         "next_before": entries[-1].seq if len(entries) == data["limit"] and entries[-1].seq > 1 else None,
     }
+
+
+def _upstream_head(value: Any) -> AuditHead:
+    try:
+        return AuditHead.parse(cv.string(value))
+    except InvalidInputError as err:
+        raise vol.Invalid(str(err)) from err
 
 
 def _audit_verify(ctx: CommandContext, data: Fields) -> Result:
     journal = ctx.runtime.uplink.journal
     if journal is None:
         return {"ok": True, "checked": 0, "message": "The audit log is empty."}
-    result = journal.audit.verify()
+    upstream: AuditHead | None = data.get("upstream_head")
+    result = journal.audit.verify(upstream)
     if result.ok:
         message = f"The hash chain is intact: {result.checked} entries checked."
+        if result.upstream_matched and upstream is not None:
+            message += f" It holds entry {upstream.seq} with the hash the county holds."
+        elif upstream is not None:
+            message += " The county's head is older than what retention kept: it could not be compared."
     else:
         message = f"The hash chain is broken at entry {result.first_bad_seq}: {result.problem}"
-    return {"ok": result.ok, "checked": result.checked, "first_bad_seq": result.first_bad_seq, "message": message}
+    return {"ok": result.ok, "checked": result.checked, "first_bad_seq": result.first_bad_seq,
+            "upstream_matched": result.upstream_matched, "message": message}
 
 
 # -- bulk import -------------------------------------------------------------------------------------------------
@@ -761,7 +799,8 @@ COMMANDS: tuple[Command, ...] = (
             fields={vol.Optional("limit", default=12): vol.All(vol.Coerce(int), vol.Range(min=1, max=104))}),
     Command(websocket="uplink/status", fields={}, async_run=_uplink_status),
     Command(websocket="audit/list", fields=CURSOR_PAGE, run=_audit_list, locked=False),
-    Command(websocket="audit/verify", fields={}, run=_audit_verify, locked=False),
+    Command(websocket="audit/verify", fields={vol.Optional("upstream_head"): vol.Any(None, _upstream_head)},
+            run=_audit_verify, locked=False),
     Command(websocket="import/photo", fields=PHOTO_FIELDS, async_run=_check_photo),
     Command(websocket="import/commit", run=_import_commit, locked=False, changes=True, fields={
         vol.Required("csv"): vol.All(cv.string, vol.Length(min=1, max=5_000_000)),

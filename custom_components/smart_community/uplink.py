@@ -106,7 +106,7 @@ class UplinkRuntime:
             self.worker = None
         # Events, signatures and (GA/T 1400) credentials would cross the network readable by anyone on the path.
         _set_issue(self.hass, ISSUE_UNENCRYPTED, url.startswith("http://"), {"host": URL(url).host or url})
-        self.journal = Journal(conn, self.entry.data[CONF_HUB_ID])
+        self.journal = Journal(conn, self.entry.data[CONF_HUB_ID], audit_keys=self.community.registry.keys.audit)
         writes = self.community.journal
         if writes is not None and self.worker is not None:
             writes.on_append = self.worker.wake

@@ -5,7 +5,7 @@ Everything here is blocking SQLite work: call it from an executor (Home Assistan
 never from the event loop.
 """
 
-from .audit import AuditEntry, AuditLog, AuditVerification
+from .audit import AuditEntry, AuditHead, AuditKeys, AuditLog, AuditVerification, resident_ref
 from .models import EventKind, JournalEvent, NewEvent
 from .outbox import Outbox, PendingEvent
 from .query import AccessLogFilter, AccessLogPage, AccessLogRow
@@ -19,6 +19,8 @@ __all__ = [
     "AccessLogPage",
     "AccessLogRow",
     "AuditEntry",
+    "AuditHead",
+    "AuditKeys",
     "AuditLog",
     "AuditVerification",
     "EventKind",
@@ -32,4 +34,5 @@ __all__ = [
     "open_journal_database",
     "purge_expired",
     "purge_periodically",
+    "resident_ref",
 ]

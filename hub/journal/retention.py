@@ -16,7 +16,7 @@ from pathlib import Path
 
 from hub.exceptions import InvalidInputError, StorageError
 
-from .audit import AuditLog
+from .audit import AuditKeys, AuditLog
 from .models import to_text, utc_now
 
 _LOGGER = logging.getLogger(__name__)
@@ -49,8 +49,11 @@ class PurgeResult:
 
 
 def purge_expired(conn: sqlite3.Connection, policy: RetentionPolicy, *, now: datetime | None = None,
-                  hub_id: str = "") -> PurgeResult:
-    """Delete what is past its period, in one transaction (blocking; run it in an executor)."""
+                  hub_id: str = "", audit_keys: AuditKeys | None = None) -> PurgeResult:
+    """Delete what is past its period, in one transaction (blocking; run it in an executor).
+
+    ``audit_keys`` authenticates the audit log's new anchor; without them a purge that cut the keyed chain leaves
+    an anchor that ``verify`` refuses."""
     now = now or utc_now()
     event_cutoff = to_text(now - timedelta(days=policy.events_days))
     snapshot_cutoff = to_text(now - timedelta(days=policy.snapshots_days))
@@ -72,7 +75,8 @@ def purge_expired(conn: sqlite3.Connection, policy: RetentionPolicy, *, now: dat
             files = [str(r[0]) for r in conn.execute(
                 "SELECT path FROM snapshots WHERE taken_at < ? AND path IS NOT NULL", (snapshot_cutoff,))]
             snapshots = conn.execute("DELETE FROM snapshots WHERE taken_at < ?", (snapshot_cutoff,)).rowcount
-            audit = AuditLog(conn, hub_id).purge_before_in_transaction(now - timedelta(days=policy.audit_days))
+            audit_cutoff = now - timedelta(days=policy.audit_days)
+            audit = AuditLog(conn, hub_id, keys=audit_keys).purge_before_in_transaction(audit_cutoff)
         except BaseException:
             conn.execute("ROLLBACK")
             raise

@@ -153,4 +153,29 @@ def _apply_v2(conn: sqlite3.Connection) -> None:
             conn.execute(statement)
 
 
-register_migrations(COMPONENT, [_apply_v1, _apply_v2])
+# The trigger V1 made, as the one-time conversion to the keyed chain (hub/journal/audit.py) re-creates it.
+AUDIT_NO_UPDATE_TRIGGER = """CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN
+    SELECT RAISE(ABORT, 'audit log is append-only');
+END"""
+
+# V3: the keyed audit chain. ``audit_keying.state`` is ``legacy`` for a log an earlier release wrote (unkeyed
+# SHA-256 chain, resident ids in clear) until the hub, which holds the key, converts it once
+# (:meth:`hub.journal.audit.AuditLog.upgrade_in_transaction`); an empty log starts ``keyed``. ``audit_anchor.mac``
+# authenticates where retention cut the chain, so the anchor cannot be moved to hide the oldest rows.
+_V3 = (
+    "ALTER TABLE audit_anchor ADD COLUMN mac TEXT",
+    "CREATE TABLE audit_keying (id INTEGER PRIMARY KEY CHECK (id = 1),"
+    " state TEXT NOT NULL CHECK (state IN ('legacy', 'keyed')), changed_at TEXT NOT NULL)",
+    "INSERT INTO audit_keying (id, state, changed_at) SELECT 1,"
+    " CASE WHEN EXISTS (SELECT 1 FROM audit_log) THEN 'legacy' ELSE 'keyed' END,"
+    " strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+)
+
+
+def _apply_v3(conn: sqlite3.Connection) -> None:
+    for statement in _V3:
+        conn.execute(statement)
+
+
+register_migrations(COMPONENT, [_apply_v1, _apply_v2, _apply_v3])

@@ -16,12 +16,15 @@ from hub.db import open_database
 from hub.exceptions import InvalidInputError, NotFoundError, StorageError
 
 from . import schema
-from .audit import AuditEntry, AuditLog
+from .audit import AuditEntry, AuditKeys, AuditLog
 from .models import EventKind, JournalEvent, NewEvent, from_text, to_text, utc_now
 from .query import AccessLogFilter, AccessLogPage, access_log, check_limit, export_csv
 from .retention import PurgeResult, RetentionPolicy, purge_expired
 
 _LOGGER = logging.getLogger(__name__)
+
+# The health events the hub uploads anyway: each carries the audit log's head, so the county holds a copy.
+CARRIES_AUDIT_HEAD = frozenset({EventKind.DEVICE_STATUS, EventKind.HEALTH_REPORT})
 
 
 def open_journal_database(path: str | Path) -> sqlite3.Connection:
@@ -33,7 +36,11 @@ class Journal:
     """Durable, append-only record of decisions, alarms, device status changes and manager actions.
 
     ``on_append`` is called after each commit (from whatever thread appended); pass the uplink worker's
-    thread-safe ``wake`` so the gate never waits for the uplink.
+    thread-safe ``wake`` so the gate never waits for the uplink. ``audit_keys`` (the community's
+    :attr:`hub.privacy.keys.KeyRing.audit`) is needed to record manager actions and to verify the audit log.
+
+    Device-status and health-report events carry the audit log's current head (``audit_head``: seq and hash,
+    read in the event's own transaction), so the county receives it with the health events it already gets.
     """
 
     def __init__(
@@ -41,6 +48,7 @@ class Journal:
         conn: sqlite3.Connection,
         hub_id: str,
         *,
+        audit_keys: AuditKeys | None = None,
         on_append: Callable[[], None] | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
@@ -52,7 +60,8 @@ class Journal:
         self._clock = clock
         # Home Assistant's executor has many threads; one sqlite3 connection must not interleave transactions.
         self._lock = threading.RLock()
-        self.audit = AuditLog(conn, hub_id, clock=clock, lock=self._lock)
+        self._audit_keys = audit_keys
+        self.audit = AuditLog(conn, hub_id, keys=audit_keys, clock=clock, lock=self._lock)
 
     @property
     def connection(self) -> sqlite3.Connection:
@@ -108,7 +117,8 @@ class Journal:
     def record_manager_action(
         self, actor: str, action: str, details: Mapping[str, Any] | None = None, *, upload: bool | None = None
     ) -> AuditEntry:
-        """Journal a manager action and append it to the hash-chained audit log, atomically."""
+        """Journal a manager action and append it to the hash-chained audit log, atomically; both copies name
+        residents by their audit pseudonym (:meth:`AuditLog.pseudonymise`), never by id."""
         details = dict(details or {})
         try:
             with self._lock:
@@ -121,8 +131,9 @@ class Journal:
     def _record_locked(self, actor: str, action: str, details: dict[str, Any], upload: bool | None) -> AuditEntry:
         self._conn.execute("BEGIN IMMEDIATE")
         try:
+            safe = self.audit.pseudonymise(details)
             event = self._insert(
-                NewEvent(kind=EventKind.MANAGER_ACTION, payload={"actor": actor, "action": action, **details},
+                NewEvent(kind=EventKind.MANAGER_ACTION, payload={"actor": actor, "action": action, **safe},
                          upload=upload)
             )
             entry = self.audit.append_in_transaction(
@@ -135,24 +146,60 @@ class Journal:
         return entry
 
     def forget_resident(self, resident_id: str) -> int:
-        """Erasure: take a resident's id out of every journalled decision and manager action.
-
-        The events stay (the community keeps its record of what happened at each door, and what was sent
-        upstream was pseudonymous anyway) but no longer say who; events not yet sent go up without a resident
-        reference. The hash-chained audit log is append-only and is not changed. Returns the events changed.
-        """
+        """Erasure: take a resident's id out of the journal in its own transaction (see
+        :meth:`forget_resident_in_transaction`). Returns the events changed."""
         if not resident_id:
             raise InvalidInputError("resident_id must not be empty")
         try:
             with self._lock:
-                cur = self._conn.execute(
-                    "UPDATE events SET payload = json_set(payload, '$.resident_id', NULL)"
-                    " WHERE kind IN ('decision', 'manager_action') AND resident_id = ?",
-                    (resident_id,),
-                )
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    changed = self.forget_resident_in_transaction(resident_id)
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    raise
+                self._conn.execute("COMMIT")
         except sqlite3.Error as err:
             raise StorageError(f"could not erase the resident from the journal: {err}") from err
-        return int(cur.rowcount)
+        return changed
+
+    def forget_resident_in_transaction(self, resident_id: str) -> int:
+        """Erasure, inside the caller's transaction (the registry's erasure, so both go or neither does).
+
+        The resident's decisions stay (the community keeps its record of what happened at each door, and what was
+        sent upstream was pseudonymous anyway) but no longer say who: the id is taken out, and snapshots kept with
+        those events are deleted, rows and files (a door camera's still shows who it was). Events not yet sent go up
+        without a resident reference. Manager actions name residents by their audit pseudonym only; copies an
+        earlier release wrote with the id in clear (``resident_id``, ``issued_by``) are scrubbed too. The hash-
+        chained audit log is not changed (it never holds the id). Returns the events changed.
+        """
+        if not resident_id:
+            raise InvalidInputError("resident_id must not be empty")
+        uuids = [r[0] for r in self._conn.execute(
+            "SELECT uuid FROM events WHERE kind = 'decision' AND resident_id = ?", (resident_id,)
+        )]
+        files: list[str] = []
+        for start in range(0, len(uuids), 500):
+            chunk = uuids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            files += [r[0] for r in self._conn.execute(
+                f"SELECT path FROM snapshots WHERE path IS NOT NULL AND event_uuid IN ({marks})", chunk)]
+            self._conn.execute(f"DELETE FROM snapshots WHERE event_uuid IN ({marks})", chunk)
+        # Snapshot files go at once (before the COMMIT): an erasure that then rolled back loses a still, never
+        # keeps one.
+        for name in files:
+            Path(name).unlink(missing_ok=True)
+        changed = self._conn.execute(
+            "UPDATE events SET payload = json_set(payload, '$.resident_id', NULL)"
+            " WHERE kind IN ('decision', 'manager_action') AND resident_id = ?",
+            (resident_id,),
+        ).rowcount
+        changed += self._conn.execute(
+            "UPDATE events SET payload = json_set(payload, '$.issued_by', NULL)"
+            " WHERE kind = 'manager_action' AND json_valid(payload) AND json_extract(payload, '$.issued_by') = ?",
+            (resident_id,),
+        ).rowcount
+        return int(changed)
 
     def close(self) -> None:
         """Close the connection once no other thread is using it (a purge or append in an executor finishes
@@ -163,7 +210,7 @@ class Journal:
     def purge(self, policy: RetentionPolicy, *, now: datetime | None = None) -> PurgeResult:
         """Apply retention on this journal's connection (blocking; see :func:`purge_periodically`)."""
         with self._lock:
-            return purge_expired(self._conn, policy, now=now, hub_id=self.hub_id)
+            return purge_expired(self._conn, policy, now=now, hub_id=self.hub_id, audit_keys=self._audit_keys)
 
     def get(self, event_uuid: str) -> JournalEvent:
         """The event with this UUID."""
@@ -255,7 +302,12 @@ class Journal:
         now = self._clock()
         occurred = event.occurred_at or now
         event_uuid = str(uuid_module.uuid4())
-        payload_text = json.dumps(event.payload, separators=(",", ":"), sort_keys=True, default=str)
+        payload = event.payload
+        if event.kind in CARRIES_AUDIT_HEAD and "audit_head" not in payload:
+            head = self.audit.head_in_transaction()
+            if head is not None:
+                payload = {**payload, "audit_head": head.as_dict()}
+        payload_text = json.dumps(payload, separators=(",", ":"), sort_keys=True, default=str)
         cur = self._conn.execute(
             "INSERT INTO events (uuid, hub_id, kind, door, occurred_at, recorded_at, payload)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -266,7 +318,7 @@ class Journal:
             self._conn.execute("INSERT INTO outbox (seq, queued_at) VALUES (?, ?)", (seq, to_text(now)))
         return JournalEvent(seq=seq, uuid=event_uuid, hub_id=self.hub_id, kind=event.kind, door=event.door,
                             occurred_at=from_text(to_text(occurred)), recorded_at=from_text(to_text(now)),
-                            payload=event.payload)
+                            payload=payload)
 
     def _notify(self) -> None:
         if self.on_append is None:

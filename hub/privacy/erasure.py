@@ -1,24 +1,38 @@
 """Erasure of a resident: templates, photos, credentials, passes, consent records, rule memberships and access
-history go in one transaction; what remains is a tombstone (a keyed hash of the id, the receipt id and hash).
+history go in one transaction (with the journal's copies, when the caller passes ``also_erase``); what remains is
+a tombstone (a keyed hash of the id, the receipt id and hash).
 
-Deleted rows are overwritten (``PRAGMA secure_delete``) and the WAL is checkpointed, so the person's data does
-not linger in free pages of the database file either.
+Deleted rows are overwritten (``PRAGMA secure_delete``, on for every connection the hub opens) and the WAL is
+checkpointed and truncated to zero bytes, so the person's data does not linger in free pages of the database file
+or in old page images of the WAL either. The audit log names the person only by their audit pseudonym.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import sqlite3
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 
+from hub.db import checkpoint_truncate
 from hub.exceptions import NotFoundError
+from hub.journal.audit import resident_ref
 from hub.privacy.audit import AuditHook, AuditRecord, emit
 from hub.privacy.keys import KeyRing
 from hub.privacy.tombstone import tombstone_ref
 from hub.residents import validation as v
 from hub.residents.store import new_id, transaction
+
+_LOGGER = logging.getLogger(__name__)
+
+# More of the person's rows, erased in the same transaction (the journal's): returns counts per kind.
+AlsoErase = Callable[[sqlite3.Connection, str], Mapping[str, int]]
+# Held around the WAL checkpoint: keeps the caller's own reader connections from starting a read meanwhile.
+ReadersPaused = Callable[[], AbstractContextManager[object]]
 
 
 @dataclass(frozen=True)
@@ -130,8 +144,14 @@ def erase_resident(
     *,
     now: datetime,
     on_audit: AuditHook | None = None,
+    also_erase: AlsoErase | None = None,
+    readers_paused: ReadersPaused = nullcontext,
 ) -> ErasureReceipt:
-    """Erase a resident and everything held about them; returns the receipt."""
+    """Erase a resident and everything held about them; returns the receipt.
+
+    ``also_erase(conn, resident_id)`` runs inside the erasure's transaction (the journal's part); its counts join
+    the receipt's. After the COMMIT the WAL is checkpointed and truncated while ``readers_paused()`` is held.
+    """
     actor = v.actor(actor)
     resident_id = v.identifier(resident_id, "resident_id")
     now = v.aware_datetime(now, "now")
@@ -142,6 +162,8 @@ def erase_resident(
             if conn.execute("SELECT 1 FROM residents WHERE resident_id = ?", (resident_id,)).fetchone() is None:
                 raise NotFoundError(f"no resident {resident_id!r}")
             erased = _erase_rows(conn, resident_id)
+            if also_erase is not None:
+                erased.update(also_erase(conn, resident_id))
             receipt_id = new_id("erasure")
             digest = hashlib.sha256(canonical_receipt(receipt_id, resident_id, now, erased).encode()).hexdigest()
             subject_ref = tombstone_ref(keys.tombstone, resident_id)
@@ -149,16 +171,23 @@ def erase_resident(
                 "INSERT INTO resident_tombstones (receipt_id, subject_ref, erased_at, receipt_hash) VALUES (?,?,?,?)",
                 (receipt_id, subject_ref, v.to_db(now), digest),
             )
-        # Old page images of the deleted rows sit in the WAL until a checkpoint copies the overwritten pages back.
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        # Old page images of the deleted rows sit in the WAL until a checkpoint copies the overwritten pages back
+        # into the file and the WAL is cut to zero bytes; a reader still on an older snapshot would keep it.
+        with readers_paused():
+            if not checkpoint_truncate(conn):
+                _LOGGER.warning("erasure %s: a reader kept the WAL busy; old pages stay there until the next"
+                                " checkpoint", receipt_id)
     finally:
         conn.execute(f"PRAGMA secure_delete = {int(previous)}")
     receipt = ErasureReceipt(receipt_id, resident_id, now, erased, digest)
-    # The audit log is append-only and outlives the erasure, so it gets the keyed reference, not the id.
+    # The audit log is append-only and outlives the erasure, so it gets keyed references, not the id: the
+    # tombstone's, and the audit pseudonym the person's earlier entries carry (so the log tells the whole story).
     emit(
         on_audit,
         AuditRecord(
-            actor, "resident.erase", now, {"subject_ref": subject_ref, "receipt_id": receipt_id, "erased": dict(erased)}
+            actor, "resident.erase", now,
+            {"resident_ref": resident_ref(keys.audit_ref, resident_id), "subject_ref": subject_ref,
+             "receipt_id": receipt_id, "erased": dict(erased)},
         ),
     )
     return receipt

@@ -2,8 +2,8 @@
 
 The key lives outside the database on purpose: a copied database file (a backup, a support bundle) then holds
 only ciphertext and keyed indexes. One 32-byte master key is created on first use with 0600 permissions; each use
-(template encryption, PIN index, card index, visitor-pass signatures) gets its own HKDF-derived key so that no
-key serves two purposes.
+(template encryption, PIN index, card index, visitor-pass signatures, tombstones, the audit log's resident
+pseudonyms and its keyed hash chain) gets its own HKDF-derived key so that no key serves two purposes.
 """
 
 from __future__ import annotations
@@ -18,10 +18,11 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from hub.exceptions import InvalidInputError
+from hub.journal.audit import AuditKeys
 from hub.privacy.errors import KeyFileError
 
 MASTER_KEY_BYTES = 32
-_PURPOSES = ("templates", "pin-index", "card-index", "visitor-pass", "tombstone")
+_PURPOSES = ("templates", "pin-index", "card-index", "visitor-pass", "tombstone", "audit-ref", "audit-chain")
 
 
 def _derive(master: bytes, purpose: str) -> bytes:
@@ -40,6 +41,13 @@ class KeyRing:
     card_index: bytes = field(repr=False)
     visitor_pass: bytes = field(repr=False)
     tombstone: bytes = field(repr=False)
+    audit_ref: bytes = field(repr=False)
+    audit_chain: bytes = field(repr=False)
+
+    @property
+    def audit(self) -> AuditKeys:
+        """The audit log's keys: the resident pseudonyms and the keyed hash chain."""
+        return AuditKeys(ref=self.audit_ref, chain=self.audit_chain)
 
     @classmethod
     def from_master_key(cls, master: bytes) -> KeyRing:
@@ -56,6 +64,8 @@ class KeyRing:
             card_index=keys["card-index"],
             visitor_pass=keys["visitor-pass"],
             tombstone=keys["tombstone"],
+            audit_ref=keys["audit-ref"],
+            audit_chain=keys["audit-chain"],
         )
 
     @classmethod

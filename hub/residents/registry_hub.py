@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from contextlib import nullcontext
 from pathlib import Path
 
 from hub.db import open_database
 from hub.privacy.audit import AuditHook
-from hub.privacy.erasure import ErasureReceipt, erase_resident, remove_unfinished_import
+from hub.privacy.erasure import AlsoErase, ErasureReceipt, ReadersPaused, erase_resident, remove_unfinished_import
 from hub.privacy.keys import KeyRing
 from hub.residents import schema as residents_schema
 from hub.residents.consent import ConsentStore
@@ -61,9 +62,12 @@ class ResidentRegistry:
         conn = open_database(Path(db_path), components=[*COMPONENTS, "access"])
         return cls(conn, keys, on_audit=on_audit, clock=clock)
 
-    def remove_resident(self, actor: str, resident_id: str) -> ErasureReceipt:
-        """Erase a resident completely and return the receipt (see :mod:`hub.privacy.erasure`)."""
-        return erase_resident(self.conn, self.keys, actor, resident_id, now=self._clock(), on_audit=self._on_audit)
+    def remove_resident(self, actor: str, resident_id: str, *, also_erase: AlsoErase | None = None,
+                        readers_paused: ReadersPaused = nullcontext) -> ErasureReceipt:
+        """Erase a resident completely and return the receipt (see :mod:`hub.privacy.erasure`; the community
+        erases the journal's copies in the same transaction, :meth:`hub.community.Community.erase_resident`)."""
+        return erase_resident(self.conn, self.keys, actor, resident_id, now=self._clock(), on_audit=self._on_audit,
+                              also_erase=also_erase, readers_paused=readers_paused)
 
     def remove_unfinished_import(self, actor: str, import_id: str, *, limit: int) -> int:
         """One small transaction of taking an unfinished import's residents out (see

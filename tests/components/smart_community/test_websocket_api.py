@@ -24,6 +24,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator,
 from custom_components.smart_community.const import DOMAIN
 from custom_components.smart_community.websocket_api import COMMANDS
 from devkit.sim.door_controller import DoorControllerSim
+from hub.journal import EventKind
 from hub.residents.qr import read_pass_token
 
 from .conftest import FACES, wait_for_event
@@ -315,9 +316,9 @@ async def test_access_log_filters_paging_and_csv(hass: HomeAssistant, ws: Ws, si
     assert len(kept) == 3 and all(e["resident_id"] is None for e in kept)
 
 
-async def test_devices_uplink_and_audit(hass: HomeAssistant, ws: Ws) -> None:
+async def test_devices_uplink_and_audit(hass: HomeAssistant, ws: Ws, community_entry: MockConfigEntry) -> None:
     """The controller is online in the device list; the uplink is not configured; manager actions are in the
-    audit log with who did them, and the hash chain checks out."""
+    audit log with who did them, and the hash chain checks out, also against the head the county holds."""
     devices = await _ok(ws, "devices/list")
     assert devices["target_percent"] == 98.0
     for _ in range(100):
@@ -345,7 +346,26 @@ async def test_devices_uplink_and_audit(hass: HomeAssistant, ws: Ws) -> None:
     assert actions.index("resident.erase") < actions.index("resident.add")  # newest first
     assert all("(" in e["actor"] for e in audit["entries"][:2])  # the administrator's name and id
     verified = await _ok(ws, "audit/verify")
-    assert verified["ok"] is True and verified["checked"] >= 2
+    assert verified["ok"] is True and verified["checked"] >= 2 and verified["upstream_matched"] is None
+
+    # The head the county holds (the audit_head of a health event) checks out; one the log lacks is reported.
+    head = await hass.async_add_executor_job(_latest_head, community_entry)
+    matched = await _ok(ws, "audit/verify", upstream_head=head)
+    assert matched["ok"] is True and matched["upstream_matched"] is True
+    seq = int(head.split(":")[0])
+    missing = await _ok(ws, "audit/verify", upstream_head=f"{seq + 50}:{'ab' * 32}")
+    assert missing["ok"] is False and missing["upstream_matched"] is False
+    assert "truncated" in missing["message"]
+    await _error(ws, "audit/verify", "invalid_format", upstream_head="12")
+
+
+def _latest_head(entry: MockConfigEntry) -> str:
+    """Journal a device-status event as the integration does (a writer job) and read the audit head it carries."""
+    community = entry.runtime_data.community
+    event = community.call(community.journal.append, EventKind.DEVICE_STATUS,
+                           payload={"device": "SIMDC0042", "online": True})
+    head = event.payload["audit_head"]
+    return f"{head['seq']}:{head['hash']}"
 
 
 async def test_erase_returns_a_receipt(ws: Ws) -> None:

@@ -29,6 +29,10 @@ from hub.journal import (
     open_journal_database,
     schema,
 )
+from hub.privacy.keys import KeyRing
+
+# The community's audit keys, as the hub derives them from its key file.
+AUDIT_KEYS = KeyRing.from_master_key(bytes(range(32))).audit
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 START = NOW - timedelta(days=5)
@@ -101,7 +105,7 @@ def _all_pages(journal: Journal, f: AccessLogFilter, limit: int) -> list[AccessL
 @pytest.fixture
 def journal(tmp_path: Path) -> Iterator[Journal]:
     """A journal on a real database file."""
-    j = Journal(open_journal_database(tmp_path / "hub.db"), "hub-a", clock=lambda: NOW)
+    j = Journal(open_journal_database(tmp_path / "hub.db"), "hub-a", clock=lambda: NOW, audit_keys=AUDIT_KEYS)
     yield j
     j.close()
 
@@ -212,11 +216,11 @@ def test_v2_upgrades_a_v1_database_that_holds_events(tmp_path: Path) -> None:
     ).lastrowid
     old.close()
 
-    journal = Journal(open_journal_database(path), "hub-a", clock=lambda: NOW)
+    journal = Journal(open_journal_database(path), "hub-a", clock=lambda: NOW, audit_keys=AUDIT_KEYS)
     try:
         versions = journal.connection.execute(
             "SELECT MAX(version) FROM schema_migrations WHERE component = ?", (schema.COMPONENT,)).fetchone()[0]
-        assert versions == 2
+        assert versions == 3  # V3 added the keyed audit chain
         hours = journal.connection.execute("SELECT COUNT(*) FROM decision_hours").fetchone()[0]
         assert hours > 100  # back-filled from the existing decisions
         after_upgrade = journal.append_many([_decision(i, occurred_at=DAY2 + timedelta(minutes=i)) for i in range(5)])
@@ -437,21 +441,30 @@ def test_bench_accesslog_prints_json_last(capsys: pytest.CaptureFixture[str]) ->
     assert figures["export_rows"] > 0
 
 
-def test_forgetting_a_resident_keeps_the_events_without_the_id(journal: Journal) -> None:
-    """Erasure: the resident's decisions and manager actions stay in the journal, anonymous; others are untouched."""
+def test_forgetting_a_resident_keeps_the_events_without_the_id(journal: Journal, tmp_path: Path) -> None:
+    """Erasure: the resident's decisions stay in the journal, anonymous, and their snapshots go; manager actions
+    never held the id (their audit pseudonym only); others are untouched."""
     mine = journal.append(EventKind.DECISION, door="gate-1",
                           payload={"result": "granted", "reason": "granted", "credential_kind": "card",
                                    "resident_id": "r-gone"})
     other = journal.append(EventKind.DECISION, door="gate-1",
                            payload={"result": "granted", "reason": "granted", "credential_kind": "card",
                                     "resident_id": "r-stays"})
+    journal.add_snapshot(event_uuid=mine.uuid, data=b"\xff\xd8 the door camera's still")
+    still = tmp_path / "still.jpg"
+    still.write_bytes(b"\xff\xd8 a still kept as a file")
+    journal.add_snapshot(event_uuid=mine.uuid, path=str(still))
+    journal.add_snapshot(event_uuid=other.uuid, data=b"\xff\xd8 another still")
     journal.record_manager_action("manager", "resident.add", {"resident_id": "r-gone"})
-    assert journal.forget_resident("r-gone") == 2
+    assert "r-gone" not in str([e.payload for e in journal.events(kind=EventKind.MANAGER_ACTION)])
+    assert journal.forget_resident("r-gone") == 1
     assert journal.access_log(AccessLogFilter(resident_id="r-gone")).rows == []
     rows = {row.seq: row for row in journal.access_log().rows}
     assert rows[mine.seq].resident_id is None and rows[mine.seq].result == "granted"
     assert rows[other.seq].resident_id == "r-stays"
     assert "r-gone" not in str([e.payload for e in journal.events()])
+    assert [r[0] for r in journal.connection.execute("SELECT event_uuid FROM snapshots")] == [other.uuid]
+    assert not still.exists()
     assert journal.audit.verify().ok  # the audit log itself is append-only and unchanged
     with pytest.raises(InvalidInputError):
         journal.forget_resident("")

@@ -19,6 +19,10 @@ from hub.journal import (
     open_journal_database,
     purge_expired,
 )
+from hub.privacy.keys import KeyRing
+
+# The community's audit keys, as the hub derives them from its key file.
+AUDIT_KEYS = KeyRing.from_master_key(bytes(range(32))).audit
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -42,7 +46,7 @@ def clock() -> Clock:
 @pytest.fixture
 def journal(tmp_path: Path, clock: Clock) -> Journal:
     """A journal on a real database file."""
-    return Journal(open_journal_database(tmp_path / "hub.db"), "hub-a", clock=clock)
+    return Journal(open_journal_database(tmp_path / "hub.db"), "hub-a", clock=clock, audit_keys=AUDIT_KEYS)
 
 
 def test_append_records_uuid_sequence_time_hub_and_outbox(journal: Journal, tmp_path: Path) -> None:
@@ -133,7 +137,8 @@ def test_retention_purges_old_events_and_snapshots_and_keeps_chain(journal: Jour
     journal.record_manager_action("bob", "enrol", {})
     recent = journal.append(EventKind.DECISION, door="gate-1")
     policy = RetentionPolicy(events_days=90, snapshots_days=30, audit_days=365)
-    result = purge_expired(journal.connection, policy, now=clock.now)  # the sent decision, alice's action event
+    result = purge_expired(journal.connection, policy, now=clock.now,  # the sent decision, alice's action event
+                           audit_keys=AUDIT_KEYS)
     assert (result.events, result.snapshots, result.audit_entries, result.unsent_kept) == (2, 1, 0, 1)
     assert not image.exists()
     assert [e.uuid for e in journal.events(kind=EventKind.DECISION)] == [unsent_old.uuid, recent.uuid]
@@ -143,7 +148,7 @@ def test_retention_purges_old_events_and_snapshots_and_keeps_chain(journal: Jour
     assert [e.actor for e in journal.audit.entries()] == ["bob"]
     journal.record_manager_action("carol", "enrol", {})
     assert journal.audit.verify().ok and journal.audit.verify().checked == 2
-    purge_expired(journal.connection, policy, now=NOW + timedelta(days=2000))
+    purge_expired(journal.connection, policy, now=NOW + timedelta(days=2000), audit_keys=AUDIT_KEYS)
     assert journal.audit.entries() == [] and journal.audit.verify().ok
     journal.record_manager_action("dave", "enrol", {})
     assert journal.audit.verify().ok

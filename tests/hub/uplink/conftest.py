@@ -10,7 +10,11 @@ import pytest
 
 from devkit.receiver import ReferenceReceiver
 from hub.journal import Journal, open_journal_database
+from hub.privacy.keys import KeyRing
 from hub.uplink import FieldPolicy, Secret
+
+# The community's audit keys, as the hub derives them from its key file.
+AUDIT_KEYS = KeyRing.from_master_key(bytes(range(32))).audit
 
 HUB_ID = "hub-test-0001"
 
@@ -48,7 +52,7 @@ def journal_path(tmp_path: Path) -> Path:
 @pytest.fixture
 def journal(journal_path: Path) -> Journal:
     """A journal on a real SQLite file."""
-    return Journal(open_journal_database(journal_path), HUB_ID)
+    return Journal(open_journal_database(journal_path), HUB_ID, audit_keys=AUDIT_KEYS)
 
 
 @pytest.fixture

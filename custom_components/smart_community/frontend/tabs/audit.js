@@ -14,8 +14,8 @@ export const AuditTab = (Base) => class extends Base {
             <button type="button" class="btn secondary" data-testid="audit-verify" data-action="audit-verify"
               data-busy="audit-verify" ${this._dis("audit-verify")}>Check the hash chain</button>
           </div></header>
-        <p class="muted">Every manager action, newest first. Entries are chained by hashes, so any change to past entries
-          is detected.</p>
+        <p class="muted">Every manager action, newest first. Entries are chained by keyed hashes, so any change to past entries
+          is detected. Residents appear by their pseudonym, with the name while they still exist.</p>
         <div id="audit-verify-slot"></div>
         <div id="audit-table">${this._loadingHtml("Loading the audit log…")}</div>
       </section>`);
@@ -42,12 +42,15 @@ export const AuditTab = (Base) => class extends Base {
     if (this._tab === "audit") this._renderAudit();
   }
 
-  _details(details) {
+  // Residents are named by their pseudonym (a1_...) in the log; `residents` maps those of residents who still
+  // exist to "Name (id)". An erased resident's ref stays as it is.
+  _details(details, residents = {}) {
     if (details === null || details === undefined || details === "") return h`<span class="muted">—</span>`;
     if (typeof details !== "object") return String(details);
     const entries = Object.entries(details);
     if (!entries.length) return h`<span class="muted">—</span>`;
-    return entries.map(([k, v]) => h`<span class="kv"><span class="muted">${k}:</span> ${typeof v === "object" && v !== null ? JSON.stringify(v) : String(v)}</span>`);
+    const show = (v) => (typeof v === "string" && residents[v] ? `${residents[v]} [${v}]` : String(v));
+    return entries.map(([k, v]) => h`<span class="kv"><span class="muted">${k}:</span> ${Array.isArray(v) ? v.map(show).join(", ") : typeof v === "object" && v !== null ? JSON.stringify(v) : show(v)}</span>`);
   }
 
   _renderAudit() {
@@ -62,7 +65,7 @@ export const AuditTab = (Base) => class extends Base {
           <td data-label="Time">${this._fmt(e.at)}</td>
           <td data-label="Actor" class="wrap">${e.actor}</td>
           <td data-label="Action" class="mono">${e.action}</td>
-          <td data-label="Details" class="wrap">${this._details(e.details)}</td>
+          <td data-label="Details" class="wrap">${this._details(e.details, e.residents || {})}</td>
         </tr>`)}</tbody></table></div>`
       : h`<div class="empty" data-testid="empty-state"><div class="big">No audit entries${a.stack.length ? " on this page" : " yet"}</div></div>`}
       ${pagerHtml("audit", a)}`);
