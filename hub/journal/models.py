@@ -23,13 +23,20 @@ class EventKind(StrEnum):
     # A door's mode changed by hand (normal, lockdown, free passage) or a release ended early: who asked stays in
     # the audit log; the event says which door, what and whether it happened.
     DOOR_CHANGE = "door_change"
+    # A device problem (a device offline) opened, acknowledged by a manager or resolved when the device came back:
+    # the problem's id, device, state and times, never who acknowledged it or the note.
+    DEVICE_PROBLEM = "device_problem"
 
 
 # Manager actions stay local by default: they are for the community's own accountability, not the county's.
 UPLOADED_BY_DEFAULT = frozenset(
     {EventKind.DECISION, EventKind.DOOR_ALARM, EventKind.DEVICE_STATUS, EventKind.HEALTH_REPORT, EventKind.RELEASE,
-     EventKind.DOOR_CHANGE}
+     EventKind.DOOR_CHANGE, EventKind.DEVICE_PROBLEM}
 )
+
+# Sent ahead of everything else queued (the outbox's priority lane): the county must hear of a device going down
+# within seconds, however many access events wait. They are not door events, so the order per door still holds.
+PRIORITY_KINDS = frozenset({EventKind.DEVICE_STATUS, EventKind.DEVICE_PROBLEM, EventKind.HEALTH_REPORT})
 
 
 @dataclass(frozen=True, kw_only=True)

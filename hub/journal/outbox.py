@@ -32,10 +32,14 @@ class Outbox:
         self._conn = conn
 
     def pending(self, limit: int) -> list[PendingEvent]:
-        """The oldest unsent events, in sequence order."""
+        """The next unsent events: the priority lane (health events) first, then the oldest; each in sequence order.
+
+        A health event journalled behind thousands of queued access events goes in the very next batch. Access
+        events are never prioritised, so the events of one door leave in the order they happened.
+        """
         rows = self._conn.execute(
             "SELECT e.*, o.attempts FROM outbox o JOIN events e ON e.seq = o.seq"
-            " WHERE o.sent_at IS NULL AND o.failed_at IS NULL ORDER BY o.seq LIMIT ?",
+            " WHERE o.sent_at IS NULL AND o.failed_at IS NULL ORDER BY o.priority DESC, o.seq LIMIT ?",
             (limit,),
         ).fetchall()
         return [PendingEvent(event=row_to_event(row), attempts=int(row["attempts"])) for row in rows]

@@ -178,4 +178,28 @@ def _apply_v3(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
-register_migrations(COMPONENT, [_apply_v1, _apply_v2, _apply_v3])
+# V4: the priority lane. Health events (a device going down or back, a problem opened, acknowledged or resolved, the
+# weekly report) are sent before the backlog of access events queued ahead of them, so the county hears of an outage
+# within seconds even behind hours of queued decisions. ``priority`` is 1 for those rows, 0 for the rest; within a
+# priority the order stays ``seq``, so events of one door keep their order. A trigger sets the priority from the
+# event's kind (``hub.journal.models.PRIORITY_KINDS``) whoever writes the row, so appending costs nothing more for
+# access events and software that does not know the column still queues health events in the lane; rows queued
+# before the upgrade get theirs from their event's kind.
+_V4 = (
+    "ALTER TABLE outbox ADD COLUMN priority INTEGER NOT NULL DEFAULT 0",
+    "CREATE INDEX outbox_pending_priority ON outbox (priority DESC, seq) WHERE sent_at IS NULL AND failed_at IS NULL",
+    "UPDATE outbox SET priority = 1 WHERE seq IN"
+    " (SELECT seq FROM events WHERE kind IN ('device_status', 'device_problem', 'health_report'))",
+    "CREATE TRIGGER outbox_priority AFTER INSERT ON outbox"
+    " WHEN EXISTS (SELECT 1 FROM events WHERE seq = NEW.seq"
+    " AND kind IN ('device_status', 'device_problem', 'health_report'))"
+    " BEGIN UPDATE outbox SET priority = 1 WHERE seq = NEW.seq; END",
+)
+
+
+def _apply_v4(conn: sqlite3.Connection) -> None:
+    for statement in _V4:
+        conn.execute(statement)
+
+
+register_migrations(COMPONENT, [_apply_v1, _apply_v2, _apply_v3, _apply_v4])

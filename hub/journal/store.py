@@ -24,7 +24,7 @@ from .retention import PurgeResult, RetentionPolicy, purge_expired
 _LOGGER = logging.getLogger(__name__)
 
 # The health events the hub uploads anyway: each carries the audit log's head, so the county holds a copy.
-CARRIES_AUDIT_HEAD = frozenset({EventKind.DEVICE_STATUS, EventKind.HEALTH_REPORT})
+CARRIES_AUDIT_HEAD = frozenset({EventKind.DEVICE_STATUS, EventKind.HEALTH_REPORT, EventKind.DEVICE_PROBLEM})
 
 
 def open_journal_database(path: str | Path) -> sqlite3.Connection:
@@ -315,6 +315,7 @@ class Journal:
         )
         seq = int(cur.lastrowid or 0)
         if event.wants_upload():
+            # The priority lane (health events first) is set by the outbox's trigger (journal schema V4).
             self._conn.execute("INSERT INTO outbox (seq, queued_at) VALUES (?, ?)", (seq, to_text(now)))
         return JournalEvent(seq=seq, uuid=event_uuid, hub_id=self.hub_id, kind=event.kind, door=event.door,
                             occurred_at=from_text(to_text(occurred)), recorded_at=from_text(to_text(now)),

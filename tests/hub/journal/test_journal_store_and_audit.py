@@ -60,7 +60,8 @@ def test_append_records_uuid_sequence_time_hub_and_outbox(journal: Journal, tmp_
     assert woken == [1, 1]
     other = open_journal_database(tmp_path / "hub.db")  # what another connection (the worker) sees
     pending = Outbox(other).pending(10)
-    assert [p.event.uuid for p in pending] == [first.uuid, second.uuid]
+    # the device-status event is in the priority lane: it leaves before the decision queued ahead of it
+    assert [p.event.uuid for p in pending] == [second.uuid, first.uuid]
     with pytest.raises(NotFoundError):
         journal.get("missing")
 
