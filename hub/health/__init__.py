@@ -1,5 +1,6 @@
 """Device health: online/offline spans of door controllers, cameras and the uplink, their online rates, the kept
-weekly report against the operator's target, long-offline detection for repair issues, and retention.
+weekly report against the operator's target, device problems tracked from offline to back (with their time to
+repair), long-offline detection for repair issues, and retention.
 
 Only status *changes* are stored, as contiguous spans per device, so online time is exact rather than estimated
 from polling samples. Everything here is blocking SQLite work: call it from an executor (Home Assistant:
@@ -7,6 +8,7 @@ from polling samples. Everything here is blocking SQLite work: call it from an e
 """
 
 from .models import CommunityRate, DeviceKind, DeviceRate, PurgeResult, RateSummary
+from .problems import Problem, ProblemEntry, ProblemState, StatusChange
 from .report import DEFAULT_TARGET_PERCENT, DeviceWeek, Outage, WeeklyReport
 from .schema import COMPONENT
 from .store import DeviceStatus, HealthStore, open_health_database
@@ -22,8 +24,12 @@ __all__ = [
     "DeviceWeek",
     "HealthStore",
     "Outage",
+    "Problem",
+    "ProblemEntry",
+    "ProblemState",
     "PurgeResult",
     "RateSummary",
+    "StatusChange",
     "WeeklyReport",
     "day_window",
     "monday_of",

@@ -101,3 +101,4 @@ class PurgeResult:
     spans_deleted: int
     spans_trimmed: int
     reports_deleted: int
+    problems_deleted: int = 0

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from .problems import ProblemEntry
 from .timeutil import from_text, to_text
 
 DEFAULT_TARGET_PERCENT = 98.0
@@ -102,6 +103,8 @@ class WeeklyReport:
 
     ``online_percent`` is the community rate (total online seconds / total observed seconds, in percent);
     ``passed`` is whether it reached ``target_percent``. A week with no observed device never passes.
+    ``problems`` are the device problems open at some time in the week (opened in it, or earlier and not yet
+    resolved when it began), with their times to repair; a report kept by an earlier release has none.
     """
 
     week_start: date
@@ -117,6 +120,13 @@ class WeeklyReport:
     online_percent: float | None
     mean_device_percent: float | None
     passed: bool
+    problems: list[ProblemEntry] = field(default_factory=list)
+
+    @property
+    def mean_repair_seconds(self) -> float | None:
+        """The mean time to repair of the problems resolved by the report's time (``None``: none resolved)."""
+        times = [p.repair_seconds for p in self.problems if p.repair_seconds is not None]
+        return sum(times) / len(times) if times else None
 
     @property
     def failed_devices(self) -> list[str]:
@@ -144,6 +154,8 @@ class WeeklyReport:
             "failed_devices": self.failed_devices,
             "devices": [d.to_dict() for d in self.devices],
             "outages": [o.to_dict() for o in self.outages],
+            "problems": [p.to_dict() for p in self.problems],
+            "mean_repair_seconds": self.mean_repair_seconds,
         }
 
     @classmethod
@@ -164,6 +176,7 @@ class WeeklyReport:
             online_percent=None if percent is None else float(percent),
             mean_device_percent=None if mean is None else float(mean),
             passed=bool(data["passed"]),
+            problems=[ProblemEntry.from_dict(p) for p in data.get("problems", [])],
         )
 
     def to_markdown(self) -> str:
@@ -205,6 +218,25 @@ class WeeklyReport:
                 lines.append(f"| {o.device_id} | {start} | {end} | {_duration(o.seconds)} |")
         else:
             lines.append("No outages.")
+        lines += ["", "## Problems", ""]
+        if self.problems:
+            mean = self.mean_repair_seconds
+            lines += [
+                f"{len(self.problems)} problem(s), {sum(p.resolved_at is not None for p in self.problems)} resolved; "
+                f"mean time to repair {'n/a' if mean is None else _duration(mean)}.",
+                "",
+                "| # | Device | Opened | Acknowledged | Resolved | Time to repair |",
+                "|---|---|---|---|---|---|",
+            ]
+            for p in self.problems:
+                def local(moment: datetime | None) -> str:
+                    return "-" if moment is None else moment.astimezone(zone).strftime("%a %Y-%m-%d %H:%M")
+
+                repair = "still open" if p.repair_seconds is None else _duration(p.repair_seconds)
+                lines.append(f"| {p.problem_id} | {p.device_id} | {local(p.opened_at)} | {local(p.acknowledged_at)} "
+                             f"| {local(p.resolved_at)} | {repair} |")
+        else:
+            lines.append("No problems.")
         lines.append("")
         return "\n".join(lines)
 

@@ -1,4 +1,5 @@
-"""Tables of the ``health`` component: each device's current state, its online/offline spans, the weekly reports.
+"""Tables of the ``health`` component: each device's current state, its online/offline spans, the weekly reports,
+the device problems.
 
 Times are stored as fixed-width UTC text (microseconds, ``Z``), so text order is time order in SQL.
 """
@@ -37,4 +38,21 @@ CREATE TABLE health_reports (
 CREATE INDEX health_reports_end ON health_reports (end_at)
 """
 
-register_migrations(COMPONENT, [_V1])
+# V2: device problems (hub/health/problems.py): opened when a device goes offline, acknowledged by a manager with a
+# note, resolved when it is back. At most one unresolved problem per device. Who acknowledged stays in the audit log.
+_V2 = """
+CREATE TABLE health_problems (
+    problem_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    device_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    opened_at TEXT NOT NULL,
+    acknowledged_at TEXT,
+    note TEXT,
+    resolved_at TEXT
+);
+CREATE UNIQUE INDEX health_problems_unresolved ON health_problems (device_id) WHERE resolved_at IS NULL;
+CREATE INDEX health_problems_opened ON health_problems (opened_at);
+CREATE INDEX health_problems_resolved ON health_problems (resolved_at)
+"""
+
+register_migrations(COMPONENT, [_V1, _V2])

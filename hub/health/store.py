@@ -22,6 +22,7 @@ from hub.exceptions import InvalidInputError, NotFoundError, StorageError
 
 from . import schema
 from .models import DeviceKind, DeviceRate, PurgeResult, RateSummary, meets, summarize
+from .problems import MAX_NOTE_CHARS, Problem, ProblemEntry, StatusChange
 from .report import DEFAULT_TARGET_PERCENT, DeviceWeek, Outage, WeeklyReport
 from .timeutil import (
     day_window,
@@ -143,8 +144,13 @@ class HealthStore:
 
         Returns ``True`` if this was a change (a new span started), ``False`` if it repeated the current state
         (ignored; only the kind is updated if it differs). A change dated before the current span's start is
-        refused with :class:`InvalidInputError`: history is never rewritten.
+        refused with :class:`InvalidInputError`: history is never rewritten. See :meth:`record_change`.
         """
+        return self.record_change(device_id, kind, online, at) is not None
+
+    def record_change(self, device_id: str, kind: DeviceKind | str, online: bool, at: datetime) -> StatusChange | None:
+        """:meth:`record`, saying what changed: ``None`` for a repeat of the current state, else the new state and
+        the problem it opened (the device went offline) or resolved (it is back), in the same transaction."""
         device_id = _validate_id(device_id, "device_id")
         kind_text = str(_validate_id(kind, "kind"))
         if not isinstance(online, bool):
@@ -160,31 +166,53 @@ class HealthStore:
                     "INSERT INTO health_devices (device_id, kind, online, since) VALUES (?, ?, ?, ?)",
                     (device_id, kind_text, int(online), at_text),
                 )
+            else:
+                if row["kind"] != kind_text:
+                    conn.execute("UPDATE health_devices SET kind = ? WHERE device_id = ?", (kind_text, device_id))
+                if bool(row["online"]) == online:
+                    return None
+                if at_text < row["since"]:
+                    raise InvalidInputError(
+                        f"status of {device_id} at {at_text} is earlier than its current state's start "
+                        f"{row['since']}"
+                    )
                 conn.execute(
-                    "INSERT INTO health_spans (device_id, online, start_at, end_at) VALUES (?, ?, ?, NULL)",
-                    (device_id, int(online), at_text),
+                    "UPDATE health_spans SET end_at = ? WHERE device_id = ? AND end_at IS NULL", (at_text, device_id)
                 )
-                return True
-            if row["kind"] != kind_text:
-                conn.execute("UPDATE health_devices SET kind = ? WHERE device_id = ?", (kind_text, device_id))
-            if bool(row["online"]) == online:
-                return False
-            if at_text < row["since"]:
-                raise InvalidInputError(
-                    f"status of {device_id} at {at_text} is earlier than its current state's start {row['since']}"
+                conn.execute(
+                    "UPDATE health_devices SET online = ?, since = ? WHERE device_id = ?",
+                    (int(online), at_text, device_id),
                 )
-            conn.execute(
-                "UPDATE health_spans SET end_at = ? WHERE device_id = ? AND end_at IS NULL", (at_text, device_id)
-            )
             conn.execute(
                 "INSERT INTO health_spans (device_id, online, start_at, end_at) VALUES (?, ?, ?, NULL)",
                 (device_id, int(online), at_text),
             )
-            conn.execute(
-                "UPDATE health_devices SET online = ?, since = ? WHERE device_id = ?",
-                (int(online), at_text, device_id),
+            problem = self._problem_follows(conn, device_id, kind_text, online, at_text)
+        return StatusChange(device_id=device_id, kind=kind_text, online=online, at=moment, problem=problem)
+
+    @staticmethod
+    def _problem_follows(
+        conn: sqlite3.Connection, device_id: str, kind: str, online: bool, at_text: str
+    ) -> Problem | None:
+        """Inside the change's transaction: open a problem when the device went offline, resolve it when back."""
+        unresolved = conn.execute(
+            "SELECT * FROM health_problems WHERE device_id = ? AND resolved_at IS NULL", (device_id,)
+        ).fetchone()
+        if online:
+            if unresolved is None:
+                return None
+            problem_id = int(unresolved["problem_id"])
+            conn.execute("UPDATE health_problems SET resolved_at = ? WHERE problem_id = ?",
+                         (max(at_text, unresolved["opened_at"]), problem_id))
+        elif unresolved is None:
+            cur = conn.execute(
+                "INSERT INTO health_problems (device_id, kind, opened_at) VALUES (?, ?, ?)", (device_id, kind, at_text)
             )
-            return True
+            problem_id = int(cur.lastrowid or 0)
+        else:
+            return _problem(unresolved)  # still the same problem (a device first recorded offline again)
+        row = conn.execute("SELECT * FROM health_problems WHERE problem_id = ?", (problem_id,)).fetchone()
+        return _problem(row)
 
     def status(self, device_id: str) -> DeviceStatus:
         """The device's current state; :class:`NotFoundError` if it was never recorded."""
@@ -202,6 +230,88 @@ class HealthStore:
         with self._read() as conn:
             rows = conn.execute("SELECT device_id, kind, online, since FROM health_devices ORDER BY device_id")
             return [_status(r) for r in rows.fetchall()]
+
+    # -- problems -------------------------------------------------------------------------------------------------
+
+    def acknowledge(self, problem_id: int, note: str, at: datetime) -> Problem:
+        """A manager has seen the problem and says what is being done (``note``, 1 to 500 characters).
+
+        The first acknowledgement's time is kept; a later one replaces the note. A resolved problem is refused
+        (:class:`InvalidInputError`), an unknown one is :class:`NotFoundError`. Who acknowledged belongs in the
+        audit log (the integration's command records it); this record keeps no one's name.
+        """
+        if isinstance(problem_id, bool) or not isinstance(problem_id, int):
+            raise InvalidInputError("problem_id must be an integer")
+        if not isinstance(note, str) or not note.strip():
+            raise InvalidInputError("say what is being done about it: the note must not be empty")
+        text = note.strip()
+        if len(text) > MAX_NOTE_CHARS:
+            raise InvalidInputError(f"the note may have at most {MAX_NOTE_CHARS} characters")
+        at_text = to_text(require_aware(at, "at"))
+        with self._write() as conn:
+            row = conn.execute("SELECT * FROM health_problems WHERE problem_id = ?", (problem_id,)).fetchone()
+            if row is None:
+                raise NotFoundError(f"no device problem {problem_id}")
+            if row["resolved_at"] is not None:
+                raise InvalidInputError(f"device problem {problem_id} is already resolved (the device is back)")
+            conn.execute(
+                "UPDATE health_problems SET acknowledged_at = COALESCE(acknowledged_at, ?), note = ?"
+                " WHERE problem_id = ?",
+                (max(at_text, row["opened_at"]), text, problem_id),
+            )
+            updated = conn.execute("SELECT * FROM health_problems WHERE problem_id = ?", (problem_id,)).fetchone()
+        return _problem(updated)
+
+    def problem(self, problem_id: int) -> Problem:
+        """One problem; :class:`NotFoundError` if there is none with that id."""
+        with self._read() as conn:
+            row = conn.execute("SELECT * FROM health_problems WHERE problem_id = ?", (problem_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no device problem {problem_id}")
+        return _problem(row)
+
+    def problems(self, *, unresolved: bool = False, limit: int = 100) -> list[Problem]:
+        """Problems newest first; only those not resolved yet with ``unresolved``."""
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise InvalidInputError("limit must be a positive integer")
+        sql = "SELECT * FROM health_problems"
+        if unresolved:
+            sql += " WHERE resolved_at IS NULL"
+        sql += " ORDER BY opened_at DESC, problem_id DESC LIMIT ?"
+        with self._read() as conn:
+            return [_problem(r) for r in conn.execute(sql, (limit,)).fetchall()]
+
+    def problems_between(self, start: datetime, end: datetime) -> list[Problem]:
+        """Problems open at some time in ``[start, end)``: opened before ``end``, not resolved before ``start``;
+        oldest first."""
+        start_text = to_text(require_aware(start, "start"))
+        end_text = to_text(require_aware(end, "end"))
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT * FROM health_problems WHERE opened_at < ? AND (resolved_at IS NULL OR resolved_at >= ?)"
+                " ORDER BY opened_at, problem_id",
+                (end_text, start_text),
+            ).fetchall()
+        return [_problem(r) for r in rows]
+
+    # -- history --------------------------------------------------------------------------------------------------
+
+    def timeline(
+        self, start: datetime, end: datetime, *, now: datetime | None = None
+    ) -> dict[str, list[tuple[bool, datetime, datetime]]]:
+        """Each device's spans in ``[start, end)`` clipped to the window and to ``now``: ``(online, from, to)``,
+        in time order (what the panel draws as a timeline of up and down)."""
+        start, end, at = self._window(start, end, now)
+        limit = min(end, at)
+        out: dict[str, list[tuple[bool, datetime, datetime]]] = {}
+        if limit <= start:
+            return out
+        for span in self._spans(start, limit):
+            span_end = limit if span.end is None else min(span.end, limit)
+            span_start = max(span.start, start)
+            if span_end > span_start:
+                out.setdefault(span.device_id, []).append((span.online, span_start, span_end))
+        return out
 
     # -- rates ----------------------------------------------------------------------------------------------------
 
@@ -329,6 +439,7 @@ class HealthStore:
             for r in summary.devices
         ]
         community = summary.community
+        problems = [ProblemEntry.of(p) for p in self.problems_between(start, limit)] if limit > start else []
         return WeeklyReport(
             week_start=week_start,
             tz=zone.key,
@@ -343,6 +454,7 @@ class HealthStore:
             online_percent=None if community.rate is None else community.rate * 100.0,
             mean_device_percent=None if community.mean_device_rate is None else community.mean_device_rate * 100.0,
             passed=meets(community.online_seconds, community.observed_seconds, target_percent),
+            problems=problems,
         )
 
     def generate_weekly_report(
@@ -470,7 +582,24 @@ class HealthStore:
                 (text, text, text),
             ).rowcount
             reports = conn.execute("DELETE FROM health_reports WHERE end_at <= ?", (text,)).rowcount
-        return PurgeResult(spans_deleted=deleted, spans_trimmed=trimmed, reports_deleted=reports)
+            problems = conn.execute(
+                "DELETE FROM health_problems WHERE resolved_at IS NOT NULL AND resolved_at <= ?", (text,)
+            ).rowcount
+        return PurgeResult(spans_deleted=deleted, spans_trimmed=trimmed, reports_deleted=reports,
+                           problems_deleted=problems)
+
+
+def _problem(row: sqlite3.Row) -> Problem:
+    acked, resolved = row["acknowledged_at"], row["resolved_at"]
+    return Problem(
+        problem_id=int(row["problem_id"]),
+        device_id=row["device_id"],
+        kind=row["kind"],
+        opened_at=from_text(row["opened_at"]),
+        acknowledged_at=None if acked is None else from_text(acked),
+        note=row["note"],
+        resolved_at=None if resolved is None else from_text(resolved),
+    )
 
 
 def _status(row: sqlite3.Row) -> DeviceStatus:

@@ -1,0 +1,131 @@
+"""Device problems: a device that went offline, tracked until it is back.
+
+A problem **opens** when a device's state changes to offline, may be **acknowledged** by a manager with a note
+(who did it goes to the audit log, not here), and is **resolved** automatically when the device is back online;
+its time to repair is from opening to resolution. One open problem per device at most.
+
+The record holds no personal data: the device, its kind, the times and the manager's note about the device. What
+goes upstream (:meth:`Problem.upstream`) leaves the note out too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from .timeutil import from_text, to_text
+
+MAX_NOTE_CHARS = 500
+
+
+class ProblemState(StrEnum):
+    """Where a problem is in its life."""
+
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Problem:
+    """One device problem. ``acknowledged_at`` is the first acknowledgement; ``note`` the latest one's note."""
+
+    problem_id: int
+    device_id: str
+    kind: str
+    opened_at: datetime
+    acknowledged_at: datetime | None
+    note: str | None
+    resolved_at: datetime | None
+
+    @property
+    def state(self) -> ProblemState:
+        if self.resolved_at is not None:
+            return ProblemState.RESOLVED
+        if self.acknowledged_at is not None:
+            return ProblemState.ACKNOWLEDGED
+        return ProblemState.OPEN
+
+    @property
+    def repair_seconds(self) -> float | None:
+        """Time to repair: from opening to resolution (``None`` while not resolved)."""
+        if self.resolved_at is None:
+            return None
+        return (self.resolved_at - self.opened_at).total_seconds()
+
+    def upstream(self) -> dict[str, Any]:
+        """What the county receives (the ``problem`` field): ids, state and times; never the note."""
+        return {
+            "problem_id": self.problem_id,
+            "device_id": self.device_id,
+            "kind": self.kind,
+            "state": str(self.state),
+            "opened_at": to_text(self.opened_at),
+            "acknowledged_at": None if self.acknowledged_at is None else to_text(self.acknowledged_at),
+            "resolved_at": None if self.resolved_at is None else to_text(self.resolved_at),
+            "repair_seconds": self.repair_seconds,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """The local view (the panel): the upstream fields and the note."""
+        return {**self.upstream(), "note": self.note}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProblemEntry:
+    """A problem as the weekly report lists it (no note: the report goes upstream)."""
+
+    problem_id: int
+    device_id: str
+    kind: str
+    opened_at: datetime
+    acknowledged_at: datetime | None
+    resolved_at: datetime | None
+
+    @property
+    def repair_seconds(self) -> float | None:
+        if self.resolved_at is None:
+            return None
+        return (self.resolved_at - self.opened_at).total_seconds()
+
+    @classmethod
+    def of(cls, problem: Problem) -> ProblemEntry:
+        return cls(problem_id=problem.problem_id, device_id=problem.device_id, kind=problem.kind,
+                   opened_at=problem.opened_at, acknowledged_at=problem.acknowledged_at,
+                   resolved_at=problem.resolved_at)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "problem_id": self.problem_id,
+            "device_id": self.device_id,
+            "kind": self.kind,
+            "opened_at": to_text(self.opened_at),
+            "acknowledged_at": None if self.acknowledged_at is None else to_text(self.acknowledged_at),
+            "resolved_at": None if self.resolved_at is None else to_text(self.resolved_at),
+            "repair_seconds": self.repair_seconds,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ProblemEntry:
+        acked, resolved = data.get("acknowledged_at"), data.get("resolved_at")
+        return cls(
+            problem_id=int(data["problem_id"]),
+            device_id=str(data["device_id"]),
+            kind=str(data["kind"]),
+            opened_at=from_text(data["opened_at"]),
+            acknowledged_at=None if acked is None else from_text(acked),
+            resolved_at=None if resolved is None else from_text(resolved),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class StatusChange:
+    """What :meth:`HealthStore.record_change` did: the device's new state, and the problem it opened or resolved."""
+
+    device_id: str
+    kind: str
+    online: bool
+    at: datetime
+    problem: Problem | None
