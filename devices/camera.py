@@ -332,6 +332,18 @@ class CameraClient:
             raise DeviceProtocolError(f"camera {self.snapshot_url} sent something that is not a JPEG")
         return bytes(data)
 
+    async def probe(self, timeout: float) -> None:
+        """Whether the camera answers: one snapshot within ``timeout`` seconds (connect, authentication and the JPEG
+        together). Raises :class:`DeviceError` (a timeout, a refused connection or credentials, not a JPEG) when it
+        does not; the background health probe calls this, never the gate path."""
+        if timeout <= 0:
+            raise DeviceValueError("a probe needs a positive timeout")
+        try:
+            async with asyncio.timeout(timeout):
+                await self.snapshot()
+        except TimeoutError as err:
+            raise DeviceTimeoutError(f"camera {self.snapshot_url} did not answer the probe in {timeout} s") from err
+
     async def frames(
         self, max_frames: int | None = None, *, frame_timeout: float | None = None
     ) -> AsyncGenerator[bytes]:

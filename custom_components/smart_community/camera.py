@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from aiohttp import web
 from homeassistant.components.camera import Camera, CameraEntityFeature
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from devices.camera import CameraClient
@@ -18,7 +19,7 @@ from devices.exceptions import DeviceError
 from hub.health import DeviceKind
 
 from .const import DOMAIN
-from .health import async_report_device_status
+from .health import SIGNAL_CAMERA_STATUS, async_camera_status, async_report_device_status
 
 _LOGGER = logging.getLogger(__name__)
 PARALLEL_UPDATES = 0
@@ -31,7 +32,7 @@ class CameraRuntimeData:
     client: CameraClient
     serial: str
     model: str
-    online: bool = True  # the last status reported to device health
+    online: bool = True  # the last status reported to device health (by a frame or the background probe)
 
 
 type CameraConfigEntry = ConfigEntry[CameraRuntimeData]
@@ -70,12 +71,27 @@ class GateCamera(Camera):
         self._runtime = runtime
 
     def _report(self, online: bool) -> None:
-        self._runtime.online = online
-        async_report_device_status(self.hass, self._serial, DeviceKind.CAMERA, online)
+        async_camera_status(self.hass, self._runtime, online)
 
     async def async_added_to_hass(self) -> None:
-        """The camera answered at set-up: online."""
-        self._report(True)
+        """The camera answered at set-up: online. From then on the background probe (device health) may find it
+        down or back without anyone asking for a frame; the entity's availability follows."""
+        self._runtime.online = True
+        async_report_device_status(self.hass, self._serial, DeviceKind.CAMERA, True)
+        self.async_on_remove(async_dispatcher_connect(
+            self.hass, SIGNAL_CAMERA_STATUS.format(self._serial), self._on_status))
+
+    @callback
+    def _on_status(self, online: bool) -> None:
+        if online == (not self._lost):
+            return
+        if online:
+            _LOGGER.info("camera %s is back", self.entity_id)
+        else:
+            _LOGGER.warning("camera %s is unavailable (it did not answer its probe)", self.entity_id)
+        self._lost = not online
+        self._attr_available = online
+        self.async_write_ha_state()
 
     async def async_camera_image(self, width: int | None = None, height: int | None = None) -> bytes | None:
         """One JPEG snapshot; unavailable (logged once) while the camera does not answer."""
@@ -86,15 +102,15 @@ class GateCamera(Camera):
                 _LOGGER.warning("camera %s is unavailable: %s", self.entity_id, err)
                 self._lost = True
                 self._attr_available = False
-                self._report(False)
                 self.async_write_ha_state()
+            self._report(False)
             return None
         if self._lost:
             _LOGGER.info("camera %s is back", self.entity_id)
             self._lost = False
             self._attr_available = True
-            self._report(True)
             self.async_write_ha_state()
+        self._report(True)
         return image
 
     async def handle_async_mjpeg_stream(self, request: web.Request) -> web.StreamResponse | None:

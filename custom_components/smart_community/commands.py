@@ -29,6 +29,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.typing import VolDictType
@@ -580,6 +581,24 @@ async def _access_log_export(ctx: CommandContext, data: Fields) -> Result:
 # -- devices, reports, uplink, audit -----------------------------------------------------------------------------
 
 
+def _device_names(hass: HomeAssistant, data: Fields) -> Fields:
+    """On the event loop: each device's name as Home Assistant shows it (its device registry entry, by serial), so
+    the panel names devices rather than showing ids or URLs."""
+    names: dict[str, str] = {}
+    for device in dr.async_get(hass).devices.values():
+        for domain, identifier in device.identifiers:
+            if domain == DOMAIN:
+                names[identifier] = device.name_by_user or device.name or identifier
+    return {**data, "_names": names}
+
+
+def _name(data: Fields, device_id: str, kind: str) -> str:
+    names: dict[str, str] = data.get("_names", {})
+    if device_id in names:
+        return names[device_id]
+    return "Uplink to the county" if kind == "uplink" else device_id
+
+
 def _devices(ctx: CommandContext, data: Fields) -> Result:
     store = ctx.runtime.health.store
     target = float(ctx.entry.options.get(CONF_TARGET, DEFAULT_TARGET))
@@ -596,11 +615,57 @@ def _devices(ctx: CommandContext, data: Fields) -> Result:
         "target_percent": target,
         "community": {"day_percent": _percent(day.community.rate), "week_percent": _percent(week.community.rate)},
         "devices": [
-            {"device_id": s.device_id, "kind": str(s.kind), "online": s.online, "since": _iso(s.since),
+            {"device_id": s.device_id, "name": _name(data, s.device_id, str(s.kind)), "kind": str(s.kind),
+             "online": s.online, "since": _iso(s.since),
              "day_percent": _percent(day_by.get(s.device_id)), "week_percent": _percent(week_by.get(s.device_id))}
             for s in store.statuses()
         ],
     }
+
+
+def _history(ctx: CommandContext, data: Fields) -> Result:
+    """Each device's up/down timeline over the last ``days`` local days and its online rate per day, with the
+    community's daily rate and the target: what the panel draws."""
+    store = ctx.runtime.health.store
+    target = float(ctx.entry.options.get(CONF_TARGET, DEFAULT_TARGET))
+    days: int = data["days"]
+    now = dt_util.utcnow()
+    today = dt_util.as_local(now).date()
+    dates = [today - timedelta(days=n) for n in range(days - 1, -1, -1)]
+    tz = ctx.hass.config.time_zone
+    start = dt_util.start_of_local_day(dates[0])
+    out: dict[str, Any] = {"target_percent": target, "start": _iso(start), "end": _iso(now),
+                           "days": [d.isoformat() for d in dates], "community": [], "devices": []}
+    if store is None:
+        return out
+    per_day = [store.day_rates(d, tz, now=now) for d in dates]
+    out["community"] = [_percent(r.community.rate) for r in per_day]
+    timeline = store.timeline(start, now, now=now)
+    for status in store.statuses():
+        rates = [next((_percent(x.rate) for x in r.devices if x.device_id == status.device_id), None)
+                 for r in per_day]
+        out["devices"].append({
+            "device_id": status.device_id, "name": _name(data, status.device_id, str(status.kind)),
+            "kind": str(status.kind), "online": status.online,
+            "spans": [{"online": up, "start": _iso(a), "end": _iso(b)}
+                      for up, a, b in timeline.get(status.device_id, [])],
+            "day_percent": rates,
+        })
+    return out
+
+
+def _problems(ctx: CommandContext, data: Fields) -> Result:
+    store = ctx.runtime.health.store
+    if store is None:
+        return {"problems": []}
+    found = store.problems(unresolved=data["unresolved"], limit=data["limit"])
+    return {"problems": [{**p.to_dict(), "name": _name(data, p.device_id, p.kind)} for p in found]}
+
+
+async def _acknowledge_problem(ctx: CommandContext, data: Fields) -> Result:
+    """A manager has seen a device problem and says what is being done; audited with who did it."""
+    problem = await ctx.runtime.health.async_acknowledge(ctx.actor, data["problem_id"], data["note"])
+    return {**problem.to_dict(), "name": _name(data, problem.device_id, problem.kind)}
 
 
 def _reports(ctx: CommandContext, data: Fields) -> Result:
@@ -794,7 +859,19 @@ COMMANDS: tuple[Command, ...] = (
             changes=True, returns=False),
     Command(websocket="access_log/list", fields={**FILTER_SCHEMA, **CURSOR_PAGE}, run=_access_log, locked=False),
     Command(websocket="access_log/export", fields=FILTER_SCHEMA, async_run=_access_log_export),
-    Command(websocket="devices/list", fields={}, run=_devices, locked=False),
+    Command(websocket="devices/list", fields={}, run=_devices, locked=False, prepare=_device_names),
+    Command(websocket="devices/history", run=_history, locked=False, prepare=_device_names, fields={
+        vol.Optional("days", default=7): vol.All(vol.Coerce(int), vol.Range(min=1, max=31)),
+    }),
+    Command(websocket="problems/list", run=_problems, locked=False, prepare=_device_names, fields={
+        vol.Optional("unresolved", default=False): cv.boolean,
+        vol.Optional("limit", default=50): PAGE_LIMIT,
+    }),
+    Command(service="acknowledge_device_problem", websocket="problems/acknowledge", async_run=_acknowledge_problem,
+            prepare=_device_names, fields={
+                vol.Required("problem_id"): vol.All(vol.Coerce(int), vol.Range(min=1)),
+                vol.Required("note"): vol.All(cv.string, vol.Length(min=1, max=500)),
+            }),
     Command(websocket="reports/list", run=_reports, locked=False,
             fields={vol.Optional("limit", default=12): vol.All(vol.Coerce(int), vol.Range(min=1, max=104))}),
     Command(websocket="uplink/status", fields={}, async_run=_uplink_status),

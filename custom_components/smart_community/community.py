@@ -242,8 +242,7 @@ async def async_attach_controller(hass: HomeAssistant, runtime: CommunityRuntime
     def on_update() -> None:
         if coordinator.last_update_success != online[0]:
             online[0] = coordinator.last_update_success
-            runtime.uplink.record(EventKind.DEVICE_STATUS, None,
-                                  {"device": info.serial, "online": coordinator.last_update_success})
+            # Device health records the change and journals it for the county (with any problem it opens).
             async_report_device_status(hass, info.serial, DeviceKind.DOOR_CONTROLLER, online[0])
 
     unsubscribe = [

@@ -61,10 +61,14 @@ from .gates import CONF_CAMERA, CONF_FRAMES, CONF_GATES, CONF_LOCK, CONF_PRESENC
 from .health import (
     CONF_EVENTS_DAYS,
     CONF_OFFLINE_MINUTES,
+    CONF_PROBE_SECONDS,
     CONF_TARGET,
     DEFAULT_EVENTS_DAYS,
     DEFAULT_OFFLINE_MINUTES,
+    DEFAULT_PROBE_SECONDS,
     DEFAULT_TARGET,
+    MAX_PROBE_SECONDS,
+    MIN_PROBE_SECONDS,
 )
 from .repairs import async_device_announced
 from .uplink import (
@@ -683,7 +687,8 @@ class CommunityOptionsFlow(ReloadingOptionsFlow):
         )
 
     async def async_step_health(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """When a device counts as down for a repair issue, and the online-rate target of the weekly report."""
+        """How often cameras are probed, when a device counts as down for a repair issue, and the online-rate target
+        of the weekly report."""
         if user_input is not None:
             return self.async_create_entry(data={**self.config_entry.options, **user_input})
         options = self.config_entry.options
@@ -693,6 +698,8 @@ class CommunityOptionsFlow(ReloadingOptionsFlow):
                     vol.All(vol.Coerce(int), vol.Range(min=1, max=10_080)),
                 vol.Required(CONF_TARGET, default=options.get(CONF_TARGET, DEFAULT_TARGET)):
                     vol.All(vol.Coerce(float), vol.Range(min=50, max=100)),
+                vol.Required(CONF_PROBE_SECONDS, default=options.get(CONF_PROBE_SECONDS, DEFAULT_PROBE_SECONDS)):
+                    vol.All(vol.Coerce(int), vol.Range(min=MIN_PROBE_SECONDS, max=MAX_PROBE_SECONDS)),
             }
         )
         return self.async_show_form(step_id="health", data_schema=schema)

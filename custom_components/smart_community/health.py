@@ -1,14 +1,18 @@
 """Device health in Home Assistant: controllers, cameras and the uplink are recorded online/offline as they
-change; online rates for today and this week; a repair issue for a device offline longer than the set time
-(cleared when it returns); the weekly report generated once a week and kept."""
+change; cameras are probed in the background so their online rate is measured; each change and each device problem
+(opened when a device goes down, acknowledged by a manager, resolved when it is back) is journalled for the county
+in the uplink's priority lane; online rates for today and this week; a repair issue for a device offline longer
+than the set time (cleared when it returns); the weekly report generated once a week and kept."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
@@ -17,13 +21,18 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect, async_dis
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
+from devices.exceptions import DeviceError
 from hub.bus import EventBus
 from hub.community import Community
 from hub.events import DeviceStatusEvent
 from hub.exceptions import StorageError
-from hub.health import DeviceKind, HealthStore
+from hub.health import DeviceKind, HealthStore, Problem, StatusChange
+from hub.journal import EventKind, NewEvent
 
-from .const import DOMAIN
+from .const import CONF_KIND, DOMAIN, KIND_CAMERA
+
+if TYPE_CHECKING:
+    from .camera import CameraRuntimeData
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -33,6 +42,15 @@ DEFAULT_OFFLINE_MINUTES = 30
 DEFAULT_TARGET = 98.0
 SIGNAL_DEVICE_STATUS = "smart_community_device_status"
 SIGNAL_HEALTH = "smart_community_health_{}"
+# A camera's status as the probe (or a frame) found it, for its entity's availability: the camera's serial.
+SIGNAL_CAMERA_STATUS = "smart_community_camera_status_{}"
+# Cameras are probed in the background (one snapshot with a short timeout) every this many seconds.
+CONF_PROBE_SECONDS = "camera_probe_seconds"
+DEFAULT_PROBE_SECONDS = 30
+MIN_PROBE_SECONDS = 10
+MAX_PROBE_SECONDS = 3600
+PROBE_TIMEOUT_S = 5.0
+PROBE_CONCURRENCY = 16
 CHECK_EVERY = timedelta(minutes=1)
 PURGE_EVERY = timedelta(hours=1)
 # Retention of events (the journal, in uplink.py) and of device-health history.
@@ -46,6 +64,38 @@ def async_report_device_status(hass: HomeAssistant, device_id: str, kind: Device
     device, e.g. a camera entity or a coordinator's last update: a dispatcher signal, not a library bus)."""
     event = DeviceStatusEvent(device_id=device_id, kind=kind, online=online, at=dt_util.utcnow())
     async_dispatcher_send(hass, SIGNAL_DEVICE_STATUS, event)
+
+
+def probe_timeout(interval_s: float) -> float:
+    """A probe must end well before the next one: at most 5 s, at most half the interval."""
+    return min(PROBE_TIMEOUT_S, interval_s / 2)
+
+
+@callback
+def async_camera_status(hass: HomeAssistant, runtime: CameraRuntimeData, online: bool) -> None:
+    """A camera was found online or offline (by the background probe or by a frame): when that is a change, its
+    entity's availability follows and device health records it, whichever found it."""
+    if runtime.online == online:
+        return
+    runtime.online = online
+    async_dispatcher_send(hass, SIGNAL_CAMERA_STATUS.format(runtime.serial), online)
+    async_report_device_status(hass, runtime.serial, DeviceKind.CAMERA, online)
+
+
+def health_events(change: StatusChange) -> list[NewEvent]:
+    """The events the county receives for a status change: ``device_status`` (the device, online or offline, at
+    the time it changed) and, when it opened or resolved a problem, ``device_problem``."""
+    events = [NewEvent(kind=EventKind.DEVICE_STATUS, door=change.device_id, occurred_at=change.at,
+                       payload={"result": "online" if change.online else "offline", "device_kind": change.kind})]
+    if change.problem is not None:
+        events.append(problem_event(change.problem, change.at))
+    return events
+
+
+def problem_event(problem: Problem, at: datetime) -> NewEvent:
+    """A problem's ``device_problem`` event (its state and times; never the note or who acknowledged it)."""
+    return NewEvent(kind=EventKind.DEVICE_PROBLEM, door=problem.device_id, occurred_at=at,
+                    payload={"problem": problem.upstream()})
 
 
 class HealthRuntime:
@@ -65,6 +115,7 @@ class HealthRuntime:
         self._purged_at: datetime | None = None
         self.events = EventBus("device health")  # publishes each new WeeklyReport, on the event loop
         self._check_lock = asyncio.Lock()
+        self._probing: asyncio.Task[None] | None = None
 
     async def async_start(self) -> None:
         """Open the store, listen for status changes, check offline devices and due reports every minute."""
@@ -72,11 +123,57 @@ class HealthRuntime:
         self._writes = await self.hass.async_add_executor_job(self.community.health_writes)
         self._unsubscribe.append(async_dispatcher_connect(self.hass, SIGNAL_DEVICE_STATUS, self._on_status))
         self._unsubscribe.append(async_track_time_interval(self.hass, self._async_check, CHECK_EVERY))
+        self._unsubscribe.append(async_track_time_interval(
+            self.hass, self._async_probe_tick, timedelta(seconds=self.probe_seconds), name="camera probes"))
+
+    @property
+    def probe_seconds(self) -> int:
+        """How often the cameras are probed (the ``health`` option)."""
+        seconds = int(self.entry.options.get(CONF_PROBE_SECONDS, DEFAULT_PROBE_SECONDS))
+        return max(MIN_PROBE_SECONDS, min(MAX_PROBE_SECONDS, seconds))
+
+    @callback
+    def _async_probe_tick(self, _now: object = None) -> None:
+        """Start a round of camera probes in the background, unless the last round is still running."""
+        if self._probing is not None and not self._probing.done():
+            return
+        self._probing = self.entry.async_create_background_task(
+            self.hass, self.async_probe_cameras(), f"{DOMAIN} camera probes")
+
+    async def async_probe_cameras(self) -> None:
+        """Probe every loaded camera once, a few at a time (one snapshot each, with a short timeout); each result
+        goes through :func:`async_camera_status`, as a frame's would."""
+        timeout = probe_timeout(self.probe_seconds)
+        cameras: list[CameraRuntimeData] = [
+            entry.runtime_data for entry in self.hass.config_entries.async_loaded_entries(DOMAIN)
+            if entry.data.get(CONF_KIND) == KIND_CAMERA
+        ]
+        limit = asyncio.Semaphore(PROBE_CONCURRENCY)
+
+        async def probe(camera: CameraRuntimeData) -> None:
+            async with limit:
+                try:
+                    await camera.client.probe(timeout)
+                except DeviceError as err:
+                    if camera.online:
+                        _LOGGER.info("camera %s did not answer its probe: %s", camera.serial, type(err).__name__)
+                    online = False
+                else:
+                    online = True
+            if self.store is not None:
+                async_camera_status(self.hass, camera, online)
+
+        await asyncio.gather(*(probe(camera) for camera in cameras))
 
     async def async_stop(self) -> None:
-        """Stop listening and close the store."""
+        """Stop listening and probing, and close the store."""
         for unsubscribe in self._unsubscribe:
             unsubscribe()
+        if self._probing is not None:
+            self._probing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._probing
+            self._probing = None
         # A check under way uses the store across executor jobs: it finishes before the store closes, and checks
         # started later find no store.
         async with self._check_lock:
@@ -92,11 +189,23 @@ class HealthRuntime:
             return
         device_id, kind, online, at = event.device_id, event.kind, event.online, event.at
 
+        journal = self.community.journal
+
+        def journalled(change: StatusChange) -> None:
+            # In the change's transaction, on the same connection: the county hears of every change recorded.
+            if journal is not None:
+                for event in health_events(change):
+                    journal.append_in_transaction(event)
+
+        def record() -> None:
+            if writes.record_change(device_id, kind, online, at, also=journalled) is not None and journal is not None:
+                journal.notify()  # after the COMMIT: the uplink sends it ahead of the backlog
+
         def write() -> None:
             if self._writes is None:
                 return  # unloading: the last status of a closing controller is not recorded
             try:
-                self.community.call(writes.record, device_id, kind, online, at)
+                self.community.call(record)
             except StorageError as err:
                 _LOGGER.debug("device status of %s not recorded: %s", device_id, err)
 
@@ -148,6 +257,28 @@ class HealthRuntime:
             days = int(self.entry.options.get(CONF_EVENTS_DAYS, DEFAULT_EVENTS_DAYS))
             await self.hass.async_add_executor_job(self.community.call, writes.purge, now - timedelta(days=days))
             self._purged_at = now
+
+    async def async_acknowledge(self, actor: str, problem_id: int, note: str) -> Problem:
+        """A manager acknowledges a problem with a note: the problem's record (no name), the audit log (who) and the
+        county's ``device_problem`` event, on the writer. Raises the store's errors (unknown, resolved, bad note)."""
+        writes, journal = self._writes, self.community.journal
+        if writes is None:
+            raise StorageError("device health is not running")
+        at = dt_util.utcnow()
+
+        def acknowledge() -> Problem:
+            # One writer job: the problem, then the audit entry naming who (nothing can come in between).
+            problem = writes.acknowledge(problem_id, note, at)
+            self.community.record_action(actor, "acknowledge_device_problem",
+                                         {"problem_id": problem.problem_id, "device": problem.device_id,
+                                          "note": problem.note or ""})
+            if journal is not None:
+                journal.append_many([problem_event(problem, at)])
+            return problem
+
+        problem = await self.hass.async_add_executor_job(self.community.call, acknowledge)
+        async_dispatcher_send(self.hass, SIGNAL_HEALTH.format(self.entry.entry_id))
+        return problem
 
     def rates(self) -> tuple[float | None, float | None]:
         """Blocking: the community's online rate (percent) today and this week, in Home Assistant's time zone."""

@@ -148,9 +148,20 @@ class HealthStore:
         """
         return self.record_change(device_id, kind, online, at) is not None
 
-    def record_change(self, device_id: str, kind: DeviceKind | str, online: bool, at: datetime) -> StatusChange | None:
+    def record_change(
+        self,
+        device_id: str,
+        kind: DeviceKind | str,
+        online: bool,
+        at: datetime,
+        *,
+        also: Callable[[StatusChange], object] | None = None,
+    ) -> StatusChange | None:
         """:meth:`record`, saying what changed: ``None`` for a repeat of the current state, else the new state and
-        the problem it opened (the device went offline) or resolved (it is back), in the same transaction."""
+        the problem it opened (the device went offline) or resolved (it is back), in the same transaction.
+
+        ``also`` runs inside that transaction with the change (the hub journals the health events there, on the
+        same connection, so the change and its upstream events commit together or not at all)."""
         device_id = _validate_id(device_id, "device_id")
         kind_text = str(_validate_id(kind, "kind"))
         if not isinstance(online, bool):
@@ -188,7 +199,10 @@ class HealthStore:
                 (device_id, int(online), at_text),
             )
             problem = self._problem_follows(conn, device_id, kind_text, online, at_text)
-        return StatusChange(device_id=device_id, kind=kind_text, online=online, at=moment, problem=problem)
+            change = StatusChange(device_id=device_id, kind=kind_text, online=online, at=moment, problem=problem)
+            if also is not None:
+                also(change)
+        return change
 
     @staticmethod
     def _problem_follows(

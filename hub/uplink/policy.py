@@ -3,9 +3,11 @@
 The default lets out only the event type, door/gate, time, result, reason, credential kind and a keyed HMAC of the
 resident id (the county cannot reverse it without the community key), a door release's reason and outcome and a door
 change's kind, mode and outcome (never who asked), the weekly device-health ``report`` (device ids, online rates and
-outages: no personal data) and, with the health events, the audit log's head (``audit_head``: the newest entry's seq
-and keyed hash, so the county holds a copy the hub cannot take back). Anything more needs a :class:`FieldOption`
-naming its legal basis; face images, templates and other biometrics can never be allowed.
+outages: no personal data), a device status change's device kind, a device problem (``problem``: its id, device,
+state and times, never the manager's note or who acknowledged it) and, with the health events, the audit log's head
+(``audit_head``: the newest entry's seq and keyed hash, so the county holds a copy the hub cannot take back).
+Anything more needs a :class:`FieldOption` naming its legal basis; face images, templates and other biometrics can
+never be allowed.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from .secret import Secret
 
 DEFAULT_FIELDS: frozenset[str] = frozenset(
     {"type", "door", "occurred_at", "result", "reason", "credential_kind", "resident_ref", "report",
-     "release_reason", "outcome", "change", "mode", "audit_head"}
+     "release_reason", "outcome", "change", "mode", "audit_head", "problem", "device_kind"}
 )
 
 # Fields an operator may add, each with a stated legal basis. The value is what the field carries.

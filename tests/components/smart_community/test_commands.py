@@ -55,6 +55,8 @@ VALID: dict[str, dict[str, Any]] = {
     "access_log/list": {}, "access_log/export": {}, "devices/list": {}, "reports/list": {}, "uplink/status": {},
     "audit/list": {}, "audit/verify": {}, "import/photo": {"filename": "a.jpg", "photo": "anBlZw=="},
     "import/commit": {"csv": "resident_id,full_name\n"},
+    "devices/history": {}, "problems/list": {},
+    "acknowledge_device_problem": {"problem_id": 404, "note": "seen"},
 }
 
 # Input of every command both transports offer that the hub (or the door look-up) refuses: (fields, error key).
@@ -71,6 +73,7 @@ REFUSED: dict[str, tuple[dict[str, Any], str]] = {
     "issue_visitor_pass": ({**VALID["issue_visitor_pass"], "issued_by": "r-1", "doors": ["lock.nothing"]},
                            "unknown_door"),
     "revoke_visitor_pass": ({"pass_id": "pass-404"}, "not_found"),
+    "acknowledge_device_problem": ({"problem_id": 404, "note": "seen"}, "not_found"),
 }
 WS_CODE = {"invalid_input": "invalid_input", "not_found": "not_found", "unknown_door": "invalid_input"}
 
