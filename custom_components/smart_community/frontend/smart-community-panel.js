@@ -63,7 +63,7 @@ class SmartCommunityPanel extends PanelWithTabs {
       form: { since: "", until: "", door: "", person: "", result: "" }, applied: null,
       stack: [], before: null, events: null, next: null, req: 0,
     };
-    this._d = { data: null, reports: null, inflight: false };
+    this._d = { data: null, history: null, problems: null, reports: null, inflight: false };
     this._u = { data: null };
     this._a = { entries: null, before: null, stack: [], next: null, verify: null, req: 0 };
     this._i = {
@@ -296,6 +296,7 @@ class SmartCommunityPanel extends PanelWithTabs {
       case "pass-revoke": return this._revokePass(el, d.passId);
       case "qr-close": this._c.qr = null; return this._renderQr();
       case "submit-log": return this._applyLog(el);
+      case "submit-ack": return this._acknowledgeProblem(el.form || el);
       case "log-older": return this._logOlder();
       case "log-newer": return this._logNewer();
       case "log-export": return this._exportLog(el);

@@ -23,6 +23,7 @@ Commands (doors are numbered 1..N across all controllers):
   link C down|up            cut or restore controller C's network link
   camera person NAME | camera stranger | camera photo NAME | camera nobody
                             who stands in front of the gate camera (NAME as in demo/faces, e.g. John_Salley)
+  camera link down|up       cut or restore the gate camera's network link (its background probe notices)
   state                     print every simulator's state as JSON
   help                      this text"""
 
@@ -58,6 +59,10 @@ class SimulatorConsole:
                 return HELP
             if cmd == "state":
                 return json.dumps([sim.snapshot() for sim in self.sims], indent=2)
+            if cmd == "camera" and self.camera is not None and len(rest) == 2 and rest[0] == "link" \
+                    and rest[1] in ("up", "down"):
+                await self.camera.set_link(rest[1] == "up")
+                return f"gate camera link {rest[1]}"
             if cmd == "camera" and self.camera is not None and rest:
                 self.camera.set_scene(rest[0], rest[1] if len(rest) > 1 else None)
                 return f"gate camera shows: {' '.join(rest)}"

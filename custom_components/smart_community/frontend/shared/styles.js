@@ -151,6 +151,26 @@ progress { width: 100%; height: 8px; accent-color: var(--primary-color, #03a9f4)
 .stat .value { font-size: 22px; font-weight: 400; overflow-wrap: anywhere; }
 .chips { display: flex; flex-wrap: wrap; gap: 6px; }
 .chip { border: 1px solid var(--divider-color, #c4c4c4); border-radius: 999px; padding: 1px 10px; font-size: 12px; overflow-wrap: anywhere; }
+.tl-row { display: grid; grid-template-columns: minmax(140px, 220px) minmax(0, 1fr); gap: 4px 12px; align-items: center; padding: 6px 0; border-bottom: 1px solid var(--divider-color, #e0e0e0); }
+.tl-row:last-child { border-bottom: 0; }
+.tl-name { display: flex; flex-direction: column; min-width: 0; }
+svg.timeline { width: 100%; height: 16px; display: block; border-radius: 4px; overflow: hidden; }
+svg .up { fill: var(--success-color, #43a047); }
+svg .down { fill: var(--error-color, #db4437); }
+svg .unwatched { fill: rgba(127,127,127,.18); }
+svg.bars { width: 100%; max-width: 760px; height: auto; display: block; margin-bottom: 8px; }
+svg.bars .axis { font-size: 11px; fill: var(--secondary-text-color, #727272); }
+svg.bars .val { font-size: 11px; fill: var(--primary-text-color, #212121); }
+svg.bars .base { stroke: var(--divider-color, #c4c4c4); stroke-width: 1; }
+svg.bars .target { stroke: var(--primary-text-color, #212121); stroke-width: 1.5; stroke-dasharray: 6 4; }
+svg.bars .target-label { font-size: 11px; fill: var(--primary-text-color, #212121); }
+.tl-legend { display: flex; gap: 6px; align-items: center; flex-wrap: wrap; margin-bottom: 4px; }
+.tl-legend .sw { display: inline-block; width: 12px; height: 12px; border-radius: 3px; margin-left: 8px; }
+.tl-legend .sw.up { background: var(--success-color, #43a047); }
+.tl-legend .sw.down { background: var(--error-color, #db4437); }
+.tl-legend .sw.unwatched { background: rgba(127,127,127,.18); }
+.tl-axis { position: relative; height: 16px; margin-left: calc(min(220px, 30%) + 12px); }
+.tl-axis span { position: absolute; transform: translateX(0); white-space: nowrap; }
 details.report { border: 1px solid var(--divider-color, #e0e0e0); border-radius: 8px; margin-bottom: 8px; }
 details.report > summary { list-style: none; cursor: pointer; padding: 10px 12px; display: flex; flex-wrap: wrap; gap: 8px 16px; align-items: center; }
 details.report > summary::-webkit-details-marker { display: none; }
@@ -204,5 +224,7 @@ dialog .row.end { margin-top: 20px; }
   dl.props dd { margin-bottom: 8px; }
   .qr img { width: 100%; height: auto; max-width: 260px; }
   .photos { grid-template-columns: repeat(2, minmax(0, 1fr)); }
+  .tl-row { grid-template-columns: minmax(0, 1fr); }
+  .tl-axis { margin-left: 0; }
 }
 `;
