@@ -641,9 +641,9 @@ def _history(ctx: CommandContext, data: Fields) -> Result:
     per_day = [store.day_rates(d, tz, now=now) for d in dates]
     out["community"] = [_percent(r.community.rate) for r in per_day]
     timeline = store.timeline(start, now, now=now)
+    by_day = [{x.device_id: x.rate for x in r.devices} for r in per_day]
     for status in store.statuses():
-        rates = [next((_percent(x.rate) for x in r.devices if x.device_id == status.device_id), None)
-                 for r in per_day]
+        rates = [_percent(day.get(status.device_id)) for day in by_day]
         out["devices"].append({
             "device_id": status.device_id, "name": _name(data, status.device_id, str(status.kind)),
             "kind": str(status.kind), "online": status.online,

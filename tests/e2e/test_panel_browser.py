@@ -13,6 +13,7 @@ import base64
 import csv
 import io
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -160,6 +161,43 @@ async def test_managers_panel_in_chromium(tmp_path: Path, photos: tuple[Path, Pa
             await demo.console("link 2 down")
             await expect(controller).to_have_attribute("data-online", "false", timeout=TIMEOUT_MS)
             await shot("08-devices-offline")
+
+            # The gate camera's link is cut: its background probe finds it down, nobody asks it for a frame.
+            camera = page.locator(tid("device-row")).filter(has_text="North gate camera")
+            await expect(camera).to_have_attribute("data-online", "true")
+            await expect(camera).to_contain_text("North gate camera")  # the device's name, not its id or URL
+            await expect(camera).not_to_contain_text("http")  # a hand-added camera's id is its snapshot URL
+            await demo.console("camera link down")
+            await expect(camera).to_have_attribute("data-online", "false", timeout=TIMEOUT_MS)
+
+            # The chart: each device's timeline has its outage drawn; the daily rate stands against the target.
+            chart = page.locator(tid("health-chart"))
+            await expect(chart).to_be_visible()
+            timeline = chart.locator(tid("timeline-row", '[data-device-id="DEMO-DC-02"]'))
+            await expect(timeline.locator(tid("timeline-down")).first).to_be_attached(timeout=TIMEOUT_MS)
+            await expect(timeline).to_contain_text("outage")
+            await expect(chart.locator(tid("day-bar")).last).to_have_attribute("data-percent", re.compile(r"^\d"))
+            await expect(chart.locator(tid("target-line"))).to_have_count(1)
+            camera_timeline = chart.locator(tid("timeline-row")).filter(has_text="North gate camera")
+            await expect(camera_timeline.locator(tid("timeline-down")).first).to_be_attached(timeout=TIMEOUT_MS)
+
+            # The problem list: the controller's outage is open; the manager acknowledges it with a note.
+            problem = page.locator(tid("problem-row", '[data-state="open"]')).filter(has_text="DEMO-DC-02")
+            await expect(problem).to_have_count(1)
+            problem_id = await problem.get_attribute("data-problem-id")
+            problem = page.locator(tid("problem-row", f'[data-problem-id="{problem_id}"]'))
+            await expect(problem).to_have_attribute("data-state", "open")
+            await problem.locator(tid("problem-note-input")).fill("Electrician called: the switch lost power")
+            await problem.locator(tid("problem-ack")).click()
+            await expect(problem).to_have_attribute("data-state", "acknowledged")
+            await expect(problem.locator(tid("problem-note"))).to_contain_text("Electrician called")
+            await shot("08b-devices-chart-and-problems")
+
+            # Both come back: the problems resolve themselves, with their time to repair.
+            await demo.console("link 2 up")
+            await demo.console("camera link up")
+            await expect(problem).to_have_attribute("data-state", "resolved", timeout=TIMEOUT_MS)
+            await expect(camera).to_have_attribute("data-online", "true", timeout=TIMEOUT_MS)
 
             # Uplink and audit.
             await page.locator(tid("tab-uplink")).click()

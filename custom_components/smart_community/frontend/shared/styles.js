@@ -170,7 +170,7 @@ svg.bars .target-label { font-size: 11px; fill: var(--primary-text-color, #21212
 .tl-legend .sw.down { background: var(--error-color, #db4437); }
 .tl-legend .sw.unwatched { background: rgba(127,127,127,.18); }
 .tl-axis { position: relative; height: 16px; margin-left: calc(min(220px, 30%) + 12px); }
-.tl-axis span { position: absolute; transform: translateX(0); white-space: nowrap; }
+.tl-axis span { position: absolute; white-space: nowrap; }
 details.report { border: 1px solid var(--divider-color, #e0e0e0); border-radius: 8px; margin-bottom: 8px; }
 details.report > summary { list-style: none; cursor: pointer; padding: 10px 12px; display: flex; flex-wrap: wrap; gap: 8px 16px; align-items: center; }
 details.report > summary::-webkit-details-marker { display: none; }

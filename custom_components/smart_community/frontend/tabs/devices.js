@@ -120,7 +120,10 @@ export const DevicesTab = (Base) => class extends Base {
       await this._ws("problems/acknowledge", { problem_id: id, note });
       return true;
     });
-    if (done) await this._loadDevices(true);
+    if (done) {
+      input.value = "";
+      await this._loadDevices(true);
+    }
   }
 
   // The chart: one timeline per device (green up, red down, grey not watched) over the last days, and the
@@ -135,11 +138,14 @@ export const DevicesTab = (Base) => class extends Base {
       el.innerHTML = esc(h`<div class="empty">No history yet: devices appear once the hub has watched them.</div>`);
       return;
     }
-    const t0 = new Date(hist.start).getTime();
-    const t1 = Math.max(new Date(hist.end).getTime(), t0 + 1);
+    // The timelines start when the first device was watched (within the window), so a community watched for an
+    // hour shows that hour, not a sliver at the end of a week.
+    const firsts = devices.flatMap((dev) => (dev.spans || []).slice(0, 1).map((sp) => new Date(sp.start).getTime()));
+    const t0 = Math.max(new Date(hist.start).getTime(), firsts.length ? Math.min(...firsts) : 0);
+    const t1 = Math.max(new Date(hist.end).getTime(), t0 + 60000);
     const x = (iso) => ((new Date(iso).getTime() - t0) / (t1 - t0)) * TIMELINE_W;
     const days = hist.days || [];
-    const dayTicks = days.map((day, i) => ({ day, x: (i / days.length) * 100 }));
+    const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => ({ f, iso: new Date(t0 + f * (t1 - t0)).toISOString() }));
     const weekday = (day) => {
       try {
         return new Intl.DateTimeFormat(this._lang(), { weekday: "short", day: "numeric", timeZone: "UTC" })
@@ -202,10 +208,10 @@ export const DevicesTab = (Base) => class extends Base {
         <line class="target" data-testid="target-line" x1="0" x2="${BARS_W}" y1="${ty.toFixed(1)}" y2="${ty.toFixed(1)}"></line>
         <text class="target-label" x="${BARS_W - 4}" y="${(ty - 4).toFixed(1)}" text-anchor="end">target ${target} %</text>
       </svg>
-      <h3>Each device, last ${plural(days.length, "day")}</h3>
+      <h3>Each device, ${this._fmt(new Date(t0).toISOString(), false)} to now</h3>
       <div class="tl-legend muted small"><span class="sw up"></span> online <span class="sw down"></span> offline
         <span class="sw unwatched"></span> not watched</div>
-      <div class="tl-axis muted small">${dayTicks.map((t) => h`<span style="left:${t.x.toFixed(2)}%">${weekday(t.day)}</span>`)}</div>
+      <div class="tl-axis muted small">${ticks.map((t) => h`<span style="left:${(t.f * 100).toFixed(0)}%;transform:translateX(-${(t.f * 100).toFixed(0)}%)">${this._fmt(t.iso, false)}</span>`)}</div>
       ${rows}
     </div>`);
   }
