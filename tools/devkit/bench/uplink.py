@@ -1,7 +1,9 @@
 """``community-hub bench uplink``: journal N events and drain them to a reference receiver on loopback.
 
 The journal commits in small batches (``synchronous=FULL``: each commit is one fsync) while the worker uploads
-concurrently. Prints a table and, as its last line, one JSON object.
+concurrently. Half-way through (``--offline-at``) a camera goes offline: its ``device_status`` event travels in the
+outbox's priority lane, and the figures say how long it took to be acknowledged and how many decisions were still
+queued ahead of it. Prints a table and, as its last line, one JSON object.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--doors", type=int, default=16, help="doors the events are spread over (default 16)")
     parser.add_argument("--rate", type=float, default=0.0,
                         help="journal at most this many events/s (default 0: as fast as possible, a burst)")
+    parser.add_argument("--offline-at", type=int, default=None,
+                        help="journal a camera going offline after this many decisions (default: half of --events)")
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -29,7 +33,7 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 async def measure(events: int, commit_batch: int, send_batch: int, doors: int,
-                  rate: float = 0.0) -> dict[str, Any]:
+                  rate: float = 0.0, offline_at: int | None = None) -> dict[str, Any]:
     """Run one benchmark in a temporary folder; returns the figures."""
     import asyncio
     import tempfile
@@ -50,6 +54,8 @@ async def measure(events: int, commit_batch: int, send_batch: int, doors: int,
 
     committed_at: dict[str, float] = {}
     acked_at: dict[str, float] = {}
+    offline_after = events // 2 if offline_at is None else offline_at
+    offline: dict[str, Any] = {}
 
     def on_ack(uuids: Sequence[str]) -> None:
         now = time.perf_counter()
@@ -81,6 +87,12 @@ async def measure(events: int, commit_batch: int, send_batch: int, doors: int,
                     now = time.perf_counter()
                     for event in stored:
                         committed_at[event.uuid] = now
+                    if not offline and start + count >= offline_after:
+                        queued = len(committed_at) - len(acked_at)
+                        down = journal.append(EventKind.DEVICE_STATUS, door="cam-bench",
+                                              payload={"result": "offline", "device_kind": "camera"})
+                        committed_at[down.uuid] = time.perf_counter()
+                        offline.update(uuid=down.uuid, queued_ahead=queued)
                     if rate > 0:  # pace to the target rate, measured from the start
                         ahead = (start + count) / rate - (now - began)
                         if ahead > 0:
@@ -102,6 +114,10 @@ async def measure(events: int, commit_batch: int, send_batch: int, doors: int,
     for item in received:
         per_door[str(item["event"]["door"])].append(int(item["event"]["seq"]))
     latencies = [(acked_at[u] - committed_at[u]) * 1000 for u in committed_at if u in acked_at]
+    down_uuid = offline.get("uuid")
+    position = ids.index(down_uuid) if down_uuid in ids else None
+    decisions_before = sum(1 for item in received[:position] if item["event"]["type"] == "decision") \
+        if position is not None else None
     return {
         "events": events,
         "journal_events_per_s": round(events / journal_s, 1),
@@ -112,6 +128,10 @@ async def measure(events: int, commit_batch: int, send_batch: int, doors: int,
         "out_of_order_doors": sum(1 for seqs in per_door.values() if seqs != sorted(seqs)),
         "p50_event_to_ack_ms": round(_percentile(latencies, 0.50), 1),
         "p99_event_to_ack_ms": round(_percentile(latencies, 0.99), 1),
+        "offline_event_to_ack_s": round(acked_at[down_uuid] - committed_at[down_uuid], 3)
+        if down_uuid in acked_at else None,
+        "decisions_queued_when_offline": offline.get("queued_ahead"),
+        "decisions_received_before_offline": decisions_before,
         "rate_limit_per_s": rate,
         "commit_batch": commit_batch,
         "send_batch": send_batch,
@@ -124,7 +144,8 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
     import json
 
-    result = asyncio.run(measure(args.events, args.commit_batch, args.send_batch, args.doors, args.rate))
+    result = asyncio.run(measure(args.events, args.commit_batch, args.send_batch, args.doors, args.rate,
+                                 args.offline_at))
     width = max(len(k) for k in result)
     print(f"{'figure':<{width}}  value")
     print(f"{'-' * width}  -----")
