@@ -119,7 +119,7 @@ async def async_open_community(hass: HomeAssistant, entry: ConfigEntry) -> Commu
     health = HealthRuntime(hass, entry, db_path, community)
     # The weekly device report goes upstream as an event (device ids and rates only: no personal data).
     health.events.subscribe(
-        WeeklyReport, lambda report: uplink.record(EventKind.HEALTH_REPORT, None, {"report": report.to_dict()})
+        WeeklyReport, lambda report: uplink.record(EventKind.HEALTH_REPORT, None, {"report": report.upstream()})
     )
     try:
         await uplink.async_start()

@@ -26,7 +26,7 @@ from hub.bus import EventBus
 from hub.community import Community
 from hub.events import DeviceStatusEvent
 from hub.exceptions import StorageError
-from hub.health import DeviceKind, HealthStore, Problem, StatusChange
+from hub.health import DeviceKind, HealthStore, Problem, StatusChange, public_device_id
 from hub.journal import EventKind, NewEvent
 
 from .const import CONF_KIND, DOMAIN, KIND_CAMERA
@@ -85,7 +85,7 @@ def async_camera_status(hass: HomeAssistant, runtime: CameraRuntimeData, online:
 def health_events(change: StatusChange) -> list[NewEvent]:
     """The events the county receives for a status change: ``device_status`` (the device, online or offline, at
     the time it changed) and, when it opened or resolved a problem, ``device_problem``."""
-    events = [NewEvent(kind=EventKind.DEVICE_STATUS, door=change.device_id, occurred_at=change.at,
+    events = [NewEvent(kind=EventKind.DEVICE_STATUS, door=public_device_id(change.device_id), occurred_at=change.at,
                        payload={"result": "online" if change.online else "offline", "device_kind": change.kind})]
     if change.problem is not None:
         events.append(problem_event(change.problem, change.at))
@@ -94,7 +94,7 @@ def health_events(change: StatusChange) -> list[NewEvent]:
 
 def problem_event(problem: Problem, at: datetime) -> NewEvent:
     """A problem's ``device_problem`` event (its state and times; never the note or who acknowledged it)."""
-    return NewEvent(kind=EventKind.DEVICE_PROBLEM, door=problem.device_id, occurred_at=at,
+    return NewEvent(kind=EventKind.DEVICE_PROBLEM, door=public_device_id(problem.device_id), occurred_at=at,
                     payload={"problem": problem.upstream()})
 
 
@@ -144,26 +144,27 @@ class HealthRuntime:
         """Probe every loaded camera once, a few at a time (one snapshot each, with a short timeout); each result
         goes through :func:`async_camera_status`, as a frame's would."""
         timeout = probe_timeout(self.probe_seconds)
-        cameras: list[CameraRuntimeData] = [
-            entry.runtime_data for entry in self.hass.config_entries.async_loaded_entries(DOMAIN)
+        cameras: list[tuple[str, CameraRuntimeData]] = [
+            (entry.title, entry.runtime_data) for entry in self.hass.config_entries.async_loaded_entries(DOMAIN)
             if entry.data.get(CONF_KIND) == KIND_CAMERA
         ]
         limit = asyncio.Semaphore(PROBE_CONCURRENCY)
 
-        async def probe(camera: CameraRuntimeData) -> None:
+        async def probe(title: str, camera: CameraRuntimeData) -> None:
             async with limit:
                 try:
                     await camera.client.probe(timeout)
                 except DeviceError as err:
+                    # By its title: a camera's id may be its URL, and the error's text names the URL too.
                     if camera.online:
-                        _LOGGER.info("camera %s did not answer its probe: %s", camera.serial, type(err).__name__)
+                        _LOGGER.info("camera %s did not answer its probe (%s)", title, type(err).__name__)
                     online = False
                 else:
                     online = True
             if self.store is not None:
                 async_camera_status(self.hass, camera, online)
 
-        await asyncio.gather(*(probe(camera) for camera in cameras))
+        await asyncio.gather(*(probe(title, camera) for title, camera in cameras))
 
     async def async_stop(self) -> None:
         """Stop listening and probing, and close the store."""

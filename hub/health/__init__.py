@@ -7,7 +7,7 @@ from polling samples. Everything here is blocking SQLite work: call it from an e
 ``async_add_executor_job``), never from the event loop. See ``docs/device-health.md``.
 """
 
-from .models import CommunityRate, DeviceKind, DeviceRate, PurgeResult, RateSummary
+from .models import CommunityRate, DeviceKind, DeviceRate, PurgeResult, RateSummary, public_device_id
 from .problems import Problem, ProblemEntry, ProblemState, StatusChange
 from .report import DEFAULT_TARGET_PERCENT, DeviceWeek, Outage, WeeklyReport
 from .schema import COMPONENT
@@ -34,5 +34,6 @@ __all__ = [
     "day_window",
     "monday_of",
     "open_health_database",
+    "public_device_id",
     "week_window",
 ]

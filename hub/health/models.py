@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from urllib.parse import urlsplit, urlunsplit
 
 
 class DeviceKind(StrEnum):
@@ -13,6 +14,27 @@ class DeviceKind(StrEnum):
     DOOR_CONTROLLER = "door_controller"
     CAMERA = "camera"
     UPLINK = "uplink"
+
+
+def public_device_id(device_id: str) -> str:
+    """A device id as it may leave the hub. A camera added by hand is known by its snapshot URL, which may carry a
+    user name and password (``http://user:pass@host/...``) or a token in its query: those are dropped, the scheme,
+    host, port and path (what identifies the camera) stay. Any other id is returned as it is."""
+    try:
+        parts = urlsplit(device_id)
+    except ValueError:
+        return device_id
+    if not parts.scheme or not parts.netloc:
+        return device_id
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    netloc = host if port is None else f"{host}:{port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def ratio(online_seconds: float, observed_seconds: float) -> float | None:

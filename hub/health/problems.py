@@ -15,6 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from .models import public_device_id
 from .timeutil import from_text, to_text
 
 MAX_NOTE_CHARS = 500
@@ -56,10 +57,11 @@ class Problem:
         return (self.resolved_at - self.opened_at).total_seconds()
 
     def upstream(self) -> dict[str, Any]:
-        """What the county receives (the ``problem`` field): ids, state and times; never the note."""
+        """What the county receives (the ``problem`` field): ids, state and times; never the note (and a camera's
+        URL without credentials or query, see :func:`public_device_id`)."""
         return {
             "problem_id": self.problem_id,
-            "device_id": self.device_id,
+            "device_id": public_device_id(self.device_id),
             "kind": self.kind,
             "state": str(self.state),
             "opened_at": to_text(self.opened_at),
@@ -69,8 +71,8 @@ class Problem:
         }
 
     def to_dict(self) -> dict[str, Any]:
-        """The local view (the panel): the upstream fields and the note."""
-        return {**self.upstream(), "note": self.note}
+        """The local view (the panel): the upstream fields, the device's own id and the note."""
+        return {**self.upstream(), "device_id": self.device_id, "note": self.note}
 
 
 @dataclass(frozen=True, kw_only=True)

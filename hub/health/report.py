@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from .models import public_device_id
 from .problems import ProblemEntry
 from .timeutil import from_text, to_text
 
@@ -157,6 +158,15 @@ class WeeklyReport:
             "problems": [p.to_dict() for p in self.problems],
             "mean_repair_seconds": self.mean_repair_seconds,
         }
+
+    def upstream(self) -> dict[str, Any]:
+        """:meth:`to_dict` as it goes to the county: device ids through :func:`public_device_id` (a camera known by
+        its URL loses any credentials or query in it)."""
+        data = self.to_dict()
+        data["failed_devices"] = [public_device_id(d) for d in data["failed_devices"]]
+        for key in ("devices", "outages", "problems"):
+            data[key] = [{**item, "device_id": public_device_id(item["device_id"])} for item in data[key]]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> WeeklyReport:

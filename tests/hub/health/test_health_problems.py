@@ -158,3 +158,20 @@ def test_timeline_clips_spans_to_the_window(store: HealthStore) -> None:
     store.record("cam-1", "camera", True, cst(1, 10))
     spans = store.timeline(cst(1, 8), cst(2), now=cst(1, 12))["cam-1"]
     assert spans == [(True, cst(1, 8), cst(1, 9)), (False, cst(1, 9), cst(1, 10)), (True, cst(1, 10), cst(1, 12))]
+
+
+def test_a_camera_known_by_its_url_goes_upstream_without_credentials(store: HealthStore) -> None:
+    from hub.health import public_device_id
+
+    url = "http://admin:s3cret@192.0.2.7:8080/snapshot.jpg?token=abc"
+    assert public_device_id(url) == "http://192.0.2.7:8080/snapshot.jpg"
+    assert public_device_id("http://[2001:db8::1]/snap.jpg") == "http://[2001:db8::1]/snap.jpg"
+    assert public_device_id("SIMDC0042") == "SIMDC0042" and public_device_id("uplink") == "uplink"
+    down = store.record_change(url, "camera", False, cst(1, 9))
+    assert down is not None and down.problem is not None
+    assert down.problem.upstream()["device_id"] == "http://192.0.2.7:8080/snapshot.jpg"
+    assert down.problem.to_dict()["device_id"] == url  # the hub's own view keeps its id
+    store.record(url, "camera", True, cst(1, 10))
+    upstream = store.build_weekly_report(MONDAY, SHANGHAI).upstream()
+    assert "s3cret" not in str(upstream) and "token" not in str(upstream)
+    assert upstream["devices"][0]["device_id"] == "http://192.0.2.7:8080/snapshot.jpg"
