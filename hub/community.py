@@ -183,8 +183,8 @@ class Community:
 
     def health_writes(self) -> HealthStore:
         """A device-health store on this community's write connection (health tables migrated there): run its
-        writing methods (``record``, ``generate_due_reports``, ``purge``) through :meth:`call` or :meth:`submit`.
-        Read the rates on a store of your own connection (:meth:`HealthStore.open`)."""
+        writing methods (``record``, ``record_change``, ``acknowledge``, ``generate_due_reports``, ``purge``) through
+        :meth:`call` or :meth:`submit`. Read the rates on a store of your own connection (:meth:`HealthStore.open`)."""
         conn = self.registry.conn
         self.call(migrate, conn, health_schema.COMPONENT)
         return HealthStore(conn)

@@ -108,6 +108,9 @@ async def test_a_stopped_camera_is_found_offline_by_the_probe_and_tracked_as_a_p
         microsecond=status.since.microsecond // 1000 * 1000)
     opened = [e for e in events if e.kind == EventKind.DEVICE_PROBLEM]
     assert opened[-1].payload["problem"]["state"] == "open" and opened[-1].door == CAMERA
+    lane = await hass.async_add_executor_job(lambda: dict(journal.connection.execute(
+        "SELECT seq, priority FROM outbox WHERE seq IN (?, ?)", (down[-1].seq, opened[-1].seq)).fetchall()))
+    assert lane == {down[-1].seq: 1, opened[-1].seq: 1}  # both in the uplink's priority lane
 
     # A manager acknowledges it with a note, through the panel; a non-administrator cannot.
     user = await hass_ws_client(hass, hass_read_only_access_token)
