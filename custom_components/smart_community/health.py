@@ -195,8 +195,8 @@ class HealthRuntime:
         def journalled(change: StatusChange) -> None:
             # In the change's transaction, on the same connection: the county hears of every change recorded.
             if journal is not None:
-                for event in health_events(change):
-                    journal.append_in_transaction(event)
+                for new in health_events(change):
+                    journal.append_in_transaction(new)
 
         def record() -> None:
             if writes.record_change(device_id, kind, online, at, also=journalled) is not None and journal is not None:

@@ -365,3 +365,23 @@ def test_digest_challenge_parsing() -> None:
     assert "algorithm=MD5-sess" in auth.authorization("GET", "/")
     assert auth.update_challenge('Digest realm="r", nonce="n"')  # RFC 2069: no qop
     assert "qop" not in auth.authorization("GET", "/")
+
+
+async def test_probe_answers_or_raises_a_device_error(
+    make_sim: Callable[..., Awaitable[CameraSim]], bad_server: str, session: aiohttp.ClientSession
+) -> None:
+    """The health probe: one snapshot within its own (short) timeout, whatever the client's timeout is."""
+    sim = await make_sim(username="admin", password="pw", auth="digest")
+    camera = CameraClient(session, sim.snapshot_url, username="admin", password="pw", auth="digest", timeout=30)
+    await camera.probe(2.0)
+    await sim.set_link(False)
+    with pytest.raises(DeviceConnectionError):
+        await camera.probe(2.0)
+    await sim.set_link(True)
+    await camera.probe(2.0)
+    with pytest.raises(DeviceTimeoutError, match="probe"):
+        await CameraClient(session, f"{bad_server}/slow", timeout=30).probe(0.2)  # a hung camera: down
+    with pytest.raises(CameraAuthError):
+        await CameraClient(session, sim.snapshot_url, username="admin", password="bad", auth="digest").probe(2.0)
+    with pytest.raises(DeviceValueError):
+        await camera.probe(0)
