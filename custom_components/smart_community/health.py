@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_connect, async_dispatcher_send
 from homeassistant.helpers.event import async_track_time_interval
@@ -64,6 +65,15 @@ def async_report_device_status(hass: HomeAssistant, device_id: str, kind: Device
     device, e.g. a camera entity or a coordinator's last update: a dispatcher signal, not a library bus)."""
     event = DeviceStatusEvent(device_id=device_id, kind=kind, online=online, at=dt_util.utcnow())
     async_dispatcher_send(hass, SIGNAL_DEVICE_STATUS, event)
+
+
+@callback
+def async_device_name(hass: HomeAssistant, device_id: str) -> str:
+    """A device as Home Assistant names it (the hub knows it by serial, a camera added by hand by its URL)."""
+    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, device_id)})
+    if device is not None:
+        return device.name_by_user or device.name or device_id
+    return "the uplink to the county" if device_id == "uplink" else device_id
 
 
 def probe_timeout(interval_s: float) -> float:
@@ -239,7 +249,8 @@ class HealthRuntime:
             ir.async_create_issue(
                 self.hass, DOMAIN, issue_id, is_fixable=False, severity=ir.IssueSeverity.WARNING,
                 translation_key="device_offline",
-                translation_placeholders={"device": device_id, "since": dt_util.as_local(since).strftime("%c"),
+                translation_placeholders={"device": async_device_name(self.hass, device_id),
+                                          "since": dt_util.as_local(since).strftime("%c"),
                                           "minutes": str(minutes)},
             )
         for issue_id in self._issues - set(current):

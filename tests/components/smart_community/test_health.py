@@ -42,7 +42,9 @@ async def test_a_controller_down_is_recorded_and_repaired(
         if issues.async_get_issue(DOMAIN, f"device_offline_{SERIAL}"):
             break
         await asyncio.sleep(0.05)
-    assert issues.async_get_issue(DOMAIN, f"device_offline_{SERIAL}") is not None
+    issue = issues.async_get_issue(DOMAIN, f"device_offline_{SERIAL}")
+    assert issue is not None
+    assert issue.translation_placeholders["device"] == f"Door controller {SERIAL}"  # its name in Home Assistant
     status = await hass.async_add_executor_job(runtime.health.store.status, SERIAL)
     assert status.online is False
 
