@@ -64,6 +64,11 @@ def open_database(path: str | Path, *, components: Sequence[str] | None = None) 
     return conn
 
 
+def has_table(conn: sqlite3.Connection, name: str) -> bool:
+    """Whether the database has table ``name`` (components migrate independently: one may not be there)."""
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
+
+
 def checkpoint_truncate(conn: sqlite3.Connection, *, attempts: int = 3) -> bool:
     """Copy every WAL frame into the database file and truncate the WAL to zero bytes (``wal_checkpoint(TRUNCATE)``).
 

@@ -12,6 +12,16 @@ from homeassistant import config_entries
 from homeassistant.config_entries import ConfigFlowResult, OptionsFlow
 from homeassistant.helpers.device_registry import DeviceInfo
 
+# What a repairs flow's steps return: a RepairsFlowResult from the releases that have one, a FlowResult before.
+try:
+    from homeassistant.components.repairs.models import (  # type: ignore[attr-defined,unused-ignore]
+        RepairsFlowResult as RepairsFlowResult,
+    )
+except ImportError:
+    from homeassistant.data_entry_flow import (  # type: ignore[assignment,no-redef,unused-ignore]
+        FlowResult as RepairsFlowResult,  # noqa: F401 (used by repairs.py)
+    )
+
 # 2026.8 deprecates DeviceInfo's via_device (an identifier) for via_device_id (the registry's id).
 DEVICE_INFO_HAS_VIA_DEVICE_ID = "via_device_id" in DeviceInfo.__annotations__
 

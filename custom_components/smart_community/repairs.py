@@ -19,7 +19,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import voluptuous as vol
-from homeassistant import data_entry_flow
 from homeassistant.components.repairs import RepairsFlow
 from homeassistant.config_entries import SOURCE_IGNORE, ConfigEntry
 from homeassistant.const import CONF_HOST, CONF_PORT
@@ -29,6 +28,7 @@ from yarl import URL
 
 from devices.discovery import DeviceKind, DiscoveredDevice
 
+from .compat import RepairsFlowResult
 from .const import CONF_KIND, CONF_MJPEG_URL, CONF_SNAPSHOT_URL, DOMAIN, KIND_CAMERA, KIND_CONTROLLER
 
 ISSUE_DEVICE_MOVED = "device_moved"
@@ -141,11 +141,11 @@ class DeviceMovedRepairFlow(RepairsFlow):
         self._new = str(data["new"])
         self._shown = dict(data)
 
-    async def async_step_init(self, user_input: dict[str, str] | None = None) -> data_entry_flow.FlowResult:
+    async def async_step_init(self, user_input: dict[str, str] | None = None) -> RepairsFlowResult:
         """The first step: the confirmation."""
         return await self.async_step_confirm()
 
-    async def async_step_confirm(self, user_input: dict[str, str] | None = None) -> data_entry_flow.FlowResult:
+    async def async_step_confirm(self, user_input: dict[str, str] | None = None) -> RepairsFlowResult:
         """Show the device, its old and new address; on confirmation move the entry there and reload it."""
         entry = self.hass.config_entries.async_get_entry(self._entry_id)
         if entry is None:

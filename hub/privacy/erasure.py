@@ -18,7 +18,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 
-from hub.db import checkpoint_truncate
+from hub.db import checkpoint_truncate, has_table
 from hub.exceptions import NotFoundError
 from hub.journal.audit import resident_ref
 from hub.privacy.audit import AuditHook, AuditRecord, emit
@@ -63,9 +63,6 @@ def canonical_receipt(receipt_id: str, resident_id: str, erased_at: datetime, er
     )
 
 
-def _has_table(conn: sqlite3.Connection, name: str) -> bool:
-    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
-
 
 def _delete(conn: sqlite3.Connection, sql: str, params: tuple[object, ...]) -> int:
     return conn.execute(sql, params).rowcount
@@ -84,7 +81,7 @@ def _erase_rows(conn: sqlite3.Connection, resident_id: str) -> dict[str, int]:
         "access_attempts": 0,
         "rule_memberships": 0,
     }
-    if _has_table(conn, "access_attempts"):
+    if has_table(conn, "access_attempts"):
         subjects = [resident_id, *(f"pass:{p}" for p in pass_ids)]
         marks = ",".join("?" * len(pass_ids)) or "NULL"
         erased["access_attempts"] = _delete(
@@ -93,7 +90,7 @@ def _erase_rows(conn: sqlite3.Connection, resident_id: str) -> dict[str, int]:
             (resident_id, *pass_ids),
         )
         conn.execute(f"DELETE FROM passback_state WHERE subject IN ({','.join('?' * len(subjects))})", tuple(subjects))
-        if _has_table(conn, "pin_throttle"):
+        if has_table(conn, "pin_throttle"):
             conn.execute("DELETE FROM pin_throttle WHERE scope = 'account' AND key = ?", (resident_id,))
         erased["rule_memberships"] = _delete(conn, "DELETE FROM rule_residents WHERE resident_id = ?", (resident_id,))
     conn.execute("DELETE FROM visitor_passes WHERE issued_by = ?", (resident_id,))  # pass_doors cascade

@@ -2,7 +2,7 @@
 
 The key lives outside the database on purpose: a copied database file (a backup, a support bundle) then holds
 only ciphertext and keyed indexes. One 32-byte master key is created on first use with 0600 permissions; each use
-(template encryption, PIN index, card index, visitor-pass signatures, tombstones, the audit log's resident
+(template encryption, card index, visitor-pass signatures, tombstones, the audit log's resident
 pseudonyms and its keyed hash chain) gets its own HKDF-derived key so that no key serves two purposes.
 """
 
@@ -22,7 +22,7 @@ from hub.journal.audit import AuditKeys
 from hub.privacy.errors import KeyFileError
 
 MASTER_KEY_BYTES = 32
-_PURPOSES = ("templates", "pin-index", "card-index", "visitor-pass", "tombstone", "audit-ref", "audit-chain")
+_PURPOSES = ("templates", "card-index", "visitor-pass", "tombstone", "audit-ref", "audit-chain")
 
 
 def _derive(master: bytes, purpose: str) -> bytes:
@@ -37,7 +37,6 @@ class KeyRing:
 
     key_id: str
     templates: bytes = field(repr=False)
-    pin_index: bytes = field(repr=False)
     card_index: bytes = field(repr=False)
     visitor_pass: bytes = field(repr=False)
     tombstone: bytes = field(repr=False)
@@ -60,7 +59,6 @@ class KeyRing:
         return cls(
             key_id=key_id,
             templates=keys["templates"],
-            pin_index=keys["pin-index"],
             card_index=keys["card-index"],
             visitor_pass=keys["visitor-pass"],
             tombstone=keys["tombstone"],

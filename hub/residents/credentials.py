@@ -12,6 +12,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
+from hub.db import has_table
 from hub.exceptions import InvalidInputError, NotFoundError
 from hub.privacy.keys import KeyRing
 from hub.residents import secrets
@@ -91,9 +92,6 @@ def find_pin_account(conn: sqlite3.Connection, code: str) -> PinAccount | None:
     return None if row is None else PinAccount(str(row["resident_id"]), row["salt"], row["pin_hash"])
 
 
-def _has_table(conn: sqlite3.Connection, name: str) -> bool:
-    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
-
 
 class CredentialStore(Store):
     """Cards and PINs of residents. ``pin_digits`` is the community's PIN length for PINs set from now on."""
@@ -166,7 +164,7 @@ class CredentialStore(Store):
                 " set_at=excluded.set_at",
                 (resident_id, salt, pin_hash, v.to_db(now)),
             )
-            if _has_table(conn, "pin_throttle"):
+            if has_table(conn, "pin_throttle"):
                 conn.execute("DELETE FROM pin_throttle WHERE scope = 'account' AND key = ?", (resident_id,))
         self._audit(actor, "pin.set", now, {"resident_id": resident_id, "keypad_code": code})
         return code

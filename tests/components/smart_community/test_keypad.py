@@ -5,6 +5,7 @@ length is an option."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 
 import pytest
 from homeassistant.core import HomeAssistant
@@ -13,6 +14,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.smart_community.const import DOMAIN
 from devkit.sim.door_controller import DoorControllerSim
+from hub.events import CredentialReadEvent, DecisionEvent
 
 from .conftest import wait_for_event
 
@@ -24,10 +26,25 @@ async def _call(hass: HomeAssistant, service: str, data: dict, **kwargs: object)
 
 
 async def _type(hass: HomeAssistant, simulator: DoorControllerSim, *entries: str) -> None:
-    """Type entries at door 1's keypad as a person does: each ended with '#', a moment apart."""
-    for entry in entries:
-        simulator.enter_pin(0, entry)
-        await asyncio.sleep(0.4)  # the integration polls every 100 ms
+    """Type entries at door 1's keypad as a person does: each ended with '#', the next one only once the hub has
+    read this one (a person takes seconds between the code and the PIN; the hub polls every 100 ms)."""
+    entry = next(e for e in hass.config_entries.async_entries(DOMAIN) if e.unique_id == "SIMDC0042")
+    seen: list[str] = []
+    read = asyncio.Event()
+
+    def on_read(event: CredentialReadEvent) -> None:
+        seen.append(event.read.value)
+        read.set()
+
+    unsubscribe = entry.runtime_data.service.events.subscribe(CredentialReadEvent, on_read)
+    try:
+        for typed in entries:
+            read.clear()
+            simulator.enter_pin(0, typed)
+            await asyncio.wait_for(read.wait(), 5)
+            assert seen[-1] == typed, seen
+    finally:
+        unsubscribe()
 
 
 async def _resident_with_pin(hass: HomeAssistant, resident_id: str, pin: str) -> str:
@@ -37,8 +54,23 @@ async def _resident_with_pin(hass: HomeAssistant, resident_id: str, pin: str) ->
     return str(answer["keypad_code"])
 
 
+@pytest.fixture
+def decisions(hass: HomeAssistant, community_entry: MockConfigEntry) -> Iterator[asyncio.Queue[DecisionEvent]]:
+    """Every decision the community's gate path makes, in order, as it is published."""
+    queue: asyncio.Queue[DecisionEvent] = asyncio.Queue()
+    unsubscribe = community_entry.runtime_data.community.events.subscribe(
+        DecisionEvent, lambda e: hass.loop.call_soon_threadsafe(queue.put_nowait, e)
+    )
+    yield queue
+    unsubscribe()
+
+
+async def _next(decisions: asyncio.Queue[DecisionEvent]) -> DecisionEvent:
+    return await asyncio.wait_for(decisions.get(), 5)
+
+
 async def test_code_then_pin_opens_the_door(
-    hass: HomeAssistant, simulator: DoorControllerSim, community_entry: MockConfigEntry
+    hass: HomeAssistant, simulator: DoorControllerSim, decisions: asyncio.Queue[DecisionEvent]
 ) -> None:
     await _call(hass, "add_access_rule", {"rule_id": "all", "name": "Always", "everyone": True,
                                           "doors": ["lock.simdc0042_door_1"]})
@@ -46,19 +78,22 @@ async def test_code_then_pin_opens_the_door(
     assert len(code) == 6 and code.isdigit()
 
     await _type(hass, simulator, code, "739164")
+    event = await _next(decisions)
+    assert event.decision.granted and event.released
     attributes = await wait_for_event(hass, DOOR1, "granted")
     assert attributes["credential"] == "pin"
     assert simulator.doors[0].releases == 1
 
     # The PIN typed alone is taken as a code (nobody's), and the next entry as its PIN: refused, nothing opens.
     await _type(hass, simulator, "739164", "739164")
-    attributes = await wait_for_event(hass, DOOR1, "denied")
-    assert attributes["reason"] == "wrong_pin"
+    event = await _next(decisions)
+    assert event.decision.reason.value == "wrong_pin" and not event.released
     assert simulator.doors[0].releases == 1
+    assert decisions.empty()
 
 
 async def test_wrong_pins_lock_the_account_but_not_the_card(
-    hass: HomeAssistant, simulator: DoorControllerSim, community_entry: MockConfigEntry
+    hass: HomeAssistant, simulator: DoorControllerSim, decisions: asyncio.Queue[DecisionEvent]
 ) -> None:
     await _call(hass, "add_access_rule", {"rule_id": "all", "name": "Always", "everyone": True,
                                           "doors": ["lock.simdc0042_door_1"]})
@@ -66,19 +101,19 @@ async def test_wrong_pins_lock_the_account_but_not_the_card(
     await _call(hass, "add_card", {"resident_id": "r-1", "card_number": "55550001"})
     for wrong in ("480213", "582047", "604215", "815926", "926037"):
         await _type(hass, simulator, code, wrong)
-        await wait_for_event(hass, DOOR1, "denied")
+        assert (await _next(decisions)).decision.reason.value == "wrong_pin"
     await _type(hass, simulator, code, "739164")  # right, but the account is locked now
-    attributes = await wait_for_event(hass, DOOR1, "denied")
-    assert attributes["reason"] == "locked_out"
+    assert (await _next(decisions)).decision.reason.value == "locked_out"
     assert simulator.doors[0].releases == 0
     simulator.swipe_card(0, 55550001)
-    await wait_for_event(hass, DOOR1, "granted")
+    event = await _next(decisions)
+    assert event.decision.granted and event.decision.kind.value == "card"
     assert simulator.doors[0].releases == 1
     # A manager setting a new PIN lifts the lock.
     await _call(hass, "set_pin", {"resident_id": "r-1", "pin": "739164"})
     await _type(hass, simulator, code, "739164")
-    attributes = await wait_for_event(hass, DOOR1, "granted")
-    assert attributes["credential"] == "pin"
+    event = await _next(decisions)
+    assert event.decision.granted and event.decision.kind.value == "pin"
 
 
 async def test_pin_length_option(hass: HomeAssistant, community_entry: MockConfigEntry) -> None:

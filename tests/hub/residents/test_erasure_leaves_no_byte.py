@@ -86,12 +86,13 @@ def _populate(hub: Hub) -> None:
     assert enrolment.templates
     c.call(reg.credentials.add_card, "mgr", VICTIM, CARD)
     c.call(reg.credentials.add_card, "mgr", "res-li", "7700654321")
-    c.call(reg.credentials.set_pin, "mgr", VICTIM, PIN)
+    code = c.call(reg.credentials.set_pin, "mgr", VICTIM, PIN)
     issued = c.call(reg.passes.issue_pass, "mgr", VICTIM, VISITOR, ["lobby"], valid_from=START,
                     valid_until=START + timedelta(hours=5))
     later = START + timedelta(minutes=5)
     c.call(c.access.present_card, "lobby", CARD, later)
-    c.call(c.access.enter_pin, "lobby", PIN, later + timedelta(minutes=1))
+    c.call(c.access.enter_pin, "lobby", code, PIN, later + timedelta(minutes=1))
+    c.call(c.access.enter_pin, "lobby", code, "480213", later + timedelta(minutes=1, seconds=10))  # a wrong PIN
     c.call(c.access.present_face, "gate-in", FaceMatch(VICTIM, 0.31, True), later + timedelta(minutes=2))
     c.call(c.access.present_pass, "lobby", issued.token, later + timedelta(minutes=3))
     c.call(c.access.present_card, "lobby", "7700654321", later + timedelta(minutes=4))

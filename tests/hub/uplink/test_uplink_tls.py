@@ -109,3 +109,17 @@ async def test_custom_ca_file_is_trusted(tls_receiver: ReferenceReceiver, pki: d
     await asyncio.wait_for(worker.wait_drained(), 30)
     await worker.stop()
     assert worker.status.backlog == 0 and worker.status.connected
+
+
+def test_a_ca_file_is_checked_before_openssl_reads_it(tmp_path: Path) -> None:
+    """A missing file, or one far larger than any CA bundle, is refused with a clear error."""
+    from hub.exceptions import InvalidInputError
+    from hub.uplink.tls import client_ssl_context
+
+    with pytest.raises(InvalidInputError, match="does not exist"):
+        client_ssl_context(tmp_path / "missing.pem")
+    huge = tmp_path / "huge.pem"
+    with huge.open("wb") as file:
+        file.truncate(64 * 1024 * 1024)  # sparse: no disk used
+    with pytest.raises(InvalidInputError, match="larger than 1024 KB"):
+        client_ssl_context(huge)
