@@ -79,7 +79,7 @@ async def test_enrolment_input_is_checked(
     # A file past the photo size cap is refused before it is read whole; so is a device that never ends.
     (tmp_path / "huge.jpg").write_bytes(next((FACES / "John_Salley").glob("*.jpg")).read_bytes()
                                         + bytes(3 * 1024 * 1024))
-    with pytest.raises(ServiceValidationError, match="huge.jpg is larger than 3 MB"):
+    with pytest.raises(ServiceValidationError, match=r"huge\.jpg is larger than 3 MB"):
         await _call(hass, "enrol_face", {"resident_id": "r-2", "photos": [str(tmp_path / "huge.jpg")]})
     hass.config.allowlist_external_dirs = {str(FACES), str(tmp_path), "/dev"}
     with pytest.raises(ServiceValidationError, match="/dev/zero is larger than 3 MB"):
