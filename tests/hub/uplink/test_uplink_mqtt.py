@@ -359,3 +359,47 @@ def test_the_topic_prefix_must_end_with_the_hub_id() -> None:
     with pytest.raises(InvalidInputError):
         MqttConfig(broker_url="https://broker.example", hub_id=HUB_A, secret=SECRETS[HUB_A],
                    topic_prefix=f"{ROOT}/{HUB_A}")
+
+
+async def test_the_county_command_consumes_stores_and_serves_its_read_api(
+        broker: Mosquitto, pki: Pki, tmp_path: Path) -> None:
+    """``community-hub county`` as a real process: a hubs file, the consumer's certificate, a read token."""
+    files = pki.client(CONSUMER)
+    (tmp_path / "a.secret").write_text(SECRETS[HUB_A].reveal().decode())
+    (tmp_path / "hubs").write_text(f"{HUB_A} a.secret\n{HUB_B}={SECRETS[HUB_B].reveal().decode()}\n")
+    (tmp_path / "token").write_text(READ_TOKEN.reveal().decode())
+    cli = [sys.executable, "-m", "devkit.cli", "county", "--broker", broker.url, "--db", str(tmp_path / "c.db"),
+           "--topic-root", ROOT, "--ca-file", str(pki.ca_file), "--cert", str(files.cert), "--key", str(files.key)]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "tools")])}
+    bad = await asyncio.create_subprocess_exec(*cli, "--hubs-file", str(tmp_path / "missing"), env=env,
+                                               stderr=asyncio.subprocess.PIPE)
+    _, err = await bad.communicate()
+    assert bad.returncode == 2 and b"cannot read the hubs file" in err
+    proc = await asyncio.create_subprocess_exec(
+        *cli, "--hubs-file", str(tmp_path / "hubs"), "--read-token-file", str(tmp_path / "token"),
+        "--http-port", "0", env=env, stdout=asyncio.subprocess.PIPE)
+    assert proc.stdout is not None
+    try:
+        line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
+        assert "2 hub(s)" in line and "read API on" in line, line
+        assert all(s.reveal().decode() not in line for s in (*SECRETS.values(), READ_TOKEN))
+        port = int(line.split("read API on http://127.0.0.1:")[1].split(" ")[0])
+        journal = Journal(open_journal_database(tmp_path / "hub.db"), HUB_A)
+        event = journal.append(EventKind.DECISION, door="gate-1", payload={"result": "granted"})
+        journal.close()
+        transport = _transport(broker, pki, HUB_A, ack_timeout_s=15)
+        try:
+            result = await transport.send([OutgoingEvent(event=event, fields={"type": "decision", "door": "gate-1"})])
+        finally:
+            await transport.close()
+        assert result.acknowledged == {event.uuid}
+        async with aiohttp.ClientSession() as session:
+            headers = {"Authorization": f"Bearer {READ_TOKEN.reveal().decode()}"}
+            async with session.get(f"http://127.0.0.1:{port}/api/v1/events", headers=headers) as response:
+                assert [e["id"] for e in (await response.json())["events"]] == [event.uuid]
+            async with session.get(f"http://127.0.0.1:{port}/api/v1/stats",
+                                   headers={"Authorization": "Bearer wrong"}) as response:
+                assert response.status == 401
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(proc.wait(), 30) == 0
