@@ -188,12 +188,16 @@ class CountyConsumer:
                         while len(messages) and len(batch) < self.config.max_batch:
                             batch.append(await anext(messages))
                         await self._handle(client, batch)
-            except aiomqtt.MqttError as err:
+            except Exception as err:  # a broken connection or a failed store: reconnect, never stop
                 for future in (client._connected, client._disconnected):
                     if future.done() and not future.cancelled():
                         future.exception()  # retrieved: the reconnect below is the answer
                 self._ready.clear()
-                _LOGGER.info("county consumer disconnected: %s", err)
+                if isinstance(err, aiomqtt.MqttError):
+                    _LOGGER.info("county consumer disconnected: %s", err)
+                else:
+                    # What was not committed was not acknowledged either: the hubs send it again.
+                    _LOGGER.exception("county consumer failed; reconnecting")
                 await asyncio.sleep(backoff.next_delay())
 
     async def _handle(self, client: aiomqtt.Client, batch: Sequence[aiomqtt.Message]) -> None:
@@ -206,7 +210,8 @@ class CountyConsumer:
             levels = topic.split("/")
             payload = message.payload if isinstance(message.payload, bytes) else b""
             if len(levels) == self._root_levels + 2 and levels[-1] == "status":
-                await self._db(self._store.hub_status, levels[-2], payload.decode(errors="replace")[:32])
+                if levels[-2] in self.config.hubs:
+                    await self._db(self._store.hub_status, levels[-2], payload.decode(errors="replace")[:32])
                 continue
             verdict = self._verify(topic, levels, payload, message.properties)
             if verdict is None:
