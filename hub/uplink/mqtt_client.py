@@ -56,6 +56,8 @@ STATUS_OFFLINE = b"offline"
 # An acknowledgement's reasons that say the message could not be authenticated: the configuration is wrong (the
 # secret), not the event, so the event stays queued and the hub counts a rejection, as for the JSON profile's 401.
 AUTH_REASONS = frozenset({"bad_signature", "missing_signature", "unknown_hub"})
+# The county holds back an event whose predecessor it has not stored (a broker dropped the earlier one): sent again.
+RETRY_REASONS = AUTH_REASONS | {"out_of_order"}
 _REMEMBERED_ACKS = 100_000
 
 # Which topic an event kind goes to: readers subscribe to what they need (access control, alarms, device health).
@@ -90,8 +92,12 @@ def check_topic_prefix(prefix: str, hub_id: str) -> str:
 
 
 def event_payload(item: OutgoingEvent) -> bytes:
-    """An event's message body: the same object as one event of the JSON profile."""
-    event = {"id": item.event.uuid, "seq": item.event.seq, "hub_id": item.event.hub_id, **item.fields}
+    """An event's message body: the same object as one event of the JSON profile, and ``prev_seq`` (the event
+    before it in the hub's order, which the county stores first)."""
+    event: dict[str, Any] = {"id": item.event.uuid, "seq": item.event.seq, "hub_id": item.event.hub_id,
+                             **item.fields}
+    if item.previous_seq is not None:
+        event["prev_seq"] = item.previous_seq
     return json.dumps(event, separators=(",", ":"), ensure_ascii=False, default=str).encode()
 
 
@@ -173,8 +179,9 @@ class MqttTransport:
         # Ids the county has answered for (acknowledged: True; refused: the reason), kept for acknowledgements
         # that arrive after their batch's timeout.
         self._answered: OrderedDict[str, str | None] = OrderedDict()
-        # Ids the county could not authenticate (bad signature, unknown hub): not the event's fault, sent again.
-        self._unauthenticated: dict[str, str] = {}
+        # Ids the county held back: not authenticated (bad signature, unknown hub: the configuration, not the
+        # event), or out of order (an earlier event is missing there). Sent again.
+        self._held_back: dict[str, str] = {}
         self._refused_publishes = 0
         self._bad_acks = 0
 
@@ -278,7 +285,7 @@ class MqttTransport:
         ids = [item.event.uuid for item in batch]
         refused_before, bad_acks_before = self._refused_publishes, self._bad_acks
         for event_id in ids:
-            self._unauthenticated.pop(event_id, None)
+            self._held_back.pop(event_id, None)
         publishes = []
         for item in batch:
             if item.event.uuid in self._answered:
@@ -302,7 +309,7 @@ class MqttTransport:
             await asyncio.gather(*publishes, return_exceptions=True)
         acknowledged = frozenset(i for i in ids if i in self._answered and self._answered[i] is None)
         refused = {i: reason for i in ids if (reason := self._answered.get(i)) is not None}
-        auth = {self._unauthenticated.pop(i) for i in ids if i in self._unauthenticated}
+        auth = {self._held_back.pop(i) for i in ids if i in self._held_back} & AUTH_REASONS
         if not acknowledged and not refused:
             if auth:
                 raise RejectedError(f"the county could not authenticate the events: {', '.join(sorted(auth))}")
@@ -314,14 +321,15 @@ class MqttTransport:
                                     f"under {self._prefix}: not authorized (check the topic prefix and the ACL)")
             if not self.connected:
                 raise TransientUplinkError("the broker connection dropped before the county acknowledged")
-            raise TransientUplinkError("the county acknowledged none of the batch in time")
+            raise TransientUplinkError("the county acknowledged none of the batch in time (or holds it back until "
+                                       "it has the events before it)")
         return BatchResult(acknowledged=acknowledged, refused=refused)
 
     async def _wait_answered(self, ids: Sequence[str], bad_acks_before: int) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._config.ack_timeout_s
         while self.connected and self._bad_acks == bad_acks_before and any(
-                i not in self._answered and i not in self._unauthenticated for i in ids):
+                i not in self._answered and i not in self._held_back for i in ids):
             remaining = deadline - loop.time()
             if remaining <= 0:
                 return
@@ -361,8 +369,8 @@ class MqttTransport:
             _LOGGER.warning("ignored an unreadable acknowledgement on %s", self._ack_topic)
             return
         for event_id, reason in answered.items():
-            if reason in AUTH_REASONS:
-                self._unauthenticated[event_id] = reason
+            if reason in RETRY_REASONS:
+                self._held_back[event_id] = reason
                 continue
             self._answered[event_id] = reason
             self._answered.move_to_end(event_id)

@@ -222,13 +222,15 @@ class CountyConsumer:
         rejected = sum(1 for v in verdicts if v.delivery is None) + unanswerable
         # The COMMIT happens inside store(): only then are acknowledgements published.
         result = await self._db(self._store.store, deliveries, rejected)
-        duplicates = set(result.duplicates)
+        duplicates, held = set(result.duplicates), set(result.out_of_order)
         answers: dict[tuple[str, str], dict[str, list[Any]]] = {}
         for verdict in verdicts:
             answer = answers.setdefault((verdict.prefix, verdict.hub_id),
                                         {"accepted": [], "duplicates": [], "rejected": []})
             if verdict.delivery is None:
                 answer["rejected"].append({"id": verdict.event_id, "reason": verdict.reason or "refused"})
+            elif verdict.event_id in held:
+                answer["rejected"].append({"id": verdict.event_id, "reason": "out_of_order"})
             elif verdict.event_id in duplicates:
                 answer["duplicates"].append(verdict.event_id)
             else:

@@ -7,7 +7,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,8 @@ CREATE TABLE county_events (
 CREATE INDEX county_events_door ON county_events (hub_id, door, pos);
 CREATE TABLE county_hubs (hub_id TEXT PRIMARY KEY, status TEXT NOT NULL, changed_at REAL NOT NULL);
 CREATE TABLE county_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)
+""", """
+CREATE INDEX county_events_hub_seq ON county_events (hub_id, seq)
 """])
 
 
@@ -45,10 +47,12 @@ class Delivery:
 
 @dataclass(frozen=True, kw_only=True)
 class StoreResult:
-    """What one transaction did: ids stored now, ids already stored (each counted as a duplicate)."""
+    """What one transaction did: ids stored now, ids already stored (each counted as a duplicate), ids held back
+    because the hub's previous event (``prev_seq``) is not stored yet."""
 
     accepted: list[str]
     duplicates: list[str]
+    out_of_order: list[str] = field(default_factory=list)
 
 
 class CountyStore:
@@ -66,20 +70,35 @@ class CountyStore:
         now = time.time()
         accepted: list[str] = []
         duplicates: list[str] = []
+        held: list[str] = []
         with self._transaction():
             for item in deliveries:
                 event = item.event
-                cursor = self._conn.execute(
-                    "INSERT OR IGNORE INTO county_events (id, hub_id, seq, type, door, occurred_at, topic, "
+                event_id = str(event["id"])
+                if self._conn.execute("SELECT 1 FROM county_events WHERE id = ?", (event_id,)).fetchone():
+                    duplicates.append(event_id)
+                    continue
+                previous = event.get("prev_seq")
+                if isinstance(previous, int):
+                    # Each hub's events are stored in its order: one whose predecessor is missing (a broker
+                    # dropped it) waits; the hub sends it again after the missing one.
+                    (last,) = self._conn.execute("SELECT MAX(seq) FROM county_events WHERE hub_id = ?",
+                                                 (item.hub_id,)).fetchone()
+                    if last is None or previous > int(last):
+                        held.append(event_id)
+                        continue
+                self._conn.execute(
+                    "INSERT INTO county_events (id, hub_id, seq, type, door, occurred_at, topic, "
                     "received_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (str(event["id"]), item.hub_id, event.get("seq"), event.get("type"), event.get("door"),
+                    (event_id, item.hub_id, event.get("seq"), event.get("type"), event.get("door"),
                      event.get("occurred_at"), item.topic, now,
                      json.dumps(event, separators=(",", ":"), ensure_ascii=False)),
                 )
-                (accepted if cursor.rowcount == 1 else duplicates).append(str(event["id"]))
+                accepted.append(event_id)
             self._bump("duplicates", len(duplicates))
+            self._bump("out_of_order", len(held))
             self._bump("rejected", rejected)
-        return StoreResult(accepted=accepted, duplicates=duplicates)
+        return StoreResult(accepted=accepted, duplicates=duplicates, out_of_order=held)
 
     def count_rejected(self, count: int = 1) -> None:
         """Count messages refused before storage (bad signature, unknown hub, unreadable)."""
@@ -122,6 +141,7 @@ class CountyStore:
         (events,) = self._conn.execute("SELECT COUNT(*) FROM county_events").fetchone()
         hubs = {row[0]: row[1] for row in self._conn.execute("SELECT hub_id, status FROM county_hubs")}
         return {"events": int(events), "duplicates": int(counters.get("duplicates", 0)),
+                "held_out_of_order": int(counters.get("out_of_order", 0)),
                 "rejected": int(counters.get("rejected", 0)), "hubs": hubs}
 
     def connection(self) -> sqlite3.Connection:
