@@ -428,3 +428,17 @@ def test_the_county_stores_each_hub_in_its_order_and_holds_back_what_comes_early
     stats = store.stats()
     assert stats["duplicates"] == 1 and stats["held_out_of_order"] == 2
     store.close()
+
+
+def test_the_mqtt_uplink_bench_prints_a_table_then_json(mosquitto_bin: str, socket_enabled: None) -> None:
+    """``bench uplink --profile mqtt``: several hubs, one commit per event, through a local Mosquitto."""
+    import subprocess
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "tools")])}
+    done = subprocess.run([sys.executable, "-m", "devkit.cli", "bench", "uplink", "--profile", "mqtt", "--hubs", "3",
+                           "--events", "90"], env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    assert figures["hubs"] == 3 and figures["events"] == 90
+    assert figures["lost"] == 0 and figures["out_of_order_doors"] == 0
+    assert {"events_per_s", "redelivered", "p99_event_to_stored_ms"} <= set(figures)
