@@ -358,6 +358,7 @@ class MqttTransport:
             self._bad_acks += 1
             if self._bad_acks == 1:  # once: anyone able to write the ack topic must not flood the log
                 _LOGGER.warning("ignored an acknowledgement with a bad signature on %s", self._ack_topic)
+            self._ack_changed.set()  # the batch's wait ends: a secret that differs is a rejection, not a timeout
             return
         try:
             data = json.loads(payload)
