@@ -42,7 +42,17 @@ can_chroot() {
 }
 
 make_root() {
-  [ -x "$ROOT/usr/bin/python3.14" ] && return 0
+  if [ -x "$ROOT/usr/bin/python3.14" ]; then
+    # A root made before mosquitto (the MQTT uplink's tests) was on the list below gets it now.
+    [ -x "$ROOT/usr/sbin/mosquitto" ] && return 0
+    say "Installing mosquitto in the sid root"
+    in_root /bin/bash -c 'apt-get -o Acquire::Check-Valid-Until=false update -qq && DEBIAN_FRONTEND=noninteractive \
+      apt-get install -y -qq --no-install-recommends mosquitto >/dev/null' >>"$PROJECT/.newest/debootstrap.log" 2>&1 || {
+      echo "installing mosquitto in the sid root failed; see .newest/debootstrap.log" >&2
+      exit 1
+    }
+    return 0
+  fi
   if ! command -v debootstrap >/dev/null 2>&1; then
     say "Installing debootstrap (Debian)"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
@@ -55,12 +65,13 @@ make_root() {
     echo "debootstrap failed; see .newest/debootstrap.log" >&2
     exit 1
   }
-  # What the tests use besides Python, as scripts/system-packages.sh installs on the host, and g++ for the two
+  # What the tests use besides Python, as scripts/system-packages.sh installs on the host (mosquitto: the MQTT
+  # uplink's broker), and g++ for the two
   # packages Home Assistant gets from its own wheel index but PyPI has no Python 3.14 wheel of (pymicro-vad,
   # pyspeex-noise, which its voice pipeline imports); Chromium needs apt's
   # own configuration run (debootstrap's --include cannot configure it).
   ROOT="$ROOT.partial" in_root /bin/bash -c 'apt-get -o Acquire::Check-Valid-Until=false update -qq && DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y -qq --no-install-recommends mbpoll libturbojpeg0 chromium fonts-dejavu-core g++ python3.14-dev >/dev/null' \
+    apt-get install -y -qq --no-install-recommends mbpoll mosquitto libturbojpeg0 chromium fonts-dejavu-core g++ python3.14-dev >/dev/null' \
     >>"$PROJECT/.newest/debootstrap.log" 2>&1 || {
     echo "installing the test's Debian packages in the sid root failed; see .newest/debootstrap.log" >&2
     exit 1

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Debian packages the tests and the demo use: mbpoll (an independent Modbus master for the tests),
+# Debian packages the tests and the demo use: mbpoll (an independent Modbus master for the tests), mosquitto
+# (the MQTT broker the MQTT uplink's tests start on loopback),
 # libturbojpeg0 (Home Assistant's fast JPEG path for camera snapshots), chromium (browser tests), gcc and
 # libc6-dev (the durability bench compiles its power-loss shim with cc).
 # Installs only what is missing; explains what to do when it cannot.
 set -uo pipefail
 need=()
 command -v mbpoll >/dev/null 2>&1 || need+=(mbpoll)
+{ command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ]; } || need+=(mosquitto)
 ldconfig -p 2>/dev/null | grep -q libturbojpeg.so.0 || need+=(libturbojpeg0)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 { command -v cc >/dev/null 2>&1 && [ -e /usr/include/stdio.h ]; } || need+=(gcc libc6-dev)

@@ -36,6 +36,7 @@ REQUIRED=(
     "numpy>=2.2"
     "Pillow>=11.1"
     "segno>=1.6"
+    "aiomqtt>=2.5.1,<3"
     "dlib-bin>=20.0.1"
     "face-recognition-models>=0.3.0"
     "aiohttp>=3.11.16"

@@ -4,12 +4,13 @@ its options."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import voluptuous as vol
 from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult, OptionsFlow
 from homeassistant.const import CONF_HOST, CONF_NAME, CONF_PASSWORD, CONF_PORT, CONF_USERNAME
-from homeassistant.core import callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import selector
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
@@ -20,8 +21,10 @@ from devices.discovery import DeviceKind, DeviceProfile, DiscoveredDevice, parse
 from devices.door_controller import DoorController
 from devices.exceptions import DeviceConnectionError, DeviceError
 from devices.models import ControllerInfo
+from hub.exceptions import InvalidInputError
 from hub.residents.secrets import DEFAULT_PIN_DIGITS, PIN_MAX_DIGITS, PIN_MIN_DIGITS
 from hub.uplink import OPTIONAL_FIELDS, LegalBasis
+from hub.uplink.mqtt_client import check_topic_prefix
 
 from .compat import ReloadingOptionsFlow
 from .const import (
@@ -75,18 +78,25 @@ from .uplink import (
     CONF_AUDIT_DAYS,
     CONF_BACKLOG_LIMIT,
     CONF_CA_FILE,
+    CONF_CLIENT_CERT,
+    CONF_CLIENT_KEY,
     CONF_DEVICE_ID,
     CONF_FIELD_OPTIONS,
     CONF_GAT_PASSWORD,
     CONF_GAT_USERNAME,
+    CONF_HUB_ID,
     CONF_KEEPALIVE,
+    CONF_MQTT_TOPIC_PREFIX,
     CONF_UPLINK_PROFILE,
     CONF_UPLINK_SECRET,
     CONF_UPLINK_URL,
     DEFAULT_BACKLOG_LIMIT,
+    DEFAULT_MQTT_TOPIC_PREFIX,
     PROFILE_GAT1400,
     PROFILE_JSON,
+    PROFILE_MQTT,
     SECRET_OPTIONS,
+    UNENCRYPTED_SCHEMES,
 )
 
 
@@ -535,6 +545,28 @@ def _gat1400_complete(user_input: dict[str, Any], current: Mapping[str, Any]) ->
     return len(device_id) == 20 and device_id.isdigit() and bool(user_input.get(CONF_GAT_USERNAME)) and bool(password)
 
 
+def _mqtt_errors(hass: HomeAssistant, user_input: dict[str, Any], hub_id: str) -> dict[str, str]:
+    """An MQTT uplink: a topic prefix ending with the hub's id; for mqtts://, the hub's certificate and key; every
+    file on the Home Assistant host, in a folder it may read (allowlist_external_dirs), and there."""
+    url = (user_input.get(CONF_UPLINK_URL) or "").strip()
+    try:
+        check_topic_prefix(user_input.get(CONF_MQTT_TOPIC_PREFIX) or DEFAULT_MQTT_TOPIC_PREFIX, hub_id)
+    except InvalidInputError:
+        return {CONF_MQTT_TOPIC_PREFIX: "mqtt_prefix_invalid"}
+    cert, key = user_input.get(CONF_CLIENT_CERT), user_input.get(CONF_CLIENT_KEY)
+    if url.startswith("mqtts://") and not (cert and key):
+        return {"base": "mqtt_client_cert_required"}
+    if bool(cert) != bool(key):
+        return {"base": "mqtt_client_cert_required"}
+    for option in (CONF_CA_FILE, CONF_CLIENT_CERT, CONF_CLIENT_KEY):
+        path = user_input.get(option)
+        if path and not hass.config.is_allowed_path(str(path)):
+            return {option: "path_not_allowed"}
+        if path and not Path(str(path)).is_file():
+            return {option: "file_not_found"}
+    return {}
+
+
 class CommunityOptionsFlow(ReloadingOptionsFlow):
     """The community's gates: which door, which camera (any camera entity), which presence sensor."""
 
@@ -594,21 +626,27 @@ class CommunityOptionsFlow(ReloadingOptionsFlow):
         if user_input is not None:
             merged = {**current, **user_input}
             url = (user_input.get(CONF_UPLINK_URL) or "").strip()
+            profile = user_input.get(CONF_UPLINK_PROFILE, PROFILE_JSON)
             if not url:
                 merged.pop(CONF_UPLINK_URL, None)
-            elif not url.startswith(("http://", "https://")):
+            elif profile == PROFILE_MQTT and not url.startswith(("mqtt://", "mqtts://")):
+                errors[CONF_UPLINK_URL] = "invalid_mqtt_url"
+            elif profile != PROFILE_MQTT and not url.startswith(("http://", "https://")):
                 errors[CONF_UPLINK_URL] = "invalid_url"
-            elif user_input.get(CONF_UPLINK_PROFILE, PROFILE_JSON) == PROFILE_JSON and len(
+            elif profile in (PROFILE_JSON, PROFILE_MQTT) and len(
                 (user_input.get(CONF_UPLINK_SECRET) or current.get(CONF_UPLINK_SECRET) or "").encode()
             ) < 16:
                 errors[CONF_UPLINK_SECRET] = "secret_too_short"
-            elif user_input.get(CONF_UPLINK_PROFILE) == PROFILE_GAT1400 and not _gat1400_complete(user_input, current):
+            elif profile == PROFILE_GAT1400 and not _gat1400_complete(user_input, current):
                 errors["base"] = "gat1400_incomplete"
+            elif profile == PROFILE_MQTT:
+                hub_id = str(self.config_entry.data.get(CONF_HUB_ID, ""))
+                errors.update(await self.hass.async_add_executor_job(_mqtt_errors, self.hass, user_input, hub_id))
             if not errors:
                 for secret in (CONF_UPLINK_SECRET, CONF_GAT_PASSWORD):
                     if not user_input.get(secret) and current.get(secret):
                         merged[secret] = current[secret]  # left blank: keep the stored one
-                if url.startswith("http://"):
+                if url.startswith(UNENCRYPTED_SCHEMES):
                     self._insecure_uplink = merged
                     return await self.async_step_uplink_unencrypted()
                 return self.async_create_entry(data=merged)
@@ -619,10 +657,14 @@ class CommunityOptionsFlow(ReloadingOptionsFlow):
                     selector.TextSelectorConfig(type=selector.TextSelectorType.URL)
                 ),
                 vol.Required(CONF_UPLINK_PROFILE, default=PROFILE_JSON): selector.SelectSelector(
-                    selector.SelectSelectorConfig(options=[PROFILE_JSON, PROFILE_GAT1400], translation_key="profile")
+                    selector.SelectSelectorConfig(options=[PROFILE_JSON, PROFILE_GAT1400, PROFILE_MQTT],
+                                                  translation_key="profile")
                 ),
                 vol.Optional(CONF_UPLINK_SECRET): password,
                 vol.Optional(CONF_CA_FILE): str,
+                vol.Optional(CONF_MQTT_TOPIC_PREFIX): str,
+                vol.Optional(CONF_CLIENT_CERT): str,
+                vol.Optional(CONF_CLIENT_KEY): str,
                 vol.Optional(CONF_DEVICE_ID): str,
                 vol.Optional(CONF_GAT_USERNAME): str,
                 vol.Optional(CONF_GAT_PASSWORD): password,
@@ -637,7 +679,8 @@ class CommunityOptionsFlow(ReloadingOptionsFlow):
         )
         shown = {k: v for k, v in current.items() if k not in SECRET_OPTIONS}
         return self.async_show_form(
-            step_id="uplink", data_schema=self.add_suggested_values_to_schema(schema, shown), errors=errors
+            step_id="uplink", data_schema=self.add_suggested_values_to_schema(schema, shown), errors=errors,
+            description_placeholders={"hub_id": str(self.config_entry.data.get(CONF_HUB_ID, ""))},
         )
 
     async def async_step_field_policy(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:

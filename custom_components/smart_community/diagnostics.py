@@ -19,6 +19,8 @@ from .uplink import SECRET_OPTIONS
 TO_REDACT = {
     CONF_HOST, CONF_PASSWORD, CONF_USERNAME, "last_credential", "serial", "serial_number", "snapshot_url",
     "mjpeg_url", "uplink_url", "ca_file", "device_id", *SECRET_OPTIONS, "gat_username", "hub_id",
+    # The MQTT profile: where the hub's key pair lives, and the prefix (it names the county and the hub).
+    "client_cert", "client_key", "mqtt_topic_prefix",
 }
 
 

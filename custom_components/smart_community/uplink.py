@@ -40,6 +40,8 @@ from hub.uplink import (
     Gat1400Transport,
     JsonUplinkClient,
     LegalBasis,
+    MqttConfig,
+    MqttTransport,
     Secret,
     UplinkStatus,
     UplinkTransport,
@@ -65,8 +67,15 @@ CONF_AUDIT_DAYS = "audit_days"
 CONF_BACKLOG_LIMIT = "backlog_limit"
 CONF_COMMUNITY_KEY = "community_key"
 CONF_HUB_ID = "hub_id"
+CONF_MQTT_TOPIC_PREFIX = "mqtt_topic_prefix"
+CONF_CLIENT_CERT = "client_cert"
+CONF_CLIENT_KEY = "client_key"
 PROFILE_JSON = "json"
 PROFILE_GAT1400 = "gat1400"
+PROFILE_MQTT = "mqtt"
+DEFAULT_MQTT_TOPIC_PREFIX = "county/0000/community/{hub_id}"
+# URLs whose traffic anyone on the path can read: stored only after the options flow's warning, then a repair issue.
+UNENCRYPTED_SCHEMES = ("http://", "mqtt://")
 DEFAULT_BACKLOG_LIMIT = 10_000
 REJECTIONS_FOR_REPAIR = 5
 RECENT_ERRORS = 20
@@ -105,7 +114,7 @@ class UplinkRuntime:
         else:
             self.worker = None
         # Events, signatures and (GA/T 1400) credentials would cross the network readable by anyone on the path.
-        _set_issue(self.hass, ISSUE_UNENCRYPTED, url.startswith("http://"), {"host": URL(url).host or url})
+        _set_issue(self.hass, ISSUE_UNENCRYPTED, url.startswith(UNENCRYPTED_SCHEMES), {"host": URL(url).host or url})
         self.journal = Journal(conn, self.entry.data[CONF_HUB_ID], audit_keys=self.community.registry.keys.audit)
         writes = self.community.journal
         if writes is not None and self.worker is not None:
@@ -218,7 +227,16 @@ def _make_worker(hass: HomeAssistant, entry: ConfigEntry, db_path: Path, communi
     options = entry.options
     session = async_get_clientsession(hass)
     transport: UplinkTransport
-    if options.get(CONF_UPLINK_PROFILE, PROFILE_JSON) == PROFILE_GAT1400:
+    profile = options.get(CONF_UPLINK_PROFILE, PROFILE_JSON)
+    if profile == PROFILE_MQTT:
+        transport = MqttTransport(MqttConfig(
+            broker_url=options[CONF_UPLINK_URL], hub_id=entry.data[CONF_HUB_ID],
+            secret=Secret(options[CONF_UPLINK_SECRET]),
+            topic_prefix=options.get(CONF_MQTT_TOPIC_PREFIX) or DEFAULT_MQTT_TOPIC_PREFIX,
+            ca_file=options.get(CONF_CA_FILE) or None, client_cert=options.get(CONF_CLIENT_CERT) or None,
+            client_key=options.get(CONF_CLIENT_KEY) or None,
+        ))
+    elif profile == PROFILE_GAT1400:
         config = Gat1400Config(
             base_url=options[CONF_UPLINK_URL],
             device_id=options[CONF_DEVICE_ID],

@@ -44,6 +44,15 @@ class Outbox:
         ).fetchall()
         return [PendingEvent(event=row_to_event(row), attempts=int(row["attempts"])) for row in rows]
 
+    def last_sent_before(self, seq: int) -> int | None:
+        """The sequence number of the newest row before ``seq`` the receiver acknowledged (None: there is none).
+
+        A receiver that keeps order (the MQTT profile's county) stores an event only after the one before it."""
+        row = self._conn.execute(
+            "SELECT seq FROM outbox WHERE seq < ? AND sent_at IS NOT NULL ORDER BY seq DESC LIMIT 1", (seq,)
+        ).fetchone()
+        return int(row[0]) if row is not None else None
+
     def record_attempt(self, seqs: Iterable[int]) -> None:
         """Count one more attempt for these rows (for diagnostics)."""
         self._write("UPDATE outbox SET attempts = attempts + 1 WHERE seq = ?", [(s,) for s in seqs])

@@ -1,5 +1,5 @@
 """Upstream sync: field policy, request signing (and its verification, for receivers), the outbox-draining worker,
-the JSON and GA/T 1400 profiles. The county's reference receiver is developer tooling (``devkit.receiver``)."""
+the JSON, GA/T 1400 and MQTT profiles. The county's reference receiver is developer tooling (``devkit.receiver``)."""
 
 from .backoff import Backoff
 from .errors import RejectedError, TransientUplinkError, UplinkError
@@ -7,6 +7,7 @@ from .gat1400_client import Gat1400Client
 from .gat1400_config import Collection, Gat1400Config
 from .gat1400_transport import Gat1400Transport
 from .json_client import JsonUplinkClient
+from .mqtt_client import MqttConfig, MqttTransport
 from .policy import FORBIDDEN_FIELDS, OPTIONAL_FIELDS, FieldOption, FieldPolicy, LegalBasis, pseudonymous_ref
 from .secret import Secret
 from .status import UplinkStatus
@@ -26,6 +27,8 @@ __all__ = [
     "Gat1400Transport",
     "JsonUplinkClient",
     "LegalBasis",
+    "MqttConfig",
+    "MqttTransport",
     "RejectedError",
     "Secret",
     "TransientUplinkError",

@@ -15,6 +15,9 @@ class OutgoingEvent:
 
     event: JournalEvent
     fields: Mapping[str, Any]
+    # The event sent just before this one in the outbox's order: the batch's previous event, or for a batch's
+    # first the newest the receiver acknowledged (None: none yet). Profiles that let the receiver keep order use it.
+    previous_seq: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -200,7 +200,13 @@ class UplinkWorker:
             await self._settle(pending, result)
 
     async def _send(self, pending: list[PendingEvent]) -> BatchResult:
-        outgoing = [OutgoingEvent(event=p.event, fields=self.policy.fields_for(p.event)) for p in pending]
+        assert self._outbox is not None
+        previous = await self._db(self._outbox.last_sent_before, pending[0].event.seq)
+        outgoing = []
+        for p in pending:
+            outgoing.append(OutgoingEvent(event=p.event, fields=self.policy.fields_for(p.event),
+                                          previous_seq=previous))
+            previous = p.event.seq
         result = await self._transport.send(outgoing)
         if not result.acknowledged and not result.refused:
             raise TransientUplinkError("receiver acknowledged none of the batch")

@@ -1,4 +1,4 @@
-"""``community-hub``: the one command-line entry point (demo, simulators, receiver, benchmarks).
+"""``community-hub``: the one command-line entry point (demo, simulators, receiver, county consumer, benchmarks).
 
 Each subcommand lives in its own module exposing ``add_arguments(parser)`` and ``run(args) -> int``; the module
 is imported only when its subcommand (or its ``--help``) is asked for, so heavy imports (dlib, Home Assistant
@@ -21,6 +21,8 @@ COMMANDS: list[tuple[tuple[str, ...], str, str]] = [
     (("sim", "io-module"), "devkit.sim.io_module_cmd", "simulate a generic Modbus relay/input module"),
     (("sim", "camera"), "devkit.sim.camera_cmd", "simulate an IP camera (JPEG snapshot, MJPEG) with real photos"),
     (("receiver",), "devkit.receiver.cmd", "run the county side of the JSON uplink profile"),
+    (("county",), "devkit.county.cmd",
+     "run the county side of the MQTT uplink profile: consume every hub, store once, acknowledge after COMMIT"),
     (("audit", "verify"), "devkit.audit.verify_cmd", "check the audit log's hash chain (exit 1 if tampered with)"),
     (("bench", "modbus"), "devkit.bench.modbus", "door release round trip and input latency over Modbus"),
     (("bench", "faces"), "devkit.bench.faces", "face verification and open-set identification accuracy"),

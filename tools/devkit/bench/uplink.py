@@ -1,4 +1,5 @@
-"""``community-hub bench uplink``: journal N events and drain them to a reference receiver on loopback.
+"""``community-hub bench uplink``: journal N events and drain them to a reference receiver on loopback (``--profile
+mqtt``: N events from ``--hubs`` hubs through a broker to the county consumer, see :mod:`.uplink_mqtt`).
 
 The journal commits in small batches (``synchronous=FULL``: each commit is one fsync) while the worker uploads
 concurrently. Half-way through (``--offline-at``) a camera goes offline: its ``device_status`` event travels in the
@@ -23,6 +24,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="journal at most this many events/s (default 0: as fast as possible, a burst)")
     parser.add_argument("--offline-at", type=int, default=None,
                         help="journal a camera going offline after this many decisions (default: half of --events)")
+    parser.add_argument("--profile", choices=["json", "mqtt"], default="json",
+                        help="json: one hub to the reference receiver (default); mqtt: --hubs hubs through a broker "
+                        "to the county consumer, one commit per event")
+    parser.add_argument("--broker", default="local",
+                        help="mqtt: 'local' (default) starts a Mosquitto on loopback with TLS, a certificate per "
+                        "hub and the ACL; or an mqtt:// URL of a broker that needs no certificates")
+    parser.add_argument("--hubs", type=int, default=97, help="mqtt: how many hubs (default 97)")
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -142,14 +150,30 @@ async def measure(events: int, commit_batch: int, send_batch: int, doors: int,
 def run(args: argparse.Namespace) -> int:
     """Run the benchmark and print the figures."""
     import asyncio
-    import json
+    import sys
 
+    if args.profile == "mqtt":
+        from .uplink_mqtt import measure_mqtt
+
+        if args.hubs < 1 or args.events < args.hubs:
+            print("error: --hubs must be at least 1 and --events at least --hubs", file=sys.stderr)
+            return 2
+        mqtt = asyncio.run(measure_mqtt(args.events, args.hubs, args.broker, doors=args.doors,
+                                        send_batch=min(args.send_batch, 200)))
+        _print(mqtt)
+        return 0 if mqtt["lost"] == 0 and mqtt["out_of_order_doors"] == 0 else 1
     result = asyncio.run(measure(args.events, args.commit_batch, args.send_batch, args.doors, args.rate,
                                  args.offline_at))
+    _print(result)
+    return 0 if result["lost"] == 0 and result["duplicates"] == 0 else 1
+
+
+def _print(result: dict[str, Any]) -> None:
+    import json
+
     width = max(len(k) for k in result)
     print(f"{'figure':<{width}}  value")
     print(f"{'-' * width}  -----")
     for key, value in result.items():
         print(f"{key:<{width}}  {value}")
     print(json.dumps(result))
-    return 0 if result["lost"] == 0 and result["duplicates"] == 0 else 1

@@ -1,0 +1,108 @@
+"""``community-hub county``: the county side of the MQTT uplink profile: consume every hub, store, acknowledge."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+READ_TOKEN_ENV = "COMMUNITY_HUB_COUNTY_READ_TOKEN"
+
+
+class _UsageError(Exception):
+    """Bad or missing configuration: printed, exit code 2, nothing started or created."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``community-hub county``."""
+    from .consumer import DEFAULT_ROOT
+
+    parser.add_argument("--broker", required=True, help="the broker, mqtts://host:port (mqtt:// on a trusted network)")
+    parser.add_argument("--db", required=True, help="SQLite file the events are stored in")
+    parser.add_argument("--hubs-file", required=True, help="the hubs this county accepts, each with its own secret "
+                        "(the format of `community-hub receiver --hubs-file`)")
+    parser.add_argument("--topic-root", default=DEFAULT_ROOT,
+                        help=f"the hubs' topic prefixes are ROOT/HUB_ID (default {DEFAULT_ROOT})")
+    parser.add_argument("--share-group", default="county",
+                        help="shared-subscription group ($share/GROUP/...; default county); '' for a plain "
+                        "subscription on a broker without shared subscriptions")
+    parser.add_argument("--client-id", default="county-consumer",
+                        help="MQTT client id, one per consumer instance (its persistent session)")
+    parser.add_argument("--ca-file", help="CA that signs the broker's certificate (default: the system store)")
+    parser.add_argument("--cert", help="the consumer's client certificate (PEM)")
+    parser.add_argument("--key", help="the key of --cert (PEM)")
+    parser.add_argument("--read-token-file", help="file holding the bearer token of the read API (or set "
+                        f"${READ_TOKEN_ENV}); without one the read API is off")
+    parser.add_argument("--http-host", default="127.0.0.1", help="address of the read API (default 127.0.0.1)")
+    parser.add_argument("--http-port", type=int, default=8788, help="port of the read API (default 8788, 0: free)")
+
+
+def _config(args: argparse.Namespace) -> object:
+    from hub.exceptions import InvalidInputError
+    from hub.uplink.secret import Secret
+
+    from ..receiver.hubs import load_hubs_file
+    from .consumer import ConsumerConfig
+
+    try:
+        hubs = load_hubs_file(args.hubs_file)
+    except OSError as err:
+        raise _UsageError(f"cannot read the hubs file {args.hubs_file}: {err.strerror or err}") from None
+    except InvalidInputError as err:
+        raise _UsageError(f"bad hubs file: {err}") from None
+    if not hubs:
+        raise _UsageError(f"the hubs file {args.hubs_file} lists no hub")
+    try:
+        token = Secret.from_file(args.read_token_file) if args.read_token_file else Secret.from_env(READ_TOKEN_ENV)
+    except OSError as err:
+        raise _UsageError(f"cannot read the read-token file {args.read_token_file}: {err.strerror or err}") from None
+    except InvalidInputError as err:
+        raise _UsageError(f"cannot use the read token: {err}") from None
+    if token is not None and token in hubs.values():
+        raise _UsageError("the read token is a hub's secret: give the read API a token of its own")
+    if not args.broker.startswith(("mqtt://", "mqtts://")):
+        raise _UsageError("--broker must be mqtts://host:port (or mqtt://)")
+    if bool(args.cert) != bool(args.key):
+        raise _UsageError("--cert and --key go together")
+    return ConsumerConfig(broker_url=args.broker, hubs=hubs, db_path=args.db, topic_root=args.topic_root,
+                          share_group=args.share_group or None, client_id=args.client_id, ca_file=args.ca_file,
+                          client_cert=args.cert, client_key=args.key, read_token=token, http_host=args.http_host,
+                          http_port=args.http_port)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Consume until interrupted."""
+    import asyncio
+    import signal
+
+    from .consumer import ConsumerConfig, CountyConsumer
+
+    try:
+        config = _config(args)
+    except _UsageError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    assert isinstance(config, ConsumerConfig)
+
+    async def serve() -> None:
+        consumer = CountyConsumer(config)
+        await consumer.start()
+        try:
+            await consumer.wait_ready(10)
+            state = "subscribed"
+        except TimeoutError:
+            state = "broker not reachable yet, retrying"
+        read_api = (f"read API on http://{config.http_host}:{consumer.http_port} (bearer token)"
+                    if config.read_token is not None else f"read API off (no --read-token-file or ${READ_TOKEN_ENV})")
+        print(f"county consumer for {len(config.hubs)} hub(s) on {args.broker} ({state}), storing in {args.db}, "
+              f"{read_api}", flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await stop.wait()
+        finally:
+            await consumer.stop()
+
+    asyncio.run(serve())
+    return 0
