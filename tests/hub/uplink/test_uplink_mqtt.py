@@ -430,6 +430,28 @@ def test_the_county_stores_each_hub_in_its_order_and_holds_back_what_comes_early
     store.close()
 
 
+def test_a_health_event_sent_ahead_of_the_backlog_lets_no_gap_through(tmp_path: Path) -> None:
+    """The hub sends health events ahead of its backlog (the outbox's priority lane): a device going offline with
+    seq 500 may be stored right after seq 100. An access event whose predecessor the broker dropped must still
+    wait, although an event with a higher seq is already stored."""
+    from devkit.county.store import CountyStore, Delivery
+
+    store = CountyStore(tmp_path / "county.db")
+
+    def delivery(seq: int, prev: int | None) -> Delivery:
+        event: dict[str, Any] = {"id": f"id-{seq}", "seq": seq, "hub_id": HUB_A, "type": "decision", "door": "d1"}
+        if prev is not None:
+            event["prev_seq"] = prev
+        return Delivery(hub_id=HUB_A, topic=f"{ROOT}/{HUB_A}/events/access", event=event)
+
+    assert store.store([delivery(100, None), delivery(500, 100), delivery(101, 500)]).accepted == [
+        "id-100", "id-500", "id-101"]
+    held = store.store([delivery(103, 102)])  # 102 was dropped by the broker
+    assert held.accepted == [] and held.out_of_order == ["id-103"]
+    assert store.store([delivery(102, 101), delivery(103, 102)]).accepted == ["id-102", "id-103"]
+    store.close()
+
+
 def test_the_mqtt_uplink_bench_prints_a_table_then_json(mosquitto_bin: str, socket_enabled: None) -> None:
     """``bench uplink --profile mqtt``: several hubs, one commit per event, through a local Mosquitto."""
     import subprocess

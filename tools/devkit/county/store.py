@@ -79,14 +79,15 @@ class CountyStore:
                     duplicates.append(event_id)
                     continue
                 previous = event.get("prev_seq")
-                if isinstance(previous, int):
-                    # Each hub's events are stored in its order: one whose predecessor is missing (a broker
-                    # dropped it) waits; the hub sends it again after the missing one.
-                    (last,) = self._conn.execute("SELECT MAX(seq) FROM county_events WHERE hub_id = ?",
-                                                 (item.hub_id,)).fetchone()
-                    if last is None or previous > int(last):
-                        held.append(event_id)
-                        continue
+                # Each hub's events are stored in its order: one whose predecessor is missing (a broker dropped
+                # it) waits; the hub sends it again after the missing one. The predecessor itself must be here,
+                # not just something later: a health event the hub sent ahead of its backlog (its priority lane)
+                # has a high seq, and must not let a gap behind it through.
+                if isinstance(previous, int) and self._conn.execute(
+                    "SELECT 1 FROM county_events WHERE hub_id = ? AND seq = ?", (item.hub_id, previous)
+                ).fetchone() is None:
+                    held.append(event_id)
+                    continue
                 self._conn.execute(
                     "INSERT INTO county_events (id, hub_id, seq, type, door, occurred_at, topic, "
                     "received_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
