@@ -585,7 +585,10 @@ def _device_names(hass: HomeAssistant, data: Fields) -> Fields:
     """On the event loop: each device's name as Home Assistant shows it (its device registry entry, by serial), so
     the panel names devices rather than showing ids or URLs."""
     names: dict[str, str] = {}
-    for device in dr.async_get(hass).devices.values():
+    registry = dr.async_get(hass)
+    devices = [device for entry in hass.config_entries.async_entries(DOMAIN)
+               for device in dr.async_entries_for_config_entry(registry, entry.entry_id)]
+    for device in devices:
         for domain, identifier in device.identifiers:
             if domain == DOMAIN:
                 names[identifier] = device.name_by_user or device.name or identifier

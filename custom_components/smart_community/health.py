@@ -47,8 +47,8 @@ SIGNAL_HEALTH = "smart_community_health_{}"
 SIGNAL_CAMERA_STATUS = "smart_community_camera_status_{}"
 # Cameras are probed in the background (one snapshot with a short timeout) every this many seconds.
 CONF_PROBE_SECONDS = "camera_probe_seconds"
-DEFAULT_PROBE_SECONDS = 30
-MIN_PROBE_SECONDS = 10
+DEFAULT_PROBE_SECONDS = 5  # found within 7.5 s (interval + timeout), upstream within 10 s
+MIN_PROBE_SECONDS = 2
 MAX_PROBE_SECONDS = 3600
 PROBE_TIMEOUT_S = 5.0
 PROBE_CONCURRENCY = 16

@@ -65,12 +65,12 @@ def _probe(hass: HomeAssistant, community: MockConfigEntry) -> None:
 
 async def test_probe_interval_is_an_option_with_a_minimum(hass: HomeAssistant, camera_sim: CameraSim) -> None:
     _, community = await _camera_and_community(hass, camera_sim)
-    assert community.runtime_data.health.probe_seconds == 30  # the default
+    assert community.runtime_data.health.probe_seconds == 5  # the default
     flow = await hass.config_entries.options.async_init(community.entry_id)
     flow = await hass.config_entries.options.async_configure(flow["flow_id"], {"next_step_id": "health"})
     with pytest.raises(vol.Invalid):
         await hass.config_entries.options.async_configure(
-            flow["flow_id"], {"offline_repair_minutes": 30, "online_target_percent": 98, "camera_probe_seconds": 2})
+            flow["flow_id"], {"offline_repair_minutes": 30, "online_target_percent": 98, "camera_probe_seconds": 1})
     flow = await hass.config_entries.options.async_configure(
         flow["flow_id"], {"offline_repair_minutes": 30, "online_target_percent": 98, "camera_probe_seconds": 10})
     assert flow["type"] == "create_entry"
