@@ -30,8 +30,9 @@ from .community import (
     async_attach_controller,
     async_close_community,
     async_open_community,
+    attachable_community,
+    attachable_controllers,
     detach_controller,
-    loaded_community,
 )
 from .const import (
     CONF_AUTH,
@@ -43,7 +44,6 @@ from .const import (
     DOMAIN,
     KIND_CAMERA,
     KIND_COMMUNITY,
-    KIND_CONTROLLER,
 )
 from .coordinator import DoorControllerCoordinator, SmartCommunityConfigEntry, SmartCommunityRuntimeData
 from .drivers import make_driver
@@ -154,11 +154,15 @@ async def _async_start_community(
 
     entry.async_on_unload(hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, _close_on_stop))
     dr.async_get(hass).async_get_or_create(config_entry_id=entry.entry_id, **community_device_info(entry))
+    # From here on controllers attach themselves (see attachable_community); the ones already connected are
+    # attached now. Both happen on the event loop with no await in between, so at start-up, when every entry is
+    # set up at once, no controller falls between the two.
+    runtime.attachable = True
+    controllers = attachable_controllers(hass)
+    for controller in controllers:
+        await async_attach_controller(hass, runtime, controller)
     for loaded in hass.config_entries.async_loaded_entries(DOMAIN):
-        kind = loaded.data.get(CONF_KIND, KIND_CONTROLLER)
-        if kind == KIND_CONTROLLER:
-            await async_attach_controller(hass, runtime, loaded)
-        elif kind == KIND_CAMERA:  # loaded before the community: its status is recorded from now on
+        if loaded.data.get(CONF_KIND) == KIND_CAMERA:  # loaded before the community: its status is recorded now
             camera = cast(CameraConfigEntry, loaded).runtime_data
             async_report_device_status(hass, camera.serial, DeviceKind.CAMERA, camera.online)
     await hass.config_entries.async_forward_entry_setups(entry, COMMUNITY_PLATFORMS)
@@ -212,7 +216,9 @@ async def _async_setup_controller(hass: HomeAssistant, entry: SmartCommunityConf
         service=service, coordinator=coordinator, device_id=device.id, events=events
     )
     await hass.config_entries.async_forward_entry_setups(entry, CONTROLLER_PLATFORMS)
-    community = loaded_community(hass)
+    # A community already running its gate path (loaded, or still setting up at start-up) gets the doors now;
+    # one that is not there yet attaches this controller when it is (see _async_start_community).
+    community = attachable_community(hass)
     if community is not None:
         await async_attach_controller(hass, community.runtime_data, entry)
     return True

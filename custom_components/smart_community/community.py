@@ -10,14 +10,15 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import Context, HomeAssistant, callback
 
+from devices.models import ControllerInfo
 from hub.community import Community
-from hub.doors import DoorId, ReleaseReason
+from hub.doors import ControllerService, DoorId, ReleaseReason
 from hub.events import AlarmEvent, CredentialReadEvent, DecisionEvent, ManagerActionEvent
 from hub.face_gate import CommunityFaces
 from hub.gate import AccessPoint, Actor, GateKeeper
@@ -35,6 +36,7 @@ from .const import (
     DEFAULT_RELEASE_SECONDS,
     DOMAIN,
     KIND_COMMUNITY,
+    KIND_CONTROLLER,
 )
 from .health import HealthRuntime, async_report_device_status
 from .staging import PhotoStaging
@@ -58,6 +60,9 @@ class CommunityRuntimeData:
     staging: PhotoStaging = field(default_factory=PhotoStaging)
     qr: QrDecoderStatus | None = None  # known once qr_support has looked (in the background, after set-up)
     closed: bool = False
+    # Set once its gate path runs, while the entry may still be setting up: controllers may attach from then on.
+    attachable: bool = False
+    attaching: set[str] = field(default_factory=set)
 
 
 async def _stop_partial(
@@ -97,6 +102,34 @@ def loaded_community(hass: HomeAssistant) -> ConfigEntry[CommunityRuntimeData] |
         if entry.data.get(CONF_KIND) == KIND_COMMUNITY and entry.state is ConfigEntryState.LOADED:
             return entry
     return None
+
+
+def attachable_community(hass: HomeAssistant) -> ConfigEntry[CommunityRuntimeData] | None:
+    """The community entry a controller's doors can attach to: loaded, or still setting up with its gate path
+    already running (at start-up Home Assistant sets every entry up at once, in no fixed order)."""
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        if entry.data.get(CONF_KIND) != KIND_COMMUNITY:
+            continue
+        runtime = getattr(entry, "runtime_data", None)
+        if entry.state is ConfigEntryState.LOADED or (
+            entry.state is ConfigEntryState.SETUP_IN_PROGRESS
+            and isinstance(runtime, CommunityRuntimeData) and runtime.attachable and not runtime.closed
+        ):
+            return cast("ConfigEntry[CommunityRuntimeData]", entry)
+    return None
+
+
+def attachable_controllers(hass: HomeAssistant) -> list[ConfigEntry]:
+    """Controller entries whose doors can be attached now: loaded, or setting up with their connection made."""
+    found = []
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        if entry.data.get(CONF_KIND, KIND_CONTROLLER) != KIND_CONTROLLER:
+            continue
+        ready = entry.state is ConfigEntryState.SETUP_IN_PROGRESS and hasattr(getattr(entry, "runtime_data", None),
+                                                                             "service")
+        if entry.state is ConfigEntryState.LOADED or ready:
+            found.append(entry)
+    return found
 
 
 async def async_open_community(hass: HomeAssistant, entry: ConfigEntry) -> CommunityRuntimeData:
@@ -194,8 +227,19 @@ async def async_attach_controller(hass: HomeAssistant, runtime: CommunityRuntime
     """Make a controller's doors access points: register them and route their reader's reads to the gate path."""
     service = entry.runtime_data.service
     info = service.info
-    if info is None or entry.entry_id in runtime.detach:
+    if info is None or entry.entry_id in runtime.detach or entry.entry_id in runtime.attaching:
         return
+    runtime.attaching.add(entry.entry_id)  # both sides of a start-up may try: the first one attaches
+    try:
+        await _async_attach(hass, runtime, entry, service, info)
+    finally:
+        runtime.attaching.discard(entry.entry_id)
+
+
+async def _async_attach(
+    hass: HomeAssistant, runtime: CommunityRuntimeData, entry: ConfigEntry, service: ControllerService,
+    info: ControllerInfo,
+) -> None:
     seconds = int(entry.options.get(CONF_RELEASE_SECONDS, DEFAULT_RELEASE_SECONDS))
     points: dict[int, AccessPoint] = {}
     for index in range(info.door_count):

@@ -70,9 +70,13 @@ def async_report_device_status(hass: HomeAssistant, device_id: str, kind: Device
 @callback
 def async_device_name(hass: HomeAssistant, device_id: str) -> str:
     """A device as Home Assistant names it (the hub knows it by serial, a camera added by hand by its URL)."""
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, device_id)})
-    if device is not None:
-        return device.name_by_user or device.name or device_id
+    # Looked up through the integration's own entries: async_get_device is deprecated from 2026.x (identifiers
+    # are no longer unique across entries) and its replacement does not exist on 2025.4.
+    registry = dr.async_get(hass)
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
+            if (DOMAIN, device_id) in device.identifiers:
+                return device.name_by_user or device.name or device_id
     return "the uplink to the county" if device_id == "uplink" else device_id
 
 
