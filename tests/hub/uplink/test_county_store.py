@@ -19,11 +19,12 @@ import aiohttp
 import psycopg
 import pytest
 
+from devkit.county import ConsumerConfig, CountyConsumer
 from devkit.county.broker import CONSUMER, ROOT, Mosquitto, Pki
 from devkit.county.postgres import PostgresCluster
 from devkit.county.store import CountyStore, Delivery, StoreError, describe_target, is_postgres_url
 from hub.journal import EventKind, Journal, NewEvent, open_journal_database
-from hub.uplink import Secret
+from hub.uplink import Secret, TransientUplinkError
 from hub.uplink.mqtt_client import MqttConfig, MqttTransport
 from hub.uplink.transport import OutgoingEvent
 
@@ -168,11 +169,23 @@ def test_a_postgresql_url_never_shows_its_password(postgres_cluster: PostgresClu
         CountyStore(postgres_url)
 
 
-def _transport(broker: Mosquitto, pki: Pki, hub_id: str) -> MqttTransport:
+def _transport(broker: Mosquitto, pki: Pki, hub_id: str, ack_timeout_s: float = 15) -> MqttTransport:
     files = pki.client(hub_id)
     return MqttTransport(MqttConfig(
         broker_url=broker.url, hub_id=hub_id, secret=SECRETS[hub_id], topic_prefix=f"{ROOT}/{{hub_id}}",
-        ca_file=pki.ca_file, client_cert=files.cert, client_key=files.key, ack_timeout_s=15, connect_timeout_s=3))
+        ca_file=pki.ca_file, client_cert=files.cert, client_key=files.key, ack_timeout_s=ack_timeout_s,
+        connect_timeout_s=3))
+
+
+def _outgoing(db: Path, count: int) -> list[OutgoingEvent]:
+    """``count`` events journalled by hub A (two doors), as its worker sends them (each with its predecessor)."""
+    journal = Journal(open_journal_database(db), HUB_A)
+    journal.append_many([NewEvent(kind=EventKind.DECISION, door=f"gate-{i % 2}", payload={"result": "granted"})
+                         for i in range(count)])
+    events = list(journal.events())
+    journal.close()
+    return [OutgoingEvent(event=e, fields={"type": e.kind.value, "door": e.door},
+                          previous_seq=events[i - 1].seq if i else None) for i, e in enumerate(events)]
 
 
 async def test_the_county_command_stores_in_postgresql(
@@ -195,13 +208,7 @@ async def test_the_county_command_stores_in_postgresql(
         assert "storing in postgresql://postgres:***@127.0.0.1:" in line, line
         assert postgres_cluster.password not in line
         port = int(line.split("read API on http://127.0.0.1:")[1].split(" ")[0])
-        journal = Journal(open_journal_database(tmp_path / "hub.db"), HUB_A)
-        journal.append_many([NewEvent(kind=EventKind.DECISION, door=f"gate-{i % 2}", payload={"result": "granted"})
-                             for i in range(30)])
-        events = list(journal.events())
-        outgoing = [OutgoingEvent(event=e, fields={"type": e.kind.value, "door": e.door},
-                                  previous_seq=events[i - 1].seq if i else None) for i, e in enumerate(events)]
-        journal.close()
+        outgoing = _outgoing(tmp_path / "hub.db", 30)
         transport = _transport(broker, pki, HUB_A)
         try:
             first = await transport.send(outgoing[:20])
@@ -243,3 +250,40 @@ def test_the_county_command_refuses_another_database_url(tmp_path: Path) -> None
                            "--db", "mysql://county:pw@127.0.0.1/county", "--hubs-file", str(tmp_path / "hubs")],
                           env=env, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 2 and "--db must be a SQLite file or a postgresql://" in done.stderr
+
+
+async def test_the_consumer_keeps_storing_across_a_postgresql_restart(
+        broker: Mosquitto, pki: Pki, postgres_url: str, postgres_cluster: PostgresCluster, tmp_path: Path,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """The consumer on PostgreSQL, the server restarted between two batches of a hub: the batch that met the
+    broken connection is not acknowledged (the hub keeps it), the hub sends it again, and it is stored once."""
+    files = pki.client(CONSUMER)
+    consumer = CountyConsumer(ConsumerConfig(broker_url=broker.url, hubs=SECRETS, db_path=postgres_url,
+                                             topic_root=ROOT, ca_file=pki.ca_file, client_cert=files.cert,
+                                             client_key=files.key))
+    await consumer.start()
+    try:
+        await consumer.wait_ready()
+        outgoing = _outgoing(tmp_path / "hub.db", 10)
+        transport = _transport(broker, pki, HUB_A, ack_timeout_s=3)
+        try:
+            assert (await transport.send(outgoing[:5])).acknowledged == {o.event.uuid for o in outgoing[:5]}
+            postgres_cluster.stop()
+            postgres_cluster.start()
+            acknowledged: set[str] = set()
+            for _ in range(10):  # the worker's retries, by hand
+                try:
+                    acknowledged |= (await transport.send(outgoing[5:])).acknowledged
+                except TransientUplinkError:
+                    continue
+                if acknowledged == {o.event.uuid for o in outgoing[5:]}:
+                    break
+            assert acknowledged == {o.event.uuid for o in outgoing[5:]}
+            assert "county consumer failed; reconnecting" in caplog.text  # the batch that met the restart
+        finally:
+            await transport.close()
+        stored = await consumer.events()
+        assert [e["id"] for e in stored] == [o.event.uuid for o in outgoing]
+    finally:
+        await consumer.stop()
+
