@@ -3,6 +3,8 @@
 # (the MQTT broker the MQTT uplink's tests start on loopback),
 # libturbojpeg0 (Home Assistant's fast JPEG path for camera snapshots), chromium (browser tests), gcc and
 # libc6-dev (the durability bench compiles its power-loss shim with cc).
+# Not postgresql: it is optional (the county store's PostgreSQL tests skip without it; `make test` is green either
+# way). To run those tests: apt-get install postgresql (docs/development.md).
 # Installs only what is missing; explains what to do when it cannot.
 set -uo pipefail
 need=()

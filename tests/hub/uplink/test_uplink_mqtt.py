@@ -16,7 +16,7 @@ import signal
 import sqlite3
 import sys
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ import aiohttp
 import pytest
 
 from devkit.county import ConsumerConfig, CountyConsumer
-from devkit.county.broker import CONSUMER, ROOT, ClientFiles, Mosquitto, Pki, mosquitto_binary
+from devkit.county.broker import CONSUMER, ROOT, ClientFiles, Mosquitto, Pki
 from hub.journal import EventKind, Journal, NewEvent, open_journal_database
 from hub.uplink import Backoff, FieldPolicy, RejectedError, Secret, UplinkWorker
 from hub.uplink.mqtt_client import MqttConfig, MqttTransport
@@ -35,32 +35,6 @@ SECRETS = {HUB_A: Secret("hub-a-secret-0123456789abcdef"), HUB_B: Secret("hub-b-
 READ_TOKEN = Secret("county-read-token-0123456789abcdef")
 CHILD = Path(__file__).with_name("mqtt_hub_child.py")
 REPO = Path(__file__).resolve().parents[3]
-
-
-@pytest.fixture(scope="module")
-def mosquitto_bin() -> str:
-    """Debian's mosquitto; without it the tests skip, except under CI, where that is a failure."""
-    binary = mosquitto_binary()
-    if binary is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI is set but mosquitto is not installed (scripts/system-packages.sh installs it)")
-        pytest.skip("mosquitto is not installed: apt-get install mosquitto (make system-packages)")
-    return binary
-
-
-@pytest.fixture
-def pki(tmp_path: Path) -> Pki:
-    """A CA, the broker's certificate, a CRL."""
-    return Pki(tmp_path / "pki")
-
-
-@pytest.fixture
-def broker(mosquitto_bin: str, tmp_path: Path, pki: Pki, socket_enabled: None) -> Iterator[Mosquitto]:
-    """A running broker, killed at the end."""
-    running = Mosquitto(mosquitto_bin, tmp_path / "broker", pki)
-    running.start()
-    yield running
-    running.kill()
 
 
 @pytest.fixture
@@ -407,12 +381,13 @@ async def test_the_county_command_consumes_stores_and_serves_its_read_api(
         assert await asyncio.wait_for(proc.wait(), 30) == 0
 
 
-def test_the_county_stores_each_hub_in_its_order_and_holds_back_what_comes_early(tmp_path: Path) -> None:
+def test_the_county_stores_each_hub_in_its_order_and_holds_back_what_comes_early(county_db: str | Path) -> None:
     """An event whose predecessor (prev_seq) is not stored yet waits, so a broker that dropped an earlier message
-    cannot make a door's events land out of order; a duplicate is counted, never stored twice."""
+    cannot make a door's events land out of order; a duplicate is counted, never stored twice (SQLite and
+    PostgreSQL)."""
     from devkit.county.store import CountyStore, Delivery
 
-    store = CountyStore(tmp_path / "county.db")
+    store = CountyStore(county_db)
 
     def delivery(seq: int, prev: int | None) -> Delivery:
         event: dict[str, Any] = {"id": f"id-{seq}", "seq": seq, "hub_id": HUB_A, "type": "decision", "door": "d1"}
@@ -430,13 +405,13 @@ def test_the_county_stores_each_hub_in_its_order_and_holds_back_what_comes_early
     store.close()
 
 
-def test_a_health_event_sent_ahead_of_the_backlog_lets_no_gap_through(tmp_path: Path) -> None:
+def test_a_health_event_sent_ahead_of_the_backlog_lets_no_gap_through(county_db: str | Path) -> None:
     """The hub sends health events ahead of its backlog (the outbox's priority lane): a device going offline with
     seq 500 may be stored right after seq 100. An access event whose predecessor the broker dropped must still
-    wait, although an event with a higher seq is already stored."""
+    wait, although an event with a higher seq is already stored (SQLite and PostgreSQL)."""
     from devkit.county.store import CountyStore, Delivery
 
-    store = CountyStore(tmp_path / "county.db")
+    store = CountyStore(county_db)
 
     def delivery(seq: int, prev: int | None) -> Delivery:
         event: dict[str, Any] = {"id": f"id-{seq}", "seq": seq, "hub_id": HUB_A, "type": "decision", "door": "d1"}

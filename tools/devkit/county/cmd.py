@@ -17,7 +17,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from .consumer import DEFAULT_ROOT
 
     parser.add_argument("--broker", required=True, help="the broker, mqtts://host:port (mqtt:// on a trusted network)")
-    parser.add_argument("--db", required=True, help="SQLite file the events are stored in")
+    parser.add_argument("--db", required=True, help="where the events are stored: a SQLite file, or a PostgreSQL "
+                        "database as postgresql://USER:PASSWORD@HOST:PORT/DBNAME (the password is never printed)")
     parser.add_argument("--hubs-file", required=True, help="the hubs this county accepts, each with its own secret "
                         "(the format of `community-hub receiver --hubs-file`)")
     parser.add_argument("--topic-root", default=DEFAULT_ROOT,
@@ -42,6 +43,7 @@ def _config(args: argparse.Namespace) -> object:
 
     from ..receiver.hubs import load_hubs_file
     from .consumer import ConsumerConfig
+    from .store import is_postgres_url
 
     try:
         hubs = load_hubs_file(args.hubs_file)
@@ -63,6 +65,8 @@ def _config(args: argparse.Namespace) -> object:
         raise _UsageError("--broker must be mqtts://host:port (or mqtt://)")
     if bool(args.cert) != bool(args.key):
         raise _UsageError("--cert and --key go together")
+    if "://" in args.db and not is_postgres_url(args.db):
+        raise _UsageError("--db must be a SQLite file or a postgresql://user:password@host:port/dbname URL")
     return ConsumerConfig(broker_url=args.broker, hubs=hubs, db_path=args.db, topic_root=args.topic_root,
                           share_group=args.share_group or None, client_id=args.client_id, ca_file=args.ca_file,
                           client_cert=args.cert, client_key=args.key, read_token=token, http_host=args.http_host,
@@ -75,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
     import signal
 
     from .consumer import ConsumerConfig, CountyConsumer
+    from .store import StoreError, describe_target
 
     try:
         config = _config(args)
@@ -83,9 +88,13 @@ def run(args: argparse.Namespace) -> int:
         return 2
     assert isinstance(config, ConsumerConfig)
 
-    async def serve() -> None:
+    async def serve() -> int:
         consumer = CountyConsumer(config)
-        await consumer.start()
+        try:
+            await consumer.start()
+        except StoreError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 1
         try:
             await consumer.wait_ready(10)
             state = "subscribed"
@@ -93,8 +102,8 @@ def run(args: argparse.Namespace) -> int:
             state = "broker not reachable yet, retrying"
         read_api = (f"read API on http://{config.http_host}:{consumer.http_port} (bearer token)"
                     if config.read_token is not None else f"read API off (no --read-token-file or ${READ_TOKEN_ENV})")
-        print(f"county consumer for {len(config.hubs)} hub(s) on {args.broker} ({state}), storing in {args.db}, "
-              f"{read_api}", flush=True)
+        print(f"county consumer for {len(config.hubs)} hub(s) on {args.broker} ({state}), "
+              f"storing in {describe_target(args.db)}, {read_api}", flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -103,6 +112,6 @@ def run(args: argparse.Namespace) -> int:
             await stop.wait()
         finally:
             await consumer.stop()
+        return 0
 
-    asyncio.run(serve())
-    return 0
+    return asyncio.run(serve())

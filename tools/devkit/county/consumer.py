@@ -51,7 +51,8 @@ DEFAULT_ROOT = "county/+/community"
 
 @dataclass(frozen=True, kw_only=True)
 class ConsumerConfig:
-    """The broker, the hubs (each with its own secret), where events are stored, the read API."""
+    """The broker, the hubs (each with its own secret), where events are stored (``db_path``: a SQLite file or a
+    ``postgresql://`` URL, see :class:`CountyStore`), the read API."""
 
     broker_url: str
     hubs: Mapping[str, Secret]
@@ -98,7 +99,12 @@ class CountyConsumer:
     async def start(self) -> None:
         """Open the store, start consuming (reconnecting on its own) and the read API when a port is given."""
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="county-db")
-        self._store = await self._db(CountyStore, self.config.db_path)
+        try:
+            self._store = await self._db(CountyStore, self.config.db_path)
+        except BaseException:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+            raise
         self._task = asyncio.get_running_loop().create_task(self._run(), name="county-consumer")
         if self.config.http_port is not None:
             app = web.Application()
