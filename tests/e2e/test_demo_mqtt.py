@@ -4,8 +4,8 @@ through a local Mosquitto (TLS, client certificates, the ACL) to the county cons
 Nothing is mocked: Debian's mosquitto, a real Home Assistant whose community entry's uplink options were set
 through its options flow, the simulated door controllers and camera driven through the demo's console. A card swipe
 at a door reaches the consumer's store (read through its read API with its token), a camera cut off shows upstream
-as a ``device_status`` offline within seconds, Ctrl-C stops everything (the broker too), and a second start reuses
-the CA and the certificates and works (the hub reconnects, its new events arrive).
+as a ``device_status`` offline within seconds, Ctrl-C and SIGTERM stop everything (the broker too), and a second
+start reuses the CA and the certificates and works (the hub reconnects, its new events arrive).
 """
 
 from __future__ import annotations
@@ -161,7 +161,14 @@ async def test_make_run_with_the_mqtt_uplink(tmp_path: Path) -> None:
                 assert time.monotonic() < deadline, "the hub did not come back online at the county"
                 await asyncio.sleep(0.2)
     finally:
-        await stop_demo(again)
+        if again.returncode is None:
+            again.terminate()  # SIGTERM this time, as a service manager stops it
+        try:
+            await asyncio.wait_for(again.wait(), 90)
+        except TimeoutError:
+            again.kill()
+            await again.wait()
+            raise
     assert again.returncode == 0, "".join(seen) + (await again.stdout.read()).decode(errors="replace")
     output = "".join(seen)
     assert "Adding" not in output
