@@ -9,6 +9,11 @@ SHELL := /bin/bash
 VENV := .venv/bin
 NEWEST := scripts/newest-ha.sh
 PORT ?= 8123
+# The county the demo's uplink sends to: json (the reference receiver) or mqtt (a local Mosquitto and the county
+# consumer; needs mosquitto, which make system-packages installs). A demo folder keeps the county it was set up with.
+UPLINK ?= json
+DEMO_DIR ?= .demo
+DEMO_ARGS = --port $(PORT) --uplink $(UPLINK) --demo-dir $(DEMO_DIR)
 COVERAGE_FLOOR ?= 90
 # The newest end skips the branches only the oldest runs (pymodbus 3.8, HA before OptionsFlowWithReload and
 # via_device_id): 89.3% measured on 2026-12-01, so its floor is lower.
@@ -29,14 +34,14 @@ system-packages:
 # The demo on the newest Home Assistant this machine can run; on the oldest when no Python 3.14 can be had.
 run: bootstrap system-packages
 	@if $(NEWEST) check; then \
-		$(NEWEST) bootstrap && $(NEWEST) run community-hub run --port $(PORT); \
+		$(NEWEST) bootstrap && $(NEWEST) run community-hub run $(DEMO_ARGS); \
 	else \
 		echo "==> No Python 3.14 here: the demo runs on the oldest supported Home Assistant (2025.4.4)"; \
-		$(VENV)/community-hub run --port $(PORT); \
+		$(VENV)/community-hub run $(DEMO_ARGS); \
 	fi
 
 run-oldest: bootstrap system-packages
-	@$(VENV)/community-hub run --port $(PORT)
+	@$(VENV)/community-hub run $(DEMO_ARGS)
 
 test: bootstrap system-packages lint types pytest bootstrap-newest types-newest pytest-newest
 

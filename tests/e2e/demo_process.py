@@ -18,8 +18,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 
-# controllers, their control endpoints, the camera and its control, the county receiver
-DEMO_PORT_OFFSETS = (0, 1, 20, 21, 40, 41, 50)
+# controllers, their control endpoints, the camera and its control, the county receiver, the MQTT county's consumer
+# read API and its broker
+DEMO_PORT_OFFSETS = (0, 1, 20, 21, 40, 41, 50, 51, 52)
 
 
 def free_port() -> int:
@@ -65,11 +66,12 @@ async def read_until(stream: asyncio.StreamReader, pattern: str, timeout: float,
 
 
 async def start_demo(port: int, demo_dir: Path, modbus: int, *, stdin: int = subprocess.PIPE,
-                     ) -> asyncio.subprocess.Process:
-    """`community-hub run` with its output piped; stdin (the simulator console) piped unless given."""
+                     extra: tuple[str, ...] = ()) -> asyncio.subprocess.Process:
+    """`community-hub run` with its output piped; stdin (the simulator console) piped unless given; ``extra``
+    arguments after the others (e.g. ``("--uplink", "mqtt")``)."""
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "devkit.cli", "run", "--port", str(port), "--demo-dir", str(demo_dir),
-        "--modbus-port", str(modbus),
+        "--modbus-port", str(modbus), *extra,
         cwd=REPO, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )

@@ -22,6 +22,7 @@ from hub.uplink import Secret
 
 from . import ha_setup
 from .console import SimulatorConsole
+from .county_mqtt import TOPIC_PREFIX, DemoMqttCounty, MosquittoMissingError
 from .devices import CAMERA_SERIAL, DemoDevices
 from .faces import demo_faces_dir
 from .residents import add_demo_residents
@@ -53,7 +54,7 @@ homeassistant:
   longitude: 121.47
   elevation: 4
   allowlist_external_dirs:
-    - {faces}
+    - {faces}{extra_dirs}
 http:
   server_host: 127.0.0.1
   server_port: {port}
@@ -95,7 +96,7 @@ class DemoCommunity:
 
     def __init__(
         self, *, port: int, demo_dir: Path, modbus_port: int, controllers: int, doors: int,
-        startup_timeout: float,
+        startup_timeout: float, uplink: str = "json",
     ) -> None:
         self.port = port
         self.base = f"http://127.0.0.1:{port}"
@@ -109,11 +110,19 @@ class DemoCommunity:
         self.receiver: ReferenceReceiver | None = None
         self.hubs_file = demo_dir / "county-hubs"
         self.read_token_file = demo_dir / "county-read-token"
+        # Which county the community's uplink was pointed at (json / mqtt), written once it was.
+        self.uplink = uplink
+        self.uplink_file = demo_dir / "uplink-profile"
+        self.mqtt = DemoMqttCounty(demo_dir, broker_port=modbus_port + 52, read_api_port=modbus_port + 51) \
+            if uplink == "mqtt" else None
 
     def _write_configuration(self) -> None:
         self.config_dir.mkdir(parents=True, exist_ok=True)
         faces = demo_faces_dir() or REPO_ROOT / "demo" / "faces"
-        (self.config_dir / "configuration.yaml").write_text(CONFIGURATION.format(port=self.port, faces=faces))
+        # With the MQTT uplink, Home Assistant may read the hub's certificate, key and the county's CA (and only those).
+        extra = f"\n    - {self.mqtt.hub_folder}" if self.mqtt is not None else ""
+        (self.config_dir / "configuration.yaml").write_text(
+            CONFIGURATION.format(port=self.port, faces=faces, extra_dirs=extra))
         # Home Assistant 2026.x keeps its HTTP settings in storage and reads the YAML above only once; the stored
         # copy is dropped so that every start binds the address and port asked for now
         # (see ha_setup.confirm_http_config).
@@ -223,17 +232,24 @@ class DemoCommunity:
         if self.receiver is not None:
             console(f"  County platform (reference receiver): {self.receiver.url}/api/v1/events "
                     f"(read token: {self.read_token_file})")
+        if self.mqtt is not None:
+            console(f"  County platform (MQTT consumer): {self.mqtt.read_api}/events "
+                    f"(read token: {self.mqtt.read_token_file}); broker {self.mqtt.url} (Mosquitto, TLS)")
         console("  Type 'help' for simulator commands (open a door, press an exit button, swipe a card).")
         console("  Ctrl-C stops everything.")
         console("=" * 72)
+
+    def _make_uplink_secret(self) -> None:
+        """The hub's uplink secret: random, made once, kept in the demo folder (0600), never printed."""
+        secret_file = self.demo_dir / "uplink-secret"
+        if not secret_file.exists():
+            write_secret(secret_file, secrets.token_urlsafe(32))
 
     async def _start_receiver(self) -> None:
         """The county side of the JSON uplink profile. The hub's secret is random and kept in the demo folder, and
         so is the list of hubs the receiver accepts (one line, written once the community hub exists and its id
         is known); the read API's token is made anew on every start. Nothing secret is printed."""
-        secret_file = self.demo_dir / "uplink-secret"
-        if not secret_file.exists():
-            write_secret(secret_file, secrets.token_urlsafe(32))
+        self._make_uplink_secret()
         write_secret(self.read_token_file, secrets.token_urlsafe(32))
         hubs = load_hubs_file(self.hubs_file) if self.hubs_file.exists() else {}
         self.receiver = ReferenceReceiver(
@@ -242,21 +258,60 @@ class DemoCommunity:
         )
         await self.receiver.start()
 
-    async def _bind_hub(self, session: aiohttp.ClientSession, token: str) -> None:
-        """Let the receiver accept the community hub, with the demo's uplink secret (before the hub sends)."""
-        assert self.receiver is not None
+    async def _hub_id(self, session: aiohttp.ClientSession, token: str) -> str:
         entries = await ha_setup.config_entries(session, self.base, token, DOMAIN)
         community = next((e for e in entries if e.get("title") == COMMUNITY_TITLE), None)
         if community is None:
             raise ha_setup.HomeAssistantSetupError(f"no community entry titled {COMMUNITY_TITLE!r}")
-        hub_id = ha_setup.community_hub_id(community["entry_id"])
+        return ha_setup.community_hub_id(community["entry_id"])
+
+    def _write_hubs_file(self, hub_id: str) -> None:
+        write_secret(self.hubs_file, f"# hubs the demo's county accepts: HUB_ID SECRET_FILE\n{hub_id} uplink-secret")
+
+    async def _bind_hub(self, session: aiohttp.ClientSession, token: str) -> None:
+        """Let the county accept the community hub, with the demo's uplink secret (before the hub sends): the
+        receiver learns it, or the MQTT county's consumer starts for it (and its certificate is issued)."""
+        hub_id = await self._hub_id(session, token)
+        if self.mqtt is not None:
+            self._write_hubs_file(hub_id)
+            await asyncio.to_thread(self.mqtt.hub_files, hub_id)
+            try:
+                await self.mqtt.start_consumer({hub_id: Secret.from_file(self.demo_dir / "uplink-secret")})
+            except TimeoutError:
+                raise ha_setup.HomeAssistantSetupError(
+                    f"the county consumer did not subscribe at {self.mqtt.url} within 20 s: see "
+                    f"{self.mqtt.folder / 'broker' / 'mosquitto.log'}") from None
+            return
+        assert self.receiver is not None
         if self.receiver.hub_ids == {hub_id}:
             return
         for gone in self.receiver.hub_ids - {hub_id}:  # a community entry made afresh has a new id
             self.receiver.remove_hub(gone)
         self.receiver.add_hub(hub_id, Secret.from_file(self.demo_dir / "uplink-secret"))
-        write_secret(self.hubs_file, f"# hubs the demo's county receiver accepts: HUB_ID SECRET_FILE\n"
-                                     f"{hub_id} uplink-secret")
+        self._write_hubs_file(hub_id)
+
+    async def _point_uplink(self, session: aiohttp.ClientSession, token: str) -> None:
+        """Set the community's uplink options through the options flow, as a manager would in the UI."""
+        secret = (self.demo_dir / "uplink-secret").read_text().strip()
+        if self.mqtt is None:
+            assert self.receiver is not None
+            await ha_setup.set_uplink(session, self.base, token, COMMUNITY_TITLE, self.receiver.url, secret)
+        else:
+            cert, key = await asyncio.to_thread(self.mqtt.hub_files, await self._hub_id(session, token))
+            await ha_setup.set_uplink_mqtt(
+                session, self.base, token, COMMUNITY_TITLE, url=self.mqtt.url, secret=secret,
+                topic_prefix=TOPIC_PREFIX, ca_file=self.mqtt.ca_file, client_cert=cert, client_key=key)
+            # The camera's background probe every 10 s (the least; 30 by default): a camera cut off shows upstream
+            # within seconds.
+            await ha_setup.set_health(session, self.base, token, COMMUNITY_TITLE, probe_seconds=10)
+        self.uplink_file.write_text(self.uplink + "\n")
+
+    def _recorded_uplink(self) -> str | None:
+        """The county this demo folder's community sends to, if it was set up already."""
+        if self.uplink_file.exists():
+            return self.uplink_file.read_text().strip()
+        # Set up before the demo recorded it: only the JSON receiver existed then.
+        return "json" if (self.demo_dir / "county-receiver.db").exists() else None
 
     async def _bring_up(self, hass: asyncio.subprocess.Process) -> str | None:
         """Wait for Home Assistant, onboard it, add the controllers; returns a freshly made password."""
@@ -268,10 +323,9 @@ class DemoCommunity:
                 await ha_setup.remove_entries(session, self.base, token, ONBOARDING_EXTRAS)
             added = await self._add_devices(session, token)
             await self._bind_hub(session, token)
+            if added or not self.uplink_file.exists():
+                await self._point_uplink(session, token)
             if added:
-                assert self.receiver is not None
-                await ha_setup.set_uplink(session, self.base, token, COMMUNITY_TITLE, self.receiver.url,
-                                          (self.demo_dir / "uplink-secret").read_text().strip())
                 await add_demo_residents(session, self.base, token, self.sims, self.devices.camera)
         return fresh_password
 
@@ -280,13 +334,34 @@ class DemoCommunity:
         logging.getLogger(PYMODBUS_LOGGER).setLevel(logging.ERROR)
         stop = asyncio.Event()
         install_signal_handlers(stop)
+        recorded = self._recorded_uplink()
+        if recorded is not None and recorded != self.uplink:
+            console(f"{self.demo_dir} was set up with the {recorded} uplink: that county holds what the hub sent "
+                    f"so far, and a county stores an event only after its predecessor, so the {self.uplink} one "
+                    f"would hold back all that follows. Use another folder (--demo-dir; make run "
+                    f"UPLINK={self.uplink} DEMO_DIR=.demo-{self.uplink}) or delete {self.demo_dir}.")
+            return 2
+        if self.mqtt is not None:
+            self._make_uplink_secret()
+            try:
+                await self.mqtt.start_broker()
+            except MosquittoMissingError as err:
+                console(f"Cannot run the MQTT county: {err}.")
+                return 1
+            except RuntimeError as err:  # it exited or did not listen: its log's tail says why
+                console(f"Cannot start Mosquitto on 127.0.0.1:{self.mqtt.broker_port}: {err}")
+                await self.mqtt.stop()
+                return 1
         self._write_configuration()
         try:
             await self.devices.start()
-            await self._start_receiver()
+            if self.mqtt is None:
+                await self._start_receiver()
         except OSError as err:
             console(f"Cannot start the simulated controllers: {err}. Is another demo running? "
                     "Use --modbus-port to pick other ports.")
+            if self.mqtt is not None:
+                await self.mqtt.stop()
             return 1
         except InvalidInputError as err:
             console(f"Cannot start the county receiver: {err}. Delete {self.hubs_file} to start it afresh.")
@@ -317,4 +392,6 @@ class DemoCommunity:
             await self.devices.stop()
             if self.receiver is not None:
                 await self.receiver.stop()
+            if self.mqtt is not None:
+                await self.mqtt.stop()
             console("Stopped.")

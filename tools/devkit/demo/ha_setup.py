@@ -267,6 +267,30 @@ async def set_uplink(
                                   {"uplink_url": url, "uplink_profile": "json", "uplink_secret": secret})
 
 
+async def set_uplink_mqtt(
+    session: aiohttp.ClientSession, base: str, token: str, community_title: str, *, url: str, secret: str,
+    topic_prefix: str, ca_file: Path, client_cert: Path, client_key: Path,
+) -> None:
+    """Point the community's uplink at a county broker (MQTT profile), as a manager would in the UI: the broker's
+    mqtts:// URL, the hub's secret, its topic prefix, and the paths of the CA, the hub's certificate and its key
+    (which must be in a folder Home Assistant may read, allowlist_external_dirs)."""
+    await _community_options_flow(session, base, token, community_title, "uplink", {
+        "uplink_url": url, "uplink_profile": "mqtt", "uplink_secret": secret, "mqtt_topic_prefix": topic_prefix,
+        "ca_file": str(ca_file), "client_cert": str(client_cert), "client_key": str(client_key),
+    })
+
+
+async def set_health(
+    session: aiohttp.ClientSession, base: str, token: str, community_title: str, *, probe_seconds: int,
+    offline_minutes: int = 30, target_percent: float = 98.0,
+) -> None:
+    """The community's device-health options (camera probe interval, repair delay, online target)."""
+    await _community_options_flow(session, base, token, community_title, "health", {
+        "offline_repair_minutes": offline_minutes, "online_target_percent": target_percent,
+        "camera_probe_seconds": probe_seconds,
+    })
+
+
 async def add_gate(
     session: aiohttp.ClientSession, base: str, token: str, community_title: str, lock: str, camera: str,
     presence: str,

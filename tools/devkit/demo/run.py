@@ -3,7 +3,9 @@
 Starts the simulated door controllers (real Modbus TCP on 127.0.0.1), a real Home Assistant process with a
 configuration folder under ``.demo/`` (onboarded on first start with a random owner password), adds the
 integration through its config flow, writes a long-lived token to ``.demo/token`` and then takes simulator
-commands on standard input until Ctrl-C stops everything.
+commands on standard input until Ctrl-C stops everything. The community's uplink goes to the JSON profile's
+reference receiver, or with ``--uplink mqtt`` through a local Mosquitto to the county consumer
+(:mod:`devkit.demo.county_mqtt`).
 """
 
 from __future__ import annotations
@@ -32,6 +34,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="first Modbus TCP port of the simulated controllers (default: 15020)")
     parser.add_argument("--controllers", type=int, default=2, help="simulated door controllers (default: 2)")
     parser.add_argument("--doors", type=int, default=2, help="doors per controller (default: 2)")
+    parser.add_argument("--uplink", choices=("json", "mqtt"), default="json",
+                        help="the county the community's uplink sends to: json, the reference receiver (default); "
+                        "mqtt, a local Mosquitto (TLS, client certificates, ACL) with the county consumer "
+                        "(needs mosquitto installed)")
     parser.add_argument("--startup-timeout", type=float, default=300.0,
                         help="seconds to wait for Home Assistant to answer (default: 300)")
 
@@ -47,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
         controllers=args.controllers,
         doors=args.doors,
         startup_timeout=args.startup_timeout,
+        uplink=args.uplink,
     )
     try:
         return asyncio.run(demo.main())
