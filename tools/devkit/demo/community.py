@@ -301,9 +301,6 @@ class DemoCommunity:
             await ha_setup.set_uplink_mqtt(
                 session, self.base, token, COMMUNITY_TITLE, url=self.mqtt.url, secret=secret,
                 topic_prefix=TOPIC_PREFIX, ca_file=self.mqtt.ca_file, client_cert=cert, client_key=key)
-            # The camera's background probe every 10 s (the least; 30 by default): a camera cut off shows upstream
-            # within seconds.
-            await ha_setup.set_health(session, self.base, token, COMMUNITY_TITLE, probe_seconds=10)
         self.uplink_file.write_text(self.uplink + "\n")
 
     def _recorded_uplink(self) -> str | None:

@@ -280,17 +280,6 @@ async def set_uplink_mqtt(
     })
 
 
-async def set_health(
-    session: aiohttp.ClientSession, base: str, token: str, community_title: str, *, probe_seconds: int,
-    offline_minutes: int = 30, target_percent: float = 98.0,
-) -> None:
-    """The community's device-health options (camera probe interval, repair delay, online target)."""
-    await _community_options_flow(session, base, token, community_title, "health", {
-        "offline_repair_minutes": offline_minutes, "online_target_percent": target_percent,
-        "camera_probe_seconds": probe_seconds,
-    })
-
-
 async def add_gate(
     session: aiohttp.ClientSession, base: str, token: str, community_title: str, lock: str, camera: str,
     presence: str,
