@@ -439,3 +439,50 @@ def test_the_mqtt_uplink_bench_prints_a_table_then_json(mosquitto_bin: str, sock
     assert figures["hubs"] == 3 and figures["events"] == 90
     assert figures["lost"] == 0 and figures["out_of_order_doors"] == 0
     assert {"events_per_s", "redelivered", "p99_event_to_stored_ms"} <= set(figures)
+
+
+def test_the_mqtt_uplink_bench_through_a_broker_it_did_not_start(mosquitto_bin: str, tmp_path: Path,
+                                                                  socket_enabled: None) -> None:
+    """``--broker mqtt://host:port``: a plain Mosquitto started here (not by the project's broker helper), whose own
+    ``$SYS`` counter shows that the bench's events and the county's acknowledgements really went through it."""
+    import socket
+    import subprocess
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    conf = tmp_path / "plain.conf"
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\nsys_interval 1\npersistence false\n")
+    broker = subprocess.Popen([mosquitto_bin, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        for _ in range(100):  # listening
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            assert broker.poll() is None, broker.stderr.read() if broker.stderr else ""
+            time.sleep(0.05)
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "tools")])}
+        done = subprocess.run([sys.executable, "-m", "devkit.cli", "bench", "uplink", "--profile", "mqtt",
+                               "--broker", f"mqtt://127.0.0.1:{port}", "--hubs", "4", "--events", "120"],
+                              env=env, capture_output=True, text=True, timeout=180, check=False)
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+        figures = json.loads(done.stdout.strip().splitlines()[-1])
+        assert figures["lost"] == 0 and figures["drained"] is True
+        assert figures["broker"] == f"mqtt://127.0.0.1:{port}"
+
+        async def received() -> int:
+            import aiomqtt
+
+            async with aiomqtt.Client("127.0.0.1", port, identifier="sys-reader") as client:
+                await client.subscribe("$SYS/broker/publish/messages/received")
+                async for message in client.messages:
+                    assert isinstance(message.payload, bytes)
+                    return int(message.payload)
+            raise AssertionError("no $SYS message")
+
+        # 120 events and at least one acknowledgement per hub (plus each hub's retained status).
+        assert asyncio.run(asyncio.wait_for(received(), 30)) >= 120 + 4
+    finally:
+        broker.terminate()
+        broker.wait(10)

@@ -1,10 +1,11 @@
 """``community-hub bench uplink``: journal N events and drain them to a reference receiver on loopback (``--profile
 mqtt``: N events from ``--hubs`` hubs through a broker to the county consumer, see :mod:`.uplink_mqtt`).
 
-The journal commits in small batches (``synchronous=FULL``: each commit is one fsync) while the worker uploads
-concurrently. Half-way through (``--offline-at``) a camera goes offline: its ``device_status`` event travels in the
-outbox's priority lane, and the figures say how long it took to be acknowledged and how many decisions were still
-queued ahead of it. Prints a table and, as its last line, one JSON object.
+The journal commits as the product does, one event per transaction (``synchronous=FULL``: each commit is one
+fsync; ``--commit-batch`` groups more, for comparison only) while the worker uploads concurrently. Half-way
+through (``--offline-at``) a camera goes offline: its ``device_status`` event travels in the outbox's priority
+lane, and the figures say how long it took to be acknowledged and how many decisions were still queued ahead of
+it. Prints a table and, as its last line, one JSON object.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from typing import Any
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``community-hub bench uplink``."""
     parser.add_argument("--events", type=int, default=20000, help="events to journal and send (default 20000)")
-    parser.add_argument("--commit-batch", type=int, default=50,
-                        help="events per journal transaction (default 50)")
+    parser.add_argument("--commit-batch", type=int, default=1,
+                        help="events per journal transaction (default 1: the product's own pattern, one commit per "
+                        "decision; more only to compare)")
     parser.add_argument("--send-batch", type=int, default=500, help="events per uplink request (default 500)")
     parser.add_argument("--doors", type=int, default=16, help="doors the events are spread over (default 16)")
     parser.add_argument("--rate", type=float, default=0.0,
@@ -29,8 +31,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "to the county consumer, one commit per event")
     parser.add_argument("--broker", default="local",
                         help="mqtt: 'local' (default) starts a Mosquitto on loopback with TLS, a certificate per "
-                        "hub and the ACL; or an mqtt:// URL of a broker that needs no certificates")
+                        "hub and the ACL; mqtt://host:port a broker that needs no certificates; mqtts://host:port "
+                        "one over TLS (with --ca, and --cert/--key when it asks for a client certificate)")
+    parser.add_argument("--ca", help="mqtt: the CA file that signs an mqtts:// broker's certificate")
+    parser.add_argument("--cert", help="mqtt: client certificate (PEM) every hub and the consumer present")
+    parser.add_argument("--key", help="mqtt: the key of --cert (PEM)")
     parser.add_argument("--hubs", type=int, default=97, help="mqtt: how many hubs (default 97)")
+    parser.add_argument("--processes", type=int, default=None,
+                        help="mqtt: processes the hubs are spread over (default: one per core; the county "
+                        "consumer has its own)")
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -150,6 +159,7 @@ async def measure(events: int, commit_batch: int, send_batch: int, doors: int,
 def run(args: argparse.Namespace) -> int:
     """Run the benchmark and print the figures."""
     import asyncio
+    import os
     import sys
 
     if args.profile == "mqtt":
@@ -158,10 +168,31 @@ def run(args: argparse.Namespace) -> int:
         if args.hubs < 1 or args.events < args.hubs:
             print("error: --hubs must be at least 1 and --events at least --hubs", file=sys.stderr)
             return 2
+        if args.processes is not None and args.processes < 1:
+            print("error: --processes must be at least 1", file=sys.stderr)
+            return 2
+        scheme = args.broker.split("://", 1)[0] if "://" in args.broker else args.broker
+        if scheme not in ("local", "mqtt", "mqtts"):
+            print("error: --broker is 'local', mqtt://host:port or mqtts://host:port", file=sys.stderr)
+            return 2
+        if (args.ca or args.cert or args.key) and scheme != "mqtts":
+            print("error: --ca, --cert and --key go with an mqtts:// broker", file=sys.stderr)
+            return 2
+        if bool(args.cert) != bool(args.key):
+            print("error: --cert and --key go together", file=sys.stderr)
+            return 2
+        for path in (args.ca, args.cert, args.key):
+            if path and not os.path.isfile(path):
+                print(f"error: no such file: {path}", file=sys.stderr)
+                return 2
         mqtt = asyncio.run(measure_mqtt(args.events, args.hubs, args.broker, doors=args.doors,
-                                        send_batch=min(args.send_batch, 200)))
+                                        send_batch=min(args.send_batch, 200), processes=args.processes,
+                                        ca_file=args.ca, cert=args.cert, key=args.key))
         _print(mqtt)
         return 0 if mqtt["lost"] == 0 and mqtt["out_of_order_doors"] == 0 else 1
+    if args.commit_batch < 1 or args.send_batch < 1 or args.events < 1:
+        print("error: --events, --commit-batch and --send-batch must be at least 1", file=sys.stderr)
+        return 2
     result = asyncio.run(measure(args.events, args.commit_batch, args.send_batch, args.doors, args.rate,
                                  args.offline_at))
     _print(result)
