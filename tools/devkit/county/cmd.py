@@ -5,11 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..serving import UsageError
+
 READ_TOKEN_ENV = "COMMUNITY_HUB_COUNTY_READ_TOKEN"
-
-
-class _UsageError(Exception):
-    """Bad or missing configuration: printed, exit code 2, nothing started or created."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,35 +36,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _config(args: argparse.Namespace) -> object:
-    from hub.exceptions import InvalidInputError
-    from hub.uplink.secret import Secret
-
-    from ..receiver.hubs import load_hubs_file
+    from ..serving import load_hubs, load_read_token
     from .consumer import ConsumerConfig
     from .store import is_postgres_url
 
-    try:
-        hubs = load_hubs_file(args.hubs_file)
-    except OSError as err:
-        raise _UsageError(f"cannot read the hubs file {args.hubs_file}: {err.strerror or err}") from None
-    except InvalidInputError as err:
-        raise _UsageError(f"bad hubs file: {err}") from None
+    hubs = load_hubs(args.hubs_file)
     if not hubs:
-        raise _UsageError(f"the hubs file {args.hubs_file} lists no hub")
-    try:
-        token = Secret.from_file(args.read_token_file) if args.read_token_file else Secret.from_env(READ_TOKEN_ENV)
-    except OSError as err:
-        raise _UsageError(f"cannot read the read-token file {args.read_token_file}: {err.strerror or err}") from None
-    except InvalidInputError as err:
-        raise _UsageError(f"cannot use the read token: {err}") from None
+        raise UsageError(f"the hubs file {args.hubs_file} lists no hub")
+    token = load_read_token(args.read_token_file, READ_TOKEN_ENV)
     if token is not None and token in hubs.values():
-        raise _UsageError("the read token is a hub's secret: give the read API a token of its own")
+        raise UsageError("the read token is a hub's secret: give the read API a token of its own")
     if not args.broker.startswith(("mqtt://", "mqtts://")):
-        raise _UsageError("--broker must be mqtts://host:port (or mqtt://)")
+        raise UsageError("--broker must be mqtts://host:port (or mqtt://)")
     if bool(args.cert) != bool(args.key):
-        raise _UsageError("--cert and --key go together")
+        raise UsageError("--cert and --key go together")
     if "://" in args.db and not is_postgres_url(args.db):
-        raise _UsageError("--db must be a SQLite file or a postgresql://user:password@host:port/dbname URL")
+        raise UsageError("--db must be a SQLite file or a postgresql://user:password@host:port/dbname URL")
     return ConsumerConfig(broker_url=args.broker, hubs=hubs, db_path=args.db, topic_root=args.topic_root,
                           share_group=args.share_group or None, client_id=args.client_id, ca_file=args.ca_file,
                           client_cert=args.cert, client_key=args.key, read_token=token, http_host=args.http_host,
@@ -76,14 +61,14 @@ def _config(args: argparse.Namespace) -> object:
 def run(args: argparse.Namespace) -> int:
     """Consume until interrupted."""
     import asyncio
-    import signal
 
+    from ..serving import until_signalled
     from .consumer import ConsumerConfig, CountyConsumer
     from .store import StoreError, describe_target
 
     try:
         config = _config(args)
-    except _UsageError as err:
+    except UsageError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     assert isinstance(config, ConsumerConfig)
@@ -104,12 +89,8 @@ def run(args: argparse.Namespace) -> int:
                     if config.read_token is not None else f"read API off (no --read-token-file or ${READ_TOKEN_ENV})")
         print(f"county consumer for {len(config.hubs)} hub(s) on {args.broker} ({state}), "
               f"storing in {describe_target(args.db)}, {read_api}", flush=True)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
         try:
-            await stop.wait()
+            await until_signalled()
         finally:
             await consumer.stop()
         return 0

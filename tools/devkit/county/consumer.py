@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import hmac
 import json
 import logging
 import ssl
@@ -26,7 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiomqtt
-from aiohttp import hdrs, web
+from aiohttp import web
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
@@ -42,10 +40,10 @@ from hub.uplink.signing import (
 )
 from hub.uplink.tls import client_ssl_context
 
+from ..serving import MAX_LIST_LIMIT, error_response, page_query, read_denied
 from .store import CountyStore, Delivery
 
 _LOGGER = logging.getLogger(__name__)
-MAX_LIST_LIMIT = 1000
 DEFAULT_ROOT = "county/+/community"
 
 
@@ -283,32 +281,18 @@ class CountyConsumer:
         return _Verdict(prefix=prefix, hub_id=hub_id, event_id=event_id,
                         delivery=Delivery(hub_id=hub_id, topic=topic, event=event))
 
-    def _read_allowed(self, request: web.Request) -> web.Response | None:
-        token = self.config.read_token
-        if token is None:
-            return web.json_response({"error": "read_api_disabled"}, status=404)
-        scheme, _, given = request.headers.get(hdrs.AUTHORIZATION, "").partition(" ")
-        expected = hashlib.sha256(token.reveal()).digest()
-        offered = hashlib.sha256(given.strip().encode()).digest()
-        if scheme.lower() != "bearer" or not hmac.compare_digest(offered, expected):
-            response = web.json_response({"error": "unauthorized"}, status=401)
-            response.headers[hdrs.WWW_AUTHENTICATE] = 'Bearer realm="county consumer"'
-            return response
-        return None
-
     async def _get_events(self, request: web.Request) -> web.Response:
-        if (denied := self._read_allowed(request)) is not None:
+        if (denied := read_denied(request, self.config.read_token, "county consumer")) is not None:
             return denied
         try:
-            after = int(request.query.get("after", "0"))
-            limit = max(1, min(MAX_LIST_LIMIT, int(request.query.get("limit", "100"))))
+            after, limit = page_query(request)
         except ValueError:
-            return web.json_response({"error": "invalid_query"}, status=400)
+            return error_response(400, "invalid_query")
         events = await self.events(after, limit)
         return web.json_response({"events": events, "next_after": events[-1]["pos"] if events else after})
 
     async def _get_stats(self, request: web.Request) -> web.Response:
-        if (denied := self._read_allowed(request)) is not None:
+        if (denied := read_denied(request, self.config.read_token, "county consumer")) is not None:
             return denied
         return web.json_response({**await self.stats(), "messages": self.messages})
 

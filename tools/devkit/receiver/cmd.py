@@ -6,6 +6,8 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
+from ..serving import UsageError
+
 if TYPE_CHECKING:
     from hub.uplink.secret import Secret
 
@@ -13,10 +15,6 @@ if TYPE_CHECKING:
 
 SECRET_ENV = "COMMUNITY_HUB_UPLINK_SECRET"
 READ_TOKEN_ENV = "COMMUNITY_HUB_RECEIVER_READ_TOKEN"
-
-
-class _UsageError(Exception):
-    """Bad or missing configuration: printed, exit code 2, nothing started or created."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -46,68 +44,58 @@ def _hubs(args: argparse.Namespace) -> HubSecrets:
     from hub.exceptions import InvalidInputError
     from hub.uplink.secret import Secret
 
-    from .hubs import HubSecrets, load_hubs_file
+    from ..serving import load_hubs
+    from .hubs import HubSecrets
 
     hubs = HubSecrets()
     if args.hubs_file:
-        try:
-            hubs = load_hubs_file(args.hubs_file)
-        except OSError as err:
-            raise _UsageError(f"cannot read the hubs file {args.hubs_file}: {err.strerror or err}") from None
-        except InvalidInputError as err:
-            raise _UsageError(f"bad hubs file: {err}") from None
+        hubs = load_hubs(args.hubs_file)
     single_secret_given = bool(args.secret_file) or (not args.hubs_file and bool(os.environ.get(SECRET_ENV)))
     if single_secret_given and not args.hub_id:
-        raise _UsageError(f"--secret-file (or ${SECRET_ENV}) is the secret of one hub: name it with --hub-id "
+        raise UsageError(f"--secret-file (or ${SECRET_ENV}) is the secret of one hub: name it with --hub-id "
                           "(see the hub's uplink status for its id), or list hubs in --hubs-file")
     if args.hub_id:
         try:
             secret = Secret.from_file(args.secret_file) if args.secret_file else Secret.from_env(SECRET_ENV)
         except OSError as err:
-            raise _UsageError(f"cannot read the secret file {args.secret_file}: {err.strerror or err}") from None
+            raise UsageError(f"cannot read the secret file {args.secret_file}: {err.strerror or err}") from None
         except InvalidInputError as err:
-            raise _UsageError(f"cannot use the secret of hub {args.hub_id!r}: {err}") from None
+            raise UsageError(f"cannot use the secret of hub {args.hub_id!r}: {err}") from None
         if secret is None:
-            raise _UsageError(f"--hub-id {args.hub_id} needs its secret: pass --secret-file FILE or set "
+            raise UsageError(f"--hub-id {args.hub_id} needs its secret: pass --secret-file FILE or set "
                               f"{SECRET_ENV} (there is no default secret)")
         try:
             hubs.add(args.hub_id, secret)
         except InvalidInputError as err:
-            raise _UsageError(str(err)) from None
+            raise UsageError(str(err)) from None
     if not hubs:
-        raise _UsageError(f"no hub to accept: pass --hubs-file FILE, or --hub-id ID with --secret-file FILE (or "
+        raise UsageError(f"no hub to accept: pass --hubs-file FILE, or --hub-id ID with --secret-file FILE (or "
                           f"{SECRET_ENV}); each hub has its own secret and there is no default secret")
     return hubs
 
 
 def _read_token(args: argparse.Namespace) -> Secret | None:
-    from hub.exceptions import InvalidInputError
-    from hub.uplink.secret import Secret
+    from ..serving import load_read_token
 
-    try:
-        return Secret.from_file(args.read_token_file) if args.read_token_file else Secret.from_env(READ_TOKEN_ENV)
-    except OSError as err:
-        raise _UsageError(f"cannot read the read-token file {args.read_token_file}: {err.strerror or err}") from None
-    except InvalidInputError as err:
-        raise _UsageError(f"cannot use the read token: {err}") from None
+    return load_read_token(args.read_token_file, READ_TOKEN_ENV)
 
 
 def run(args: argparse.Namespace) -> int:
     """Serve until interrupted."""
     import asyncio
-    import signal
     import ssl
 
+    from ..serving import until_signalled
     from .server import ReferenceReceiver
 
     try:
         hubs = _hubs(args)
         read_token = _read_token(args)
         if args.max_body_bytes < 1:
-            raise _UsageError("--max-body-bytes must be positive")
+            raise UsageError("--max-body-bytes must be positive")
         if read_token is not None and read_token in hubs.values():
-            raise _UsageError("the read token is a hub's secret: give the read API a token of its own")
-    except _UsageError as err:
+            raise UsageError("the read token is a hub's secret: give the read API a token of its own")
+    except UsageError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     context: ssl.SSLContext | None = None
@@ -123,12 +111,8 @@ def run(args: argparse.Namespace) -> int:
             f"read API off (no --read-token-file or ${READ_TOKEN_ENV})")
         print(f"receiver listening on {receiver.url} (port {port}), storing in {args.db}, "
               f"{len(hubs)} hub(s), {read_api}", flush=True)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
         try:
-            await stop.wait()
+            await until_signalled()
         finally:
             await receiver.stop()
 

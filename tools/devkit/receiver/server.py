@@ -15,8 +15,6 @@ without a configured token it is off (``404 read_api_disabled``).
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import logging
 import re
@@ -27,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from aiohttp import hdrs, web
+from aiohttp import web
 from aiohttp.web_urldispatcher import _default_expect_handler
 
 from hub.uplink.secret import Secret
@@ -41,6 +39,7 @@ from hub.uplink.signing import (
     check_signature,
 )
 
+from ..serving import error_response, page_query, read_denied
 from .hubs import HubSecrets
 from .store import IngestResult, ReceiverStore, ReplayedNonceError
 
@@ -48,7 +47,6 @@ _LOGGER = logging.getLogger(__name__)
 # A hub sends at most its batch size per request (200 events by default, 500 in `bench uplink`); an event with
 # every default field is well under 1 KiB, so 1 MiB leaves several times the headroom a real batch needs.
 MAX_BODY_BYTES = 1024 * 1024
-MAX_LIST_LIMIT = 1000
 _SIGNATURE_RE = re.compile(re.escape(SIGNATURE_PREFIX) + "[0-9a-f]{64}")
 
 
@@ -172,7 +170,7 @@ class ReferenceReceiver:
             if not isinstance(events, list) or not isinstance(claimed, str):
                 raise ValueError("bad shape")
         except (ValueError, KeyError, TypeError):
-            return _error(400, "invalid_body")
+            return error_response(400, "invalid_body")
         if claimed != hub_id:
             # Signed by the hub of X-Hub-Id, claiming to be another hub: nothing is stored.
             return await self._refuse(_RefusedError(401, "hub_mismatch"))
@@ -224,38 +222,23 @@ class ReferenceReceiver:
 
     async def _refuse(self, refused: _RefusedError) -> web.Response:
         await self._db(self._store_or_fail().count_rejected_request)
-        response = _error(refused.status, refused.code)
+        response = error_response(refused.status, refused.code)
         response.force_close()  # the connection ends with the answer: the rest of a body is never read
         return response
 
-    def _read_allowed(self, request: web.Request) -> web.Response | None:
-        """None when the request carries the read token; else the answer (read API off, or 401)."""
-        if self._read_token is None:
-            return _error(404, "read_api_disabled")
-        scheme, _, given = request.headers.get(hdrs.AUTHORIZATION, "").partition(" ")
-        # Digests of equal length, compared in constant time: neither the token nor its length leaks.
-        expected = hashlib.sha256(self._read_token.reveal()).digest()
-        offered = hashlib.sha256(given.strip().encode()).digest()
-        if scheme.lower() != "bearer" or not hmac.compare_digest(offered, expected):
-            response = _error(401, "unauthorized")
-            response.headers[hdrs.WWW_AUTHENTICATE] = 'Bearer realm="reference receiver"'
-            return response
-        return None
-
     async def _get_events(self, request: web.Request) -> web.Response:
-        if (denied := self._read_allowed(request)) is not None:
+        if (denied := read_denied(request, self._read_token, "reference receiver")) is not None:
             return denied
         try:
-            after = int(request.query.get("after", "0"))
-            limit = max(1, min(MAX_LIST_LIMIT, int(request.query.get("limit", "100"))))
+            after, limit = page_query(request)
         except ValueError:
-            return _error(400, "invalid_query")
+            return error_response(400, "invalid_query")
         events = await self._db(self._store_or_fail().list_events, after, limit)
         next_after = events[-1]["pos"] if events else after
         return web.json_response({"events": events, "next_after": next_after})
 
     async def _get_stats(self, request: web.Request) -> web.Response:
-        if (denied := self._read_allowed(request)) is not None:
+        if (denied := read_denied(request, self._read_token, "reference receiver")) is not None:
             return denied
         return web.json_response(await self._db(self._store_or_fail().stats))
 
@@ -268,5 +251,3 @@ class ReferenceReceiver:
         return self._store
 
 
-def _error(status: int, code: str) -> web.Response:
-    return web.json_response({"error": code}, status=status)
