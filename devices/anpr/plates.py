@@ -91,8 +91,11 @@ def split_color_prefix(text: str) -> tuple[str, PlateColor | None]:
     """``("皖A7XG66", BLUE)`` for ``"蓝皖A7XG66"``; the text unchanged and ``None`` when it has no colour word."""
     for word, color in _COLOR_PREFIXES:
         rest = text.removeprefix(word)
-        # Only a prefix when something that can start a plate follows (a province character or a letter/digit).
-        if rest != text and rest and (rest[0] in PROVINCES or rest[0].isascii()):
+        if rest == text or not rest:
+            continue
+        # Only a prefix when a plate follows: a province character, or (for a word that is not itself a province,
+        # unlike 黑 Heilongjiang) a letter or digit. 黑A12345 is a Heilongjiang plate; 黑黑A12345 a black one.
+        if rest[0] in PROVINCES or (word not in PROVINCES and rest[0].isascii() and rest[0].isalnum()):
             return rest, color
     return text, None
 
@@ -118,8 +121,8 @@ def is_chinese_civil_plate(plate: str) -> bool:
         return False
     body = plate[1:]
     if body[-1] in _SUFFIXES:
-        body = body[:-1]
-        if len(body) != 6:
+        body = body[:-1]  # 川A1234学: the letter, 4 characters, the suffix
+        if len(body) != 5:
             return False
     elif len(body) not in (6, 7):
         return False

@@ -18,8 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "for dahua the hub's base URL (fixed ITSAPI paths); for frigate the broker "
                         "(mqtt://host:1883 or mqtts://host:8883)")
     parser.add_argument("--plate", default="皖A7XG66", help="the plate of a single pass (default: 皖A7XG66)")
-    parser.add_argument("--color", default="blue", choices=["blue", "yellow", "green", "white", "black"],
-                        help="its colour (default: blue)")
+    parser.add_argument("--color", choices=["blue", "yellow", "green", "white", "black"],
+                        help="its colour (default: the plate's colour-word prefix, else blue)")
     parser.add_argument("--backlog", type=int, default=0, metavar="N",
                         help="replay N stored reads (random plates, original times 30 s apart, flagged as resent)")
     parser.add_argument("--resend-rate", type=float, default=0.0, metavar="P",
@@ -43,7 +43,8 @@ async def _main(args: argparse.Namespace) -> int:
     import random
     import signal
 
-    from devices.anpr.plates import color_from_word
+    from devices.anpr.models import PlateColor
+    from devices.anpr.plates import color_from_word, normalize_plate
     from devkit.sim.anpr import AnprCameraSim, HikvisionBarrierSim, make_records
 
     rng = random.Random(args.seed)
@@ -57,7 +58,9 @@ async def _main(args: argparse.Namespace) -> int:
         print(json.dumps({"barrier_url": barrier.base_url}), flush=True)
     summary: dict[str, object] = {}
     if args.url:
-        records = make_records(args.format, plate=args.plate, color=color_from_word(args.color),
+        color = color_from_word(args.color) if args.color else (normalize_plate(args.plate).prefix_color
+                                                                or PlateColor.BLUE)
+        records = make_records(args.format, plate=args.plate, color=color,
                                backlog=args.backlog, rng=rng)
         async with AnprCameraSim(args.format, args.url, camera_id=args.camera_id, username=args.username,
                                  password=args.password, ca_file=args.ca_file, client_cert=args.cert,
