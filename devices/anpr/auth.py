@@ -93,9 +93,10 @@ class DigestVerifier:
     """Server-side HTTP Digest for a set of users.
 
     Nonces are ``<issued-at ms>.<random>.<hmac>``, signed with a key of this verifier; they live ``nonce_ttl_s``.
-    The highest nonce count seen per nonce is remembered (at most ``max_nonces`` nonces, the oldest forgotten
-    first), and a count not above it is a replay. A request without ``qop`` (RFC 2069) is refused: it has no
-    count, so nothing would stop its replay.
+    The highest nonce count seen per nonce is remembered, and a count not above it is a replay. At most
+    ``max_nonces`` nonces are remembered; when one is forgotten, every nonce issued up to it becomes stale (its
+    client is challenged again), so a forgotten nonce cannot be replayed either. A request without ``qop``
+    (RFC 2069) is refused: it has no count, so nothing would stop its replay.
     """
 
     def __init__(self, users: Mapping[str, str], *, realm: str = "smart-community", nonce_ttl_s: float = 300.0,
@@ -113,6 +114,9 @@ class DigestVerifier:
         self._opaque = os.urandom(8).hex()
         self._counts: OrderedDict[str, int] = OrderedDict()
         self._max_nonces = max_nonces
+        # Nonces issued up to this time (ms) are no longer accepted: their counts were forgotten to keep memory
+        # bounded, so a replay of one could not be recognised. Their clients get ``stale`` and a fresh nonce.
+        self._forgotten_up_to_ms = -1
 
     def _sign(self, issued: str, salt: str) -> str:
         return hmac.new(self._key, f"{issued}.{salt}".encode(), hashlib.sha256).hexdigest()[:32]
@@ -135,10 +139,13 @@ class DigestVerifier:
         if not signature or not hmac.compare_digest(signature, self._sign(issued, salt)):
             return DigestOutcome.BAD
         try:
-            age = self._clock() - int(issued) / 1000
+            issued_ms = int(issued)
         except ValueError:
             return DigestOutcome.BAD
-        return DigestOutcome.STALE if age > self._ttl or age < -5 else DigestOutcome.OK
+        age = self._clock() - issued_ms / 1000
+        if age > self._ttl or age < -5 or issued_ms <= self._forgotten_up_to_ms:
+            return DigestOutcome.STALE
+        return DigestOutcome.OK
 
     def verify(self, method: str, request_uri: str, header: str | None) -> DigestResult:
         """Check an ``Authorization`` header of a request with ``method`` to ``request_uri`` (path and query)."""
@@ -176,5 +183,6 @@ class DigestVerifier:
         self._counts[nonce] = count
         self._counts.move_to_end(nonce)
         while len(self._counts) > self._max_nonces:
-            self._counts.popitem(last=False)
+            forgotten, _ = self._counts.popitem(last=False)
+            self._forgotten_up_to_ms = max(self._forgotten_up_to_ms, int(forgotten.partition(".")[0]))
         return DigestResult(DigestOutcome.OK, username)

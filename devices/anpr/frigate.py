@@ -172,9 +172,9 @@ class FrigateLprSubscriber:
 
     async def _handle(self, payload: Any) -> None:
         try:
-            raw = payload if isinstance(payload, bytes | str) else bytes(payload or b"")
+            raw = bytes(payload) if isinstance(payload, bytes | bytearray) else str(payload)
             reads = parse_frigate(raw)
-        except (AnprFormatError, TypeError) as err:
+        except AnprFormatError as err:
             self.bad_messages += 1
             _LOGGER.warning("skipped a Frigate message that does not parse: %s", str(err).split("(", 1)[0])
             return

@@ -81,6 +81,12 @@ class AnprReceiver:
                  max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, local_tz: tzinfo = UTC,
                  realm: str = "smart-community-anpr", callback_timeout_s: float = 5.0) -> None:
         self._sources = tuple(sources)
+        secrets = [(s.format, s.secret) for s in self._sources]
+        if len(set(secrets)) != len(secrets):
+            raise ValueError("two push sources of one format have the same URL secret")
+        dahua_names = [s.username for s in self._sources if s.format == "dahua"]
+        if len(set(dahua_names)) != len(dahua_names):
+            raise ValueError("two Dahua sources have the same user name (the Digest user name picks the source)")
         self._on_read = on_read
         self._on_alive = on_alive
         self._max_body = max_body_bytes

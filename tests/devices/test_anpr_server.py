@@ -4,6 +4,7 @@ the relay only when the hub says so."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import random
 from collections.abc import AsyncIterator
@@ -301,3 +302,45 @@ def test_source_configuration_is_checked(kwargs: dict[str, object], message: str
     with pytest.raises(ValueError, match=message):
         PushSource(**kwargs)  # type: ignore[arg-type]
 
+
+
+def test_forgotten_nonces_cannot_be_replayed() -> None:
+    """Only the last ``max_nonces`` counts are kept; a nonce issued before a forgotten one is stale from then on."""
+    now = [2_000_000.0]
+    verifier = DigestVerifier({"u": "p"}, realm="r", max_nonces=2, clock=lambda: now[0])
+    headers = []
+    for _ in range(3):
+        client = DigestAuth("u", "p")
+        client.update_challenge(verifier.challenges()[0])
+        headers.append(client.authorization("POST", "/x"))
+        assert verifier.verify("POST", "/x", headers[-1]).outcome is DigestOutcome.OK
+        now[0] += 1
+    # The first nonce's count was forgotten when the third arrived: its replay is not taken.
+    assert verifier.verify("POST", "/x", headers[0]).outcome is DigestOutcome.STALE
+    assert verifier.verify("POST", "/x", headers[2]).outcome is DigestOutcome.REPLAYED
+
+
+def test_receiver_configuration_is_checked(hub: Hub) -> None:
+    twice = PushSource(format="hikvision", secret=SECRET)
+    with pytest.raises(ValueError, match="same URL secret"):
+        AnprReceiver([twice, twice], hub.on_read)
+    with pytest.raises(ValueError, match="same user name"):
+        AnprReceiver([PushSource(format="dahua", secret=DAHUA_SECRET, username="d", password="1"),
+                      PushSource(format="dahua", secret=SECRET, username="d", password="2")], hub.on_read)
+
+
+async def test_a_slow_callback_does_not_open(hub: Hub, session: aiohttp.ClientSession) -> None:
+    async def slow(read: PlateRead) -> BarrierReply:
+        await asyncio.sleep(5)
+        return BarrierReply(open=True)
+
+    receiver = AnprReceiver(_sources(), slow, callback_timeout_s=0.2)
+    await receiver.start()
+    try:
+        async with session.post(f"{receiver.url}/anpr/vzenith/{VZ_SECRET}",
+                                data=vzenith_push(_record(), serial="vz-1")) as resp:
+            assert resp.status == 500
+            assert (await resp.json())["Response_AlarmInfoPlate"]["info"] == "no"
+    finally:
+        await receiver.stop()
+    assert receiver.stats["callback_failed"] == 1

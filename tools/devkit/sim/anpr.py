@@ -21,6 +21,7 @@ import io
 import json
 import logging
 import random
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -254,11 +255,14 @@ class RunSummary:
     opened: int = 0  # Vzenith: replies that would open the relay
     refused: int = 0  # Vzenith: replies that would not
     keepalives: int = 0
+    elapsed_s: float = 0.0  # wall time of the run (a figure, never a pass/fail criterion)
 
     def as_dict(self) -> dict[str, Any]:
         """For the command's JSON line."""
         return {"sent": self.sent, "resends": self.resends, "statuses": {str(k): v for k, v in self.statuses.items()},
-                "opened": self.opened, "refused": self.refused, "keepalives": self.keepalives}
+                "opened": self.opened, "refused": self.refused, "keepalives": self.keepalives,
+                "elapsed_s": round(self.elapsed_s, 3),
+                "per_s": round(self.sent / self.elapsed_s, 1) if self.elapsed_s > 0 else None}
 
 
 class AnprCameraSim:
@@ -348,14 +352,18 @@ class AnprCameraSim:
                   rng: random.Random | None = None) -> RunSummary:
         """Send every record (and the resends ``resend_rate`` asks for), one after the other."""
         rng = rng or random.Random()
-        if self.fmt == "frigate":
-            await self.publish_frigate(list(with_resends(records, resend_rate, rng)))
+        started = time.perf_counter()
+        try:
+            if self.fmt == "frigate":
+                await self.publish_frigate(list(with_resends(records, resend_rate, rng)))
+                return self.summary
+            if self.fmt == "dahua":
+                await self.keepalive()
+            for record in with_resends(records, resend_rate, rng):
+                await self.send(record)
             return self.summary
-        if self.fmt == "dahua":
-            await self.keepalive()
-        for record in with_resends(records, resend_rate, rng):
-            await self.send(record)
-        return self.summary
+        finally:
+            self.summary.elapsed_s += time.perf_counter() - started
 
     async def publish_frigate(self, records: Sequence[SimRecord]) -> None:
         """Publish the records as Frigate would (QoS 1)."""
