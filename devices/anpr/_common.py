@@ -68,19 +68,37 @@ def direction(value: Any) -> str | None:
     return None
 
 
-_TIME_FORMATS = ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S", "%Y%m%d%H%M%S%f", "%Y%m%d%H%M%S", "%Y/%m/%d %H:%M:%S")
+_TIME_FORMATS = ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S.%f", "%Y/%m/%d %H:%M:%S")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]|$)")
 
 
 def parse_time(value: Any, *, local_tz: tzinfo) -> datetime | None:
-    """An ISO 8601 / ``yyyy-MM-dd HH:mm:ss[.fff]`` / ``yyyyMMddHHmmss`` time, timezone-aware (``local_tz`` when the
-    camera gives no offset); ``None`` when missing or unreadable."""
+    """An ISO 8601 (extended form) / ``yyyy-MM-dd HH:mm:ss[.fff]`` / ``yyyyMMddHHmmss[fff]`` time or a Unix time
+    in seconds or milliseconds, timezone-aware (``local_tz`` when the camera gives no offset); ``None`` when
+    missing or unreadable."""
     raw = text(value)
     if raw is None:
         return None
+    if raw.isdigit():
+        # Digits only: GA/T 1400's yyyyMMddHHmmss[fff], or a Unix time in seconds / milliseconds. Never ISO 8601's
+        # basic form, which Python would read differently (20261202101530 is not 10:15:03).
+        if len(raw) in (14, 17):
+            try:
+                compact = datetime.strptime(raw[:14], "%Y%m%d%H%M%S")
+            except ValueError:
+                return None
+            compact = compact.replace(microsecond=int(raw[14:] or 0) * 1000)
+            return compact.replace(tzinfo=local_tz)
+        if len(raw) in (10, 13):
+            return epoch_time(int(raw) / (1000 if len(raw) == 13 else 1))
+        return None
     parsed: datetime | None = None
-    try:
-        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
+    if _ISO_DATE.match(raw):
+        try:
+            parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        except ValueError:
+            parsed = None
+    if parsed is None:
         for fmt in _TIME_FORMATS:
             try:
                 parsed = datetime.strptime(raw, fmt)

@@ -314,3 +314,21 @@ def test_frigate_other_updates_and_garbage() -> None:
         parse_frigate(b"\xff\xfe")
     with pytest.raises(AnprFormatError, match="which camera"):
         parse_frigate(b'{"type": "lpr", "id": "1", "plate": "X"}')
+
+
+@pytest.mark.parametrize(("accurate", "expected"), [
+    ("2026-12-02 10:15:30.250", datetime(2026, 12, 2, 10, 15, 30, 250000, tzinfo=CST)),
+    ("2026-12-02T10:15:30+08:00", datetime(2026, 12, 2, 10, 15, 30, tzinfo=CST)),
+    ("2026-12-02T02:15:30Z", datetime(2026, 12, 2, 2, 15, 30, tzinfo=UTC)),
+    ("20261202101530", datetime(2026, 12, 2, 10, 15, 30, tzinfo=CST)),  # GA/T 1400's form, not ISO basic
+    ("20261202101530250", datetime(2026, 12, 2, 10, 15, 30, 250000, tzinfo=CST)),
+    ("1764641730", datetime.fromtimestamp(1764641730, UTC)),  # a Unix time, not the year 1764
+    ("1764641730250", datetime.fromtimestamp(1764641730.25, UTC)),
+    ("2026/12/02 10:15:30", datetime(2026, 12, 2, 10, 15, 30, tzinfo=CST)),
+    ("20261302101530", RECEIVED), ("yesterday", RECEIVED), ("", RECEIVED),  # unreadable: the receive time
+])
+def test_camera_time_forms(accurate: str, expected: datetime) -> None:
+    [read] = parse_dahua_tollgate({"Picture": {"SnapInfo": {"DeviceID": "d", "AccurateTime": accurate},
+                                               "Plate": {"PlateNumber": "皖A7XG66"}}},
+                                  local_tz=CST, received_at=RECEIVED)
+    assert read.seen_at == expected
