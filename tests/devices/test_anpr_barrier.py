@@ -100,3 +100,29 @@ async def test_connection_lost_after_the_command_is_outcome_unknown(session: aio
     finally:
         release.set()
         await runner.cleanup()
+
+
+async def test_the_command_serves_the_barrier(session: aiohttp.ClientSession) -> None:
+    """``community-hub sim anpr --format hikvision --barrier``: the hub's client opens it, SIGTERM ends it and
+    the summary lists the command."""
+    import json
+    import signal
+    import sys
+
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "devkit.cli", "sim", "anpr", "--format", "hikvision", "--barrier",
+        "--username", "admin", "--password", "cam-pass-123",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        assert process.stdout is not None
+        first = await asyncio.wait_for(process.stdout.readline(), 60)
+        url = json.loads(first)["barrier_url"]
+        await HikvisionBarrier(session, url, "admin", "cam-pass-123").open()
+        process.send_signal(signal.SIGTERM)
+        out, _ = await asyncio.wait_for(process.communicate(), 30)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode == 0
+    assert json.loads(out.decode().splitlines()[-1])["barrier_commands"] == [{"channel": 1, "mode": "open"}]
