@@ -187,11 +187,13 @@ def parse_hikvision(body: bytes, content_type: str, *, camera_id: str | None = N
     kwargs: dict[str, Any] = {"camera_id": camera_id, "local_tz": local_tz, "received_at": received_at}
     if media.startswith("multipart/"):
         parts = split_multipart(body, content_type)
-        if not parts:
-            raise AnprFormatError("hikvision: multipart body with no parts")
-        alert_part = parts[0]
+        # The alert is the first part, as a rule; some firmware puts a picture first, so take the first part that
+        # is not a JPEG.
+        alert_part = next((p for p in parts if not p.data.startswith(b"\xff\xd8\xff")), None)
+        if alert_part is None:
+            raise AnprFormatError("hikvision: multipart body with no alert part")
         images = tuple(PlateImage(kind=_image_kind(p), content_type="image/jpeg", data=p.data)
-                       for p in parts[1:]
+                       for p in parts
                        if p.data.startswith(b"\xff\xd8\xff") and len(p.data) <= c.MAX_IMAGE_BYTES)
         if "json" in alert_part.content_type or _looks_like_json(alert_part.data):
             return parse_hikvision_json(alert_part.data, images, **kwargs)

@@ -141,6 +141,10 @@ def color_from_word(word: str | None) -> PlateColor:
         return _COLOR_WORDS[key]
     if key.isdigit():
         return color_from_code(int(key))
+    # Compound names some firmware uses: newEnergyGreen, civilAviationBlack, gradientGreen, ...
+    for name in ("green", "yellow", "blue", "white", "black"):
+        if name in key:
+            return _COLOR_WORDS[name]
     return PlateColor.OTHER
 
 

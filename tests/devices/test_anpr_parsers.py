@@ -332,3 +332,13 @@ def test_camera_time_forms(accurate: str, expected: datetime) -> None:
                                                "Plate": {"PlateNumber": "皖A7XG66"}}},
                                   local_tz=CST, received_at=RECEIVED)
     assert read.seen_at == expected
+
+
+def test_hikvision_picture_before_the_alert() -> None:
+    body = _multipart([("licensePlatePicture.jpg", "image/jpeg", PLATE_JPEG),
+                       ("anpr.xml", "application/xml", _hik_xml())])
+    [read] = parse_hikvision(body, "multipart/form-data; boundary=MIME_boundary")
+    assert read.plate == "皖A7XG66" and [i.kind for i in read.images] == ["plate"]
+    only_pictures = _multipart([("licensePlatePicture.jpg", "image/jpeg", PLATE_JPEG)])
+    with pytest.raises(AnprFormatError, match="no alert part"):
+        parse_hikvision(only_pictures, "multipart/form-data; boundary=MIME_boundary")

@@ -66,6 +66,7 @@ def test_foreign_plates_are_flagged_not_rejected() -> None:
     ("blue", PlateColor.BLUE), ("Yellow", PlateColor.YELLOW), ("green", PlateColor.GREEN),
     ("newEnergy", PlateColor.GREEN), ("white", PlateColor.WHITE), ("black", PlateColor.BLACK),
     ("蓝", PlateColor.BLUE), ("黄绿", PlateColor.GREEN), ("5", PlateColor.BLUE), ("pink", PlateColor.OTHER),
+    ("newEnergyGreen", PlateColor.GREEN), ("civilAviationBlack", PlateColor.BLACK), ("yellow_green", PlateColor.GREEN),
     ("", PlateColor.OTHER), (None, PlateColor.OTHER),
 ])
 def test_colour_words(word: str | None, color: PlateColor) -> None:
