@@ -44,6 +44,9 @@ class PlateRead:
     resend: bool = False  # the camera marks it as a stored record sent again after an outage
     confidence: float | None = None  # 0..1
     direction: str | None = None  # "entry" | "exit" when the camera says, else None
+    # Which way the vehicle moved relative to the camera, where the format says: "approaching" | "departing".
+    # Not entry/exit: an exit camera sees cars approach too; the camera's configured role says which.
+    travel: str | None = None
     plate_type: str | None = None
     vehicle_type: str | None = None
     vehicle_color: str | None = None

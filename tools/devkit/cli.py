@@ -20,6 +20,8 @@ COMMANDS: list[tuple[tuple[str, ...], str, str]] = [
     (("sim", "controller"), "devkit.sim.controller_cmd", "simulate a hub-native door controller (Modbus TCP)"),
     (("sim", "io-module"), "devkit.sim.io_module_cmd", "simulate a generic Modbus relay/input module"),
     (("sim", "camera"), "devkit.sim.camera_cmd", "simulate an IP camera (JPEG snapshot, MJPEG) with real photos"),
+    (("sim", "anpr"), "devkit.sim.anpr_cmd",
+     "simulate a plate-recognition camera pushing reads (Hikvision, Dahua, Vzenith, Frigate) to the hub"),
     (("receiver",), "devkit.receiver.cmd", "run the county side of the JSON uplink profile"),
     (("county",), "devkit.county.cmd",
      "run the county side of the MQTT uplink profile: consume every hub, store once, acknowledge after COMMIT"),
