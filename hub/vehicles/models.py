@@ -114,3 +114,17 @@ class VehicleDecision:
     opened: bool
     dwell_s: int | None = None
     event_uuid: str | None = None
+
+
+@dataclass(frozen=True)
+class Entrance:
+    """A car park's entrance (a booth, 岗亭) as the county sees it: a GA/T 1400 tollgate with its lanes."""
+
+    car_park: str
+    entrance: str
+    name: str
+    lanes: int
+    longitude: float | None = None
+    latitude: float | None = None
+    place_code: str = ""  # the 6-digit administrative division it is in
+    org_code: str = ""  # the organisation that runs it
