@@ -182,7 +182,7 @@ def _passback(context: AccessContext) -> bool:
 
 
 def _plate_decision(credential: PlateCredential, request: AccessRequest, context: AccessContext) -> Decision:
-    """A plate at a vehicle lane, checked in the order residential car parks use (docs/vehicles.md): no plate,
+    """A plate at a vehicle lane, checked in the order residential car parks use (hub/vehicles): no plate,
     black list (an alarm), exit with no entry record, then what the registry holds about the plate (white list,
     resident vehicle, monthly, visitor invitation), a near match of a registered plate (only when the community
     lets near matches open), the temporary-vehicle rule, and last anti-passback."""

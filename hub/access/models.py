@@ -67,7 +67,7 @@ class Reason(StrEnum):
     HOLIDAY = "holiday"
     OUTSIDE_HOURS = "outside_hours"
     ANTI_PASSBACK = "anti_passback"
-    # Vehicle lanes (a plate read at a car park's barrier), checked in this order (see docs/vehicles.md).
+    # Vehicle lanes (a plate read at a car park's barrier), checked in this order (hub.access.decide).
     BLACKLISTED = "blacklisted"
     NO_PLATE = "no_plate"
     EXIT_WITHOUT_ENTRY = "exit_without_entry"
