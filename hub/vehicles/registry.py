@@ -287,9 +287,7 @@ def standing_of(conn: sqlite3.Connection, plate: str, now: datetime) -> VehicleS
 
 
 def near_standing(conn: sqlite3.Connection, plate: str, now: datetime) -> VehicleStanding | None:
-    """The standing of a registered plate one OCR confusion away from ``plate`` (the first found), if any."""
-    for candidate in near_candidates(plate):
-        found = standing_of(conn, candidate, now)
-        if found is not None:
-            return found
-    return None
+    """The standing of the registered plate one OCR confusion away from ``plate``, if there is exactly one: a read
+    that could be either of two registered plates stands for neither."""
+    found = [s for s in (standing_of(conn, c, now) for c in near_candidates(plate)) if s is not None]
+    return found[0] if len(found) == 1 else None

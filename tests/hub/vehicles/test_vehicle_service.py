@@ -148,6 +148,20 @@ async def test_near_match_option(community: Community, barrier: RecordingBarrier
     assert events[0]["plate"] == "皖A7XGS8"
 
 
+async def test_a_read_close_to_two_registered_plates_stands_for_neither(
+    community: Community, barrier: RecordingBarrier, clock: Clock
+) -> None:
+    community.call(community.vehicles.add_resident_vehicle, "manager", "r-001", "皖A7XGS8")
+    second = community.call(community.vehicles.add_resident_vehicle, "manager", "r-001", "皖A7XG5B")
+    service = make_service(community, barrier, clock, near_match_opens=True)
+    both = await service.handle(read("皖A7XGSB", clock.now), ENTRY)  # B for 8 (皖A7XGS8) or S for 5 (皖A7XG5B)
+    assert both.decision.reason is Reason.TEMPORARY_REFUSED and both.decision.near_match_of is None
+    community.call(community.vehicles.remove_resident_vehicle, "manager", second.vehicle_id)
+    one = await service.handle(read("皖A7XGSB", clock.now), ENTRY)
+    assert one.decision.reason is Reason.NEAR_MATCH and one.decision.near_match_of == "皖A7XGS8"
+    assert barrier.opened == [ENTRY.lane_id]
+
+
 async def test_a_resend_is_recorded_once_and_counted_a_repeat_is_a_new_pass(
     community: Community, service: VehicleService, barrier: RecordingBarrier, clock: Clock, db: Path
 ) -> None:
