@@ -271,3 +271,26 @@ async def test_bad_reads_and_lanes_are_refused(service: VehicleService, clock: C
     with pytest.raises(InvalidInputError, match="lane"):
         await service.handle(read(PLATE, clock.now), "p1:north:1")  # type: ignore[arg-type]
     assert _committed(db) == ([], 0, [])
+
+
+async def test_the_barrier_opens_only_once_the_pass_is_on_disk(
+    community: Community, clock: Clock, db: Path
+) -> None:
+    """The barrier looks at the file through a second connection, as a power cut would leave it."""
+    community.call(community.vehicles.add_resident_vehicle, "manager", "r-001", PLATE)
+    seen: list[tuple[int, int]] = []
+
+    class CheckingBarrier:
+        async def open(self, lane: object) -> None:
+            other = sqlite3.connect(db)
+            try:
+                passes = other.execute("SELECT COUNT(*) FROM vehicle_passes WHERE granted = 1").fetchone()[0]
+                queued = other.execute("SELECT COUNT(*) FROM outbox o JOIN events e ON e.seq = o.seq"
+                                       " WHERE e.kind = 'vehicle_pass'").fetchone()[0]
+            finally:
+                other.close()
+            seen.append((int(passes), int(queued)))
+
+    service = VehicleService(community, CheckingBarrier(), clock=clock)
+    outcome = await service.handle(read(PLATE, clock.now), ENTRY)
+    assert outcome.opened and seen == [(1, 1)]
