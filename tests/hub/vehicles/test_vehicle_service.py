@@ -5,6 +5,7 @@ repeats are new passes; a camera's backlog is back-filled without opening the ba
 from __future__ import annotations
 
 import json
+import random
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
@@ -196,8 +197,11 @@ async def test_a_backlog_of_1000_reads_with_resends_is_back_filled_once_each_wit
         lane = ENTRY if n % 2 == 0 else EXIT
         reads.append((read(PLATE if n % 3 else f"皖B{n:05d}", at, record=f"off-{n}", resend=n % 4 == 0,
                            camera="cam-north-1" if lane is ENTRY else "cam-north-2"), lane))
-    backlog = reads + [reads[n * 9] for n in range(100)]  # 100 resends mixed in: 1,000 reads
-    backlog.sort(key=lambda item: item[0].seen_at)
+    backlog = list(reads)
+    shuffle = random.Random(7)
+    for n in range(100):  # 100 resends mixed in, each somewhere after its original: 1,000 reads
+        original = reads[n * 9]
+        backlog.insert(shuffle.randint(backlog.index(original) + 1, len(backlog)), original)
     outcomes = [await service.handle(r, lane) for r, lane in backlog]
     assert len(outcomes) == 1000
     assert sum(o.resend for o in outcomes) == 100 and barrier.opened == []
