@@ -36,6 +36,9 @@ from .residents.bulk_import import ImportReport, PhotoCheck, import_residents, r
 from .residents.registry_hub import ResidentRegistry
 from .residents.secrets import DEFAULT_PIN_DIGITS, check_pin_digits
 from .residents.store import utc_now
+from .vehicles import schema as vehicles_schema
+from .vehicles.erasure import forget_vehicle_events
+from .vehicles.registry import VehicleRegistry
 from .writer import Writer
 
 P = ParamSpec("P")
@@ -80,6 +83,7 @@ class CommunityReads:
         self._conn = open_database(db_path, components=[])  # the writer's connection migrated the schema
         self.registry = ResidentRegistry(self._conn, keys)
         self.access_config = AccessConfigStore(self._conn)
+        self.vehicles = VehicleRegistry(self._conn, keys)
 
     def close(self) -> None:
         self._conn.close()
@@ -115,6 +119,9 @@ class Community:
         self.access = AccessService(
             self.registry.conn, self.registry.keys, timezone=timezone, on_decision=on_decision
         )
+        # Residents' vehicles, monthly and visitors' vehicles, white and black lists (hub.vehicles).
+        migrate(self.registry.conn, vehicles_schema.COMPONENT)
+        self.vehicles = VehicleRegistry(self.registry.conn, self.registry.keys, on_audit=self._audit)
         # With a hub id, every decision is journalled (with its outbox row) in the decision's own transaction.
         self.journal: Journal | None = None
         if hub_id is not None:
@@ -176,7 +183,10 @@ class Community:
         journal = self.journal
 
         def also_erase(conn: sqlite3.Connection, who: str) -> dict[str, int]:
-            return {"journal_events": journal.forget_resident_in_transaction(who)} if journal is not None else {}
+            if journal is None:
+                return {}
+            return {"journal_events": journal.forget_resident_in_transaction(who),
+                    "vehicle_events": forget_vehicle_events(conn, who)}
 
         return self.registry.remove_resident(actor, resident_id, also_erase=also_erase,
                                              readers_paused=lambda: self._read_lock)

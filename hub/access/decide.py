@@ -3,9 +3,12 @@ randomness, so every path is testable with plain values and the service can repl
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from hub.access.lockout import is_locked_out
 from hub.access.models import (
     MESSAGES,
+    VEHICLE_GRANTS,
     AccessContext,
     AccessRequest,
     CardRead,
@@ -14,8 +17,13 @@ from hub.access.models import (
     FaceMatch,
     PassPresentation,
     PinEntry,
+    PlateCredential,
     Reason,
     Subject,
+    TemporaryVehicleRule,
+    VehicleContext,
+    VehicleDirection,
+    VehicleStanding,
     kind_of,
 )
 from hub.access.schedule import covering_rules, schedule_reason
@@ -74,6 +82,8 @@ def decide(request: AccessRequest, context: AccessContext) -> Decision:
         return verdict(Reason.LOCKED_OUT)
     if isinstance(credential, PassPresentation):
         return verdict(_pass_reason(credential, request, context), None)
+    if isinstance(credential, PlateCredential):
+        return _plate_decision(credential, request, context)
     credential_reason = _credential_reason(credential, context)
     if credential_reason is not None:
         return verdict(credential_reason)
@@ -107,6 +117,7 @@ def _unknown_reason(kind: CredentialKind) -> Reason:
         CredentialKind.CARD: Reason.UNKNOWN_CARD,
         CredentialKind.PIN: Reason.WRONG_PIN,
         CredentialKind.PASS: Reason.INVALID_PASS,
+        CredentialKind.PLATE: Reason.TEMPORARY_REFUSED,
     }[kind]
 
 
@@ -165,3 +176,111 @@ def _passback(context: AccessContext) -> bool:
     """Same side twice in a row at an anti-passback gate: in, in (a card handed back) or out, out."""
     door = context.door
     return door.anti_passback and door.side is not None and context.last_side is door.side
+
+
+# ---- vehicle lanes -------------------------------------------------------------------------------------------
+
+
+def _plate_decision(credential: PlateCredential, request: AccessRequest, context: AccessContext) -> Decision:
+    """A plate at a vehicle lane, checked in the order residential car parks use (hub/vehicles): no plate,
+    black list (an alarm), exit with no entry record, then what the registry holds about the plate (white list,
+    resident vehicle, monthly, visitor invitation), a near match of a registered plate (only when the community
+    lets near matches open), the temporary-vehicle rule, and last anti-passback."""
+    direction = request.direction
+    if not isinstance(direction, VehicleDirection):
+        raise InvalidInputError("a plate needs the lane's direction (entry or exit)")
+    vehicle = context.vehicle if context.vehicle is not None else VehicleContext()
+    now = request.now
+    plate = credential.plate
+
+    def verdict(reason: Reason, standing: _Standing | None = None, near_match_of: str | None = None) -> Decision:
+        days_left = standing.days_left if standing is not None else None
+        message = MESSAGES[reason]
+        if reason is Reason.MONTHLY_VALID and days_left is not None:
+            message = f"Monthly vehicle: {days_left} day{'' if days_left == 1 else 's'} left."
+        return Decision(
+            granted=reason in VEHICLE_GRANTS,
+            reason=reason,
+            kind=CredentialKind.PLATE,
+            door_id=request.door_id,
+            resident_id=standing.resident_id if standing is not None else None,
+            message=message,
+            issued_by=standing.invited_by if standing is not None else None,
+            plate=plate,
+            near_match_of=near_match_of,
+            days_left=days_left if reason is Reason.MONTHLY_VALID else None,
+            alarm=reason is Reason.BLACKLISTED,
+        )
+
+    if not plate:
+        return verdict(Reason.NO_PLATE)
+    if vehicle.black_listed:
+        return verdict(Reason.BLACKLISTED)
+    if direction is VehicleDirection.EXIT and vehicle.inside_since is None:
+        return verdict(Reason.EXIT_WITHOUT_ENTRY)
+    standing = _standing(vehicle.exact, direction, now) if vehicle.exact is not None else None
+    near_match_of = None
+    if standing is None and vehicle.near is not None:
+        near = _standing(vehicle.near, direction, now)
+        near_match_of = vehicle.near.plate
+        if near is not None and near.reason in VEHICLE_GRANTS and vehicle.near_match_opens:
+            standing = _Standing(Reason.NEAR_MATCH, near.resident_id, near.invited_by, near.days_left)
+        # Otherwise the read is handled as the unknown plate it is; the decision still names the plate it was
+        # close to, so the booth can see why a registered car was not let in.
+    if standing is None:
+        allow = vehicle.temporary_rule is TemporaryVehicleRule.ALLOW
+        standing = _Standing(Reason.TEMPORARY_ALLOWED if allow else Reason.TEMPORARY_REFUSED)
+    if (
+        standing.reason in VEHICLE_GRANTS
+        and direction is VehicleDirection.ENTRY
+        and vehicle.anti_passback
+        and vehicle.inside_since is not None
+    ):
+        return verdict(Reason.ANTI_PASSBACK, standing, near_match_of)
+    return verdict(standing.reason, standing, near_match_of)
+
+
+class _Standing:
+    """A registered plate's outcome: the reason, whose vehicle (or who invited it), a monthly's days left."""
+
+    __slots__ = ("days_left", "invited_by", "reason", "resident_id")
+
+    def __init__(self, reason: Reason, resident_id: str | None = None, invited_by: str | None = None,
+                 days_left: int | None = None) -> None:
+        self.reason = reason
+        self.resident_id = resident_id
+        self.invited_by = invited_by
+        self.days_left = days_left
+
+
+def _standing(standing: VehicleStanding, direction: VehicleDirection, now: datetime) -> _Standing | None:
+    """What the registry's entries for one plate say; ``None`` when none of them applies (a temporary vehicle).
+
+    Any entry that opens wins (white list, resident vehicle, a valid monthly period, an invitation in its window);
+    otherwise the refusal that explains most (a suspended resident, an expired or future monthly period, a revoked
+    invitation, one outside its window). A visitor's invitation that no longer applies does not keep the car in:
+    on the way out it is a temporary vehicle."""
+    if standing.white_listed:
+        return _Standing(Reason.WHITE_LISTED)
+    if standing.resident_id is not None and standing.resident_active:
+        return _Standing(Reason.RESIDENT_VEHICLE, standing.resident_id)
+    monthly = None
+    if standing.monthly_until is not None:
+        start = standing.monthly_from
+        if (start is None or start <= now) and now < standing.monthly_until:
+            days_left = (standing.monthly_until - now).days
+            return _Standing(Reason.MONTHLY_VALID, days_left=days_left)
+        monthly = _Standing(Reason.NOT_YET_VALID if start is not None and now < start else Reason.MONTHLY_EXPIRED)
+    current = [w for w in standing.invitations if w.valid_from <= now < w.valid_until]
+    for window in current:
+        if not window.revoked:
+            return _Standing(Reason.VISITOR_IN_WINDOW, invited_by=window.resident_id)
+    if standing.resident_id is not None:
+        return _Standing(Reason.SUSPENDED, standing.resident_id)
+    if monthly is not None:
+        return monthly
+    if direction is VehicleDirection.EXIT or not standing.invitations:
+        return None
+    if current:
+        return _Standing(Reason.VISITOR_REVOKED, invited_by=current[0].resident_id)
+    return _Standing(Reason.VISITOR_OUTSIDE_WINDOW, invited_by=standing.invitations[0].resident_id)

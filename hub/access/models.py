@@ -15,6 +15,26 @@ class CredentialKind(StrEnum):
     CARD = "card"
     PIN = "pin"
     PASS = "pass"
+    PLATE = "plate"  # a vehicle's number plate, read by a lane's camera (hub/vehicles)
+
+
+# What a door accepts unless configured otherwise: every person's credential (plates are for vehicle lanes).
+PERSON_CREDENTIALS: frozenset[CredentialKind] = frozenset(CredentialKind) - {CredentialKind.PLATE}
+
+
+class VehicleDirection(StrEnum):
+    """Which way a vehicle lane's camera sees cars go."""
+
+    ENTRY = "entry"
+    EXIT = "exit"
+
+
+class TemporaryVehicleRule(StrEnum):
+    """What the community does with a vehicle it does not know (fees are out of scope: refuse sends it to the
+    booth)."""
+
+    ALLOW = "allow"
+    REFUSE = "refuse"
 
 
 class Side(StrEnum):
@@ -47,6 +67,27 @@ class Reason(StrEnum):
     HOLIDAY = "holiday"
     OUTSIDE_HOURS = "outside_hours"
     ANTI_PASSBACK = "anti_passback"
+    # Vehicle lanes (a plate read at a car park's barrier), checked in this order (hub.access.decide).
+    BLACKLISTED = "blacklisted"
+    NO_PLATE = "no_plate"
+    EXIT_WITHOUT_ENTRY = "exit_without_entry"
+    WHITE_LISTED = "white_listed"
+    RESIDENT_VEHICLE = "resident_vehicle"
+    MONTHLY_VALID = "monthly_valid"
+    MONTHLY_EXPIRED = "monthly_expired"
+    VISITOR_IN_WINDOW = "visitor_in_window"
+    VISITOR_OUTSIDE_WINDOW = "visitor_outside_window"
+    VISITOR_REVOKED = "visitor_revoked"
+    NEAR_MATCH = "near_match"
+    TEMPORARY_ALLOWED = "temporary_allowed"
+    TEMPORARY_REFUSED = "temporary_refused"
+
+
+# Reasons that open a vehicle lane's barrier.
+VEHICLE_GRANTS: frozenset[Reason] = frozenset(
+    {Reason.WHITE_LISTED, Reason.RESIDENT_VEHICLE, Reason.MONTHLY_VALID, Reason.VISITOR_IN_WINDOW,
+     Reason.NEAR_MATCH, Reason.TEMPORARY_ALLOWED}
+)
 
 
 MESSAGES: Mapping[Reason, str] = {
@@ -70,6 +111,19 @@ MESSAGES: Mapping[Reason, str] = {
     Reason.HOLIDAY: "No access on holidays.",
     Reason.OUTSIDE_HOURS: "Outside permitted hours.",
     Reason.ANTI_PASSBACK: "Already inside: exit before entering again.",
+    Reason.BLACKLISTED: "This vehicle is not allowed in.",
+    Reason.NO_PLATE: "No plate read: please see the booth.",
+    Reason.EXIT_WITHOUT_ENTRY: "No entry record for this vehicle: please see the booth.",
+    Reason.WHITE_LISTED: "Welcome.",
+    Reason.RESIDENT_VEHICLE: "Welcome home.",
+    Reason.MONTHLY_VALID: "Monthly vehicle.",
+    Reason.MONTHLY_EXPIRED: "Monthly pass expired: please renew at the booth.",
+    Reason.VISITOR_IN_WINDOW: "Welcome, visitor.",
+    Reason.VISITOR_OUTSIDE_WINDOW: "The visitor invitation is not valid now.",
+    Reason.VISITOR_REVOKED: "The visitor invitation was withdrawn.",
+    Reason.NEAR_MATCH: "Welcome (plate read close to a registered plate).",
+    Reason.TEMPORARY_ALLOWED: "Temporary vehicle.",
+    Reason.TEMPORARY_REFUSED: "Temporary vehicles are not admitted: please see the booth.",
 }
 
 
@@ -123,7 +177,16 @@ class PassPresentation:
     state: PassState | None
 
 
-Credential = FaceMatch | CardRead | PinEntry | PassPresentation
+@dataclass(frozen=True)
+class PlateCredential:
+    """A number plate read at a vehicle lane (normalised; ``""`` when the camera saw no plate) and its colour
+    (the GA/T 1400 code)."""
+
+    plate: str
+    color: int
+
+
+Credential = FaceMatch | CardRead | PinEntry | PassPresentation | PlateCredential
 
 
 def kind_of(credential: Credential) -> CredentialKind:
@@ -134,6 +197,8 @@ def kind_of(credential: Credential) -> CredentialKind:
         return CredentialKind.CARD
     if isinstance(credential, PinEntry):
         return CredentialKind.PIN
+    if isinstance(credential, PlateCredential):
+        return CredentialKind.PLATE
     return CredentialKind.PASS
 
 
@@ -144,6 +209,8 @@ class AccessRequest:
     door_id: str
     credential: Credential
     now: datetime
+    direction: VehicleDirection | None = None
+    """For a plate at a vehicle lane: whether the lane lets cars in or out."""
 
 
 # ---- what decide() needs to know ---------------------------------------------------------------------------
@@ -157,7 +224,7 @@ class Door:
     name: str
     gate_id: str | None = None
     side: Side | None = None
-    accepts: frozenset[CredentialKind] = frozenset(CredentialKind)
+    accepts: frozenset[CredentialKind] = PERSON_CREDENTIALS
     locked_down: bool = False
     anti_passback: bool = False
 
@@ -223,6 +290,49 @@ DEFAULT_LOCKOUTS: Mapping[CredentialKind, LockoutPolicy] = {
 
 
 @dataclass(frozen=True)
+class VehicleStanding:
+    """What the registry holds about one registered plate (the one read, or the one it nearly matches)."""
+
+    plate: str
+    white_listed: bool = False
+    resident_id: str | None = None
+    """The resident whose vehicle this is."""
+    resident_active: bool = True
+    monthly_from: datetime | None = None
+    monthly_until: datetime | None = None
+    """The monthly period (the latest one on record); ``None``: not a monthly vehicle."""
+    invitations: tuple[VisitorWindow, ...] = ()
+
+
+@dataclass(frozen=True)
+class VisitorWindow:
+    """A resident's invitation for a visitor's vehicle."""
+
+    invitation_id: str
+    resident_id: str
+    valid_from: datetime
+    valid_until: datetime
+    revoked: bool = False
+
+
+@dataclass(frozen=True)
+class VehicleContext:
+    """What decide needs for a plate: the registry's view of it, its presence, and the community's rules.
+
+    ``exact`` is the standing of the plate as read (``None``: not registered); ``near`` that of a registered plate
+    one OCR confusion away, when the read plate itself is not registered."""
+
+    black_listed: bool = False
+    exact: VehicleStanding | None = None
+    near: VehicleStanding | None = None
+    inside_since: datetime | None = None
+    """When this plate's open entry record began (``None``: no entry on record)."""
+    temporary_rule: TemporaryVehicleRule = TemporaryVehicleRule.REFUSE
+    near_match_opens: bool = False
+    anti_passback: bool = False
+
+
+@dataclass(frozen=True)
 class AccessContext:
     """Everything decide needs besides the request, loaded by the service (or built by a test)."""
 
@@ -237,6 +347,8 @@ class AccessContext:
     lockouts: Mapping[CredentialKind, LockoutPolicy] = field(default_factory=lambda: dict(DEFAULT_LOCKOUTS))
     max_face_distance: float | None = None
     """If set, a face match farther than this is treated as unknown (the engine's own threshold is the norm)."""
+    vehicle: VehicleContext | None = None
+    """For a plate: what the vehicle registry holds about it (loaded by the vehicle service)."""
 
 
 @dataclass(frozen=True)
@@ -252,3 +364,9 @@ class Decision:
     message: str = ""
     # For a visitor pass: the resident who issued it (so they can be told their visitor arrived).
     issued_by: str | None = None
+    # For a plate: the plate read, the registered plate a near match stood for, a monthly vehicle's whole days
+    # left, and whether the decision raises an alarm (a blacklisted plate).
+    plate: str | None = None
+    near_match_of: str | None = None
+    days_left: int | None = None
+    alarm: bool = False

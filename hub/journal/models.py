@@ -26,12 +26,17 @@ class EventKind(StrEnum):
     # A device problem (a device offline) opened, acknowledged by a manager or resolved when the device came back:
     # the problem's id, device, state and times, never who acknowledged it or the note.
     DEVICE_PROBLEM = "device_problem"
+    # A plate read at a vehicle lane and its decision (granted or refused; a back-filled record of a camera's
+    # backlog too): plate, colour, direction, time, camera, lane and reason (hub/vehicles).
+    VEHICLE_PASS = "vehicle_pass"
+    # A blacklisted plate seen at a lane: the alarm that goes with its refused vehicle_pass.
+    VEHICLE_ALARM = "vehicle_alarm"
 
 
 # Manager actions stay local by default: they are for the community's own accountability, not the county's.
 UPLOADED_BY_DEFAULT = frozenset(
     {EventKind.DECISION, EventKind.DOOR_ALARM, EventKind.DEVICE_STATUS, EventKind.HEALTH_REPORT, EventKind.RELEASE,
-     EventKind.DOOR_CHANGE, EventKind.DEVICE_PROBLEM}
+     EventKind.DOOR_CHANGE, EventKind.DEVICE_PROBLEM, EventKind.VEHICLE_PASS, EventKind.VEHICLE_ALARM}
 )
 
 # Sent ahead of everything else queued (the outbox's priority lane): the county must hear of a device going down

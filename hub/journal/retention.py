@@ -11,7 +11,7 @@ import logging
 import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from hub.exceptions import InvalidInputError, StorageError
@@ -46,6 +46,8 @@ class PurgeResult:
     snapshots: int
     audit_entries: int
     unsent_kept: int
+    vehicle_records: int = 0
+    """Vehicle pass records (and ended vehicle invitations) past the events' period (hub.vehicles)."""
 
 
 def purge_expired(conn: sqlite3.Connection, policy: RetentionPolicy, *, now: datetime | None = None,
@@ -75,6 +77,7 @@ def purge_expired(conn: sqlite3.Connection, policy: RetentionPolicy, *, now: dat
             files = [str(r[0]) for r in conn.execute(
                 "SELECT path FROM snapshots WHERE taken_at < ? AND path IS NOT NULL", (snapshot_cutoff,))]
             snapshots = conn.execute("DELETE FROM snapshots WHERE taken_at < ?", (snapshot_cutoff,)).rowcount
+            vehicle_records = _purge_vehicle_records(conn, now - timedelta(days=policy.events_days))
             audit_cutoff = now - timedelta(days=policy.audit_days)
             audit = AuditLog(conn, hub_id, keys=audit_keys).purge_before_in_transaction(audit_cutoff)
         except BaseException:
@@ -85,7 +88,19 @@ def purge_expired(conn: sqlite3.Connection, policy: RetentionPolicy, *, now: dat
         raise StorageError(f"retention purge failed: {err}") from err
     for name in files:  # after the commit: a crash here leaves an orphan file, never a row without its file
         Path(name).unlink(missing_ok=True)
-    return PurgeResult(events=events, snapshots=snapshots, audit_entries=audit, unsent_kept=unsent_kept)
+    return PurgeResult(events=events, snapshots=snapshots, audit_entries=audit, unsent_kept=unsent_kept,
+                       vehicle_records=vehicle_records)
+
+
+def _purge_vehicle_records(conn: sqlite3.Connection, cutoff: datetime) -> int:
+    """Vehicle passes older than ``cutoff`` and invitations that ended before it, when the vehicle tables are
+    in this database; returns how many rows went. (Those tables keep time as the registry does.)"""
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'vehicle_passes'").fetchone() is None:
+        return 0
+    stamp = cutoff.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    passes = conn.execute("DELETE FROM vehicle_passes WHERE at < ?", (stamp,)).rowcount
+    invitations = conn.execute("DELETE FROM visitor_vehicles WHERE valid_until < ?", (stamp,)).rowcount
+    return int(passes) + int(invitations)
 
 
 async def purge_periodically(
@@ -103,9 +118,9 @@ async def purge_periodically(
     while True:
         try:
             result = await runner(purge)
-            if result.events or result.snapshots or result.audit_entries:
-                _LOGGER.info("retention purge removed %s events, %s snapshots, %s audit entries",
-                             result.events, result.snapshots, result.audit_entries)
+            if result.events or result.snapshots or result.audit_entries or result.vehicle_records:
+                _LOGGER.info("retention purge removed %s events, %s snapshots, %s audit entries, %s vehicle records",
+                             result.events, result.snapshots, result.audit_entries, result.vehicle_records)
         except Exception:  # keep purging on the next round; the error is logged once per round
             _LOGGER.exception("retention purge failed")
         await asyncio.sleep(interval_s)

@@ -1,6 +1,6 @@
-"""Erasure of a resident: templates, photos, credentials, passes, consent records, rule memberships and access
-history go in one transaction (with the journal's copies, when the caller passes ``also_erase``); what remains is
-a tombstone (a keyed hash of the id, the receipt id and hash).
+"""Erasure of a resident: templates, photos, credentials, passes, consent records, rule memberships, access
+history, vehicles, vehicle invitations and vehicle pass records go in one transaction (with the journal's copies,
+when the caller passes ``also_erase``); what remains is a tombstone (a keyed hash of the id, the receipt id and hash).
 
 Deleted rows are overwritten (``PRAGMA secure_delete``, on for every connection the hub opens) and the WAL is
 checkpointed and truncated to zero bytes, so the person's data does not linger in free pages of the database file
@@ -93,9 +93,21 @@ def _erase_rows(conn: sqlite3.Connection, resident_id: str) -> dict[str, int]:
         if has_table(conn, "pin_throttle"):
             conn.execute("DELETE FROM pin_throttle WHERE scope = 'account' AND key = ?", (resident_id,))
         erased["rule_memberships"] = _delete(conn, "DELETE FROM rule_residents WHERE resident_id = ?", (resident_id,))
+    if has_table(conn, "resident_vehicles"):
+        erased.update(_erase_vehicles(conn, resident_id))
     conn.execute("DELETE FROM visitor_passes WHERE issued_by = ?", (resident_id,))  # pass_doors cascade
     conn.execute("DELETE FROM residents WHERE resident_id = ?", (resident_id,))
     return erased
+
+
+def _erase_vehicles(conn: sqlite3.Connection, resident_id: str) -> dict[str, int]:
+    """The resident's vehicles, the vehicles they invited, and the pass records naming them (hub.vehicles)."""
+    return {
+        "vehicles": _delete(conn, "DELETE FROM resident_vehicles WHERE resident_id = ?", (resident_id,)),
+        "vehicle_invitations": _delete(conn, "DELETE FROM visitor_vehicles WHERE resident_id = ?", (resident_id,)),
+        "vehicle_passes": _delete(conn, "DELETE FROM vehicle_passes WHERE resident_id = ? OR invited_by = ?",
+                                  (resident_id, resident_id)),
+    }
 
 
 def remove_unfinished_import(

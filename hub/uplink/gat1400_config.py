@@ -28,6 +28,11 @@ class Collection:
 PERSONS = Collection(path="/VIID/Persons", list_key="PersonListObject", object_key="PersonObject",
                      id_field="PersonID", object_type=ObjectType.PERSON)
 APES = Collection(path="/VIID/APEs", list_key="APEListObject", object_key="APEObject", id_field="ApeID")
+MOTOR_VEHICLES = Collection(path="/VIID/MotorVehicles", list_key="MotorVehicleListObject",
+                            object_key="MotorVehicleObject", id_field="MotorVehicleID",
+                            object_type=ObjectType.MOTOR_VEHICLE)
+TOLLGATES = Collection(path="/VIID/Tollgates", list_key="TollgateListObject", object_key="TollgateObject",
+                       id_field="TollgateID")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,6 +54,13 @@ class Gat1400Config:
     timeout_s: float = 15.0
     # Status codes a platform uses for "busy, try later": those items stay queued instead of being set aside.
     transient_codes: frozenset[int] = frozenset({2, 9})
+    # Vehicle passes (hub/vehicles) as MotorVehicleObjects; each car park entrance is a tollgate, keyed
+    # ``<car park>:<entrance>`` -> its 20-digit TollgateID (the hub's own DeviceID when none is configured).
+    vehicle_collection: Collection = MOTOR_VEHICLES
+    tollgate_ids: Mapping[str, str] = field(default_factory=dict)
+    # ⚠ The standard's Direction is a compass heading; which codes stand for a lane's entry and exit is the
+    # county's to say (docs/uplink-protocol.md).
+    direction_codes: Mapping[str, str] = field(default_factory=lambda: {"entry": "1", "exit": "2"})
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.base_url)
@@ -57,6 +69,8 @@ class Gat1400Config:
         check_device_id(self.device_id)
         for ape in self.ape_ids.values():
             check_device_id(ape)
+        for tollgate in self.tollgate_ids.values():
+            check_device_id(tollgate)
         if not self.username:
             raise InvalidInputError("a username is needed for digest authentication")
         if self.keepalive_interval_s <= 0:
@@ -67,6 +81,10 @@ class Gat1400Config:
     def zone(self) -> ZoneInfo:
         """The platform's local time zone."""
         return ZoneInfo(self.timezone)
+
+    def tollgate_for(self, car_park: str, entrance: str) -> str:
+        """The 20-digit TollgateID of a car park's entrance (the hub's own ID when none is configured)."""
+        return self.tollgate_ids.get(f"{car_park}:{entrance}", self.device_id)
 
     def ape_for(self, door: str | None) -> str:
         """The 20-digit ID of the device behind ``door`` (the hub's own ID when none is configured)."""

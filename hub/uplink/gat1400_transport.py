@@ -1,8 +1,9 @@
-"""The GA/T 1400 profile for the worker: access records as PersonObject lists, device status as APEObject lists.
+"""The GA/T 1400 profile for the worker: access records as PersonObject lists, device status as APEObject lists,
+vehicle passes as MotorVehicleObject lists (:mod:`hub.uplink.gat1400_vehicles`).
 
-Door alarms and manager actions have no object in the view library; they are acknowledged locally and not sent
-(see docs/uplink-protocol.md). Per-item ``StatusCode`` decides each event: 0 acknowledged, a busy code stays
-queued, anything else is set aside as refused.
+Door alarms, vehicle alarms and manager actions have no object in the view library; they are acknowledged locally
+and not sent (see docs/uplink-protocol.md). Per-item ``StatusCode`` decides each event: 0 acknowledged, a busy code
+stays queued, anything else is set aside as refused.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from hub.journal import EventKind
 from .errors import TransientUplinkError
 from .gat1400_client import Gat1400Client, status_code
 from .gat1400_config import Collection, Gat1400Config
-from .gat1400_ids import image_id, object_id, viid_time
+from .gat1400_ids import ObjectType, image_id, object_id, viid_time
+from .gat1400_vehicles import motor_vehicle_object
 from .transport import BatchResult, OutgoingEvent
 
 _LOGGER = logging.getLogger(__name__)
@@ -72,6 +74,8 @@ class Gat1400Transport:
             return self._config.access_collection
         if item.event.kind == EventKind.DEVICE_STATUS:
             return self._config.status_collection
+        if item.event.kind == EventKind.VEHICLE_PASS:
+            return self._config.vehicle_collection
         return None
 
     def _runs(self, batch: Sequence[OutgoingEvent]) -> list[tuple[Collection | None, list[OutgoingEvent]]]:
@@ -98,6 +102,10 @@ class Gat1400Transport:
     def _object(self, collection: Collection, item: OutgoingEvent) -> dict[str, Any]:
         device = self._config.ape_for(item.event.door)
         when = viid_time(item.event.occurred_at, self._config.zone)
+        if collection.object_type == ObjectType.MOTOR_VEHICLE:
+            source = image_id(device, when, item.event.seq)
+            return motor_vehicle_object(self._config, item, object_id(source, collection.object_type, item.event.seq),
+                                        source, device)
         if collection.object_type:
             source = image_id(device, when, item.event.seq)
             obj: dict[str, Any] = {

@@ -5,7 +5,9 @@ resident id (the county cannot reverse it without the community key), a door rel
 change's kind, mode and outcome (never who asked), the weekly device-health ``report`` (device ids, online rates and
 outages: no personal data), a device status change's device kind, a device problem (``problem``: its id, device,
 state and times, never the manager's note or who acknowledged it) and, with the health events, the audit log's head
-(``audit_head``: the newest entry's seq and keyed hash, so the county holds a copy the hub cannot take back).
+(``audit_head``: the newest entry's seq and keyed hash, so the county holds a copy the hub cannot take back), and a
+vehicle pass's plate, colour, direction, car park, entrance, lane, dwell time and whether it was back-filled or a
+near match (the plate can be withheld; the camera's pictures need an option).
 Anything more needs a :class:`FieldOption` naming its legal basis; face images, templates and other biometrics can
 never be allowed.
 """
@@ -27,8 +29,15 @@ from .secret import Secret
 
 DEFAULT_FIELDS: frozenset[str] = frozenset(
     {"type", "door", "occurred_at", "result", "reason", "credential_kind", "resident_ref", "report",
-     "release_reason", "outcome", "change", "mode", "audit_head", "problem", "device_kind"}
+     "release_reason", "outcome", "change", "mode", "audit_head", "problem", "device_kind",
+     # A vehicle pass (hub/vehicles): the plate is personal data, sent because the county's programme asks for
+     # every vehicle movement; an operator can withhold it (FieldPolicy.withheld). Pictures need an option.
+     "plate", "plate_color", "plate_type", "vehicle_type", "vehicle_color", "direction", "car_park", "entrance",
+     "lane_no", "backfilled", "dwell_s", "near_match"}
 )
+
+# Default fields an operator may keep back (the county then receives the pass without them).
+WITHHOLDABLE_FIELDS: frozenset[str] = frozenset({"plate"})
 
 # Fields an operator may add, each with a stated legal basis. The value is what the field carries.
 OPTIONAL_FIELDS: Mapping[str, str] = {
@@ -38,6 +47,7 @@ OPTIONAL_FIELDS: Mapping[str, str] = {
     "unit": "the resident's building/unit",
     "card_suffix": "the last four digits of the card number",
     "device": "the device id behind a status change or alarm",
+    "vehicle_images": "the plate crop and scene pictures a lane's camera sent with a vehicle pass (base64 JPEG)",
 }
 
 # Never allowed, whatever the options say: biometric data and raw identifiers.
@@ -102,13 +112,18 @@ class FieldPolicy:
 
     community_key: Secret
     options: tuple[FieldOption, ...] = ()
+    withheld: frozenset[str] = frozenset()
+    """Default fields the operator keeps back (only those in :data:`WITHHOLDABLE_FIELDS`, e.g. ``plate``)."""
     _allowed: frozenset[str] = field(init=False, repr=False, default=frozenset())
 
     def __post_init__(self) -> None:
         names = [o.field for o in self.options]
         if len(names) != len(set(names)):
             raise InvalidInputError("each optional field may be enabled once")
-        object.__setattr__(self, "_allowed", DEFAULT_FIELDS | frozenset(names))
+        unknown = set(self.withheld) - WITHHOLDABLE_FIELDS
+        if unknown:
+            raise InvalidInputError(f"only {sorted(WITHHOLDABLE_FIELDS)} can be withheld, not {sorted(unknown)}")
+        object.__setattr__(self, "_allowed", (DEFAULT_FIELDS - self.withheld) | frozenset(names))
 
     @property
     def allowed_fields(self) -> frozenset[str]:
@@ -117,7 +132,7 @@ class FieldPolicy:
 
     def with_options(self, options: Iterable[FieldOption]) -> FieldPolicy:
         """A copy with another set of options (validated)."""
-        return FieldPolicy(self.community_key, tuple(options))
+        return FieldPolicy(self.community_key, tuple(options), self.withheld)
 
     def fields_for(self, event: JournalEvent) -> dict[str, Any]:
         """The allowed fields of one event."""
