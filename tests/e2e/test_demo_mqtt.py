@@ -127,10 +127,20 @@ async def test_make_run_with_the_mqtt_uplink(tmp_path: Path) -> None:
                 return event.get("type") == "device_status" and event.get("device_kind") == "camera" \
                     and event.get("result") == "offline"
 
+            def problem_open(event: dict[str, Any]) -> bool:
+                problem = event.get("problem") or {}
+                return event.get("type") == "device_problem" and problem.get("kind") == "camera" \
+                    and problem.get("state") == "open"
+
             upstream = await _wait_upstream(session, api, read_token, camera_offline, 45)
             offline = next(e for e in upstream if camera_offline(e))
-            # A figure, not a pass/fail bound (the target is 10 s; a loaded CI machine may take longer).
+            # Figures, not pass/fail bounds (the target is 10 s; a loaded CI machine may take longer).
             print(f"camera cut -> offline stored at the county consumer: {time.monotonic() - cut_at:.1f} s")
+            upstream = await _wait_upstream(session, api, read_token, problem_open, 45)
+            print(f"camera cut -> open problem stored at the county consumer: {time.monotonic() - cut_at:.1f} s")
+            problem = next(e for e in upstream if problem_open(e))["problem"]
+            assert problem["resolved_at"] is None, problem
+            assert "note" not in problem
     finally:
         await stop_demo(process)
     rest = (await process.stdout.read()).decode(errors="replace")
