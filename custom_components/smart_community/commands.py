@@ -39,6 +39,7 @@ from yarl import URL
 from hub.access.models import AccessRule
 from hub.community import Community, CommunityReads
 from hub.exceptions import HubError, InvalidInputError, NotFoundError
+from hub.health import Problem
 from hub.journal import AccessLogFilter, AuditHead
 from hub.journal.audit import RESIDENT_KEYS, RESIDENT_REF_PREFIX
 from hub.residents.bulk_import import PhotoCheck
@@ -48,7 +49,7 @@ from hub.residents.registry_hub import ResidentRegistry
 from .community import CommunityRuntimeData, erase_resident, loaded_community
 from .const import DOMAIN, SIGNAL_COMMUNITY_CHANGED
 from .gates import CONF_GATES, CONF_LOCK, Gate, async_run_gate
-from .health import CONF_TARGET, DEFAULT_TARGET
+from .health import CONF_TARGET, DEFAULT_TARGET, online_rates
 from .uplink import CONF_UPLINK_PROFILE, CONF_UPLINK_URL, PROFILE_JSON, field_policy
 
 SYSTEM_ACTOR = "system"
@@ -607,11 +608,7 @@ def _devices(ctx: CommandContext, data: Fields) -> Result:
     target = float(ctx.entry.options.get(CONF_TARGET, DEFAULT_TARGET))
     if store is None:
         return {"target_percent": target, "community": {"day_percent": None, "week_percent": None}, "devices": []}
-    now = dt_util.utcnow()
-    local = dt_util.as_local(now)
-    tz = ctx.hass.config.time_zone
-    day = store.day_rates(local.date(), tz, now=now)
-    week = store.week_rates((local - timedelta(days=local.weekday())).date(), tz, now=now)
+    day, week = online_rates(store, ctx.hass.config.time_zone, dt_util.utcnow())  # the sensors' figures too
     day_by = {d.device_id: d.rate for d in day.devices}
     week_by = {d.device_id: d.rate for d in week.devices}
     return {
@@ -665,10 +662,39 @@ def _problems(ctx: CommandContext, data: Fields) -> Result:
     return {"problems": [{**p.to_dict(), "name": _name(data, p.device_id, p.kind)} for p in found]}
 
 
+def _alarm_dict(data: Fields, problem: Problem, door_names: Mapping[str, str]) -> dict[str, Any]:
+    """An alarm as the panel shows it: its door (by the community's door name) or device (as Home Assistant names
+    it), its state and who acknowledged and closed it."""
+    name = door_names.get(problem.device_id, problem.device_id) if problem.kind == "door" else \
+        _name(data, problem.device_id, problem.kind)
+    return {**problem.to_dict(), "name": name}
+
+
 async def _acknowledge_problem(ctx: CommandContext, data: Fields) -> Result:
-    """A manager has seen a device problem and says what is being done; audited with who did it."""
-    problem = await ctx.runtime.health.async_acknowledge(ctx.actor, data["problem_id"], data["note"])
-    return {**problem.to_dict(), "name": _name(data, problem.device_id, problem.kind)}
+    """A manager has seen a device problem or alarm and says what is being done; audited with who did it."""
+    health = ctx.runtime.health
+    problem = await health.async_acknowledge(ctx.actor, data["problem_id"], data["note"])
+    names = await ctx.hass.async_add_executor_job(health.alarm_names, [problem])
+    return _alarm_dict(data, problem, names)
+
+
+async def _close_alarm(ctx: CommandContext, data: Fields) -> Result:
+    """A manager closes an acknowledged alarm: it leaves the open list and its notification goes; audited."""
+    health = ctx.runtime.health
+    problem = await health.async_close(ctx.actor, data["problem_id"], data.get("note") or None)
+    names = await ctx.hass.async_add_executor_job(health.alarm_names, [problem])
+    return _alarm_dict(data, problem, names)
+
+
+def _alarms(ctx: CommandContext, data: Fields) -> Result:
+    """The alarm list: forced open, held open, tamper and devices offline; those not closed first."""
+    health = ctx.runtime.health
+    store = health.store
+    if store is None:
+        return {"alarms": [], "open": 0}
+    found = store.alarms(include_closed=data["include_closed"], limit=data["limit"])
+    names = health.alarm_names(found)
+    return {"alarms": [_alarm_dict(data, p, names) for p in found], "open": store.open_alarm_count()}
 
 
 def _reports(ctx: CommandContext, data: Fields) -> Result:
@@ -874,6 +900,15 @@ COMMANDS: tuple[Command, ...] = (
             prepare=_device_names, fields={
                 vol.Required("problem_id"): vol.All(vol.Coerce(int), vol.Range(min=1)),
                 vol.Required("note"): vol.All(cv.string, vol.Length(min=1, max=500)),
+            }),
+    Command(websocket="alarms/list", run=_alarms, locked=False, prepare=_device_names, fields={
+        vol.Optional("include_closed", default=False): cv.boolean,
+        vol.Optional("limit", default=100): PAGE_LIMIT,
+    }),
+    Command(service="close_alarm", websocket="alarms/close", async_run=_close_alarm, prepare=_device_names,
+            fields={
+                vol.Required("problem_id"): vol.All(vol.Coerce(int), vol.Range(min=1)),
+                vol.Optional("note"): vol.Any(None, vol.All(cv.string, vol.Length(max=500))),
             }),
     Command(websocket="reports/list", run=_reports, locked=False,
             fields={vol.Optional("limit", default=12): vol.All(vol.Coerce(int), vol.Range(min=1, max=104))}),
