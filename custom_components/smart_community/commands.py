@@ -56,6 +56,7 @@ SYSTEM_ACTOR = "system"
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 MAX_PHOTO_BYTES = 3 * 1024 * 1024
 EXPORT_URL = "/api/smart_community/access_log.csv"
+PASS_LINK_URL = "/api/smart_community/pass"
 EXPORT_VALID_FOR = timedelta(minutes=5)
 FILTER_FIELDS = ("since", "until", "door", "resident_id", "result")
 
@@ -465,17 +466,22 @@ def _revoke_pin(ctx: CommandContext, data: Fields) -> Result:
 
 
 def _passes_list(ctx: CommandContext, data: Fields) -> Result:
+    """The passes: those in use now and those not started yet (from the moment they are issued, marked with when they
+    start), and with ``include_inactive`` the expired, revoked and used-up ones too."""
     now = dt_util.utcnow()
     passes = []
-    for p in ctx.reads.registry.passes.list_passes():
+    store = ctx.reads.registry.passes
+    for p in store.list_passes():
         active = p.active_at(now)
-        if active or data["include_inactive"]:
+        upcoming = not active and store.usable(p, now) and p.valid_from > now
+        if active or upcoming or data["include_inactive"]:
             passes.append({
                 "pass_id": p.pass_id, "visitor_name": p.visitor_name, "issued_by": p.issued_by,
                 "doors": sorted(p.door_ids), "valid_from": _iso(p.valid_from), "valid_until": _iso(p.valid_until),
                 "max_uses": p.max_uses, "uses": p.uses, "revoked": p.revoked_at is not None, "active": active,
+                "upcoming": upcoming,
             })
-    passes.sort(key=lambda p: (not p["active"], p["valid_until"] or ""))
+    passes.sort(key=lambda p: (not p["active"], not p["upcoming"], p["valid_from"] or ""))
     return {"passes": passes}
 
 
@@ -485,17 +491,42 @@ def _issue_pass(ctx: CommandContext, data: Fields) -> Result:
         valid_from=data.get("valid_from") or dt_util.utcnow(), valid_until=data["valid_until"],
         max_uses=data["max_uses"],
     )
+    pass_id = issued.visitor_pass.pass_id
     return {
-        "pass_id": issued.visitor_pass.pass_id,
+        "pass_id": pass_id,
         "token": issued.token,
         "qr_png_base64": _b64(issued.qr_png),
+        "valid_from": issued.visitor_pass.valid_from.isoformat(),
         "valid_until": issued.visitor_pass.valid_until.isoformat(),
+        "link_path": pass_link_path(ctx.community.registry.passes.pass_link(pass_id)),
     }
+
+
+def pass_link_path(link: str) -> str:
+    """The path of a pass's page (see pass_link.PassLinkView): what the panel turns into the link a manager sends."""
+    return f"{PASS_LINK_URL}/{link}"
 
 
 def _pass_qr(ctx: CommandContext, data: Fields) -> Result:
     png = ctx.reads.registry.passes.pass_qr_png(data["pass_id"])
     return {"pass_id": data["pass_id"], "qr_png_base64": _b64(png)}
+
+
+def _pass_card(ctx: CommandContext, data: Fields) -> Result:
+    """The pass as a card image to download or print: QR code, visitor, window, gates, community."""
+    doors = {d.door_id: d.name for d in ctx.reads.access_config.list_doors()}
+    png = ctx.reads.registry.passes.pass_card_png(data["pass_id"], community=ctx.entry.title, door_names=doors,
+                                                  tz=dt_util.get_default_time_zone())
+    return {"pass_id": data["pass_id"], "png_base64": _b64(png), "filename": f"visitor-pass-{data['pass_id']}.png"}
+
+
+def _pass_link(ctx: CommandContext, data: Fields) -> Result:
+    """The pass's link (a path; the panel adds Home Assistant's address): it shows the pass without a login, and
+    nothing once the pass has expired, been revoked or used up."""
+    store = ctx.reads.registry.passes
+    link = store.pass_link(data["pass_id"])
+    return {"pass_id": data["pass_id"], "path": pass_link_path(link),
+            "expires_at": _iso(store.get_pass(data["pass_id"]).valid_until)}
 
 
 def _revoke_pass(ctx: CommandContext, data: Fields) -> Result:
@@ -870,6 +901,8 @@ COMMANDS: tuple[Command, ...] = (
                 vol.Optional("max_uses", default=1): vol.All(vol.Coerce(int), vol.Range(min=1, max=1000)),
             }),
     Command(websocket="passes/qr", fields={vol.Required("pass_id"): cv.string}, run=_pass_qr, reads=True),
+    Command(websocket="passes/card", fields={vol.Required("pass_id"): cv.string}, run=_pass_card, reads=True),
+    Command(websocket="passes/link", fields={vol.Required("pass_id"): cv.string}, run=_pass_link, reads=True),
     Command(service="revoke_visitor_pass", websocket="passes/revoke", fields={vol.Required("pass_id"): cv.string},
             run=_revoke_pass, changes=True, returns=False),
     Command(service="add_access_rule", run=_add_rule, prepare=_lock_doors, changes=True, returns=False, fields={

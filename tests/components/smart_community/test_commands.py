@@ -48,7 +48,7 @@ VALID: dict[str, dict[str, Any]] = {
     "passes/list": {},
     "issue_visitor_pass": {"visitor_name": "Aunt", "issued_by": "r-x", "doors": ["SIMDC0042-door0"],
                            "valid_until": "2030-01-01T00:00:00"},
-    "passes/qr": {"pass_id": "pass-x"},
+    "passes/qr": {"pass_id": "pass-x"}, "passes/card": {"pass_id": "pass-x"}, "passes/link": {"pass_id": "pass-x"},
     "revoke_visitor_pass": {"pass_id": "pass-x"},
     "add_access_rule": {"rule_id": "all", "name": "Everyone", "doors": ["SIMDC0042-door0"]},
     "remove_access_rule": {"rule_id": "all"},
