@@ -7,7 +7,8 @@ driven by Playwright) on a real Home Assistant started the way `make run` starts
   and its link opens without a login in another browser and shows the pass;
 * on a phone-width screen the tab bar shows that there are more tabs, and its arrow brings them into view.
 
-Screenshots are kept under ``test-artifacts/panel/`` (or ``$E2E_ARTIFACTS``), named ``task-*.png``.
+Screenshots are kept under ``test-artifacts/panel/tasks/`` (``$E2E_ARTIFACTS/tasks``), named ``task-*.png``: a
+folder of their own, which the session test's clean-up of ``test-artifacts/panel/*.png`` leaves alone.
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ pytestmark = pytest.mark.usefixtures("socket_enabled")
 @pytest.fixture
 def artefacts() -> Path:
     _need_chromium()
-    ARTEFACTS.mkdir(parents=True, exist_ok=True)
-    return ARTEFACTS
+    folder = ARTEFACTS / "tasks"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 async def _login(page: Any, demo: Demo) -> None:
