@@ -157,6 +157,14 @@ class UplinkConnected(CoordinatorEntity[UplinkStatusCoordinator], BinarySensorEn
         self._attr_device_info = community_device_info(entry)
 
     @property
+    def available(self) -> bool:
+        """Before the first exchange with the platform there is nothing to say: unavailable, not "disconnected"
+        (nothing is wrong yet)."""
+        status = self._entry.runtime_data.uplink.status
+        return super().available and status is not None and (
+            status.last_success is not None or status.last_error is not None)
+
+    @property
     def is_on(self) -> bool | None:
         """Connected while the last exchange with the platform succeeded."""
         status = self._entry.runtime_data.uplink.status

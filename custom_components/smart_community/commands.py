@@ -39,6 +39,7 @@ from yarl import URL
 from hub.access.models import AccessRule
 from hub.community import Community, CommunityReads
 from hub.exceptions import HubError, InvalidInputError, NotFoundError
+from hub.health import Problem
 from hub.journal import AccessLogFilter, AuditHead
 from hub.journal.audit import RESIDENT_KEYS, RESIDENT_REF_PREFIX
 from hub.residents.bulk_import import PhotoCheck
@@ -48,13 +49,14 @@ from hub.residents.registry_hub import ResidentRegistry
 from .community import CommunityRuntimeData, erase_resident, loaded_community
 from .const import DOMAIN, SIGNAL_COMMUNITY_CHANGED
 from .gates import CONF_GATES, CONF_LOCK, Gate, async_run_gate
-from .health import CONF_TARGET, DEFAULT_TARGET
+from .health import CONF_TARGET, DEFAULT_TARGET, online_rates
 from .uplink import CONF_UPLINK_PROFILE, CONF_UPLINK_URL, PROFILE_JSON, field_policy
 
 SYSTEM_ACTOR = "system"
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 MAX_PHOTO_BYTES = 3 * 1024 * 1024
 EXPORT_URL = "/api/smart_community/access_log.csv"
+PASS_LINK_URL = "/api/smart_community/pass"
 EXPORT_VALID_FOR = timedelta(minutes=5)
 FILTER_FIELDS = ("since", "until", "door", "resident_id", "result")
 
@@ -464,17 +466,22 @@ def _revoke_pin(ctx: CommandContext, data: Fields) -> Result:
 
 
 def _passes_list(ctx: CommandContext, data: Fields) -> Result:
+    """The passes: those in use now and those not started yet (from the moment they are issued, marked with when they
+    start), and with ``include_inactive`` the expired, revoked and used-up ones too."""
     now = dt_util.utcnow()
     passes = []
-    for p in ctx.reads.registry.passes.list_passes():
+    store = ctx.reads.registry.passes
+    for p in store.list_passes():
         active = p.active_at(now)
-        if active or data["include_inactive"]:
+        upcoming = not active and store.usable(p, now) and p.valid_from > now
+        if active or upcoming or data["include_inactive"]:
             passes.append({
                 "pass_id": p.pass_id, "visitor_name": p.visitor_name, "issued_by": p.issued_by,
                 "doors": sorted(p.door_ids), "valid_from": _iso(p.valid_from), "valid_until": _iso(p.valid_until),
                 "max_uses": p.max_uses, "uses": p.uses, "revoked": p.revoked_at is not None, "active": active,
+                "upcoming": upcoming,
             })
-    passes.sort(key=lambda p: (not p["active"], p["valid_until"] or ""))
+    passes.sort(key=lambda p: (not p["active"], not p["upcoming"], p["valid_from"] or ""))
     return {"passes": passes}
 
 
@@ -484,17 +491,42 @@ def _issue_pass(ctx: CommandContext, data: Fields) -> Result:
         valid_from=data.get("valid_from") or dt_util.utcnow(), valid_until=data["valid_until"],
         max_uses=data["max_uses"],
     )
+    pass_id = issued.visitor_pass.pass_id
     return {
-        "pass_id": issued.visitor_pass.pass_id,
+        "pass_id": pass_id,
         "token": issued.token,
         "qr_png_base64": _b64(issued.qr_png),
+        "valid_from": issued.visitor_pass.valid_from.isoformat(),
         "valid_until": issued.visitor_pass.valid_until.isoformat(),
+        "link_path": pass_link_path(ctx.community.registry.passes.pass_link(pass_id)),
     }
+
+
+def pass_link_path(link: str) -> str:
+    """The path of a pass's page (see pass_link.PassLinkView): what the panel turns into the link a manager sends."""
+    return f"{PASS_LINK_URL}/{link}"
 
 
 def _pass_qr(ctx: CommandContext, data: Fields) -> Result:
     png = ctx.reads.registry.passes.pass_qr_png(data["pass_id"])
     return {"pass_id": data["pass_id"], "qr_png_base64": _b64(png)}
+
+
+def _pass_card(ctx: CommandContext, data: Fields) -> Result:
+    """The pass as a card image to download or print: QR code, visitor, window, gates, community."""
+    doors = {d.door_id: d.name for d in ctx.reads.access_config.list_doors()}
+    png = ctx.reads.registry.passes.pass_card_png(data["pass_id"], community=ctx.entry.title, door_names=doors,
+                                                  tz=dt_util.get_default_time_zone())
+    return {"pass_id": data["pass_id"], "png_base64": _b64(png), "filename": f"visitor-pass-{data['pass_id']}.png"}
+
+
+def _pass_link(ctx: CommandContext, data: Fields) -> Result:
+    """The pass's link (a path; the panel adds Home Assistant's address): it shows the pass without a login, and
+    nothing once the pass has expired, been revoked or used up."""
+    store = ctx.reads.registry.passes
+    link = store.pass_link(data["pass_id"])
+    return {"pass_id": data["pass_id"], "path": pass_link_path(link),
+            "expires_at": _iso(store.get_pass(data["pass_id"]).valid_until)}
 
 
 def _revoke_pass(ctx: CommandContext, data: Fields) -> Result:
@@ -607,11 +639,7 @@ def _devices(ctx: CommandContext, data: Fields) -> Result:
     target = float(ctx.entry.options.get(CONF_TARGET, DEFAULT_TARGET))
     if store is None:
         return {"target_percent": target, "community": {"day_percent": None, "week_percent": None}, "devices": []}
-    now = dt_util.utcnow()
-    local = dt_util.as_local(now)
-    tz = ctx.hass.config.time_zone
-    day = store.day_rates(local.date(), tz, now=now)
-    week = store.week_rates((local - timedelta(days=local.weekday())).date(), tz, now=now)
+    day, week = online_rates(store, ctx.hass.config.time_zone, dt_util.utcnow())  # the sensors' figures too
     day_by = {d.device_id: d.rate for d in day.devices}
     week_by = {d.device_id: d.rate for d in week.devices}
     return {
@@ -665,10 +693,39 @@ def _problems(ctx: CommandContext, data: Fields) -> Result:
     return {"problems": [{**p.to_dict(), "name": _name(data, p.device_id, p.kind)} for p in found]}
 
 
+def _alarm_dict(data: Fields, problem: Problem, door_names: Mapping[str, str]) -> dict[str, Any]:
+    """An alarm as the panel shows it: its door (by the community's door name) or device (as Home Assistant names
+    it), its state and who acknowledged and closed it."""
+    name = door_names.get(problem.device_id, problem.device_id) if problem.kind == "door" else \
+        _name(data, problem.device_id, problem.kind)
+    return {**problem.to_dict(), "name": name}
+
+
 async def _acknowledge_problem(ctx: CommandContext, data: Fields) -> Result:
-    """A manager has seen a device problem and says what is being done; audited with who did it."""
-    problem = await ctx.runtime.health.async_acknowledge(ctx.actor, data["problem_id"], data["note"])
-    return {**problem.to_dict(), "name": _name(data, problem.device_id, problem.kind)}
+    """A manager has seen a device problem or alarm and says what is being done; audited with who did it."""
+    health = ctx.runtime.health
+    problem = await health.async_acknowledge(ctx.actor, data["problem_id"], data["note"])
+    names = await ctx.hass.async_add_executor_job(health.alarm_names, [problem])
+    return _alarm_dict(data, problem, names)
+
+
+async def _close_alarm(ctx: CommandContext, data: Fields) -> Result:
+    """A manager closes an acknowledged alarm: it leaves the open list and its notification goes; audited."""
+    health = ctx.runtime.health
+    problem = await health.async_close(ctx.actor, data["problem_id"], data.get("note") or None)
+    names = await ctx.hass.async_add_executor_job(health.alarm_names, [problem])
+    return _alarm_dict(data, problem, names)
+
+
+def _alarms(ctx: CommandContext, data: Fields) -> Result:
+    """The alarm list: forced open, held open, tamper and devices offline; those not closed first."""
+    health = ctx.runtime.health
+    store = health.store
+    if store is None:
+        return {"alarms": [], "open": 0}
+    found = store.alarms(include_closed=data["include_closed"], limit=data["limit"])
+    names = health.alarm_names(found)
+    return {"alarms": [_alarm_dict(data, p, names) for p in found], "open": store.open_alarm_count()}
 
 
 def _reports(ctx: CommandContext, data: Fields) -> Result:
@@ -844,6 +901,8 @@ COMMANDS: tuple[Command, ...] = (
                 vol.Optional("max_uses", default=1): vol.All(vol.Coerce(int), vol.Range(min=1, max=1000)),
             }),
     Command(websocket="passes/qr", fields={vol.Required("pass_id"): cv.string}, run=_pass_qr, reads=True),
+    Command(websocket="passes/card", fields={vol.Required("pass_id"): cv.string}, run=_pass_card, reads=True),
+    Command(websocket="passes/link", fields={vol.Required("pass_id"): cv.string}, run=_pass_link, reads=True),
     Command(service="revoke_visitor_pass", websocket="passes/revoke", fields={vol.Required("pass_id"): cv.string},
             run=_revoke_pass, changes=True, returns=False),
     Command(service="add_access_rule", run=_add_rule, prepare=_lock_doors, changes=True, returns=False, fields={
@@ -874,6 +933,15 @@ COMMANDS: tuple[Command, ...] = (
             prepare=_device_names, fields={
                 vol.Required("problem_id"): vol.All(vol.Coerce(int), vol.Range(min=1)),
                 vol.Required("note"): vol.All(cv.string, vol.Length(min=1, max=500)),
+            }),
+    Command(websocket="alarms/list", run=_alarms, locked=False, prepare=_device_names, fields={
+        vol.Optional("include_closed", default=False): cv.boolean,
+        vol.Optional("limit", default=100): PAGE_LIMIT,
+    }),
+    Command(service="close_alarm", websocket="alarms/close", async_run=_close_alarm, prepare=_device_names,
+            fields={
+                vol.Required("problem_id"): vol.All(vol.Coerce(int), vol.Range(min=1)),
+                vol.Optional("note"): vol.Any(None, vol.All(cv.string, vol.Length(max=500))),
             }),
     Command(websocket="reports/list", run=_reports, locked=False,
             fields={vol.Optional("limit", default=12): vol.All(vol.Coerce(int), vol.Range(min=1, max=104))}),

@@ -273,9 +273,11 @@ async def _async_attach(
 
     @callback
     def on_alarm(event: AlarmEvent) -> None:
+        # Journalled for the county and kept as an alarm until a manager closes it (with a notification).
         point = points.get(event.door)
-        runtime.uplink.record(EventKind.DOOR_ALARM, point.door_id if point else None,
-                              {"alarm": event.kind.value, "active": event.active})
+        runtime.health.async_door_alarm(point.door_id if point else None,
+                                        point.name if point else f"{info.serial} door {event.door + 1}",
+                                        event.kind.value, event.active)
 
     coordinator = entry.runtime_data.coordinator
     online = [coordinator.last_update_success]

@@ -1,7 +1,10 @@
 """Device health in Home Assistant: controllers, cameras and the uplink are recorded online/offline as they
 change; cameras are probed in the background so their online rate is measured; each change and each device problem
 (opened when a device goes down, acknowledged by a manager, resolved when it is back) is journalled for the county
-in the uplink's priority lane; online rates for today and this week; a repair issue for a device offline longer
+in the uplink's priority lane; door alarms (forced open, held open, tamper) kept with the device problems as alarms
+that stay until a manager acknowledges and closes them, each with a persistent notification while it is not closed
+(door and device names only, never a resident's); online rates for today and this week, computed in one place
+(:func:`online_rates`) for the sensors and the panel; a repair issue for a device offline longer
 than the set time (cleared when it returns); the weekly report generated once a week and kept."""
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from homeassistant.components import persistent_notification
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
@@ -27,7 +31,16 @@ from hub.bus import EventBus
 from hub.community import Community
 from hub.events import DeviceStatusEvent
 from hub.exceptions import StorageError
-from hub.health import DeviceKind, HealthStore, Problem, StatusChange, public_device_id
+from hub.health import (
+    AlarmKind,
+    AlarmState,
+    DeviceKind,
+    HealthStore,
+    Problem,
+    RateSummary,
+    StatusChange,
+    public_device_id,
+)
 from hub.journal import EventKind, NewEvent
 
 from .const import CONF_KIND, DOMAIN, KIND_CAMERA
@@ -57,6 +70,50 @@ PURGE_EVERY = timedelta(hours=1)
 # Retention of events (the journal, in uplink.py) and of device-health history.
 CONF_EVENTS_DAYS = "events_days"
 DEFAULT_EVENTS_DAYS = 90
+# A persistent notification per alarm not closed yet: its problem id.
+ALARM_NOTIFICATION = f"{DOMAIN}_alarm_{{}}"
+ALARMS_PATH = "/smart-community/alarms"
+ALARM_TITLES = {
+    AlarmKind.DEVICE_OFFLINE: "Device offline",
+    AlarmKind.FORCED_OPEN: "Door forced open",
+    AlarmKind.HELD_OPEN: "Door held open",
+    AlarmKind.TAMPER: "Reader tampered with",
+}
+ALARM_WORDS = {
+    AlarmKind.DEVICE_OFFLINE: "went offline",
+    AlarmKind.FORCED_OPEN: "was forced open",
+    AlarmKind.HELD_OPEN: "was held open too long",
+    AlarmKind.TAMPER: "reported its reader's tamper switch open",
+}
+
+
+def online_rates(store: HealthStore, tz: str, now: datetime) -> tuple[RateSummary, RateSummary]:
+    """The devices' online rates today and this week (local days in ``tz``, weeks from Monday): the one place the
+    figures are computed, for the online-rate sensors and the panel alike."""
+    local = dt_util.as_local(now)
+    day = store.day_rates(local.date(), tz, now=now)
+    week = store.week_rates((local - timedelta(days=local.weekday())).date(), tz, now=now)
+    return day, week
+
+
+def percent(rate: float | None) -> float | None:
+    """A rate in 0..1 as the percent figure shown everywhere (two decimals)."""
+    return None if rate is None else round(rate * 100, 2)
+
+
+def alarm_message(problem: Problem, name: str) -> str:
+    """A notification's text: the door or device by name, what happened and when, and where to deal with it (no
+    resident's data: a door alarm names no one)."""
+    kind = AlarmKind(problem.alarm)
+    when = dt_util.as_local(problem.opened_at).strftime("%Y-%m-%d %H:%M:%S")
+    lines = [f"{name} {ALARM_WORDS[kind]} at {when}."]
+    if problem.resolved_at is not None:
+        back = "is back online" if kind is AlarmKind.DEVICE_OFFLINE else "has cleared"
+        lines.append(f"It {back} since {dt_util.as_local(problem.resolved_at).strftime('%H:%M:%S')}.")
+    if problem.alarm_state is AlarmState.ACKNOWLEDGED:
+        lines.append("A manager has acknowledged it.")
+    lines.append(f"Acknowledge and close it in the [Community panel's alarm list]({ALARMS_PATH}).")
+    return " ".join(lines)
 
 
 @callback
@@ -139,6 +196,7 @@ class HealthRuntime:
         self._unsubscribe.append(async_track_time_interval(self.hass, self._async_check, CHECK_EVERY))
         self._unsubscribe.append(async_track_time_interval(
             self.hass, self._async_probe_tick, timedelta(seconds=self.probe_seconds), name="camera probes"))
+        await self._async_restore_notifications()
 
     @property
     def probe_seconds(self) -> int:
@@ -212,21 +270,107 @@ class HealthRuntime:
                 for new in health_events(change):
                     journal.append_in_transaction(new)
 
-        def record() -> None:
-            if writes.record_change(device_id, kind, online, at, also=journalled) is not None and journal is not None:
+        def record() -> StatusChange | None:
+            change = writes.record_change(device_id, kind, online, at, also=journalled)
+            if change is not None and journal is not None:
                 journal.notify()  # after the COMMIT: the uplink sends it ahead of the backlog
+            return change
 
-        def write() -> None:
+        def write() -> StatusChange | None:
             if self._writes is None:
-                return  # unloading: the last status of a closing controller is not recorded
+                return None  # unloading: the last status of a closing controller is not recorded
             try:
-                self.community.call(record)
+                return self.community.call(record)
             except StorageError as err:
                 _LOGGER.debug("device status of %s not recorded: %s", device_id, err)
+                return None
+
+        def done(future: asyncio.Future[StatusChange | None]) -> None:
+            change = None if future.cancelled() or future.exception() else future.result()
+            if change is not None and change.problem is not None:
+                self._async_notify(change.problem, async_device_name(self.hass, change.device_id))
+            self._async_changed()
 
         self.hass.async_add_executor_job(write).add_done_callback(
-            lambda _: self.hass.loop.call_soon_threadsafe(self._async_changed)
+            lambda future: self.hass.loop.call_soon_threadsafe(done, future)
         )
+
+    @callback
+    def async_door_alarm(self, door_id: str | None, door_name: str, alarm: str, active: bool) -> None:
+        """A door raised or cleared an alarm: journalled for the county (``door_alarm``, as before) and, in the same
+        transaction, kept as an alarm (opened on a raise, resolved on a clear) that stays until a manager closes
+        it; a new alarm gets a persistent notification."""
+        writes, journal = self._writes, self.community.journal
+        at = dt_util.utcnow()
+        payload = {"alarm": alarm, "active": active}
+
+        def journalled(_problem: Problem) -> None:
+            if journal is not None:
+                journal.append_in_transaction(NewEvent(kind=EventKind.DOOR_ALARM, door=door_id, occurred_at=at,
+                                                       payload=payload))
+
+        def record() -> Problem | None:
+            problem = None
+            if writes is not None and door_id is not None and self._writes is not None:
+                problem = writes.record_alarm(door_id, alarm, active, at, also=journalled)
+            if problem is None and journal is not None:  # no alarm changed (a repeat after a restart): journal it
+                journal.append_many([NewEvent(kind=EventKind.DOOR_ALARM, door=door_id, occurred_at=at,
+                                              payload=payload)])
+            if journal is not None:
+                journal.notify()
+            return problem
+
+        def write() -> Problem | None:
+            try:
+                return self.community.call(record)
+            except StorageError as err:
+                _LOGGER.debug("door alarm at %s not recorded: %s", door_name, err)
+                return None
+
+        def done(future: asyncio.Future[Problem | None]) -> None:
+            problem = None if future.cancelled() or future.exception() else future.result()
+            if problem is not None:
+                self._async_notify(problem, door_name)
+            self._async_changed()
+
+        self.hass.async_add_executor_job(write).add_done_callback(
+            lambda future: self.hass.loop.call_soon_threadsafe(done, future)
+        )
+
+    @callback
+    def _async_notify(self, problem: Problem, name: str) -> None:
+        """The alarm's persistent notification: created for a new alarm, updated as it clears or is acknowledged,
+        dismissed once it is closed."""
+        notification_id = ALARM_NOTIFICATION.format(problem.problem_id)
+        if problem.alarm_state is AlarmState.CLOSED:
+            persistent_notification.async_dismiss(self.hass, notification_id)
+            return
+        persistent_notification.async_create(self.hass, alarm_message(problem, name),
+                                             title=ALARM_TITLES[AlarmKind(problem.alarm)],
+                                             notification_id=notification_id)
+
+    def alarm_names(self, problems: list[Problem]) -> dict[str, str]:
+        """Blocking: the doors' names of door alarms, from the community's door list."""
+        doors = {d.door_id: d.name for d in self.community.read(self.community.reads.access_config.list_doors)}
+        return {p.device_id: doors.get(p.device_id, p.device_id) for p in problems if p.kind == "door"}
+
+    @callback
+    def async_alarm_name(self, problem: Problem, door_names: dict[str, str]) -> str:
+        """What an alarm's door or device is called (a door by the community's door name, a device as Home
+        Assistant names it)."""
+        if problem.kind == "door":
+            return door_names.get(problem.device_id, problem.device_id)
+        return async_device_name(self.hass, problem.device_id)
+
+    async def _async_restore_notifications(self) -> None:
+        """Home Assistant keeps no notification across a restart: every alarm not closed gets its own again."""
+        store = self.store
+        if store is None:
+            return
+        alarms = await self.hass.async_add_executor_job(lambda: store.alarms(limit=500))
+        names = await self.hass.async_add_executor_job(self.alarm_names, alarms)
+        for problem in alarms:
+            self._async_notify(problem, self.async_alarm_name(problem, names))
 
     @callback
     def _async_changed(self) -> None:
@@ -284,25 +428,49 @@ class HealthRuntime:
 
         def acknowledge() -> Problem:
             # One writer job: the problem, then the audit entry naming who (nothing can come in between).
-            problem = writes.acknowledge(problem_id, note, at)
+            problem = writes.acknowledge(problem_id, note, at, actor=actor)
             self.community.record_action(actor, "acknowledge_device_problem",
                                          {"problem_id": problem.problem_id, "device": problem.device_id,
-                                          "note": problem.note or ""})
-            if journal is not None:
+                                          "alarm": problem.alarm, "note": problem.note or ""})
+            if journal is not None and problem.alarm == AlarmKind.DEVICE_OFFLINE:
                 journal.append_many([problem_event(problem, at)])
             return problem
 
         problem = await self.hass.async_add_executor_job(self.community.call, acknowledge)
-        async_dispatcher_send(self.hass, SIGNAL_HEALTH.format(self.entry.entry_id))
+        await self._async_after_manager(problem)
         return problem
+
+    async def async_close(self, actor: str, problem_id: int, note: str | None) -> Problem:
+        """A manager closes an acknowledged alarm (audited with who); its notification is dismissed. Raises the
+        store's errors (unknown, not acknowledged yet, already closed, bad note)."""
+        writes = self._writes
+        if writes is None:
+            raise StorageError("device health is not running")
+        at = dt_util.utcnow()
+
+        def close() -> Problem:
+            problem = writes.close_alarm(problem_id, at, actor=actor, note=note)
+            self.community.record_action(actor, "close_alarm",
+                                         {"problem_id": problem.problem_id, "device": problem.device_id,
+                                          "alarm": problem.alarm, "note": problem.note or ""})
+            return problem
+
+        problem = await self.hass.async_add_executor_job(self.community.call, close)
+        await self._async_after_manager(problem)
+        return problem
+
+    async def _async_after_manager(self, problem: Problem) -> None:
+        names = await self.hass.async_add_executor_job(self.alarm_names, [problem])
+        self._async_notify(problem, self.async_alarm_name(problem, names))
+        async_dispatcher_send(self.hass, SIGNAL_HEALTH.format(self.entry.entry_id))
+
+    def open_alarms(self) -> int | None:
+        """Blocking: how many alarms no manager has closed yet."""
+        return None if self.store is None else self.store.open_alarm_count()
 
     def rates(self) -> tuple[float | None, float | None]:
         """Blocking: the community's online rate (percent) today and this week, in Home Assistant's time zone."""
         if self.store is None:
             return None, None
-        now = dt_util.utcnow()
-        local = dt_util.as_local(now)
-        tz = self.hass.config.time_zone
-        day = self.store.day_rates(local.date(), tz, now=now).community.rate
-        week = self.store.week_rates((local - timedelta(days=local.weekday())).date(), tz, now=now).community.rate
-        return (None if day is None else round(day * 100, 2)), (None if week is None else round(week * 100, 2))
+        day, week = online_rates(self.store, self.hass.config.time_zone, dt_util.utcnow())
+        return percent(day.community.rate), percent(week.community.rate)

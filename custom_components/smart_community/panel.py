@@ -27,6 +27,7 @@ from hub.exceptions import HubError
 from .commands import EXPORT_URL, FILTER_FIELDS, FILTER_SCHEMA, access_filter
 from .community import loaded_community
 from .const import DOMAIN
+from .pass_link import PassLinkView
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -80,8 +81,10 @@ async def async_register_panel(hass: HomeAssistant) -> None:
 
 @callback
 def async_setup_http(hass: HomeAssistant) -> None:
-    """The CSV download (the panel's export; also usable with any administrator's signed URL)."""
+    """The CSV download (the panel's export; also usable with any administrator's signed URL), and the visitor-pass
+    link's page (no login: see pass_link)."""
     hass.http.register_view(AccessLogExportView())
+    hass.http.register_view(PassLinkView())
 
 
 def async_remove_panel(hass: HomeAssistant) -> None:

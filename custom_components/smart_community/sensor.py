@@ -1,5 +1,6 @@
-"""Community sensors: how many residents, and how many faces are enrolled (regulation wants that count visible;
-a filing is due above 100,000)."""
+"""Community sensors: how many residents, how many people have a face enrolled (regulation wants that count visible;
+a filing is due above 100,000), how many alarms no manager has closed yet, the uplink's figures and the devices'
+online rates."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
+from homeassistant.util import slugify
 
 from hub.uplink import UplinkStatus
 
@@ -83,7 +85,9 @@ UPLINK_DESCRIPTIONS = (
         device_class=SensorDeviceClass.DURATION,
         native_unit_of_measurement=UnitOfTime.SECONDS,
         state_class=SensorStateClass.MEASUREMENT,
-        value_fn=lambda status: None if status.oldest_unsent_age_s is None else round(status.oldest_unsent_age_s),
+        # Nothing waiting is 0 s old, not unknown.
+        value_fn=lambda status: 0 if status.backlog == 0 else
+        None if status.oldest_unsent_age_s is None else round(status.oldest_unsent_age_s),
     ),
     UplinkSensorDescription(
         key="uplink_failed",
@@ -105,7 +109,40 @@ async def async_setup_entry(
     if entry.runtime_data.uplink.worker is not None:
         entities.extend(UplinkSensor(entry, description) for description in UPLINK_DESCRIPTIONS)
     entities.extend(OnlineRateSensor(entry, key) for key in ("online_rate_today", "online_rate_week"))
+    entities.append(OpenAlarmsSensor(entry))
     async_add_entities(entities)
+
+
+class OpenAlarmsSensor(SensorEntity):
+    """How many alarms (doors forced or held open, tamper, devices offline) no manager has closed yet: a count, never
+    who or which resident."""
+
+    _attr_has_entity_name = True
+    _attr_translation_key = "open_alarms"
+    _attr_state_class = SensorStateClass.MEASUREMENT
+
+    def __init__(self, entry: ConfigEntry[CommunityRuntimeData]) -> None:
+        self._entry = entry
+        self._attr_unique_id = f"community-{entry.entry_id}-open_alarms"
+        self._attr_device_info = community_device_info(entry)
+
+    async def async_added_to_hass(self) -> None:
+        """Recount when an alarm opens, is acknowledged or closed (and every scan interval)."""
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass, SIGNAL_HEALTH.format(self._entry.entry_id), self.async_schedule_update_ha_state
+            )
+        )
+        self.async_schedule_update_ha_state(True)  # a figure at once, not "unknown" until the first scan
+
+    @callback
+    def async_schedule_update_ha_state(self, force_refresh: bool = True) -> None:
+        """Recount."""
+        super().async_schedule_update_ha_state(force_refresh)
+
+    async def async_update(self) -> None:
+        """Count the alarms not closed (blocking: executor)."""
+        self._attr_native_value = await self.hass.async_add_executor_job(self._entry.runtime_data.health.open_alarms)
 
 
 class OnlineRateSensor(SensorEntity):
@@ -130,6 +167,7 @@ class OnlineRateSensor(SensorEntity):
                 self.hass, SIGNAL_HEALTH.format(self._entry.entry_id), self.async_schedule_update_ha_state
             )
         )
+        self.async_schedule_update_ha_state(True)  # a figure at once, not "unknown" until the first scan
 
     @callback
     def async_schedule_update_ha_state(self, force_refresh: bool = True) -> None:
@@ -156,6 +194,16 @@ class UplinkSensor(CoordinatorEntity[UplinkStatusCoordinator], SensorEntity):
         self._attr_device_info = community_device_info(entry)
 
     @property
+    def available(self) -> bool:
+        """The last success has no value before the first exchange with the platform: unavailable then rather than
+        "unknown" (nothing is wrong; the panel says "nothing sent yet")."""
+        if self.entity_description.key != "uplink_last_success":
+            return super().available
+        status = self._entry.runtime_data.uplink.status
+        return super().available and status is not None and (
+            status.last_success is not None or status.last_error is not None)
+
+    @property
     def native_value(self) -> StateType | datetime:
         """The figure from the worker's latest status."""
         status = self._entry.runtime_data.uplink.status
@@ -174,6 +222,9 @@ class CommunityCountSensor(SensorEntity):
         self._community = entry.runtime_data.community
         self._attr_unique_id = f"community-{entry.entry_id}-{description.key}"
         self._attr_device_info = community_device_info(entry)
+        if description.key == "enrolled_faces":
+            # Now named "People enrolled" (it counts people, not templates); the entity id stays the one it had.
+            self.entity_id = f"sensor.{slugify(entry.title)}_enrolled_faces"
 
     async def async_added_to_hass(self) -> None:
         """Read the count now and after every change."""

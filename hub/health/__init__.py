@@ -8,7 +8,7 @@ from polling samples. Everything here is blocking SQLite work: call it from an e
 """
 
 from .models import CommunityRate, DeviceKind, DeviceRate, PurgeResult, RateSummary, public_device_id
-from .problems import Problem, ProblemEntry, ProblemState, StatusChange
+from .problems import DOOR_ALARMS, AlarmKind, AlarmState, Problem, ProblemEntry, ProblemState, StatusChange
 from .report import DEFAULT_TARGET_PERCENT, DeviceWeek, Outage, WeeklyReport
 from .schema import COMPONENT
 from .store import DeviceStatus, HealthStore, open_health_database
@@ -17,6 +17,9 @@ from .timeutil import day_window, monday_of, week_window
 __all__ = [
     "COMPONENT",
     "DEFAULT_TARGET_PERCENT",
+    "DOOR_ALARMS",
+    "AlarmKind",
+    "AlarmState",
     "CommunityRate",
     "DeviceKind",
     "DeviceRate",

@@ -1,11 +1,17 @@
-"""Device problems: a device that went offline, tracked until it is back.
+"""Device problems and door alarms: tracked from the moment they happen until a manager has dealt with them.
 
-A problem **opens** when a device's state changes to offline, may be **acknowledged** by a manager with a note
-(who did it goes to the audit log, not here), and is **resolved** automatically when the device is back online;
-its time to repair is from opening to resolution. One open problem per device at most.
+A problem is one **alarm** (:class:`AlarmKind`): a device offline, or a door forced open, held open or tampered
+with. It **opens** when that happens (a device's state changes to offline, a door raises the alarm), may be
+**acknowledged** by a manager with a note, and is **resolved** automatically when the condition ends (the device is
+back online, the door's alarm clears); its time to repair is from opening to resolution. One unresolved problem per
+device and alarm at most.
 
-The record holds no personal data: the device, its kind, the times and the manager's note about the device. What
-goes upstream (:meth:`Problem.upstream`) leaves the note out too.
+An alarm *stays* after it is resolved: the manager **closes** it, once it has been acknowledged (:class:`AlarmState`:
+open -> acknowledged -> closed). Who acknowledged and who closed it are kept (the managers' ``Name (id)`` as the
+audit log names them, which also records both actions).
+
+The record holds no resident's data: the device or door, its kind, the times, the managers and their note about the
+device. What goes upstream (:meth:`Problem.upstream`) leaves the note and the managers out.
 """
 
 from __future__ import annotations
@@ -21,6 +27,26 @@ from .timeutil import from_text, to_text
 MAX_NOTE_CHARS = 500
 
 
+class AlarmKind(StrEnum):
+    """What a problem is about. The door alarms are :class:`hub.doors.monitor.AlarmKind`'s values."""
+
+    DEVICE_OFFLINE = "device_offline"
+    FORCED_OPEN = "forced_open"
+    HELD_OPEN = "held_open"
+    TAMPER = "tamper"
+
+
+DOOR_ALARMS = frozenset({AlarmKind.FORCED_OPEN, AlarmKind.HELD_OPEN, AlarmKind.TAMPER})
+
+
+class AlarmState(StrEnum):
+    """Where an alarm is for the managers: it stays until one of them closes it."""
+
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    CLOSED = "closed"
+
+
 class ProblemState(StrEnum):
     """Where a problem is in its life."""
 
@@ -31,7 +57,8 @@ class ProblemState(StrEnum):
 
 @dataclass(frozen=True, kw_only=True)
 class Problem:
-    """One device problem. ``acknowledged_at`` is the first acknowledgement; ``note`` the latest one's note."""
+    """One device problem or door alarm. ``acknowledged_at`` is the first acknowledgement; ``note`` the latest
+    one's note (or the closing note). ``kind`` is the device's kind (``door`` for a door alarm)."""
 
     problem_id: int
     device_id: str
@@ -40,6 +67,24 @@ class Problem:
     acknowledged_at: datetime | None
     note: str | None
     resolved_at: datetime | None
+    alarm: str = AlarmKind.DEVICE_OFFLINE
+    acknowledged_by: str | None = None
+    closed_at: datetime | None = None
+    closed_by: str | None = None
+
+    @property
+    def alarm_state(self) -> AlarmState:
+        """Open until acknowledged, acknowledged until a manager closes it (whether or not it has cleared)."""
+        if self.closed_at is not None:
+            return AlarmState.CLOSED
+        if self.acknowledged_at is not None:
+            return AlarmState.ACKNOWLEDGED
+        return AlarmState.OPEN
+
+    @property
+    def active(self) -> bool:
+        """Whether the condition still holds (the device is offline, the door's alarm is raised)."""
+        return self.resolved_at is None
 
     @property
     def state(self) -> ProblemState:
@@ -71,8 +116,12 @@ class Problem:
         }
 
     def to_dict(self) -> dict[str, Any]:
-        """The local view (the panel): the upstream fields, the device's own id and the note."""
-        return {**self.upstream(), "device_id": self.device_id, "note": self.note}
+        """The local view (the panel): the upstream fields, the device's own id, the note and the alarm's state."""
+        return {
+            **self.upstream(), "device_id": self.device_id, "note": self.note, "alarm": str(self.alarm),
+            "alarm_state": str(self.alarm_state), "active": self.active, "acknowledged_by": self.acknowledged_by,
+            "closed_at": None if self.closed_at is None else to_text(self.closed_at), "closed_by": self.closed_by,
+        }
 
 
 @dataclass(frozen=True, kw_only=True)

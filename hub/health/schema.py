@@ -55,4 +55,20 @@ CREATE INDEX health_problems_opened ON health_problems (opened_at);
 CREATE INDEX health_problems_resolved ON health_problems (resolved_at)
 """
 
-register_migrations(COMPONENT, [_V1, _V2])
+# V3: alarms that stay until a manager deals with them. A problem is now one alarm: a device offline (as before) or a
+# door's forced-open, held-open or tamper alarm (``device_id`` is then the door's id). ``resolved_at`` stays the time
+# the condition ended (the device back, the alarm cleared); ``closed_at`` is when a manager closed the alarm, after
+# acknowledging it. Who acknowledged and who closed are the managers' ``Name (id)``, as the audit log names them
+# (kept for the panel; never sent upstream). Problems already resolved are closed by the migration.
+_V3 = """
+ALTER TABLE health_problems ADD COLUMN alarm TEXT NOT NULL DEFAULT 'device_offline';
+ALTER TABLE health_problems ADD COLUMN acknowledged_by TEXT;
+ALTER TABLE health_problems ADD COLUMN closed_at TEXT;
+ALTER TABLE health_problems ADD COLUMN closed_by TEXT;
+UPDATE health_problems SET closed_at = resolved_at, closed_by = 'system' WHERE resolved_at IS NOT NULL;
+DROP INDEX health_problems_unresolved;
+CREATE UNIQUE INDEX health_problems_unresolved ON health_problems (device_id, alarm) WHERE resolved_at IS NULL;
+CREATE INDEX health_problems_unclosed ON health_problems (opened_at) WHERE closed_at IS NULL
+"""
+
+register_migrations(COMPONENT, [_V1, _V2, _V3])

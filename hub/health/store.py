@@ -22,7 +22,7 @@ from hub.exceptions import InvalidInputError, NotFoundError, StorageError
 
 from . import schema
 from .models import DeviceKind, DeviceRate, PurgeResult, RateSummary, meets, summarize
-from .problems import MAX_NOTE_CHARS, Problem, ProblemEntry, StatusChange
+from .problems import DOOR_ALARMS, MAX_NOTE_CHARS, AlarmKind, Problem, ProblemEntry, StatusChange
 from .report import DEFAULT_TARGET_PERCENT, DeviceWeek, Outage, WeeklyReport
 from .timeutil import (
     day_window,
@@ -210,7 +210,8 @@ class HealthStore:
     ) -> Problem | None:
         """Inside the change's transaction: open a problem when the device went offline, resolve it when back."""
         unresolved = conn.execute(
-            "SELECT * FROM health_problems WHERE device_id = ? AND resolved_at IS NULL", (device_id,)
+            "SELECT * FROM health_problems WHERE device_id = ? AND alarm = ? AND resolved_at IS NULL",
+            (device_id, AlarmKind.DEVICE_OFFLINE.value),
         ).fetchone()
         if online:
             if unresolved is None:
@@ -247,34 +248,128 @@ class HealthStore:
 
     # -- problems -------------------------------------------------------------------------------------------------
 
-    def acknowledge(self, problem_id: int, note: str, at: datetime) -> Problem:
-        """A manager has seen the problem and says what is being done (``note``, 1 to 500 characters).
+    def record_alarm(
+        self,
+        door_id: str,
+        alarm: AlarmKind | str,
+        active: bool,
+        at: datetime,
+        *,
+        also: Callable[[Problem], object] | None = None,
+    ) -> Problem | None:
+        """A door raised (``active``) or cleared an alarm (forced open, held open, tamper): a raise opens an alarm
+        (``None`` if that door already has that alarm unresolved), a clear resolves it (``None`` if there was none).
+        The alarm stays listed until a manager closes it. ``also`` runs inside the transaction with the problem (the
+        hub journals the door-alarm event there)."""
+        door_id = _validate_id(door_id, "door_id")
+        try:
+            kind = AlarmKind(alarm)
+        except ValueError:
+            raise InvalidInputError(f"unknown door alarm {alarm!r}") from None
+        if kind not in DOOR_ALARMS:
+            raise InvalidInputError(f"{kind} is not a door alarm")
+        if not isinstance(active, bool):
+            raise InvalidInputError("active must be a bool")
+        at_text = to_text(require_aware(at, "at"))
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT * FROM health_problems WHERE device_id = ? AND alarm = ? AND resolved_at IS NULL",
+                (door_id, kind.value),
+            ).fetchone()
+            if active:
+                if row is not None:
+                    return None
+                cur = conn.execute(
+                    "INSERT INTO health_problems (device_id, kind, opened_at, alarm) VALUES (?, 'door', ?, ?)",
+                    (door_id, at_text, kind.value),
+                )
+                problem_id = int(cur.lastrowid or 0)
+            else:
+                if row is None:
+                    return None
+                problem_id = int(row["problem_id"])
+                conn.execute("UPDATE health_problems SET resolved_at = ? WHERE problem_id = ?",
+                             (max(at_text, row["opened_at"]), problem_id))
+            problem = _problem(conn.execute("SELECT * FROM health_problems WHERE problem_id = ?",
+                                            (problem_id,)).fetchone())
+            if also is not None:
+                also(problem)
+        return problem
 
-        The first acknowledgement's time is kept; a later one replaces the note. A resolved problem is refused
-        (:class:`InvalidInputError`), an unknown one is :class:`NotFoundError`. Who acknowledged belongs in the
-        audit log (the integration's command records it); this record keeps no one's name.
-        """
-        if isinstance(problem_id, bool) or not isinstance(problem_id, int):
-            raise InvalidInputError("problem_id must be an integer")
+    @staticmethod
+    def _checked_note(note: object) -> str:
         if not isinstance(note, str) or not note.strip():
             raise InvalidInputError("say what is being done about it: the note must not be empty")
         text = note.strip()
         if len(text) > MAX_NOTE_CHARS:
             raise InvalidInputError(f"the note may have at most {MAX_NOTE_CHARS} characters")
+        return text
+
+    def acknowledge(self, problem_id: int, note: str, at: datetime, *, actor: str | None = None) -> Problem:
+        """A manager has seen the problem and says what is being done (``note``, 1 to 500 characters).
+
+        The first acknowledgement's time (and ``actor``, the manager as the audit log names them) is kept; a later
+        one replaces the note. An alarm that has cleared can still be acknowledged (it stays until closed); a closed
+        one is refused (:class:`InvalidInputError`), an unknown one is :class:`NotFoundError`.
+        """
+        if isinstance(problem_id, bool) or not isinstance(problem_id, int):
+            raise InvalidInputError("problem_id must be an integer")
+        text = self._checked_note(note)
         at_text = to_text(require_aware(at, "at"))
         with self._write() as conn:
             row = conn.execute("SELECT * FROM health_problems WHERE problem_id = ?", (problem_id,)).fetchone()
             if row is None:
                 raise NotFoundError(f"no device problem {problem_id}")
-            if row["resolved_at"] is not None:
-                raise InvalidInputError(f"device problem {problem_id} is already resolved (the device is back)")
+            if row["closed_at"] is not None:
+                raise InvalidInputError(f"alarm {problem_id} is already closed")
             conn.execute(
-                "UPDATE health_problems SET acknowledged_at = COALESCE(acknowledged_at, ?), note = ?"
-                " WHERE problem_id = ?",
-                (max(at_text, row["opened_at"]), text, problem_id),
+                "UPDATE health_problems SET acknowledged_at = COALESCE(acknowledged_at, ?),"
+                " acknowledged_by = COALESCE(acknowledged_by, ?), note = ? WHERE problem_id = ?",
+                (max(at_text, row["opened_at"]), actor, text, problem_id),
             )
             updated = conn.execute("SELECT * FROM health_problems WHERE problem_id = ?", (problem_id,)).fetchone()
         return _problem(updated)
+
+    def close_alarm(self, problem_id: int, at: datetime, *, actor: str, note: str | None = None) -> Problem:
+        """A manager closes an acknowledged alarm (with an optional closing note that replaces the note): it leaves
+        the open list. An alarm not acknowledged yet is refused (say what was done first), as is a closed one."""
+        if isinstance(problem_id, bool) or not isinstance(problem_id, int):
+            raise InvalidInputError("problem_id must be an integer")
+        text = None if note is None or (isinstance(note, str) and not note.strip()) else self._checked_note(note)
+        actor = _validate_id(actor, "actor")
+        at_text = to_text(require_aware(at, "at"))
+        with self._write() as conn:
+            row = conn.execute("SELECT * FROM health_problems WHERE problem_id = ?", (problem_id,)).fetchone()
+            if row is None:
+                raise NotFoundError(f"no device problem {problem_id}")
+            if row["closed_at"] is not None:
+                raise InvalidInputError(f"alarm {problem_id} is already closed")
+            if row["acknowledged_at"] is None:
+                raise InvalidInputError(f"acknowledge alarm {problem_id} with a note before closing it")
+            conn.execute(
+                "UPDATE health_problems SET closed_at = ?, closed_by = ?, note = COALESCE(?, note)"
+                " WHERE problem_id = ?",
+                (max(at_text, row["acknowledged_at"]), actor, text, problem_id),
+            )
+            updated = conn.execute("SELECT * FROM health_problems WHERE problem_id = ?", (problem_id,)).fetchone()
+        return _problem(updated)
+
+    def alarms(self, *, include_closed: bool = False, limit: int = 100) -> list[Problem]:
+        """Alarms of every kind, those not closed first (newest first), then, with ``include_closed``, closed ones."""
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise InvalidInputError("limit must be a positive integer")
+        sql = "SELECT * FROM health_problems"
+        if not include_closed:
+            sql += " WHERE closed_at IS NULL"
+        sql += " ORDER BY closed_at IS NOT NULL, opened_at DESC, problem_id DESC LIMIT ?"
+        with self._read() as conn:
+            return [_problem(r) for r in conn.execute(sql, (limit,)).fetchall()]
+
+    def open_alarm_count(self) -> int:
+        """How many alarms no manager has closed yet (the panel's badge, the open-alarms sensor)."""
+        with self._read() as conn:
+            (count,) = conn.execute("SELECT COUNT(*) FROM health_problems WHERE closed_at IS NULL").fetchone()
+        return int(count)
 
     def problem(self, problem_id: int) -> Problem:
         """One problem; :class:`NotFoundError` if there is none with that id."""
@@ -285,12 +380,13 @@ class HealthStore:
         return _problem(row)
 
     def problems(self, *, unresolved: bool = False, limit: int = 100) -> list[Problem]:
-        """Problems newest first; only those not resolved yet with ``unresolved``."""
+        """Devices' offline problems newest first; only those not resolved yet with ``unresolved`` (door alarms:
+        :meth:`alarms`)."""
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise InvalidInputError("limit must be a positive integer")
-        sql = "SELECT * FROM health_problems"
+        sql = "SELECT * FROM health_problems WHERE alarm = 'device_offline'"
         if unresolved:
-            sql += " WHERE resolved_at IS NULL"
+            sql += " AND resolved_at IS NULL"
         sql += " ORDER BY opened_at DESC, problem_id DESC LIMIT ?"
         with self._read() as conn:
             return [_problem(r) for r in conn.execute(sql, (limit,)).fetchall()]
@@ -302,8 +398,8 @@ class HealthStore:
         end_text = to_text(require_aware(end, "end"))
         with self._read() as conn:
             rows = conn.execute(
-                "SELECT * FROM health_problems WHERE opened_at < ? AND (resolved_at IS NULL OR resolved_at >= ?)"
-                " ORDER BY opened_at, problem_id",
+                "SELECT * FROM health_problems WHERE alarm = 'device_offline' AND opened_at < ?"
+                " AND (resolved_at IS NULL OR resolved_at >= ?) ORDER BY opened_at, problem_id",
                 (end_text, start_text),
             ).fetchall()
         return [_problem(r) for r in rows]
@@ -597,14 +693,15 @@ class HealthStore:
             ).rowcount
             reports = conn.execute("DELETE FROM health_reports WHERE end_at <= ?", (text,)).rowcount
             problems = conn.execute(
-                "DELETE FROM health_problems WHERE resolved_at IS NOT NULL AND resolved_at <= ?", (text,)
+                "DELETE FROM health_problems WHERE resolved_at IS NOT NULL AND resolved_at <= ?"
+                " AND (closed_at IS NOT NULL AND closed_at <= ?)", (text, text)
             ).rowcount
         return PurgeResult(spans_deleted=deleted, spans_trimmed=trimmed, reports_deleted=reports,
                            problems_deleted=problems)
 
 
 def _problem(row: sqlite3.Row) -> Problem:
-    acked, resolved = row["acknowledged_at"], row["resolved_at"]
+    acked, resolved, closed = row["acknowledged_at"], row["resolved_at"], row["closed_at"]
     return Problem(
         problem_id=int(row["problem_id"]),
         device_id=row["device_id"],
@@ -613,6 +710,10 @@ def _problem(row: sqlite3.Row) -> Problem:
         acknowledged_at=None if acked is None else from_text(acked),
         note=row["note"],
         resolved_at=None if resolved is None else from_text(resolved),
+        alarm=row["alarm"],
+        acknowledged_by=row["acknowledged_by"],
+        closed_at=None if closed is None else from_text(closed),
+        closed_by=row["closed_by"],
     )
 
 

@@ -3,6 +3,11 @@
 The token holds the pass id and its validity window, signed with HMAC-SHA256 under the key file's pass key. Only
 this hub verifies its own passes, so a symmetric signature is enough and keeps the QR code small. Use counts,
 doors and revocation live in the database, so a pass can be revoked or used up after it was handed out.
+
+A pass's **link** (what a manager sends the visitor, opened without a login) is another signature of the pass id
+under the same key with its own purpose prefix: ``<pass id>.<MAC>``. The MAC is 256 bits, so guessing a link is
+hopeless however fast one tries; the link says nothing but the pass's random id, and the pass's record decides
+whether it still shows anything (not once the pass has expired, been revoked or used up).
 """
 
 from __future__ import annotations
@@ -15,7 +20,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 PREFIX = "SCHP1"
+LINK_PURPOSE = "SCHL1"
 _MAX_TOKEN_LENGTH = 512
+_MAX_LINK_LENGTH = 200
 
 
 @dataclass(frozen=True)
@@ -70,3 +77,21 @@ def verify_token(key: bytes, token: str) -> PassToken | None:
     except (ValueError, KeyError, TypeError):
         # Signed by us but unreadable: only possible with a bug or a leaked key; treat as invalid.
         return None
+
+
+def sign_link(key: bytes, pass_id: str) -> str:
+    """The pass's link token: its id and a MAC of it for the link's purpose (deterministic, so the same link can be
+    sent again; it is never the QR code's token)."""
+    return f"{pass_id}.{_mac(key, f'{LINK_PURPOSE}.{pass_id}')}"
+
+
+def verify_link(key: bytes, link: str) -> str | None:
+    """The pass id a link token names if its MAC is good, else ``None`` (a guessed, altered or foreign link)."""
+    if not isinstance(link, str) or len(link) > _MAX_LINK_LENGTH:
+        return None
+    pass_id, dot, mac = link.rpartition(".")
+    if not dot or not pass_id or not mac:
+        return None
+    if not hmac.compare_digest(_mac(key, f"{LINK_PURPOSE}.{pass_id}").encode(), mac.encode()):
+        return None
+    return pass_id

@@ -1,16 +1,18 @@
-"""Visitor passes: a resident issues a time-limited pass for given doors, usable once or N times; revocable."""
+"""Visitor passes: a resident issues a time-limited pass for given doors, usable once or N times; revocable. A pass
+can be handed to the visitor as its QR code, as a card image (the code with the visitor's name, the window, the
+gates and the community) or as a link that shows the pass without a login while it can still be used."""
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from hub.exceptions import InvalidInputError, NotFoundError
 from hub.residents import validation as v
 from hub.residents.models import IssuedPass, ResidentStatus, VisitorPass
-from hub.residents.pass_token import sign_token
-from hub.residents.qr import render_qr_png
+from hub.residents.pass_token import sign_link, sign_token, verify_link
+from hub.residents.qr import render_pass_card_png, render_qr_png
 from hub.residents.store import Store, new_id, transaction
 
 MAX_PASS_VALIDITY = timedelta(days=31)
@@ -154,6 +156,41 @@ class VisitorPassStore(Store):
         """The QR code of an existing pass again (same token: signatures are deterministic)."""
         found = self.get_pass(pass_id)
         return render_qr_png(sign_token(self._keys.visitor_pass, pass_id, found.valid_from, found.valid_until))
+
+    def pass_card_png(self, pass_id: str, *, community: str, door_names: dict[str, str], tz: tzinfo) -> bytes:
+        """The pass as a card image (PNG): the QR code, the visitor's name, the window, the gates (by
+        ``door_names``, else their ids) and the community."""
+        found = self.get_pass(pass_id)
+        token = sign_token(self._keys.visitor_pass, pass_id, found.valid_from, found.valid_until)
+        gates = [door_names.get(d, d) for d in sorted(found.door_ids)]
+        return render_pass_card_png(token, visitor_name=found.visitor_name, valid_from=found.valid_from,
+                                    valid_until=found.valid_until, gates=gates, community=community, tz=tz)
+
+    def pass_link(self, pass_id: str) -> str:
+        """The token of the pass's link (see :func:`hub.residents.pass_token.sign_link`); NotFoundError if there
+        is no such pass, InvalidInputError once it can no longer be used (nothing to send)."""
+        found = self.get_pass(pass_id)
+        if not self.usable(found, self._clock()):
+            raise InvalidInputError(f"visitor pass {pass_id!r} can no longer be used: there is nothing to send")
+        return sign_link(self._keys.visitor_pass, pass_id)
+
+    def pass_for_link(self, link: str) -> tuple[VisitorPass | None, bool]:
+        """What a link shows: ``(pass, True)`` while the pass can still be used (also before it starts),
+        ``(None, True)`` for a pass that has expired, been revoked or used up, ``(None, False)`` for a link that
+        is not one of this hub's (or whose pass is gone). Never raises for a bad link."""
+        pass_id = verify_link(self._keys.visitor_pass, link)
+        if pass_id is None:
+            return None, False
+        found = load_pass(self._conn, pass_id)
+        if found is None:
+            return None, False
+        return (found if self.usable(found, self._clock()) else None), True
+
+    @staticmethod
+    def usable(visitor_pass: VisitorPass, now: datetime) -> bool:
+        """Whether a pass can still be used, now or once it starts: not revoked, not used up, not expired."""
+        return (visitor_pass.revoked_at is None and visitor_pass.uses < visitor_pass.max_uses
+                and visitor_pass.valid_until > now)
 
     def list_passes(self, issued_by: str | None = None) -> list[VisitorPass]:
         """Passes, newest first; all of them or those one resident issued."""

@@ -241,7 +241,7 @@ async def _wait_for_access_event(demo: Demo, entity_id: str, event_type: str) ->
     raise AssertionError(f"{entity_id} never reported {event_type}")
 
 
-PANEL_TABS = ("residents", "credentials", "access-log", "devices", "uplink", "audit", "import")
+PANEL_TABS = ("residents", "alarms", "credentials", "access-log", "devices", "uplink", "audit", "import")
 FRONTEND = REPO / "custom_components" / "smart_community" / "frontend"
 STATIC_PATH = "/smart_community_static/"
 

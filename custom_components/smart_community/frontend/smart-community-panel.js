@@ -12,6 +12,7 @@ import { h, Raw } from "./shared/html.js";
 import { PAGE, PanelBase } from "./shared/panel-base.js";
 import { STYLE } from "./shared/styles.js";
 import { AccessLogTab } from "./tabs/access-log.js";
+import { AlarmsTab } from "./tabs/alarms.js";
 import { AuditTab } from "./tabs/audit.js";
 import { CredentialsTab } from "./tabs/credentials.js";
 import { DevicesTab } from "./tabs/devices.js";
@@ -23,6 +24,7 @@ import { UplinkTab } from "./tabs/uplink.js";
 
 const TABS = [
   ["residents", "Residents"],
+  ["alarms", "Alarms"],
   ["credentials", "Credentials & visitors"],
   ["access-log", "Access log"],
   ["devices", "Devices"],
@@ -36,6 +38,7 @@ const SEARCH_DEBOUNCE_MS = 300;
 // (made in the constructor below) and PanelBase's services. No two modules define the same method.
 const PanelWithTabs = [
   ResidentsTab, Enrolment, CredentialsTab, VisitorPasses, AccessLogTab, DevicesTab, UplinkTab, AuditTab, ImportTab,
+  AlarmsTab,
 ].reduce((base, tab) => tab(base), PanelBase);
 
 class SmartCommunityPanel extends PanelWithTabs {
@@ -65,6 +68,7 @@ class SmartCommunityPanel extends PanelWithTabs {
     };
     this._d = { data: null, history: null, problems: null, reports: null, inflight: false };
     this._u = { data: null };
+    this._al = { alarms: null, includeClosed: false, open: 0, req: 0 };
     this._a = { entries: null, before: null, stack: [], next: null, verify: null, req: 0 };
     this._i = {
       csvFile: null, csvText: "", csv: null, photos: [], folder: [], running: false,
@@ -118,10 +122,13 @@ class SmartCommunityPanel extends PanelWithTabs {
   connectedCallback() {
     this._updateNarrow();
     if (this._inited && this._tab === "devices") this._startDeviceTimer();
+    if (this._inited) this._startAlarmTimer();
+    this._updateTabOverflow();
   }
 
   disconnectedCallback() {
     this._stopDeviceTimer();
+    this._stopAlarmTimer();
     clearTimeout(this._timers.search);
     clearTimeout(this._timers.credSearch);
   }
@@ -138,16 +145,27 @@ class SmartCommunityPanel extends PanelWithTabs {
             <div class="title">Community</div>
             <div class="sub" id="subtitle"></div>
           </div>
-          <nav class="tabs" role="tablist" aria-label="Community sections">
-            ${TABS.map(([id, label]) => h`<button type="button" class="tab" role="tab" id="tabbtn-${id}"
-              data-testid="tab-${id}" data-action="tab" data-tab="${id}" aria-controls="view"
-              aria-selected="${id === this._tab ? "true" : "false"}">${label}</button>`)}
-          </nav>
+          <div class="tabs-wrap">
+            <button type="button" class="tabs-scroll less" data-action="tabs-less" data-testid="tabs-less" hidden
+              aria-label="Earlier tabs" tabindex="-1">‹</button>
+            <nav class="tabs" role="tablist" aria-label="Community sections">
+              ${TABS.map(([id, label]) => h`<button type="button" class="tab" role="tab" id="tabbtn-${id}"
+                data-testid="tab-${id}" data-action="tab" data-tab="${id}" aria-controls="view"
+                aria-selected="${id === this._tab ? "true" : "false"}">${label}${id === "alarms"
+                  ? h` <span class="tab-badge" data-testid="alarm-badge" hidden>0</span>` : ""}</button>`)}
+            </nav>
+            <button type="button" class="tabs-scroll more" data-action="tabs-more" data-testid="tabs-more" hidden
+              aria-label="More tabs" tabindex="-1">›</button>
+          </div>
           <div id="banner-slot"></div>
         </div>
         <main class="content" id="view" role="tabpanel"></main>
       </div>`}`;
     this._view = root.getElementById("view");
+    // A phone shows only some tabs: arrows (and a fade) at the ends say that more are there, and scroll to them.
+    const nav = root.querySelector(".tabs");
+    nav.addEventListener("scroll", () => this._updateTabOverflow(), { passive: true });
+    if (typeof ResizeObserver === "function") new ResizeObserver(() => this._updateTabOverflow()).observe(nav);
     root.addEventListener("click", (ev) => this._onClick(ev));
     root.addEventListener("keydown", (ev) => this._onKey(ev));
     root.addEventListener("input", (ev) => this._onInput(ev));
@@ -169,6 +187,23 @@ class SmartCommunityPanel extends PanelWithTabs {
     } else {
       this._menuButton.narrow = this._narrow;
     }
+  }
+
+  _updateTabOverflow() {
+    const nav = this._$(".tabs");
+    if (!nav) return;
+    const left = nav.scrollLeft > 4;
+    const right = nav.scrollWidth - nav.clientWidth - nav.scrollLeft > 4;
+    const less = this._$('[data-testid="tabs-less"]');
+    const more = this._$('[data-testid="tabs-more"]');
+    if (less) less.hidden = !left;
+    if (more) more.hidden = !right;
+  }
+
+  _scrollTabs(direction) {
+    const nav = this._$(".tabs");
+    if (!nav) return;
+    nav.scrollBy({ left: direction * Math.max(120, nav.clientWidth * 0.7), behavior: "smooth" });
   }
 
   _onClick(ev) {
@@ -235,6 +270,10 @@ class SmartCommunityPanel extends PanelWithTabs {
       case "cred-resident":
         this._selectCredResident(el.value);
         break;
+      case "alarms-closed":
+        this._al.includeClosed = el.checked;
+        this._loadAlarms();
+        break;
       case "pass-inactive":
         this._c.includeInactive = el.checked;
         this._loadPasses();
@@ -271,6 +310,10 @@ class SmartCommunityPanel extends PanelWithTabs {
     const d = el.dataset || {};
     switch (name) {
       case "tab": return this._showTab(d.tab);
+      case "tabs-more": return this._scrollTabs(1);
+      case "tabs-less": return this._scrollTabs(-1);
+      case "submit-alarm-ack": return this._acknowledgeAlarm(el.form || el);
+      case "submit-alarm-close": return this._closeAlarm(el.form || el);
       case "dismiss-error": return this._setError(null);
       case "res-add": return this._openResidentForm(null);
       case "res-show-all": return this._showAllResidents();
@@ -294,6 +337,7 @@ class SmartCommunityPanel extends PanelWithTabs {
       case "submit-pass": return this._issuePass(el.form || el);
       case "pass-qr": return this._showPassQr(el, d.passId);
       case "pass-revoke": return this._revokePass(el, d.passId);
+      case "pass-link-copy": return this._copyPassLink(el);
       case "qr-close": this._c.qr = null; return this._renderQr();
       case "submit-log": return this._applyLog(el);
       case "submit-ack": return this._acknowledgeProblem(el.form || el);
@@ -322,6 +366,8 @@ class SmartCommunityPanel extends PanelWithTabs {
     const fromRoute = path.replace(/^\//, "").split("/")[0];
     if (TABS.some(([id]) => id === fromRoute)) this._tab = fromRoute;
     this._loadOverview();
+    this._loadAlarms();  // the tab's badge
+    this._startAlarmTimer();
     this._showTab(this._tab, true);
   }
 
@@ -333,7 +379,7 @@ class SmartCommunityPanel extends PanelWithTabs {
       return;
     }
     const o = this._overview || {};
-    this._set("#subtitle", o.title ? h`${o.title} · ${plural(o.residents || 0, "resident")} · ${plural(o.enrolled_faces || 0, "enrolled face")}` : "");
+    this._set("#subtitle", o.title ? h`${o.title} · ${plural(o.residents || 0, "resident")} · ${plural(o.enrolled_faces || 0, "person enrolled", "people enrolled")}` : "");
     // Parts of tabs that need the doors.
     if (this._tab === "credentials") this._renderPassDoors();
     if (this._tab === "access-log") this._renderLogDoors();
@@ -358,6 +404,7 @@ class SmartCommunityPanel extends PanelWithTabs {
     });
     const active = this._$(`#tabbtn-${tab}`);
     if (active && active.scrollIntoView && this._narrow) active.scrollIntoView({ block: "nearest", inline: "nearest" });
+    this._updateTabOverflow();
     this._view.setAttribute("aria-labelledby", `tabbtn-${tab}`);
     this._renderTabContent();
     if (!this._inited) return;
@@ -383,6 +430,9 @@ class SmartCommunityPanel extends PanelWithTabs {
       case "uplink":
         this._loadUplink(null);
         break;
+      case "alarms":
+        this._loadAlarms();
+        break;
       case "audit":
         this._loadAudit();
         break;
@@ -400,6 +450,7 @@ class SmartCommunityPanel extends PanelWithTabs {
       case "access-log": this._renderLogTab(); break;
       case "devices": this._renderDevicesTab(); break;
       case "uplink": this._renderUplink(); break;
+      case "alarms": this._renderAlarmsTab(); break;
       case "audit": this._renderAuditTab(); break;
       case "import": this._renderImport(); break;
       default: break;

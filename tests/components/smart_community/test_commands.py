@@ -48,7 +48,7 @@ VALID: dict[str, dict[str, Any]] = {
     "passes/list": {},
     "issue_visitor_pass": {"visitor_name": "Aunt", "issued_by": "r-x", "doors": ["SIMDC0042-door0"],
                            "valid_until": "2030-01-01T00:00:00"},
-    "passes/qr": {"pass_id": "pass-x"},
+    "passes/qr": {"pass_id": "pass-x"}, "passes/card": {"pass_id": "pass-x"}, "passes/link": {"pass_id": "pass-x"},
     "revoke_visitor_pass": {"pass_id": "pass-x"},
     "add_access_rule": {"rule_id": "all", "name": "Everyone", "doors": ["SIMDC0042-door0"]},
     "remove_access_rule": {"rule_id": "all"},
@@ -57,6 +57,7 @@ VALID: dict[str, dict[str, Any]] = {
     "import/commit": {"csv": "resident_id,full_name\n"},
     "devices/history": {}, "problems/list": {},
     "acknowledge_device_problem": {"problem_id": 404, "note": "seen"},
+    "alarms/list": {}, "close_alarm": {"problem_id": 404},
 }
 
 # Input of every command both transports offer that the hub (or the door look-up) refuses: (fields, error key).
@@ -74,6 +75,7 @@ REFUSED: dict[str, tuple[dict[str, Any], str]] = {
                            "unknown_door"),
     "revoke_visitor_pass": ({"pass_id": "pass-404"}, "not_found"),
     "acknowledge_device_problem": ({"problem_id": 404, "note": "seen"}, "not_found"),
+    "close_alarm": ({"problem_id": 404}, "not_found"),
 }
 WS_CODE = {"invalid_input": "invalid_input", "not_found": "not_found", "unknown_door": "invalid_input"}
 

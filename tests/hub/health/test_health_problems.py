@@ -11,7 +11,7 @@ import pytest
 
 from hub.db import open_database
 from hub.exceptions import InvalidInputError, NotFoundError
-from hub.health import DeviceKind, HealthStore, ProblemState, WeeklyReport
+from hub.health import AlarmState, DeviceKind, HealthStore, ProblemState, WeeklyReport
 from hub.health import schema as health_schema
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -50,8 +50,11 @@ def test_offline_opens_a_problem_acknowledge_then_back_resolves_it(store: Health
     assert resolved.problem_id == problem.problem_id and resolved.state is ProblemState.RESOLVED
     assert resolved.resolved_at == cst(1, 11, 15) and resolved.repair_seconds == 2 * 3600 + 15 * 60
     assert store.problems(unresolved=True) == []
+    # Resolved, the alarm stays until a manager closes it; once closed it cannot be acknowledged again.
+    assert store.acknowledge(problem.problem_id, "cable replaced", cst(1, 12)).alarm_state is AlarmState.ACKNOWLEDGED
+    store.close_alarm(problem.problem_id, cst(1, 12, 5), actor="Manager (u1)")
     with pytest.raises(InvalidInputError):
-        store.acknowledge(problem.problem_id, "too late", cst(1, 12))
+        store.acknowledge(problem.problem_id, "too late", cst(1, 13))
     # The county's copy has no note (a manager's free text stays on the hub).
     assert "note" not in resolved.upstream() and resolved.upstream()["state"] == "resolved"
 
@@ -143,13 +146,18 @@ def test_upgrade_from_the_first_health_schema_keeps_history(tmp_path: Path) -> N
         store.close()
 
 
-def test_purge_drops_problems_resolved_before_the_cutoff(store: HealthStore) -> None:
+def test_purge_drops_problems_resolved_and_closed_before_the_cutoff(store: HealthStore) -> None:
     store.record("cam-1", "camera", False, cst(1))
     store.record("cam-1", "camera", True, cst(1, 1))
     store.record("cam-2", "camera", False, cst(1))  # still open: kept whatever its age
+    store.record("cam-3", "camera", False, cst(1))
+    store.record("cam-3", "camera", True, cst(1, 1))  # resolved but never closed: the alarm stays
+    cam1 = next(p for p in store.problems() if p.device_id == "cam-1")
+    store.acknowledge(cam1.problem_id, "switch replaced", cst(1, 2), actor="m")
+    store.close_alarm(cam1.problem_id, cst(1, 3), actor="m")
     result = store.purge(cst(10))
     assert result.problems_deleted == 1
-    assert [p.device_id for p in store.problems()] == ["cam-2"]
+    assert sorted(p.device_id for p in store.problems()) == ["cam-2", "cam-3"]
 
 
 def test_timeline_clips_spans_to_the_window(store: HealthStore) -> None:

@@ -38,6 +38,19 @@ export const STYLE = `
 .tab:hover { opacity: 1; }
 .tab[aria-selected="true"] { opacity: 1; border-bottom-color: currentColor; }
 .tab:focus-visible { outline: 2px solid currentColor; outline-offset: -4px; }
+.tabs-wrap { position: relative; }
+.tabs-scroll {
+  position: absolute; top: 0; bottom: 1px; width: 44px; z-index: 1; border: 0; cursor: pointer; font-size: 24px;
+  line-height: 1; color: var(--app-header-text-color, var(--text-primary-color, #fff));
+}
+.tabs-scroll.more { right: 0; text-align: right; padding-right: 8px;
+  background: linear-gradient(to right, transparent, var(--app-header-background-color, var(--primary-color, #03a9f4)) 55%); }
+.tabs-scroll.less { left: 0; text-align: left; padding-left: 8px;
+  background: linear-gradient(to left, transparent, var(--app-header-background-color, var(--primary-color, #03a9f4)) 55%); }
+.tab-badge {
+  display: inline-block; min-width: 18px; padding: 0 5px; margin-left: 2px; border-radius: 9px; font-size: 12px;
+  line-height: 18px; text-align: center; background: var(--error-color, #db4437); color: #fff;
+}
 .banner {
   display: flex; align-items: center; gap: 12px; margin: 0; padding: 6px 8px 6px 16px;
   background: #fdecea; background: color-mix(in srgb, var(--error-color, #db4437) 14%, var(--card-background-color, #fff));

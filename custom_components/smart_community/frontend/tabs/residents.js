@@ -75,7 +75,7 @@ export const ResidentsTab = (Base) => class extends Base {
     el.innerHTML = esc(h`
       <div class="table-wrap"><table class="stack">
         <thead><tr><th>Name</th><th>Resident id</th><th>Household</th><th>Building / unit</th><th>Status</th>
-          <th>Consent</th><th class="num">Faces</th><th class="num">Cards</th></tr></thead>
+          <th>Consent</th><th class="num">Face templates</th><th class="num">Cards</th></tr></thead>
         <tbody>${r.list.map((res) => h`
           <tr class="click" tabindex="0" data-testid="resident-row" data-resident-id="${res.resident_id}"
               data-action="open-resident" aria-label="Open ${res.full_name}">
@@ -85,7 +85,7 @@ export const ResidentsTab = (Base) => class extends Base {
             <td data-label="Building / unit">${[res.building, res.unit].filter(Boolean).join(" / ") || "—"}</td>
             <td data-label="Status">${this._statusBadge(res.status)}</td>
             <td data-label="Consent">${res.consent ? h`<span class="good">✓ given</span>` : h`<span class="muted">none</span>`}</td>
-            <td data-label="Faces" class="num hide-narrow">${String(res.faces || 0)}</td>
+            <td data-label="Face templates" class="num hide-narrow">${String(res.faces || 0)}</td>
             <td data-label="Cards" class="num hide-narrow">${String((res.cards || []).length)}</td>
           </tr>`)}</tbody>
       </table></div>

@@ -12,8 +12,11 @@ export const UplinkTab = (Base) => class extends Base {
     }
     const configured = !!data.configured;
     const policy = data.field_policy || {};
-    const stateText = !configured ? "Not configured" : data.connected ? "Connected" : data.connected === false ? "Not connected" : "Unknown";
-    const stateClass = !configured ? "" : data.connected ? "ok" : "bad";
+    // Before the first exchange nothing is wrong: it says so, neither "unknown" nor a red "not connected".
+    const waiting = configured && !data.connected && !data.last_success && !data.last_error;
+    const stateText = !configured ? "Not configured" : data.connected ? "Connected"
+      : waiting ? "Nothing sent yet" : "Not connected";
+    const stateClass = !configured || waiting ? "" : data.connected ? "ok" : "bad";
     const oldest = data.oldest_unsent !== undefined && data.oldest_unsent !== null ? this._fmt(data.oldest_unsent)
       : data.oldest_unsent_s !== undefined && data.oldest_unsent_s !== null ? `${fmtDuration(data.oldest_unsent_s)} old` : "—";
     const errors = data.recent_errors || [];
@@ -22,15 +25,15 @@ export const UplinkTab = (Base) => class extends Base {
         <header><h2>Uplink to the platform</h2>
           <button type="button" class="btn text" data-action="uplink-refresh" data-busy="uplink">Refresh</button></header>
         <p><span class="badge ${stateClass}" data-testid="uplink-status" data-configured="${String(configured)}"
-          data-connected="${String(!!data.connected)}">${stateText}</span></p>
+          data-connected="${String(!!data.connected)}" data-waiting="${String(waiting)}">${stateText}</span></p>
         ${!configured ? h`<div class="empty" data-testid="empty-state"><div class="big">The uplink is not configured</div>
           Events stay on the hub. To report to the county platform, set the platform URL in the integration's options
           (Settings → Devices &amp; services → Smart Community → Configure).</div>` : ""}
         <dl class="props">
           ${configured ? h`<dt>Profile</dt><dd>${data.profile || "—"}</dd><dt>Platform host</dt><dd class="mono">${data.host || "—"}</dd>` : ""}
           <dt>Backlog (unsent events)</dt><dd><span data-testid="uplink-backlog">${data.backlog === null || data.backlog === undefined ? "—" : String(data.backlog)}</span></dd>
-          <dt>Last success</dt><dd>${this._fmt(data.last_success)}</dd>
-          <dt>Oldest unsent</dt><dd>${oldest}</dd>
+          <dt>Last success</dt><dd>${data.last_success ? this._fmt(data.last_success) : h`<span class="muted">Nothing sent yet</span>`}</dd>
+          <dt>Oldest unsent</dt><dd>${data.backlog === 0 ? h`<span class="muted">Nothing waiting</span>` : oldest}</dd>
           <dt>Refused by the platform</dt><dd>${data.refused === null || data.refused === undefined ? "—" : String(data.refused)}</dd>
           <dt>Last error</dt><dd class="${data.last_error ? "badtext" : ""}">${data.last_error || "—"}</dd>
         </dl>
