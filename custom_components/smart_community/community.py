@@ -8,13 +8,16 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
-from homeassistant.core import Context, HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, Context, HomeAssistant, callback
+from homeassistant.helpers.event import async_call_later
+from homeassistant.util import dt as dt_util
 
 from devices.models import ControllerInfo
 from hub.community import Community
@@ -43,6 +46,9 @@ from .staging import PhotoStaging
 from .uplink import CONF_HUB_ID, UplinkRuntime
 
 _LOGGER = logging.getLogger(__name__)
+# A controller that has not answered for this long is offline (health, alarms, the county); a shorter gap in its
+# fast poll is not an outage.
+CONTROLLER_OFFLINE_AFTER = timedelta(seconds=3)
 
 
 @dataclass
@@ -280,16 +286,37 @@ async def _async_attach(
                                         event.kind.value, event.active)
 
     coordinator = entry.runtime_data.coordinator
+    # What device health was last told; a controller is offline once it has stayed unreachable for
+    # CONTROLLER_OFFLINE_AFTER (one missed fast poll, e.g. while the machine is busy, is not an outage).
     online = [coordinator.last_update_success]
+    down_since: list[datetime | None] = [None]
+    pending: list[CALLBACK_TYPE | None] = [None]
 
     async_report_device_status(hass, info.serial, DeviceKind.DOOR_CONTROLLER, coordinator.last_update_success)
 
     @callback
+    def confirm_offline(_now: datetime) -> None:
+        pending[0] = None
+        if not coordinator.last_update_success and online[0]:
+            online[0] = False
+            # Device health records the change, at the moment it went down, and journals it for the county
+            # (with the problem it opens).
+            async_report_device_status(hass, info.serial, DeviceKind.DOOR_CONTROLLER, False, down_since[0])
+
+    @callback
     def on_update() -> None:
-        if coordinator.last_update_success != online[0]:
-            online[0] = coordinator.last_update_success
-            # Device health records the change and journals it for the county (with any problem it opens).
-            async_report_device_status(hass, info.serial, DeviceKind.DOOR_CONTROLLER, online[0])
+        if not coordinator.last_update_success:
+            if down_since[0] is None:
+                down_since[0] = dt_util.utcnow()
+                pending[0] = async_call_later(hass, CONTROLLER_OFFLINE_AFTER, confirm_offline)
+            return
+        down_since[0] = None
+        if pending[0] is not None:
+            pending[0]()
+            pending[0] = None
+        if not online[0]:
+            online[0] = True
+            async_report_device_status(hass, info.serial, DeviceKind.DOOR_CONTROLLER, True)
 
     unsubscribe = [
         service.events.subscribe(CredentialReadEvent, on_read),
@@ -301,6 +328,8 @@ async def _async_attach(
     def detach() -> None:
         for remove in unsubscribe:
             remove()
+        if pending[0] is not None:
+            pending[0]()
         for point in points.values():
             runtime.points.pop(point.door_id, None)
 

@@ -117,10 +117,12 @@ def alarm_message(problem: Problem, name: str) -> str:
 
 
 @callback
-def async_report_device_status(hass: HomeAssistant, device_id: str, kind: DeviceKind, online: bool) -> None:
+def async_report_device_status(hass: HomeAssistant, device_id: str, kind: DeviceKind, online: bool,
+                               at: datetime | None = None) -> None:
     """Any part of the integration reports a device going online or offline (Home Assistant's own view of a
-    device, e.g. a camera entity or a coordinator's last update: a dispatcher signal, not a library bus)."""
-    event = DeviceStatusEvent(device_id=device_id, kind=kind, online=online, at=dt_util.utcnow())
+    device, e.g. a camera entity or a coordinator's last update: a dispatcher signal, not a library bus), ``at``
+    the moment it changed (default: now)."""
+    event = DeviceStatusEvent(device_id=device_id, kind=kind, online=online, at=at or dt_util.utcnow())
     async_dispatcher_send(hass, SIGNAL_DEVICE_STATUS, event)
 
 

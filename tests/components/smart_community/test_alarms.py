@@ -142,3 +142,41 @@ async def _alarms(command: Callable[..., Any], active: bool | None = None) -> li
 async def _has(ws: Any, notification_id: str) -> dict[str, dict[str, Any]] | None:
     notes = await _notifications(ws)
     return notes if notification_id in notes else None
+
+
+async def test_a_controller_missing_a_few_polls_is_no_alarm(
+    hass: HomeAssistant, community_entry: MockConfigEntry, simulator: DoorControllerSim,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    """A gap shorter than CONTROLLER_OFFLINE_AFTER in the fast poll (a busy machine, a dropped packet) opens no
+    alarm, sends nothing upstream and leaves no notification; a controller that stays away is offline from the
+    moment it stopped answering."""
+    from homeassistant.util import dt as dt_util
+
+    from custom_components.smart_community.community import CONTROLLER_OFFLINE_AFTER
+
+    assert await async_setup_component(hass, "persistent_notification", {})
+    ws = await hass_ws_client(hass)
+
+    async def command(name: str, **fields: Any) -> dict[str, Any]:
+        await ws.send_json_auto_id({"type": f"{DOMAIN}/{name}", **fields})
+        return await ws.receive_json()
+
+    await simulator.set_link(False)
+    await wait_for_state(hass, "binary_sensor.door_controller_simdc0042_connection", "off")
+    await asyncio.sleep(CONTROLLER_OFFLINE_AFTER.total_seconds() / 3)
+    await simulator.set_link(True)
+    await wait_for_state(hass, "binary_sensor.door_controller_simdc0042_connection", "on")
+    await asyncio.sleep(CONTROLLER_OFFLINE_AFTER.total_seconds() + 0.5)
+    assert [a for a in await _alarms(command) if a["alarm"] == "device_offline"] == []
+    assert not [n for n in await _notifications(ws) if n.startswith(f"{DOMAIN}_alarm_")]
+    journal = community_entry.runtime_data.uplink.journal
+    events = await hass.async_add_executor_job(lambda: journal.events(kind=EventKind.DEVICE_STATUS, limit=1000))
+    assert not [e for e in events if e.payload.get("result") == "offline"]
+
+    cut_at = dt_util.utcnow()
+    await simulator.set_link(False)
+    listed = await _until("the offline alarm", lambda: _alarms(command))
+    offline = next(a for a in listed if a["alarm"] == "device_offline")
+    opened = dt_util.parse_datetime(offline["opened_at"])
+    assert opened is not None and opened - cut_at < CONTROLLER_OFFLINE_AFTER  # when it went down, not confirmed
