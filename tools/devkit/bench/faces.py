@@ -286,6 +286,8 @@ def open_set(
         "people_folds": k,
         "rank1_miss_rate": round(1.0 - float(hits.mean()), 4) if len(hits) else 0.0,
         **_held_out_figures("held_out_", at_fpir),
+        # The name earlier runs used; now the held-out figure too (it used to be tuned on the strangers it scored).
+        "fnir_at_fpir_1e-3": round(at_fpir.fnir, 4),
         **_held_out_figures("operating_held_out_", operating),
         "operating_fpir": round(float(accepted_strangers.mean()), 4) if len(strangers) else 0.0,
         "operating_fnir": round(1.0 - float(accepted_mated.mean()), 4) if len(mated) else 0.0,
