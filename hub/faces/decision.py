@@ -13,12 +13,43 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
+
+from hub.exceptions import InvalidInputError
 from hub.faces.models import FaceOutcome, SearchResult
+
+OPERATING_FPIR = 5e-4
+"""The stranger accept rate the operating threshold is set for: half the FPIR 1e-3 target, a margin for the
+estimate of a tail that a few thousand strangers only just reach."""
+TAIL_FRACTION = 0.02  # the lowest 2% of the strangers' scores (at least TAIL_MIN) describe the tail
+TAIL_MIN = 10
+
+
+def operating_threshold(stranger_scores: npt.ArrayLike, fpir: float = OPERATING_FPIR) -> float:
+    """The rule's ``max_score`` for a stranger accept rate of ``fpir``, from strangers' scores.
+
+    A few thousand strangers say little about one in a thousand or less: the empirical quantile there is one or
+    two faces. So the lower tail is modelled as exponential, from the lowest ``TAIL_FRACTION`` of the scores
+    (the gaps to the largest of them estimate its scale), and the threshold is where that tail reaches ``fpir``.
+    This is how ``DecisionRule.max_score`` is set; ``bench faces`` applies it k-fold over the people, so the
+    threshold is always judged on strangers it was not set on.
+    """
+    everyone = np.asarray(stranger_scores, dtype=np.float64)
+    # Strangers beyond the rule's distance limit score +inf: they count in the population, not in the tail.
+    scores = np.sort(everyone[np.isfinite(everyone)])
+    if len(scores) < 2 or not 0 < fpir < 1:
+        raise InvalidInputError("need at least 2 finite stranger scores and 0 < fpir < 1")
+    m = min(len(scores), max(TAIL_MIN, int(TAIL_FRACTION * len(everyone))))
+    edge = float(scores[m - 1])
+    scale = float(np.mean(edge - scores[: m - 1]))
+    return edge - scale * float(np.log(m / (len(everyone) * fpir)))
 
 
 @dataclass(frozen=True)
 class DecisionRule:
-    """Thresholds of the accept rule; the defaults were chosen on held-out LFW folds for FPIR <= 0.001."""
+    """Thresholds of the accept rule. ``max_score`` is what :func:`operating_threshold` gives on lfw-dev's
+    strangers (0.202, kept at 0.20); ``bench faces`` judges that procedure k-fold over people it was not set on."""
 
     max_score: float = 0.20
     margin_weight: float = 1.0

@@ -10,12 +10,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from PIL import Image
 
 from hub.faces.engine import models
 from hub.faces.models import TEMPLATE_DIMENSIONS, DetectedFace, FloatArray, ImageArray
 
 CHIP_SIZE = 150  # what dlib's encoder was trained on
 CHIP_PADDING = 0.25  # face_recognition's and dlib's default framing
+# Enrolment photos are encoded as seen, mirrored and through this many slightly moved copies (jitter), and the
+# descriptors averaged: enrolment happens once per photo, so its cost does not matter, and an averaged template
+# sits nearer the middle of the person's cloud of descriptors (see docs/face-verification.md, Recognition figures).
+ENROLMENT_JITTERS = 10
+# dlib's jitter: turns of up to 3 degrees, scale 0.97-1.0, shifts of up to 2% of the chip, half of them mirrored.
+_JITTER_DEGREES = 3.0
+_JITTER_SCALE = (0.97, 1.0)
+_JITTER_SHIFT = 0.02
+_JITTER_SEED = 150
 
 
 def face_chip(rgb: ImageArray, face: DetectedFace) -> ImageArray:
@@ -30,18 +40,42 @@ def face_chip(rgb: ImageArray, face: DetectedFace) -> ImageArray:
     return chip
 
 
-def encode_chips(chips: Sequence[ImageArray], *, mirror: bool = True) -> FloatArray:
-    """Unit templates, one row per chip; ``mirror`` averages each chip with its mirror image."""
+def jittered(chip: ImageArray, count: int) -> list[ImageArray]:
+    """``count`` copies of a chip, each turned, scaled and shifted a little (and every other one mirrored).
+
+    The moves are drawn from a fixed seed, so a photo always gives the same template.
+    """
+    rng = np.random.default_rng(_JITTER_SEED)
+    image = Image.fromarray(chip)
+    centre = (CHIP_SIZE - 1) / 2
+    copies: list[ImageArray] = []
+    for i in range(count):
+        angle = np.deg2rad(rng.uniform(-_JITTER_DEGREES, _JITTER_DEGREES))
+        scale = rng.uniform(*_JITTER_SCALE)
+        dx, dy = rng.uniform(-_JITTER_SHIFT, _JITTER_SHIFT, 2) * CHIP_SIZE
+        # PIL maps output to input pixels: input = A @ output + offset, A = rotation / scale.
+        cos, sin = np.cos(angle) / scale, np.sin(angle) / scale
+        offset_x = centre - cos * (centre + dx) - sin * (centre + dy)
+        offset_y = centre + sin * (centre + dx) - cos * (centre + dy)
+        moved = image.transform(
+            image.size, Image.Transform.AFFINE, (cos, sin, offset_x, -sin, cos, offset_y), Image.Resampling.BILINEAR
+        )
+        array = np.asarray(moved, dtype=np.uint8)
+        copies.append(np.ascontiguousarray(array[:, ::-1]) if i % 2 else array)
+    return copies
+
+
+def encode_chips(chips: Sequence[ImageArray], *, mirror: bool = True, jitters: int = 0) -> FloatArray:
+    """Unit templates, one row per chip; ``mirror`` averages each chip with its mirror image, ``jitters`` adds
+    that many moved copies of it to the average (enrolment: :data:`ENROLMENT_JITTERS`)."""
     if not chips:
         return np.zeros((0, TEMPLATE_DIMENSIONS), dtype=np.float32)
-    batch = list(chips)
-    if mirror:
-        batch += [np.ascontiguousarray(c[:, ::-1]) for c in chips]
-    descriptors = models().describe(batch)
-    if mirror:
-        descriptors = descriptors[: len(chips)] + descriptors[len(chips) :]
-    descriptors /= np.linalg.norm(descriptors, axis=1, keepdims=True)
-    return descriptors
+    views = [[c] + ([np.ascontiguousarray(c[:, ::-1])] if mirror else []) + jittered(c, jitters) for c in chips]
+    per_chip = len(views[0])
+    descriptors = models().describe([view for chip_views in views for view in chip_views])
+    summed = descriptors.reshape(len(chips), per_chip, -1).sum(axis=1)
+    summed /= np.linalg.norm(summed, axis=1, keepdims=True)
+    return np.ascontiguousarray(summed, dtype=np.float32)
 
 
 def encode_faces(rgb: ImageArray, faces: Sequence[DetectedFace], *, mirror: bool = True) -> FloatArray:

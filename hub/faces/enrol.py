@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from hub.exceptions import InvalidInputError
-from hub.faces.encode import encode_chips
+from hub.faces.encode import ENROLMENT_JITTERS, encode_chips
 from hub.faces.errors import FaceQualityError
 from hub.faces.imaging import ImageInput, to_rgb
 from hub.faces.models import Enrolment, ImageArray
@@ -25,7 +25,7 @@ def enrol_photos(photos: Sequence[ImageInput], limits: QualityLimits = DEFAULT_L
         reports.append(report)
         if chip is not None:
             chips.append(chip)
-    templates = encode_chips(chips)
+    templates = encode_chips(chips, jitters=ENROLMENT_JITTERS)  # once per photo: cost does not matter
     return Enrolment(templates=[row.copy() for row in templates], reports=reports)
 
 

@@ -5,6 +5,8 @@ Pure numpy over precomputed templates, so the protocols can be tested and re-sco
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,3 +100,88 @@ def fnir_at_fpir(
     threshold = float(ordered[allowed]) if allowed < len(ordered) else float("inf")
     accepted = mated_hits & (mated_scores < threshold)
     return 1.0 - float(np.mean(accepted)) if len(mated_scores) else 0.0, threshold
+
+
+# ---------------------------------------------------------------------------------------------- k-fold over people
+DEFAULT_PEOPLE_FOLDS = 5
+
+
+def person_folds(people: Iterable[str], folds: int = DEFAULT_PEOPLE_FOLDS) -> dict[str, int]:
+    """Each person's fold, from a hash of the name: stable across runs, data sets and the order people come in.
+
+    Folds are over *people*, not images: every image of a person (enrolled, probe or stranger) is in one fold.
+    """
+    if folds < 2:
+        raise InvalidInputError(f"k-fold needs at least 2 folds, got {folds}")
+    return {name: int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big") % folds for name in people}
+
+
+@dataclass(frozen=True)
+class FoldSplit:
+    """One round of the k-fold: tune on ``train_*`` (the other folds' people), score ``test_*`` (this fold's)."""
+
+    fold: int
+    train_mated: npt.NDArray[np.bool_]
+    train_strangers: npt.NDArray[np.bool_]
+    test_mated: npt.NDArray[np.bool_]
+    test_strangers: npt.NDArray[np.bool_]
+
+
+def fold_splits(
+    mated_folds: npt.NDArray[np.int64], stranger_folds: npt.NDArray[np.int64], folds: int
+) -> list[FoldSplit]:
+    """Masks over the mated and stranger probes for each fold (``*_folds``: the fold of each probe's person)."""
+    return [
+        FoldSplit(f, mated_folds != f, stranger_folds != f, mated_folds == f, stranger_folds == f) for f in range(folds)
+    ]
+
+
+def threshold_at_fpir(stranger_scores: npt.NDArray[np.float64], fpir: float) -> float:
+    """The loosest threshold (accept ``score < t``) whose stranger accept rate is at most ``fpir``."""
+    allowed = int(np.floor(fpir * len(stranger_scores)))
+    ordered = np.sort(stranger_scores)
+    return float(ordered[allowed]) if allowed < len(ordered) else float("inf")
+
+
+@dataclass(frozen=True)
+class HeldOut:
+    """Figures with every threshold chosen on people disjoint from those scored, pooled over the folds."""
+
+    fpir: float
+    fnir: float
+    false_accepts: int
+    strangers: int
+    mated: int
+    thresholds: list[float]
+
+
+def held_out(
+    mated_scores: npt.NDArray[np.float64],
+    mated_hits: npt.NDArray[np.bool_],
+    mated_folds: npt.NDArray[np.int64],
+    stranger_scores: npt.NDArray[np.float64],
+    stranger_folds: npt.NDArray[np.int64],
+    folds: int,
+    choose: Callable[[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.bool_]], float],
+) -> HeldOut:
+    """k-fold: ``choose(train stranger scores, train mated scores, train hits)`` gives a threshold on k-1 folds'
+    people, which then decides the held-out fold's probes (accept ``score < t``); counts are pooled."""
+    false_accepts = accepted = strangers = mated = 0
+    thresholds = []
+    for split in fold_splits(mated_folds, stranger_folds, folds):
+        threshold = choose(
+            stranger_scores[split.train_strangers], mated_scores[split.train_mated], mated_hits[split.train_mated]
+        )
+        thresholds.append(round(threshold, 4))
+        false_accepts += int((stranger_scores[split.test_strangers] < threshold).sum())
+        strangers += int(split.test_strangers.sum())
+        accepted += int((mated_hits[split.test_mated] & (mated_scores[split.test_mated] < threshold)).sum())
+        mated += int(split.test_mated.sum())
+    return HeldOut(
+        fpir=false_accepts / max(strangers, 1),
+        fnir=1 - accepted / max(mated, 1),
+        false_accepts=false_accepts,
+        strangers=strangers,
+        mated=mated,
+        thresholds=thresholds,
+    )
