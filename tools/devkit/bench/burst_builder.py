@@ -24,8 +24,8 @@ Per person (photos sorted by name: the first ``--gallery-photos`` are the galler
     bezel, the screen's pixel grid beating against the camera's (moire), a glare patch, the screen's own
     brightness and colour.
 ``attack/replay_slideshow/<Name>/1``
-    the phone showing a slideshow of *other* photos of the person (not the gallery's), changing every
-    ``--slide-frames`` frames.
+    the phone showing a slideshow of *other* photos of the person (not the gallery's; the probe photo last, so
+    that there are always two), changing every ``--slide-frames`` frames.
 
 People are split into two disjoint halves by their position in sorted order (even: ``tune``, odd: ``report``), each
 written with its own ``gallery/`` and ``bursts/``: set thresholds on one, report on the other.
@@ -324,7 +324,8 @@ def build_person(name: str, photos: Sequence[Path], out: Path, args: argparse.Na
     for photo in photos[: args.gallery_photos]:
         (gallery / photo.name).write_bytes(photo.read_bytes())
     rest = [Image.open(p).convert("RGB") for p in photos[args.gallery_photos:]]
-    probe, others = rest[0], rest[1:] or rest
+    # The slideshow: the person's other photos, then the probe (so it always changes photo), never the gallery's.
+    probe, others = rest[0], [*rest[1:], rest[0]]
     bursts = out / "bursts"
     kinds = set(args.kinds_list)
     for approach in (False, True):

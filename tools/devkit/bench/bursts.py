@@ -9,7 +9,8 @@ the first frames, takes frames until the gate's five show a face (a burst may ho
 encodes each as it arrives, and decides for the gate's door. ``--liveness off`` builds the same gate with the
 liveness check skipped and nothing else changed.
 
-``accepted`` means let in as the right person (the person named by the burst's folder). An attack kind's
+``accepted`` means let in as the right person (the person named by the burst's folder). Bursts of a person whose
+gallery photos all failed the enrolment check are left out (and named): they are nobody's resident. An attack kind's
 ``accept_rate`` is its APCER; bona fide refusals say why (``not_live``, ``unknown_face``, ``ambiguous``,
 ``frames_disagree``, ``no_face``, ``wrong_person``). ``p50_ms`` is the median time from the last frame the gate
 took to its decision. Prints a table, then one JSON line.
@@ -238,7 +239,12 @@ def run(args: argparse.Namespace) -> int:
             if not prepared[2]:
                 print(f"nobody under {args.gallery} could be enrolled")
                 return 2
-            rows = asyncio.run(_measure(args, bursts, prepared))
+            enrolled = prepared[2]
+            skipped = [b for b in bursts if b.person not in enrolled]
+            if skipped:
+                names = sorted({b.person for b in skipped})
+                print(f"  {len(skipped)} bursts of {len(names)} people not enrolled left out: {', '.join(names)}")
+            rows = asyncio.run(_measure(args, [b for b in bursts if b.person in enrolled], prepared))
         finally:
             prepared[0].close()
     if args.dump is not None:
