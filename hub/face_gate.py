@@ -16,6 +16,7 @@ from .access.models import FaceMatch
 from .community import Community
 from .events import ManagerActionEvent
 from .faces.blas import single_threaded_blas
+from .faces.liveness import DEFAULT_LIVENESS, LivenessLimits
 from .faces.matcher import Matcher
 from .faces.models import Enrolment, FaceOutcome, FaceResult
 from .faces.pipeline import BurstEncoder, verify_burst, verify_encoded
@@ -31,8 +32,11 @@ _NO_ATTEMPT = {FaceOutcome.NO_FACE, FaceOutcome.EMPTY_GALLERY}
 class CommunityFaces:
     """The gate's face verifier and the manager's enrolment, over one community's registry."""
 
-    def __init__(self, community: Community) -> None:
+    def __init__(self, community: Community, *, liveness: LivenessLimits | None = DEFAULT_LIVENESS) -> None:
         self.community = community
+        # The burst's liveness limits; ``None`` skips only the liveness check (``bench bursts --liveness off``
+        # measures what liveness costs residents that way). A gate in the product always has them.
+        self.liveness = liveness
         # Set and changed only on the writer thread; read (one reference) from any thread.
         self._matcher: Matcher | None = None
         self.reloads = 0  # whole-gallery loads: one per process, unless a change could not be followed
@@ -78,7 +82,7 @@ class CommunityFaces:
 
     def verify(self, frames: Sequence[bytes]) -> FaceMatch | None:
         """Blocking: who is at the gate. ``None`` when no usable face was seen (no attempt to record)."""
-        return _to_match(verify_burst(list(frames), self.gallery()))
+        return _to_match(verify_burst(list(frames), self.gallery(), liveness=self.liveness))
 
     def start(self) -> FaceBurst:
         """A burst to feed frame by frame as the camera sends them (see :class:`FaceBurst`)."""
@@ -144,6 +148,7 @@ class FaceBurst:
         self._stack.enter_context(single_threaded_blas())
         self._encoder = BurstEncoder()
         self._stack.callback(self._encoder.abandon)
+        self.result: FaceResult | None = None  # the engine's verdict once finished (why it refused, for the bench)
 
     def add(self, frame: bytes) -> bool:
         """Blocking: detect the frame's face and start encoding it; False (and skipped) when it shows none."""
@@ -152,7 +157,8 @@ class FaceBurst:
     def finish(self) -> FaceMatch | None:
         """Blocking: the burst's match (with liveness); ``None`` when no usable face was seen."""
         try:
-            return _to_match(verify_encoded(self._encoder.result(), self._faces.gallery()))
+            self.result = verify_encoded(self._encoder.result(), self._faces.gallery(), liveness=self._faces.liveness)
+            return _to_match(self.result)
         finally:
             self._stack.close()
 

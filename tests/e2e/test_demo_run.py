@@ -164,14 +164,15 @@ async def test_make_run_demo_end_to_end(tmp_path: Path) -> None:
             await _wait_state(session, base, token, "binary_sensor.demo_dc_02_door_1_door", "on")
             await _wait_state(session, base, token, "binary_sensor.demo_dc_02_door_1_forced_open", "on")
 
-            # The gate: an enrolled resident in front of the camera is let in by face; his photo held up is not.
+            # The gate: an enrolled resident in front of the camera is let in by face; a phone showing a slideshow
+            # of his photos is not.
             access = "event.demo_dc_01_door_1_access"
             process.stdin.write(b"camera person John_Simm\npresence 1 on\n")
             await process.stdin.drain()
             granted = await _wait_event(session, base, token, access, "granted")
             assert granted["credential"] == "face" and granted["resident_ref"].startswith("r1_")
             assert "john" not in str(granted).lower()  # states are readable by every user: no resident id
-            process.stdin.write(b"presence 1 off\ncamera photo John_Simm\n")
+            process.stdin.write(b"presence 1 off\ncamera phone John_Simm\n")
             await process.stdin.drain()
             await _wait_state(session, base, token, "binary_sensor.demo_dc_01_door_1_presence", "off")
             process.stdin.write(b"presence 1 on\n")

@@ -77,7 +77,7 @@ async def test_presence_at_the_gate_opens_for_the_enrolled_resident_only(
     simulator.set_presence(0, False)
     await wait_for_state(hass, PRESENCE, "off")
 
-    camera_sim.set_scene("photo", "John_Salley")  # his photo held up in front of the camera
+    camera_sim.set_scene("phone", "John_Salley")  # a slideshow of his photos on a phone held up to the camera
     simulator.set_presence(0, True)
     denied = await wait_for_event(hass, ACCESS, "denied", timeout=30)
     assert denied["reason"] == "not_live"

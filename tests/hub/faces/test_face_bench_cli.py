@@ -1,4 +1,4 @@
-"""The three face benchmarks run through the real CLI on small folders and end with one JSON line."""
+"""The face benchmarks run through the real CLI on small folders and end with one JSON line."""
 
 from __future__ import annotations
 
@@ -53,17 +53,3 @@ def test_bench_faces(tiny_lfw: Path, tmp_path: Path, capsys: pytest.CaptureFixtu
     assert main(["bench", "faces", "--lfw", str(tiny_lfw), "--cache", str(cache)]) == 0
     again = _last_json(capsys.readouterr().out)
     assert again["verification_accuracy"] == figures["verification_accuracy"]
-
-
-@pytest.mark.usefixtures("engine")
-def test_bench_liveness(tmp_path: Path, community: dict[str, list[Path]], capsys: pytest.CaptureFixture[str]) -> None:
-    name, photos = next(iter(community.items()))
-    folder = tmp_path / "community" / name
-    folder.mkdir(parents=True)
-    for photo in photos:
-        shutil.copy(photo, folder / photo.name)
-    assert main(["bench", "liveness", "--faces", str(tmp_path), "--bursts", "1"]) == 0
-    figures = _last_json(capsys.readouterr().out)
-    assert figures["attack_bursts"] == 1
-    assert figures["bona_fide_bursts"] == 1
-    assert {"apcer", "bpcer"} <= figures.keys()

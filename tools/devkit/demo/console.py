@@ -21,7 +21,7 @@ Commands (doors are numbered 1..N across all controllers):
   tamper D on|off           open or close door D's reader tamper switch
   presence D on|off         someone steps into / out of door D's presence sensor
   link C down|up            cut or restore controller C's network link
-  camera person NAME | camera stranger | camera photo NAME | camera nobody
+  camera person NAME | camera stranger | camera photo NAME | camera phone NAME | camera nobody
                             who stands in front of the gate camera (NAME as in demo/faces, e.g. John_Salley)
   camera link down|up       cut or restore the gate camera's network link (its background probe notices)
   state                     print every simulator's state as JSON

@@ -1,16 +1,23 @@
 """A simulated gate camera: an aiohttp server with ``/snapshot.jpg`` and ``/mjpeg``, showing real photos.
 
 What stands in front of the camera is switchable (:meth:`CameraSim.set_scene`, or ``POST /camera/scene`` on the
-control endpoint of :mod:`devkit.sim.control`):
+control endpoint of :mod:`devkit.sim.control`). Each scene is rendered as a camera sees it (the same rendering
+as ``community-hub bench build-bursts``, at this camera's size): a gate background, sensor noise and JPEG per
+frame, a loop of :data:`LOOP_FRAMES` frames played in turn.
 
 ``person``
-    a resident: the frames cycle through that person's photos, so consecutive frames are different real photos
-    of the same face, as a live person moving in front of the camera gives.
+    a resident standing in front of the camera: ONE capture of that person (their last photo, never one of the
+    first :data:`ENROLLED_PHOTOS`, which the demo and the tests enrol) with a slight sway, sub-pixel jitter and
+    lighting flicker, as a live person standing still gives. Let in.
 ``stranger``
-    someone not enrolled: photos from another folder.
+    someone not enrolled, the same way (one photo of the strangers folder, or of ``person``'s sub-folder).
 ``photo``
-    a presentation attack: ONE still photo of a resident held up to the camera, moved, scaled and turned a little
-    per frame (the way a print in a hand moves), but never changing expression or pose.
+    a presentation attack: that same photo of the resident printed (paper margin, reduced contrast) and held up
+    by hand. An RGB camera cannot tell it from the resident standing still: it is let in, which is what the
+    demo shows (docs/face-verification.md: what liveness on an RGB camera cannot catch).
+``phone``
+    a presentation attack: a phone held up, showing a slideshow of the resident's other photos (bezel, moire,
+    glare). The face jumps between frames as no live capture does: refused as not live.
 ``nobody``
     an empty scene drawn with Pillow.
 
@@ -27,10 +34,12 @@ import io
 import logging
 import os
 import random
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 from aiohttp import web
 from PIL import Image, ImageDraw
 
@@ -43,6 +52,12 @@ BOUNDARY = "frame"
 DEFAULT_SIZE = (320, 240)
 _MAX_STRANGER_PHOTOS = 200
 _MAX_NONCES = 64
+# The demo and the tests enrol each resident's first photos (sorted by name); the camera never shows those.
+ENROLLED_PHOTOS = 3
+# Frames rendered per scene and played in a loop (the loop's seam is a pixel or two).
+LOOP_FRAMES = 16
+# The face photo's height in the frame, as a fraction of the frame's height.
+FACE_HEIGHT = 0.7
 
 
 class Scene(StrEnum):
@@ -51,6 +66,7 @@ class Scene(StrEnum):
     PERSON = "person"
     STRANGER = "stranger"
     PHOTO = "photo"
+    PHONE = "phone"
     NOBODY = "nobody"
 
 
@@ -82,18 +98,22 @@ def empty_scene(size: tuple[int, int] = DEFAULT_SIZE) -> bytes:
     return _encode_jpeg(image)
 
 
-def held_up_photo(photo: Image.Image, rng: random.Random) -> bytes:
-    """One frame of a printed photo held in front of the camera: slightly shifted, scaled and turned."""
-    width, height = photo.size
-    angle = rng.uniform(-4.0, 4.0)
-    scale = rng.uniform(0.90, 1.0)
-    moved = photo.rotate(angle, resample=Image.Resampling.BILINEAR, expand=False, fillcolor=(235, 235, 230))
-    moved = moved.resize((max(1, int(width * scale)), max(1, int(height * scale))), Image.Resampling.BILINEAR)
-    frame = Image.new("RGB", (width, height), (120, 125, 130))
-    dx = (width - moved.width) // 2 + rng.randint(-5, 5)
-    dy = (height - moved.height) // 2 + rng.randint(-5, 5)
-    frame.paste(moved, (dx, dy))
-    return _encode_jpeg(frame)
+def render_scene(scene: Scene, photos: Sequence[Image.Image], size: tuple[int, int], seed: int) -> list[bytes]:
+    """The JPEG frames of a scene, rendered as a gate camera sees them (``photos[0]`` is the one shown, the rest
+    are the slideshow of ``phone``)."""
+    from devkit.bench import burst_builder as render
+
+    rng = np.random.default_rng(seed)
+    first = photos[0]
+    setting = render.make_scene(rng, size, face_scale=FACE_HEIGHT * size[1] / first.height)
+    if scene in (Scene.PERSON, Scene.STRANGER):
+        frames = render.person_frames(first, setting, LOOP_FRAMES, rng)
+    elif scene is Scene.PHOTO:
+        frames = render.print_frames(first, setting, LOOP_FRAMES, rng, "still")
+    else:
+        frames = render.replay_frames(photos[1:] or photos, setting, LOOP_FRAMES, rng, 2)
+    gain = 1.0 + 0.01 * np.sin(np.arange(LOOP_FRAMES) * 2.1)  # mains flicker
+    return [render.camera_jpeg(frame, rng, float(g)) for frame, g in zip(frames, gain, strict=True)]
 
 
 class CameraSim:
@@ -130,11 +150,13 @@ class CameraSim:
         if not self.people:
             raise ValueError(f"no people with photos under {self.residents_dir}")
         self._rng = random.Random(seed)
-        self._photos: list[bytes] = []
-        self._still: Image.Image | None = None
+        self._seed = seed
+        self._loop: list[bytes] = []
         self._index = 0
         with Image.open(_jpeg_files(self.residents_dir / self.people[0])[0]) as first:
-            self.frame_size: tuple[int, int] = first.size
+            # Room around the face: the photo fills FACE_HEIGHT of a 4:3 frame.
+            height = round(first.height / FACE_HEIGHT)
+            self.frame_size: tuple[int, int] = (height * 4 // 3, height)
         self._empty = empty_scene(self.frame_size)
         self.scene = Scene.NOBODY
         self.person: str | None = None
@@ -150,51 +172,50 @@ class CameraSim:
 
     # -- the scene ---------------------------------------------------------------------------------------------
     def set_scene(self, scene: Scene | str, person: str | None = None) -> None:
-        """Put someone (or no one) in front of the camera; ``person`` names a resident for ``person``/``photo``.
-
-        For ``photo`` the still is that person's first photo; for ``stranger`` ``person`` may name a sub-folder
-        of the strangers folder (default: every photo there).
-        """
+        """Put someone (or no one) in front of the camera; ``person`` names a resident for ``person``, ``photo``
+        and ``phone``; for ``stranger`` it may name a sub-folder of the strangers folder (default: the first)."""
         try:
             scene = Scene(scene)
         except ValueError as err:
             raise ValueError(f"unknown scene {scene!r}; one of {', '.join(s.value for s in Scene)}") from err
-        photos: list[bytes] = []
-        still: Image.Image | None = None
-        if scene in (Scene.PERSON, Scene.PHOTO):
+        files: list[Path] = []
+        if scene in (Scene.PERSON, Scene.PHOTO, Scene.PHONE):
             if person is None:
                 raise ValueError(f"scene {scene.value!r} needs a person (one of {', '.join(self.people)})")
             if person not in self.people:
                 raise ValueError(f"unknown person {person!r}; one of {', '.join(self.people)}")
-            files = _jpeg_files(self.residents_dir / person)
-            if scene is Scene.PERSON:
-                photos = [f.read_bytes() for f in files]
-            else:
-                with Image.open(files[0]) as img:
-                    still = img.convert("RGB")
+            shown = _jpeg_files(self.residents_dir / person)[ENROLLED_PHOTOS:]
+            if not shown:
+                raise ValueError(f"{person} has no photo besides the {ENROLLED_PHOTOS} enrolled ones to show")
+            # One capture: the last photo. The phone's slideshow: the others that are not enrolled either.
+            files = [shown[-1], *shown[:-1]]
         elif scene is Scene.STRANGER:
             if self.strangers_dir is None:
                 raise ValueError("this camera has no strangers folder")
             folder = self.strangers_dir / person if person else self.strangers_dir
             if not folder.resolve().is_relative_to(self.strangers_dir.resolve()):
                 raise ValueError(f"stranger {person!r} is outside the strangers folder")
-            files = _jpeg_files(folder, _MAX_STRANGER_PHOTOS) if folder.is_dir() else []
+            files = _jpeg_files(folder, _MAX_STRANGER_PHOTOS)[:1] if folder.is_dir() else []
             if not files:
                 raise ValueError(f"no stranger photos under {folder}")
-            photos = [f.read_bytes() for f in files]
         else:
             person = None
+        loop: list[bytes] = []
+        if files:
+            photos = []
+            for file in files:
+                with Image.open(file) as img:
+                    photos.append(img.convert("RGB"))
+            loop = render_scene(scene, photos, self.frame_size, self._seed + self._rng.randrange(1 << 30))
         self.scene, self.person = scene, person
-        self._photos, self._still, self._index = photos, still, 0
+        self._loop, self._index = loop, 0
         _LOGGER.info("camera scene: %s %s", scene.value, person or "")
 
     def next_frame(self) -> bytes:
         """The next JPEG the camera sees."""
-        if self.scene is Scene.NOBODY:
+        if not self._loop:
             return self._empty
-        if self._still is not None:
-            return held_up_photo(self._still, self._rng)
-        frame = self._photos[self._index % len(self._photos)]
+        frame = self._loop[self._index % len(self._loop)]
         self._index += 1
         return frame
 

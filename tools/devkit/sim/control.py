@@ -20,7 +20,7 @@ I/O module (:class:`~devkit.sim.io_module.IoModuleSim`)::
 
 Camera (:class:`~devkit.sim.camera.CameraSim`)::
 
-    POST /camera/scene       {"scene": "person"|"stranger"|"photo"|"nobody", "person": name}
+    POST /camera/scene       {"scene": "person"|"stranger"|"photo"|"phone"|"nobody", "person": name}
     POST /camera/link        {"up": bool}
 
 Every POST answers with the new state (as ``GET /state``); a bad request answers 400 with ``{"error": "..."}``,
