@@ -15,8 +15,9 @@ Everything is the product's own path on loopback, with real parts:
 2. **Resent backlog.** Each camera replays its store after an outage (the simulator's backlog mode: the original
    times, 30 s apart, flagged as resent where the format has a flag, newest two minutes old) with ``--resend-rate``
    of the records sent again with the same record id; one in three backlog reads is a registered car, so granted
-   back-filled passes are there to (not) open the barrier. Then the journal drains upstream over the JSON profile
-   (``UplinkWorker`` + ``JsonUplinkClient``) to the county's ``ReferenceReceiver``, which keeps every event it
+   back-filled passes are there to (not) open the barrier. The journal drains upstream over the JSON profile
+   (``UplinkWorker`` + ``JsonUplinkClient``; the worker runs all along, as on a hub, and ``drain_s`` is what was
+   left to send after the backlog) to the county's ``ReferenceReceiver``, which keeps every event it
    receives under its event id (a redelivered id is counted in its stats). ``duplicates`` = camera records
    (``(camera_id, record_id)``, as the hub parsed them) that reached the receiver as more than one event.
 
