@@ -37,6 +37,8 @@ COMMANDS: list[tuple[tuple[str, ...], str, str]] = [
     (("bench", "uplink"), "devkit.bench.uplink", "journal and drain events to a receiver"),
     (("bench", "accesslog"), "devkit.bench.accesslog", "access-log page and export speed over a large journal"),
     (("bench", "scale"), "devkit.bench.scale", "decision time against community size, and after an enrolment"),
+    (("bench", "vehicles"), "devkit.bench.vehicles",
+     "plate camera push to barrier acknowledged, then a resent backlog: no pass twice upstream"),
     (("bench", "durability"), "devkit.bench.durability",
      "kill the hub (or cut its power) at random moments: nothing acknowledged lost, each door in order"),
 ]
