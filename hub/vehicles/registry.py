@@ -8,13 +8,13 @@ import sqlite3
 from datetime import datetime, timedelta
 
 from devices.anpr import PlateColor
+from devices.anpr.plates import near_candidates, normalize_plate, plate_problem
 from hub.access.models import VehicleStanding, VisitorWindow
 from hub.exceptions import InvalidInputError, NotFoundError
 from hub.residents import validation as v
 from hub.residents.models import ResidentStatus
 from hub.residents.store import Store, new_id, transaction
 
-from devices.anpr.plates import near_candidates, normalize_plate, plate_problem
 from .models import ListedPlate, MonthlyVehicle, PlateList, ResidentVehicle, VisitorVehicle
 
 MAX_INVITATION = timedelta(days=31)
