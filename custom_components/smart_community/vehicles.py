@@ -69,8 +69,9 @@ PUSH_PATH = "/api/smart_community/anpr"
 EVENT_VEHICLE_PASS = f"{DOMAIN}_vehicle_pass"
 DATA_VEHICLES = f"{DOMAIN}_vehicles"
 DATA_VIEW = f"{DOMAIN}_anpr_view"
-# Options keys that hold secrets (redacted in diagnostics).
-SECRET_KEYS = frozenset({"secret", "password", "camera_password", "broker_password"})
+# Lane options redacted in diagnostics: secrets, credentials, and where the cameras are.
+LANE_REDACT = frozenset({"secret", "password", "username", "camera_password", "camera_username", "camera_url",
+                         "broker_url", "allowed_addresses", "camera_id"})
 
 
 def signal_lane(entry_id: str) -> str:
