@@ -60,7 +60,8 @@ VALID: dict[str, dict[str, Any]] = {
     # Vehicles (test_vehicles_actions.py covers them in depth).
     "vehicles/list": {}, "add_vehicle": {"resident_id": "r-x", "plate": "皖A12345"},
     "remove_vehicle": {"vehicle_id": "veh-x"},
-    "add_monthly_vehicle": {"plate": "皖A12345", "valid_from": "2030-01-01T00:00:00", "valid_until": "2030-02-01T00:00:00"},
+    "add_monthly_vehicle": {"plate": "皖A12345", "valid_from": "2030-01-01T00:00:00",
+                            "valid_until": "2030-02-01T00:00:00"},
     "remove_monthly_vehicle": {"vehicle_id": "veh-x"},
     "invite_vehicle": {"resident_id": "r-x", "plate": "皖A12345", "valid_until": "2030-01-01T00:00:00"},
     "revoke_vehicle_invitation": {"invitation_id": "inv-x"},
