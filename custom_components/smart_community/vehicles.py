@@ -15,6 +15,7 @@ subscribe to over the websocket API). Secrets are never logged.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from dataclasses import dataclass, field
@@ -40,6 +41,8 @@ from hub.access.models import VehicleDirection
 from hub.doors import DoorId
 from hub.exceptions import InvalidInputError
 from hub.residents import validation as v
+from hub.uplink.gat1400_client import Gat1400Client
+from hub.uplink.gat1400_vehicles import post_tollgates
 from hub.vehicles.barriers import (
     CameraRelayBarrier,
     DoorRelayBarrier,
@@ -48,12 +51,13 @@ from hub.vehicles.barriers import (
     VzenithReplyBarrier,
     barrier_reply,
 )
-from hub.vehicles.models import Lane, VehicleDecision
+from hub.vehicles.models import Entrance, Lane, VehicleDecision
 from hub.vehicles.service import VehicleDecisionEvent, VehicleService
 
 from .community import CommunityRuntimeData, attachable_controllers
 from .const import DOMAIN
 from .gates import door_id_of_lock
+from .uplink import CONF_UPLINK_PROFILE, CONF_UPLINK_URL, PROFILE_GAT1400, gat1400_config
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -263,7 +267,40 @@ async def async_setup_vehicles(hass: HomeAssistant, entry: ConfigEntry[Community
             await subscriber.stop()
 
     entry.async_on_unload(stop)
+    if lanes and entry.options.get(CONF_UPLINK_PROFILE) == PROFILE_GAT1400 and entry.options.get(CONF_UPLINK_URL):
+        entry.async_create_background_task(hass, async_post_tollgates(hass, entry, list(lanes.values())),
+                                           f"{DOMAIN} tollgates upstream")
     return vehicles
+
+
+def entrances_of(lanes: list[LaneConfig]) -> list[Entrance]:
+    """The car parks' entrances as GA/T 1400 tollgates, each with its number of lanes."""
+    counts: dict[tuple[str, str], int] = {}
+    for lane in lanes:
+        key = (lane.car_park, lane.entrance)
+        counts[key] = max(counts.get(key, 0), lane.lane_no)
+    return [Entrance(car_park, entrance, f"{car_park} {entrance}", n) for (car_park, entrance), n in counts.items()]
+
+
+async def async_post_tollgates(hass: HomeAssistant, entry: ConfigEntry, lanes: list[LaneConfig], *,
+                               attempts: int = 5, retry_s: float = 60.0) -> dict[str, bool]:
+    """At start-up: tell the GA/T 1400 platform about the entrances (``Tollgate`` objects with ``LaneNum``);
+    retried a few times while the platform cannot be reached. The answer per TollgateID is returned and logged."""
+    client = Gat1400Client(gat1400_config(entry.options), session=async_get_clientsession(hass))
+    entrances = entrances_of(lanes)
+    for attempt in range(attempts):
+        try:
+            accepted = await post_tollgates(client, entrances)
+        except Exception as err:
+            _LOGGER.warning("the tollgates could not be sent to the GA/T 1400 platform (%s)", type(err).__name__)
+            if attempt + 1 < attempts:
+                await asyncio.sleep(retry_s)
+            continue
+        refused = sorted(tid for tid, ok in accepted.items() if not ok)
+        if refused:
+            _LOGGER.warning("the GA/T 1400 platform refused tollgates %s", ", ".join(refused))
+        return accepted
+    return {}
 
 
 @callback
@@ -317,7 +354,7 @@ class AnprPushView(HomeAssistantView):
 # ---- the config flow's lane form ----------------------------------------------------------------------------------
 
 _TEXT_FIELDS = ("camera_id", "username", "password", "allowed_addresses", "camera_url", "camera_username",
-                "camera_password", "broker_url")
+                "camera_password", "broker_url", "tollgate_id", "ape_id")
 
 
 def anpr_lane_schema(defaults: dict[str, Any] | None = None) -> vol.Schema:
@@ -372,6 +409,9 @@ def anpr_lane_from_input(entry: ConfigEntry, user_input: dict[str, Any]) -> tupl
         "entrance": entrance, "lane_no": lane_no, "direction": str(user_input.get("direction", "entry")),
         "barrier": barrier, "lock": user_input.get("lock"), "allowed_addresses": list(addresses), **raw,
     }
+    for key in ("tollgate_id", "ape_id"):
+        if key in raw and not (len(raw[key]) == 20 and raw[key].isdigit()):
+            return None, {key: "gat1400_id"}
     try:
         config = LaneConfig.from_options(lane)
         if fmt == "frigate":
