@@ -19,7 +19,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from .test_vehicles_ha import _add_lane
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "hub" / "vehicles"))
-from vehicle_platform import VehiclePlatform  # noqa: E402
+from vehicle_platform import VehiclePlatform
 
 DEVICE = "34020000001110000001"
 TOLLGATE = "34020000001210000003"
