@@ -15,7 +15,7 @@ from hub.vehicles.models import VehicleDecision
 
 from .community import CommunityRuntimeData
 from .entity import community_device_info
-from .vehicles import LaneConfig, signal_lane, vehicle_runtime
+from .vehicles import LaneConfig, lane_event_unique_id, signal_lane, vehicle_runtime
 
 
 async def async_setup_lane_events(
@@ -39,7 +39,7 @@ class LaneVehicleEvent(EventEntity):
     def __init__(self, entry: ConfigEntry[CommunityRuntimeData], lane: LaneConfig) -> None:
         self._entry = entry
         self._lane = lane
-        self._attr_unique_id = f"{entry.entry_id}-lane-{lane.key}-vehicle"
+        self._attr_unique_id = lane_event_unique_id(entry.entry_id, lane.key)
         self._attr_device_info = community_device_info(entry)
         self._attr_translation_placeholders = {"lane": lane.name}
 

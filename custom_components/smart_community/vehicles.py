@@ -27,6 +27,7 @@ from aiohttp import web
 from homeassistant.components.http import KEY_HASS, HomeAssistantView
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import selector
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.dispatcher import async_dispatcher_send
@@ -81,6 +82,11 @@ LANE_REDACT = frozenset({"secret", "password", "username", "camera_password", "c
 def signal_lane(entry_id: str) -> str:
     """The dispatcher signal a community entry's lane event entities listen to."""
     return f"{DOMAIN}_vehicle_lane_{entry_id}"
+
+
+def lane_event_unique_id(entry_id: str, key: str) -> str:
+    """The unique id of a lane's vehicle event entity."""
+    return f"{entry_id}-lane-{key}-vehicle"
 
 
 def new_secret() -> str:
@@ -309,7 +315,10 @@ def _async_publish(hass: HomeAssistant, entry: ConfigEntry, outcome: VehicleDeci
     async_dispatcher_send(hass, signal_lane(entry.entry_id), outcome)
     decision = outcome.decision
     lane = outcome.lane
+    entity_id = er.async_get(hass).async_get_entity_id("event", DOMAIN, lane_event_unique_id(entry.entry_id,
+                                                                                            lane.barrier))
     hass.bus.async_fire(EVENT_VEHICLE_PASS, {
+        "entity_id": entity_id,
         "plate": outcome.plate,
         "plate_color": int(outcome.plate_color),
         "lane": lane.barrier,
