@@ -18,7 +18,7 @@ from custom_components.smart_community.community import storage_paths
 from custom_components.smart_community.const import DOMAIN
 from custom_components.smart_community.vehicles import EVENT_VEHICLE_PASS, PUSH_PATH
 from devices.anpr import PlateColor
-from devkit.sim.anpr import SimRecord, hikvision_push, make_records
+from devkit.sim.anpr import SimRecord, hikvision_push, make_records, vzenith_push
 from devkit.sim.door_controller import DoorControllerSim
 from hub.journal import EventKind
 
@@ -172,3 +172,35 @@ async def test_only_a_door_operator_opens_the_barrier_by_hand_and_it_is_journall
     releases = await hass.async_add_executor_job(lambda: journal.events(kind=EventKind.RELEASE))
     assert [(e.door, e.payload["release_reason"], e.payload["actor"]["user_id"]) for e in releases] == [
         ("north:main:1", "manager", hass_admin_user.id)]  # type: ignore[attr-defined]
+
+
+async def test_a_vzenith_camera_opens_by_the_reply_from_its_own_address_only(
+    hass: HomeAssistant, community_entry: MockConfigEntry, lane: str, simulator: DoorControllerSim,
+    hass_client_no_auth: object,
+) -> None:
+    flow = await hass.config_entries.options.async_init(community_entry.entry_id)
+    flow = await hass.config_entries.options.async_configure(flow["flow_id"], {"next_step_id": "add_anpr_lane"})
+    fields = {"format": "vzenith", "car_park": "north", "entrance": "main", "lane_no": 2, "direction": "entry",
+              "barrier": "reply"}
+    refused = await hass.config_entries.options.async_configure(flow["flow_id"], fields)
+    assert refused["errors"] == {"base": "vzenith_settings"}  # it cannot authenticate: its address is required
+    shown = await hass.config_entries.options.async_configure(refused["flow_id"],
+                                                              {**fields, "allowed_addresses": "127.0.0.1"})
+    url = shown["description_placeholders"]["url"]
+    await hass.config_entries.options.async_configure(shown["flow_id"], {})
+    await hass.async_block_till_done()
+    path = url[url.index(PUSH_PATH):]
+    client = await hass_client_no_auth()  # type: ignore[operator]
+
+    async def push(plate: str, record_id: str) -> dict:
+        record = SimRecord(record_id, plate, PlateColor.BLUE, datetime.now(UTC).replace(microsecond=0))
+        response = await client.post(path, data=vzenith_push(record, serial="vz-0001"),
+                                     headers={"Content-Type": "application/json"})
+        assert response.status == 200
+        return dict(await response.json())
+
+    assert (await push(RESIDENT_PLATE, "11"))["Response_AlarmInfoPlate"]["info"] == "ok"
+    assert (await push(BLACK_PLATE, "12"))["Response_AlarmInfoPlate"]["info"] == "no"
+    assert (await push(RESIDENT_PLATE, "11"))["Response_AlarmInfoPlate"]["info"] == "no"  # a resend opens nothing
+    assert simulator.doors[1].releases == 0  # the Vzenith lane's barrier is the camera's relay, not door 2
+    assert _passes(hass, community_entry) == 2
