@@ -158,6 +158,8 @@ async def test_only_a_door_operator_opens_the_barrier_by_hand_and_it_is_journall
     hass_admin_user: object, hass_read_only_user: object,
 ) -> None:
     barrier = _entity(hass, "cover", "-barrier")
+    assert barrier == "cover.test_garden_north_main_lane_1_barrier"
+    assert _entity(hass, "event", "-vehicle") == "event.test_garden_north_main_lane_1_vehicles"
     state = hass.states.get(barrier)
     assert state is not None and state.attributes["device_class"] == "gate"
     with pytest.raises(Unauthorized):
