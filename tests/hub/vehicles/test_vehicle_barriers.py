@@ -99,5 +99,5 @@ async def test_a_barrier_that_cannot_open_keeps_the_decision_and_is_journalled(
         (RELAY.lane_id, "failed", "NotFoundError"), (NOWHERE.lane_id, "failed", "NotFoundError")]
     with pytest.raises(NotFoundError, match="not configured"):
         await barriers.open(NOWHERE)
-    with pytest.raises(InvalidInputError, match="1..60"):
+    with pytest.raises(InvalidInputError, match=r"1\.\.60"):
         DoorRelayBarrier(lambda: None, 0, seconds=0)
