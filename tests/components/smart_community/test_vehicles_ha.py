@@ -18,7 +18,7 @@ from custom_components.smart_community.community import storage_paths
 from custom_components.smart_community.const import DOMAIN
 from custom_components.smart_community.vehicles import EVENT_VEHICLE_PASS, PUSH_PATH
 from devices.anpr import PlateColor
-from devkit.sim.anpr import SimRecord, hikvision_push, make_records, vzenith_push
+from devkit.sim.anpr import AnprCameraSim, SimRecord, hikvision_push, make_records, vzenith_push
 from devkit.sim.door_controller import DoorControllerSim
 from hub.journal import EventKind
 
@@ -62,9 +62,10 @@ async def lane(hass: HomeAssistant, community_entry: MockConfigEntry) -> str:
     return path
 
 
-def _entity(hass: HomeAssistant, domain: str, suffix: str) -> str:
+def _entity(hass: HomeAssistant, domain: str, suffix: str, lane_no: int | None = None) -> str:
     found = [e.entity_id for e in er.async_get(hass).entities.values()
-             if e.domain == domain and e.platform == DOMAIN and e.unique_id.endswith(suffix)]
+             if e.domain == domain and e.platform == DOMAIN and e.unique_id.endswith(suffix)
+             and (lane_no is None or e.entity_id.endswith(f"lane_{lane_no}_{suffix.strip('-')}s"))]
     assert len(found) == 1, found
     return found[0]
 
@@ -206,3 +207,34 @@ async def test_a_vzenith_camera_opens_by_the_reply_from_its_own_address_only(
     assert (await push(RESIDENT_PLATE, "11"))["Response_AlarmInfoPlate"]["info"] == "no"  # a resend opens nothing
     assert simulator.doors[1].releases == 0  # the Vzenith lane's barrier is the camera's relay, not door 2
     assert _passes(hass, community_entry) == 2
+
+
+async def test_a_dahua_camera_pushes_to_the_hubs_own_port_with_digest(
+    hass: HomeAssistant, community_entry: MockConfigEntry, lane: str, simulator: DoorControllerSim,
+    unused_tcp_port: int,
+) -> None:
+    hass.config_entries.async_update_entry(community_entry, options={**community_entry.options,
+                                                                     "anpr_port": unused_tcp_port})
+    flow = await hass.config_entries.options.async_init(community_entry.entry_id)
+    flow = await hass.config_entries.options.async_configure(flow["flow_id"], {"next_step_id": "add_anpr_lane"})
+    fields = {"format": "dahua", "car_park": "north", "entrance": "main", "lane_no": 3, "direction": "entry",
+              "barrier": "door", "lock": "lock.simdc0042_door_1"}
+    refused = await hass.config_entries.options.async_configure(flow["flow_id"], fields)
+    assert refused["errors"] == {"base": "dahua_settings"}  # Digest credentials are required
+    shown = await hass.config_entries.options.async_configure(
+        refused["flow_id"], {**fields, "username": "dahua-gate-3", "password": "dh-pass-0003"})
+    url = shown["description_placeholders"]["url"]
+    assert url.endswith(f":{unused_tcp_port}/NotificationInfo/TollgateInfo")
+    await hass.config_entries.options.async_configure(shown["flow_id"], {})
+    await hass.async_block_till_done()
+
+    base = f"http://127.0.0.1:{unused_tcp_port}"
+    record = _record(RESIDENT_PLATE, "dh-0001")
+    async with AnprCameraSim("dahua", base, camera_id="DH-0003", username="dahua-gate-3",
+                             password="dh-pass-0003") as camera:
+        assert await camera.keepalive() == 200
+        assert await camera.send(record) == 200
+    async with AnprCameraSim("dahua", base, username="dahua-gate-3", password="wrong-password") as intruder:
+        assert await intruder.send(_record(RESIDENT_PLATE, "dh-0002")) == 401
+    await wait_for_event(hass, _entity(hass, "event", "-vehicle", lane_no=3), "granted")
+    assert simulator.doors[0].releases == 1 and _passes(hass, community_entry) == 1
