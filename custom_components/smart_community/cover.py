@@ -26,7 +26,7 @@ from .actors import async_actor, async_require_door_operator
 from .community import CommunityRuntimeData
 from .const import CONF_DOOR_OPERATORS, DOMAIN
 from .entity import community_device_info
-from .vehicles import LaneConfig, vehicle_runtime
+from .vehicles import BARRIER_REPLY, LaneConfig, vehicle_runtime
 
 PARALLEL_UPDATES = 1
 
@@ -36,10 +36,12 @@ async def async_setup_entry(
     entry: ConfigEntry[CommunityRuntimeData],
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """One barrier per configured lane."""
+    """One barrier per configured lane that Home Assistant can open (a Vzenith camera's relay follows only the
+    reply to its own push, so a lane whose barrier is that reply has no cover)."""
     vehicles = vehicle_runtime(hass, entry.entry_id)
     if vehicles is not None:
-        async_add_entities(VehicleBarrier(entry, lane) for lane in vehicles.lanes.values())
+        async_add_entities(VehicleBarrier(entry, lane) for lane in vehicles.lanes.values()
+                           if lane.barrier != BARRIER_REPLY)
 
 
 class VehicleBarrier(CoverEntity):

@@ -40,7 +40,7 @@ from devices.anpr.errors import AnprFormatError
 from devices.anpr.server import AnprReceiver, PushSource
 from hub.access.models import VehicleDirection
 from hub.doors import DoorId
-from hub.exceptions import InvalidInputError
+from hub.exceptions import InvalidInputError, NotFoundError
 from hub.residents import validation as v
 from hub.uplink.gat1400_client import Gat1400Client
 from hub.uplink.gat1400_vehicles import post_tollgates
@@ -194,17 +194,28 @@ def _controller_of(hass: HomeAssistant, serial: str) -> Releaser | None:
     return None
 
 
-def _door_barrier(hass: HomeAssistant, lock: str) -> DoorRelayBarrier:
-    door = door_id_of_lock(hass, lock)
-    parsed = DoorId.try_parse(door) if door else None
-    if parsed is None:
-        return DoorRelayBarrier(lambda: None, 0)
-    return DoorRelayBarrier(lambda: _controller_of(hass, parsed.serial), parsed.index)
+class LockDoorBarrier:
+    """The barrier wired as one of this integration's doors (named by its lock entity), looked up when it opens
+    (the controller may connect after the community, or reconnect), then opened through the controller's release
+    path (:class:`hub.vehicles.barriers.DoorRelayBarrier`)."""
+
+    def __init__(self, hass: HomeAssistant, lock: str) -> None:
+        self._hass = hass
+        self._lock = lock
+
+    async def open(self, lane: Lane) -> None:
+        """Release the door for the barrier's pulse; NotFoundError while its controller is not there."""
+        door = door_id_of_lock(self._hass, self._lock)
+        parsed = DoorId.try_parse(door) if door else None
+        if parsed is None:
+            raise NotFoundError(f"the barrier's door {self._lock} is not one of this integration's doors")
+        serial = parsed.serial
+        await DoorRelayBarrier(lambda: _controller_of(self._hass, serial), parsed.index).open(lane)
 
 
 def _barrier_for(hass: HomeAssistant, lane: LaneConfig) -> Any:
     if lane.barrier == BARRIER_DOOR and lane.lock:
-        return _door_barrier(hass, lane.lock)
+        return LockDoorBarrier(hass, lane.lock)
     if lane.barrier == BARRIER_CAMERA and lane.camera_url:
         return CameraRelayBarrier(HikvisionBarrier(async_get_clientsession(hass), lane.camera_url,
                                                    lane.camera_username or "", lane.camera_password or ""))

@@ -207,6 +207,9 @@ async def test_a_vzenith_camera_opens_by_the_reply_from_its_own_address_only(
     assert (await push(RESIDENT_PLATE, "11"))["Response_AlarmInfoPlate"]["info"] == "no"  # a resend opens nothing
     assert simulator.doors[1].releases == 0  # the Vzenith lane's barrier is the camera's relay, not door 2
     assert _passes(hass, community_entry) == 2
+    # Home Assistant cannot command that relay (it follows the reply only): the lane has no barrier cover.
+    covers = [e for e in er.async_get(hass).entities.values() if e.domain == "cover" and e.platform == DOMAIN]
+    assert [e.entity_id for e in covers] == ["cover.test_garden_north_main_lane_1_barrier"]
 
 
 async def test_a_dahua_camera_pushes_to_the_hubs_own_port_with_digest(
