@@ -20,6 +20,7 @@ import { ImportTab } from "./tabs/import.js";
 import { VisitorPasses } from "./tabs/passes.js";
 import { ResidentsTab } from "./tabs/residents.js";
 import { UplinkTab } from "./tabs/uplink.js";
+import { VehiclesTab } from "./tabs/vehicles.js";
 
 const TABS = [
   ["residents", "Residents"],
@@ -29,6 +30,7 @@ const TABS = [
   ["uplink", "Uplink"],
   ["audit", "Audit"],
   ["import", "Import"],
+  ["vehicles", "Vehicles"],
 ];
 const SEARCH_DEBOUNCE_MS = 300;
 
@@ -36,6 +38,7 @@ const SEARCH_DEBOUNCE_MS = 300;
 // (made in the constructor below) and PanelBase's services. No two modules define the same method.
 const PanelWithTabs = [
   ResidentsTab, Enrolment, CredentialsTab, VisitorPasses, AccessLogTab, DevicesTab, UplinkTab, AuditTab, ImportTab,
+  VehiclesTab,
 ].reduce((base, tab) => tab(base), PanelBase);
 
 class SmartCommunityPanel extends PanelWithTabs {
@@ -309,7 +312,7 @@ class SmartCommunityPanel extends PanelWithTabs {
       case "import-run": return this._runImport(el);
       case "import-reset": return this._resetImport();
       default:
-        return undefined;
+        return /^(submit-)?veh-/.test(name) ? this._vehAction(name.replace(/^submit-/, "")) : undefined;
     }
   }
 
@@ -386,6 +389,9 @@ class SmartCommunityPanel extends PanelWithTabs {
       case "audit":
         this._loadAudit();
         break;
+      case "vehicles":
+        this._loadVehicles();
+        break;
       default:
         break;
     }
@@ -402,6 +408,7 @@ class SmartCommunityPanel extends PanelWithTabs {
       case "uplink": this._renderUplink(); break;
       case "audit": this._renderAuditTab(); break;
       case "import": this._renderImport(); break;
+      case "vehicles": this._renderVehicles(); break;
       default: break;
     }
   }
