@@ -37,6 +37,7 @@ from devices.anpr import BarrierReply, PlateRead
 from devices.anpr.auth import check_secret
 from devices.anpr.barrier import HikvisionBarrier
 from devices.anpr.errors import AnprFormatError
+from devices.anpr.frigate import FrigateConfig, FrigateLprSubscriber
 from devices.anpr.server import AnprReceiver, PushSource
 from hub.access.models import VehicleDirection
 from hub.doors import DoorId
@@ -76,7 +77,7 @@ DATA_VEHICLES = f"{DOMAIN}_vehicles"
 DATA_VIEW = f"{DOMAIN}_anpr_view"
 # Lane options redacted in diagnostics: secrets, credentials, and where the cameras are.
 LANE_REDACT = frozenset({"secret", "password", "username", "camera_password", "camera_username", "camera_url",
-                         "broker_url", "allowed_addresses", "camera_id"})
+                         "broker_url", "allowed_addresses", "camera_id", "ca_file", "client_cert", "client_key"})
 
 
 def signal_lane(entry_id: str) -> str:
@@ -116,6 +117,9 @@ class LaneConfig:
     camera_password: str | None = field(default=None, repr=False)
     broker_url: str | None = None
     topic_prefix: str = "frigate"
+    ca_file: str | None = None
+    client_cert: str | None = None
+    client_key: str | None = None
 
     @classmethod
     def from_options(cls, raw: dict[str, Any]) -> LaneConfig:
@@ -128,7 +132,14 @@ class LaneConfig:
             allowed_addresses=tuple(raw.get("allowed_addresses", ())), camera_url=raw.get("camera_url"),
             camera_username=raw.get("camera_username"), camera_password=raw.get("camera_password"),
             broker_url=raw.get("broker_url"), topic_prefix=raw.get("topic_prefix", "frigate"),
+            ca_file=raw.get("ca_file"), client_cert=raw.get("client_cert"), client_key=raw.get("client_key"),
         )
+
+    def frigate(self) -> FrigateConfig:
+        """The Frigate subscription's broker settings."""
+        return FrigateConfig(broker_url=self.broker_url or "", topic_prefix=self.topic_prefix,
+                             username=self.username, password=self.password, ca_file=self.ca_file,
+                             client_cert=self.client_cert, client_key=self.client_key)
 
     @property
     def lane(self) -> Lane:
@@ -257,11 +268,7 @@ async def async_setup_vehicles(hass: HomeAssistant, entry: ConfigEntry[Community
             _LOGGER.error("the Dahua ANPR receiver could not listen on its port: %s", err)
     for lane in lanes.values():
         if lane.format == "frigate" and lane.broker_url:
-            from devices.anpr.frigate import FrigateConfig, FrigateLprSubscriber
-
-            subscriber = FrigateLprSubscriber(FrigateConfig(broker_url=lane.broker_url, topic_prefix=lane.topic_prefix,
-                                                            username=lane.username, password=lane.password),
-                                              on_read_at(lane))
+            subscriber = FrigateLprSubscriber(lane.frigate(), on_read_at(lane))
             subscriber.start()
             vehicles.frigate.append(subscriber)
 
@@ -374,7 +381,7 @@ class AnprPushView(HomeAssistantView):
 # ---- the config flow's lane form ----------------------------------------------------------------------------------
 
 _TEXT_FIELDS = ("camera_id", "username", "password", "allowed_addresses", "camera_url", "camera_username",
-                "camera_password", "broker_url", "tollgate_id", "ape_id")
+                "camera_password", "broker_url", "ca_file", "client_cert", "client_key", "tollgate_id", "ape_id")
 
 
 def anpr_lane_schema(defaults: dict[str, Any] | None = None) -> vol.Schema:
@@ -437,9 +444,7 @@ def anpr_lane_from_input(entry: ConfigEntry, user_input: dict[str, Any]) -> tupl
         if fmt == "frigate":
             if not config.broker_url:
                 return None, {"broker_url": "broker_required"}
-            from devices.anpr.frigate import FrigateConfig
-
-            FrigateConfig(broker_url=config.broker_url, username=config.username, password=config.password)
+            config.frigate()
         else:
             config.source()  # the receiver's own checks: Dahua needs credentials, Vzenith addresses
     except (ValueError, AnprFormatError):
