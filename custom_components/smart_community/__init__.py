@@ -56,10 +56,11 @@ from .qr_support import async_ensure_qr_decoder
 from .repairs import async_remove_device_moved
 from .services import async_setup_services
 from .uplink import CONF_COMMUNITY_KEY, CONF_HUB_ID
+from .vehicles import async_setup_vehicles
 from .websocket_api import async_setup_websocket
 
 CONTROLLER_PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.LOCK, Platform.SELECT]
-COMMUNITY_PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
+COMMUNITY_PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.COVER, Platform.EVENT, Platform.SENSOR]
 CAMERA_PLATFORMS: list[Platform] = [Platform.CAMERA]
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -165,6 +166,7 @@ async def _async_start_community(
         if loaded.data.get(CONF_KIND) == KIND_CAMERA:  # loaded before the community: its status is recorded now
             camera = cast(CameraConfigEntry, loaded).runtime_data
             async_report_device_status(hass, camera.serial, DeviceKind.CAMERA, camera.online)
+    await async_setup_vehicles(hass, entry)  # before the platforms: the lanes' entities need its runtime
     await hass.config_entries.async_forward_entry_setups(entry, COMMUNITY_PLATFORMS)
     await async_setup_gates(hass, entry)
 

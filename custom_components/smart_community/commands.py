@@ -956,3 +956,8 @@ COMMANDS: tuple[Command, ...] = (
         vol.Optional("dry_run", default=False): cv.boolean,
     }),
 )
+
+# The vehicle registry's commands live beside their module (imported last: they build on the types above).
+from .vehicle_commands import VEHICLE_COMMANDS  # noqa: E402
+
+COMMANDS = (*COMMANDS, *VEHICLE_COMMANDS)

@@ -98,6 +98,7 @@ from .uplink import (
     SECRET_OPTIONS,
     UNENCRYPTED_SCHEMES,
 )
+from .vehicles import CONF_ANPR_LANES, LaneConfig, anpr_lane_from_input, anpr_lane_schema, push_url
 
 
 async def _probe(host: str, port: int) -> ControllerInfo:
@@ -578,7 +579,44 @@ class CommunityOptionsFlow(ReloadingOptionsFlow):
         if self.config_entry.options.get(CONF_GATES):
             options.append("remove_gate")
         options += ["door_operators", "keypad", "uplink", "field_policy", "retention", "health"]
+        options.append("add_anpr_lane")
+        if self.config_entry.options.get(CONF_ANPR_LANES):
+            options.append("remove_anpr_lane")
         return self.async_show_menu(step_id="init", menu_options=options)
+
+    _new_lane: dict[str, Any] | None = None
+
+    async def async_step_add_anpr_lane(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """An ANPR camera and the car-park lane it watches; then its push URL is shown (see vehicles.py)."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            lane, errors = anpr_lane_from_input(self.config_entry, user_input)
+            if lane is not None:
+                self._new_lane = lane
+                return await self.async_step_anpr_push_url()
+        return self.async_show_form(step_id="add_anpr_lane", data_schema=anpr_lane_schema(user_input),
+                                    errors=errors)
+
+    async def async_step_anpr_push_url(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Where to point the camera: shown once before the lane is saved (the URL carries its secret)."""
+        lane = self._new_lane
+        assert lane is not None
+        if user_input is not None:
+            lanes = [*self.config_entry.options.get(CONF_ANPR_LANES, []), lane]
+            return self.async_create_entry(data={**self.config_entry.options, CONF_ANPR_LANES: lanes})
+        url = push_url(self.hass, self.config_entry, LaneConfig.from_options(lane))
+        return self.async_show_form(step_id="anpr_push_url", data_schema=vol.Schema({}),
+                                    description_placeholders={"url": url, "format": lane["format"]})
+
+    async def async_step_remove_anpr_lane(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Stop receiving a camera (its past passes stay in the vehicle log)."""
+        lanes = self.config_entry.options.get(CONF_ANPR_LANES, [])
+        if user_input is not None:
+            kept = [lane for lane in lanes if lane["key"] != user_input["lane"]]
+            return self.async_create_entry(data={**self.config_entry.options, CONF_ANPR_LANES: kept})
+        choice = selector.SelectSelector(selector.SelectSelectorConfig(options=[
+            selector.SelectOptionDict(value=lane["key"], label=LaneConfig.from_options(lane).name) for lane in lanes]))
+        return self.async_show_form(step_id="remove_anpr_lane", data_schema=vol.Schema({vol.Required("lane"): choice}))
 
     async def async_step_door_operators(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Who besides administrators may release doors and change their mode (automations always may)."""

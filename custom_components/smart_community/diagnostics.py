@@ -14,6 +14,7 @@ from .community import CommunityRuntimeData
 from .const import CONF_KIND, KIND_COMMUNITY, KIND_CONTROLLER
 from .coordinator import SmartCommunityConfigEntry
 from .uplink import SECRET_OPTIONS
+from .vehicles import LANE_REDACT
 
 # Card numbers and PINs read at a door identify a person; the host names where the hub's devices live.
 TO_REDACT = {
@@ -21,6 +22,8 @@ TO_REDACT = {
     "mjpeg_url", "uplink_url", "ca_file", "device_id", *SECRET_OPTIONS, "gat_username", "hub_id",
     # The MQTT profile: where the hub's key pair lives, and the prefix (it names the county and the hub).
     "client_cert", "client_key", "mqtt_topic_prefix",
+    # ANPR lanes: the push URL secret, camera credentials and where the cameras are.
+    *LANE_REDACT,
 }
 
 

@@ -17,10 +17,11 @@ from hub.events import AlarmEvent, DecisionEvent
 from hub.uplink import Secret, pseudonymous_ref
 
 from .community import loaded_community
-from .const import DOMAIN
+from .const import CONF_KIND, DOMAIN, KIND_COMMUNITY
 from .coordinator import DoorControllerCoordinator, SmartCommunityConfigEntry
 from .entity import DoorEntity
 from .uplink import CONF_COMMUNITY_KEY
+from .vehicle_event import async_setup_lane_events
 
 PARALLEL_UPDATES = 0
 
@@ -34,7 +35,10 @@ async def async_setup_entry(
     entry: SmartCommunityConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """One alarm event entity per door."""
+    """One alarm event entity per door (a controller); one vehicle event entity per lane (the community)."""
+    if entry.data.get(CONF_KIND) == KIND_COMMUNITY:
+        await async_setup_lane_events(hass, entry, async_add_entities)  # type: ignore[arg-type]
+        return
     coordinator = entry.runtime_data.coordinator
     entities: list[EventEntity] = []
     for view in coordinator.data.doors:

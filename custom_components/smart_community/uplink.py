@@ -223,6 +223,26 @@ def field_policy(entry: ConfigEntry) -> FieldPolicy:
     return FieldPolicy(Secret(entry.data[CONF_COMMUNITY_KEY]), options)
 
 
+def gat1400_config(options: Mapping[str, Any]) -> Gat1400Config:
+    """The GA/T 1400 profile's client settings from the community's options; the ANPR lanes' own GA/T 1400 ids
+    (``tollgate_id`` per entrance, ``ape_id`` per lane camera) where the manager gave them, else the hub's."""
+    lanes = options.get("anpr_lanes", [])
+    tollgates = {f"{lane['car_park']}:{lane['entrance']}": lane["tollgate_id"] for lane in lanes
+                 if lane.get("tollgate_id")}
+    apes = {f"{lane['car_park']}:{lane['entrance']}:{lane['lane_no']}": lane["ape_id"] for lane in lanes
+            if lane.get("ape_id")}
+    return Gat1400Config(
+        ape_ids=apes,
+        tollgate_ids=tollgates,
+        base_url=options[CONF_UPLINK_URL],
+        device_id=options[CONF_DEVICE_ID],
+        username=options[CONF_GAT_USERNAME],
+        password=Secret(options[CONF_GAT_PASSWORD], min_bytes=1),
+        keepalive_interval_s=float(options.get(CONF_KEEPALIVE, 30)),
+        ca_file=options.get(CONF_CA_FILE) or None,
+    )
+
+
 def _make_worker(hass: HomeAssistant, entry: ConfigEntry, db_path: Path, community: Community) -> UplinkWorker:
     options = entry.options
     session = async_get_clientsession(hass)
@@ -237,15 +257,7 @@ def _make_worker(hass: HomeAssistant, entry: ConfigEntry, db_path: Path, communi
             client_key=options.get(CONF_CLIENT_KEY) or None,
         ))
     elif profile == PROFILE_GAT1400:
-        config = Gat1400Config(
-            base_url=options[CONF_UPLINK_URL],
-            device_id=options[CONF_DEVICE_ID],
-            username=options[CONF_GAT_USERNAME],
-            password=Secret(options[CONF_GAT_PASSWORD], min_bytes=1),
-            keepalive_interval_s=float(options.get(CONF_KEEPALIVE, 30)),
-            ca_file=options.get(CONF_CA_FILE) or None,
-        )
-        transport = Gat1400Transport(Gat1400Client(config, session=session))
+        transport = Gat1400Transport(Gat1400Client(gat1400_config(options), session=session))
     else:
         transport = JsonUplinkClient(
             options[CONF_UPLINK_URL], entry.data[CONF_HUB_ID], Secret(options[CONF_UPLINK_SECRET]),

@@ -22,8 +22,10 @@ __all__ = [
     "color_from_word",
     "confusable",
     "is_chinese_civil_plate",
+    "near_candidates",
     "near_matches",
     "normalize_plate",
+    "plate_problem",
     "split_color_prefix",
 ]
 
@@ -64,6 +66,9 @@ NO_PLATE_TEXTS = frozenset({"", "无牌车", "无车牌", "车牌", "无", "UNKN
 
 # After the province and the authority letter: letters (no I or O, which the plates never use) and digits.
 _PLATE_BODY = frozenset("ABCDEFGHJKLMNPQRSTUVWXYZ0123456789")
+
+# Elsewhere (a Home Assistant user's own gate): 2 to 10 letters and digits with at least one digit.
+_GENERIC = re.compile(r"(?=.*\d)[A-Z0-9]{2,10}")
 
 _SEPARATORS = re.compile(r"[\s.\-_·•・∙‧/\\]+")
 
@@ -188,3 +193,30 @@ def near_matches(plate: str, candidates: Iterable[str]) -> list[str]:
     Whether a near match may open a barrier is the decision layer's choice (an operator switch), not this one's.
     """
     return [candidate for candidate in candidates if confusable(plate, candidate)]
+
+
+def near_candidates(plate: str) -> list[str]:
+    """Every plate one OCR confusion away from ``plate`` (what a registry looks up for a near match)."""
+    out: list[str] = []
+    for index, ch in enumerate(plate):
+        for other in sorted(_CONFUSABLE.get(ch, frozenset())):
+            if other != ch:
+                out.append(plate[:index] + other + plate[index + 1:])
+    return out
+
+
+def plate_problem(plate: str) -> str | None:
+    """Why a normalised plate cannot be *registered* (``None`` when it can).
+
+    Stricter than reading: a camera's read is kept whatever its shape, but what a manager registers must be a
+    Chinese civil plate, or (a plate starting with a Latin letter or digit) 2-10 letters and digits with a digit.
+    """
+    if not plate:
+        return "must not be empty"
+    if plate[0].isascii():
+        if _GENERIC.fullmatch(plate):
+            return None
+        return "is not a plate: 2-10 letters and digits, at least one digit"
+    if is_chinese_civil_plate(plate):
+        return None
+    return "is not a Chinese plate: a province, a letter and 5 characters (6 for new energy); I and O are not used"

@@ -132,6 +132,11 @@ class AnprReceiver:
         """``http://host:port`` once started."""
         return f"http://{self._host}:{self.port}"
 
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        """Answer a push routed here by another server (Home Assistant's own HTTP server): the request's
+        ``match_info`` must carry ``format`` and ``secret`` as ``/anpr/{format}/{secret}`` does."""
+        return await self._push(request)
+
     # -- checks --------------------------------------------------------------------------------------------------
 
     def _refuse(self, status: int, reason: str, request: web.Request, message: str,

@@ -31,6 +31,7 @@ class ReleaseReason(StrEnum):
     DECISION = "decision"
     MANAGER = "manager"
     MODE = "mode"
+    VEHICLE = "vehicle"  # a lane's barrier on a controller's door/output, opened for a granted plate
 
 
 @dataclass(frozen=True, slots=True)

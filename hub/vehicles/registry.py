@@ -8,17 +8,29 @@ import sqlite3
 from datetime import datetime, timedelta
 
 from devices.anpr import PlateColor
+from devices.anpr.plates import near_candidates, normalize_plate, plate_problem
 from hub.access.models import VehicleStanding, VisitorWindow
 from hub.exceptions import InvalidInputError, NotFoundError
 from hub.residents import validation as v
 from hub.residents.models import ResidentStatus
 from hub.residents.store import Store, new_id, transaction
 
-from ._plates import checked_plate, near_candidates
 from .models import ListedPlate, MonthlyVehicle, PlateList, ResidentVehicle, VisitorVehicle
 
 MAX_INVITATION = timedelta(days=31)
 MAX_MONTHLY = timedelta(days=3 * 366)
+
+
+def checked_plate(text: object, field: str = "plate") -> str:
+    """The normalised plate (``devices.anpr.plates``), or InvalidInputError saying why it cannot be registered."""
+    if not isinstance(text, str):
+        raise InvalidInputError(f"{field} must be text, got {type(text).__name__}")
+    plate = normalize_plate(text).plate
+    problem = plate_problem(plate)
+    if problem is not None:
+        raise InvalidInputError(f"{field} must not be empty" if not text.strip() else
+                                f"{field} {text!r} {problem}" if plate else f"{field} {text!r} is not a plate")
+    return plate
 
 
 def plate_color(value: object) -> PlateColor:

@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from devices.anpr import PlateColor, PlateRead
+from devices.anpr.plates import normalize_plate
 from hub.access.decide import decide
 from hub.access.models import (
     MESSAGES,
@@ -45,7 +46,6 @@ from hub.journal import EventKind, NewEvent
 from hub.residents import validation as v
 from hub.residents.store import transaction, utc_now
 
-from ._plates import normalise
 from .models import Lane, VehicleDecision
 from .registry import is_black_listed, near_standing, standing_of
 
@@ -179,7 +179,7 @@ class VehicleService:
     # ---- on the writer -----------------------------------------------------------------------------------
 
     def _record(self, read: PlateRead, lane: Lane, received: datetime) -> VehicleDecision:
-        plate = normalise(read.plate) if read.plate else ""
+        plate = normalize_plate(read.plate).plate if read.plate else ""
         with transaction(self._conn) as conn:
             stored = conn.execute("SELECT * FROM vehicle_passes WHERE camera_id = ? AND record_id = ?",
                                   (read.camera_id, read.record_id)).fetchone()

@@ -21,6 +21,7 @@ import { ImportTab } from "./tabs/import.js";
 import { VisitorPasses } from "./tabs/passes.js";
 import { ResidentsTab } from "./tabs/residents.js";
 import { UplinkTab } from "./tabs/uplink.js";
+import { VehiclesTab } from "./tabs/vehicles.js";
 
 const TABS = [
   ["residents", "Residents"],
@@ -31,6 +32,7 @@ const TABS = [
   ["uplink", "Uplink"],
   ["audit", "Audit"],
   ["import", "Import"],
+  ["vehicles", "Vehicles"],
 ];
 const SEARCH_DEBOUNCE_MS = 300;
 
@@ -39,6 +41,7 @@ const SEARCH_DEBOUNCE_MS = 300;
 const PanelWithTabs = [
   ResidentsTab, Enrolment, CredentialsTab, VisitorPasses, AccessLogTab, DevicesTab, UplinkTab, AuditTab, ImportTab,
   AlarmsTab,
+  VehiclesTab,
 ].reduce((base, tab) => tab(base), PanelBase);
 
 class SmartCommunityPanel extends PanelWithTabs {
@@ -353,7 +356,7 @@ class SmartCommunityPanel extends PanelWithTabs {
       case "import-run": return this._runImport(el);
       case "import-reset": return this._resetImport();
       default:
-        return undefined;
+        return /^(submit-)?veh-/.test(name) ? this._vehAction(name.replace(/^submit-/, "")) : undefined;
     }
   }
 
@@ -436,6 +439,9 @@ class SmartCommunityPanel extends PanelWithTabs {
       case "audit":
         this._loadAudit();
         break;
+      case "vehicles":
+        this._loadVehicles();
+        break;
       default:
         break;
     }
@@ -453,6 +459,7 @@ class SmartCommunityPanel extends PanelWithTabs {
       case "alarms": this._renderAlarmsTab(); break;
       case "audit": this._renderAuditTab(); break;
       case "import": this._renderImport(); break;
+      case "vehicles": this._renderVehicles(); break;
       default: break;
     }
   }

@@ -39,6 +39,7 @@ TESTED = {
     "repeated_face_denials.yaml",
     "visitor_pass_notify.yaml",
     "device_offline_notify.yaml",
+    "blacklisted_vehicle_notify.yaml",  # end to end in test_vehicles_blueprint.py
 }
 NOTIFY = [{"action": "notify.test", "data": {"title": "{{ title }}", "message": "{{ message }}"}}]
 DOOR1 = "simdc0042_door_1"

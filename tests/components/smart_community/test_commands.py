@@ -58,6 +58,16 @@ VALID: dict[str, dict[str, Any]] = {
     "devices/history": {}, "problems/list": {},
     "acknowledge_device_problem": {"problem_id": 404, "note": "seen"},
     "alarms/list": {}, "close_alarm": {"problem_id": 404},
+    # Vehicles (test_vehicles_actions.py covers them in depth).
+    "vehicles/list": {}, "add_vehicle": {"resident_id": "r-x", "plate": "皖A12345"},
+    "remove_vehicle": {"vehicle_id": "veh-x"},
+    "add_monthly_vehicle": {"plate": "皖A12345", "valid_from": "2030-01-01T00:00:00",
+                            "valid_until": "2030-02-01T00:00:00"},
+    "remove_monthly_vehicle": {"vehicle_id": "veh-x"},
+    "invite_vehicle": {"resident_id": "r-x", "plate": "皖A12345", "valid_until": "2030-01-01T00:00:00"},
+    "revoke_vehicle_invitation": {"invitation_id": "inv-x"},
+    "list_plate": {"plate": "皖A12345", "list": "black"}, "unlist_plate": {"plate": "皖A12345"},
+    "vehicle_log": {},
 }
 
 # Input of every command both transports offer that the hub (or the door look-up) refuses: (fields, error key).
@@ -76,6 +86,15 @@ REFUSED: dict[str, tuple[dict[str, Any], str]] = {
     "revoke_visitor_pass": ({"pass_id": "pass-404"}, "not_found"),
     "acknowledge_device_problem": ({"problem_id": 404, "note": "seen"}, "not_found"),
     "close_alarm": ({"problem_id": 404}, "not_found"),
+    "add_vehicle": ({"resident_id": "nobody", "plate": "皖A12345"}, "not_found"),
+    "remove_vehicle": ({"vehicle_id": "veh-404"}, "not_found"),
+    "add_monthly_vehicle": ({**VALID["add_monthly_vehicle"], "plate": "皖A"}, "invalid_input"),
+    "remove_monthly_vehicle": ({"vehicle_id": "veh-404"}, "not_found"),
+    "invite_vehicle": ({**VALID["invite_vehicle"], "plate": "AB-12 CD!"}, "invalid_input"),
+    "revoke_vehicle_invitation": ({"invitation_id": "inv-404"}, "not_found"),
+    "list_plate": ({"plate": "皖AO1234", "list": "black"}, "invalid_input"),
+    "unlist_plate": ({"plate": "皖A12345"}, "not_found"),
+    "vehicle_log": ({"since": "2030-01-02T00:00:00", "until": "2030-01-01T00:00:00"}, "invalid_input"),
 }
 WS_CODE = {"invalid_input": "invalid_input", "not_found": "not_found", "unknown_door": "invalid_input"}
 

@@ -99,7 +99,7 @@ async def test_verify_at_gate_action(hass: HomeAssistant, gate: MockConfigEntry,
 
     flow = await hass.config_entries.options.async_init(gate.entry_id)
     assert flow["menu_options"] == ["add_gate", "remove_gate", "door_operators", "keypad", "uplink", "field_policy",
-                                    "retention", "health"]
+                                    "retention", "health", "add_anpr_lane"]
     flow = await hass.config_entries.options.async_configure(flow["flow_id"], {"next_step_id": "remove_gate"})
     flow = await hass.config_entries.options.async_configure(flow["flow_id"], {"lock": "lock.simdc0042_door_1"})
     assert flow["type"] == "create_entry"
