@@ -8,8 +8,9 @@ Everything is the product's own path on loopback, with real parts:
    Hikvision, HTTP Digest for Dahua, the address list for Vzenith). Its callback runs
    :meth:`hub.vehicles.service.VehicleService.handle` on a real community database (one commit per read, journal
    and outbox on); a granted fresh pass opens the barrier: a relay on the simulated hub-native Modbus door
-   controller, released through the real ``devices.door_controller`` driver by ``ControllerService.release`` with
-   ``ReleaseReason.DECISION``, as the hub's door service releases a door. The clock runs from the push being sent
+   controller, opened by the product's barrier (``hub.vehicles.barriers.DoorRelayBarrier``:
+   ``ControllerService.release`` with ``ReleaseReason.VEHICLE`` through the real ``devices.door_controller``
+   driver, as the hub opens a lane's barrier). The clock runs from the push being sent
    to the controller's acknowledgement of that write. Registered cars (residents' and monthly) arrive at a car
    every ``--interval-ms`` (jittered +-30 %) per lane; each car that went in later drives out at the exit lane.
 2. **Resent backlog.** Each camera replays its store after an outage (the simulator's backlog mode: the original
@@ -79,8 +80,9 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
     from devkit.sim.door_controller import DoorControllerSim
     from hub.access.models import VehicleDirection
     from hub.community import Community
-    from hub.doors import ControllerService, ReleaseReason
+    from hub.doors import ControllerService
     from hub.uplink import FieldPolicy, JsonUplinkClient, Secret, UplinkWorker
+    from hub.vehicles.barriers import DoorRelayBarrier, LaneBarriers
     from hub.vehicles.models import Lane, VehicleDecision
     from hub.vehicles.service import VehicleService
 
@@ -98,19 +100,18 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                            "vzenith": "vz-exit-0001"}[fmt]}
     lane_of_camera = {camera_ids[name]: lanes[name] for name in lanes}
 
-    class ControllerBarrier:
-        """The bench's barrier: a lane's relay on the door controller, released as the hub's door service releases
-        a door (``ControllerService.release`` with ``ReleaseReason.DECISION``); returns once the controller
-        acknowledged the write. (``hub/vehicles/barriers.py`` is written on another branch.)"""
+    class TimedBarrier:
+        """The product's barriers (:class:`LaneBarriers` of :class:`DoorRelayBarrier`: a lane's relay on the door
+        controller, released through ``ControllerService.release`` with ``ReleaseReason.VEHICLE``), with the time
+        each opening returned, i.e. the controller acknowledged the write, and how many there were."""
 
-        def __init__(self, service: ControllerService, seconds: int = 3) -> None:
-            self._service = service
-            self._seconds = seconds
+        def __init__(self, inner: LaneBarriers) -> None:
+            self._inner = inner
             self.opens = 0
             self.acked_at: dict[str, float] = {}
 
         async def open(self, lane: Lane) -> None:
-            await self._service.release(relay_of[lane.lane_id], self._seconds, ReleaseReason.DECISION)
+            await self._inner.open(lane)
             self.acked_at[lane.lane_id] = time.perf_counter()
             self.opens += 1
 
@@ -140,7 +141,9 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         await door.start()
         controller = ControllerService(DoorController(door.host, door.port))
         await controller.connect()
-        barrier = ControllerBarrier(controller)
+        barrier = TimedBarrier(LaneBarriers({
+            lane.barrier: DoorRelayBarrier(lambda: controller, relay_of[lane.lane_id], seconds=3)
+            for lane in lanes.values()}))
         service = VehicleService(community, barrier)
         record_of_event: dict[str, set[tuple[str, str]]] = {}
         outcomes: Counter[str] = Counter()
