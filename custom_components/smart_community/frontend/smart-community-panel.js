@@ -12,6 +12,7 @@ import { h, Raw } from "./shared/html.js";
 import { PAGE, PanelBase } from "./shared/panel-base.js";
 import { STYLE } from "./shared/styles.js";
 import { AccessLogTab } from "./tabs/access-log.js";
+import { AccessRulesTab } from "./tabs/access-rules.js";
 import { AlarmsTab } from "./tabs/alarms.js";
 import { AuditTab } from "./tabs/audit.js";
 import { CredentialsTab } from "./tabs/credentials.js";
@@ -27,6 +28,7 @@ const TABS = [
   ["alarms", "Alarms"],
   ["credentials", "Credentials & visitors"],
   ["access-log", "Access log"],
+  ["access-rules", "Access rules"],
   ["devices", "Devices"],
   ["uplink", "Uplink"],
   ["audit", "Audit"],
@@ -38,7 +40,7 @@ const SEARCH_DEBOUNCE_MS = 300;
 // (made in the constructor below) and PanelBase's services. No two modules define the same method.
 const PanelWithTabs = [
   ResidentsTab, Enrolment, CredentialsTab, VisitorPasses, AccessLogTab, DevicesTab, UplinkTab, AuditTab, ImportTab,
-  AlarmsTab,
+  AlarmsTab, AccessRulesTab,
 ].reduce((base, tab) => tab(base), PanelBase);
 
 class SmartCommunityPanel extends PanelWithTabs {
@@ -131,6 +133,7 @@ class SmartCommunityPanel extends PanelWithTabs {
     this._stopAlarmTimer();
     clearTimeout(this._timers.search);
     clearTimeout(this._timers.credSearch);
+    this._logLive(false);
   }
 
   // -- skeleton, events -----------------------------------------------------------------------------------------
@@ -274,6 +277,12 @@ class SmartCommunityPanel extends PanelWithTabs {
         this._al.includeClosed = el.checked;
         this._loadAlarms();
         break;
+      case "log-live":
+        this._logLive(el.checked);
+        break;
+      case "rules-resident":
+        this._selectRulesResident(el.value);
+        break;
       case "pass-inactive":
         this._c.includeInactive = el.checked;
         this._loadPasses();
@@ -344,6 +353,10 @@ class SmartCommunityPanel extends PanelWithTabs {
       case "log-older": return this._logOlder();
       case "log-newer": return this._logNewer();
       case "log-export": return this._exportLog(el);
+      case "log-range": return this._logRange(d.range);
+      case "rule-remove": return this._removeRule(el, d.ruleId);
+      case "log-pick": return this._logPick(d.residentId);
+      case "submit-card-lookup": return this._lookupCard(el.form || el);
       case "devices-refresh": return this._loadDevices(true);
       case "uplink-refresh": return this._loadUplink(el);
       case "audit-older": return this._auditOlder();
@@ -436,6 +449,9 @@ class SmartCommunityPanel extends PanelWithTabs {
       case "audit":
         this._loadAudit();
         break;
+      case "access-rules":
+        this._loadRules();
+        break;
       default:
         break;
     }
@@ -452,6 +468,7 @@ class SmartCommunityPanel extends PanelWithTabs {
       case "uplink": this._renderUplink(); break;
       case "alarms": this._renderAlarmsTab(); break;
       case "audit": this._renderAuditTab(); break;
+      case "access-rules": this._renderRulesTab(); break;
       case "import": this._renderImport(); break;
       default: break;
     }
