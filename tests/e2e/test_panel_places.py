@@ -4,6 +4,8 @@ driven by Playwright) on a real Home Assistant started the way `make run` starts
 * a manager finds a resident's entries by name with "Today" (a name nobody has is said so), reads a denial's
   reason in words, watches a new entry arrive with "Live" on, and downloads the CSV (times in the community's
   time zone with the offset, door and resident names beside the ids);
+* a card looked up by its number names its holder; the Access rules tab shows doors by name and a resident's
+  doors and hours;
 * a door renamed in Home Assistant (the device's name, as its device page sets it) is called so in the panel and
   the CSV; the demo's doors are named ("North gate", "Garden door").
 
@@ -171,6 +173,45 @@ async def test_a_door_renamed_in_home_assistant_is_named_so_in_the_panel_and_csv
             await page.screenshot(path=str(artefacts / "task-places-2-renamed.png"), full_page=True)
             exported = await _csv(page)
             assert {(r["door"], r["door_name"]) for r in exported} == {(FIRST_DOOR, "Main entrance")}
+        finally:
+            await browser.close()
+        assert not errors, errors
+
+
+async def test_a_card_by_its_number_and_the_access_rules_by_name(tmp_path: Path, artefacts: Path) -> None:
+    """A card looked up by its number names its holder and leads to their entries; the Access rules tab shows the
+    demo's rule with its doors by name, and the doors and hours of a resident chosen there."""
+    from playwright.async_api import async_playwright, expect
+
+    expect.set_options(timeout=30_000)
+    name = _first_resident()
+    async with running_demo(tmp_path / "demo") as demo, async_playwright() as playwright:
+        browser, page, errors = await _session(playwright, demo)
+        try:
+            await demo.console(f"card 2 {FIRST_CARD}")  # at the Garden door
+            await page.locator(tid("tab-access-log")).click()
+            await _wait_rows(page, page.locator(tid("log-row")), 1)
+            await page.locator(tid("card-lookup-number")).fill(str(FIRST_CARD))
+            await page.locator(tid("card-lookup")).click()
+            found = page.locator(tid("card-lookup-found"))
+            await expect(found).to_contain_text(name)
+            await expect(found).to_contain_text(f"Card ending {str(FIRST_CARD)[-4:]}")
+            await expect(page.locator(tid("card-lookup-number"))).to_have_value("")  # the number is not kept
+            await found.locator(tid("card-lookup-entries")).click()
+            await expect(page.locator(tid("log-person-resolved"))).to_contain_text(name)
+            await expect(page.locator(tid("log-row")).first).to_contain_text("Garden door")
+            await page.screenshot(path=str(artefacts / "task-log-4-card-lookup.png"), full_page=True)
+
+            await page.locator(tid("tab-access-rules")).click()
+            rule = page.locator(tid("rule-row", '[data-rule-id="residents-all-doors"]'))
+            await expect(rule.locator(tid("rule-doors"))).to_contain_text("North gate")
+            await expect(rule.locator(tid("rule-doors"))).to_contain_text("Garden door")
+            await expect(rule).to_contain_text("Every day")
+            options = page.locator(tid("rules-resident") + " option:not([value=''])")
+            await expect(options.first).to_be_attached()
+            await page.locator(tid("rules-resident")).select_option(await options.first.get_attribute("value"))
+            await expect(page.locator(tid("resident-rule")).first).to_contain_text("North gate")
+            await page.screenshot(path=str(artefacts / "task-places-3-access-rules.png"), full_page=True)
         finally:
             await browser.close()
         assert not errors, errors

@@ -109,3 +109,15 @@ async def test_a_card_looked_up_by_its_number(
     # No entity's state or attributes carry the number.
     for state in hass.states.async_all():
         assert "0412345678" not in str(state.state) + str(state.attributes)
+
+
+async def test_a_persons_entries_found_by_name(hass: HomeAssistant, ws: Ws, simulator: DoorControllerSim) -> None:
+    """What the panel's person filter does: the residents matching a name (any case, part of it), then the log of
+    the one found; a name nobody has matches no resident (the panel says so rather than showing an empty log)."""
+    await _decisions(hass, simulator, ws)
+    await _log(ws, expect=3)
+    found = await _ok(ws, "residents/list", query="li WEI")
+    assert [r["resident_id"] for r in found["residents"]] == ["r-001"]
+    entries = await _log(ws, resident_id=found["residents"][0]["resident_id"])
+    assert [(e["resident_name"], e["result"]) for e in entries] == [("Li Wei", "granted")]
+    assert (await _ok(ws, "residents/list", query="Nobody Called This"))["total"] == 0

@@ -112,3 +112,23 @@ async def test_the_access_rules_view_names_doors_and_people(
     assert (await _ok(ws, "rules/list"))["rules"] == []
     missing = await ws("rules/remove", rule_id="day")
     assert not missing["success"] and missing["error"]["code"] == "not_found"
+
+
+async def test_an_alarm_names_the_door_as_home_assistant_does(
+    hass: HomeAssistant, ws: Ws, community_entry: MockConfigEntry, simulator: DoorControllerSim,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    """A door renamed in HA: its tamper alarm, in the alarm list and its notification, carries the new name."""
+    from homeassistant.setup import async_setup_component
+
+    from .test_alarms import _alarms, _has, _until
+
+    assert await async_setup_component(hass, "persistent_notification", {})
+    _rename(hass, DOOR, "North gate")
+    simulator.set_tamper(0, True)
+    listed = await _until("the tamper alarm is listed", lambda: _alarms(ws))
+    assert listed[0]["device_id"] == DOOR and listed[0]["name"] == "North gate"
+    client = await hass_ws_client(hass)
+    notification_id = f"{DOMAIN}_alarm_{listed[0]['problem_id']}"
+    notes = await _until("a notification", lambda: _has(client, notification_id))
+    assert "North gate" in notes[notification_id]["message"]
