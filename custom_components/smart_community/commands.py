@@ -50,6 +50,7 @@ from .community import CommunityRuntimeData, erase_resident, loaded_community
 from .const import DOMAIN, SIGNAL_COMMUNITY_CHANGED
 from .gates import CONF_GATES, CONF_LOCK, Gate, async_run_gate
 from .health import CONF_TARGET, DEFAULT_TARGET, online_rates
+from .places import async_ha_places, async_reason_texts, display_names, place_name, reason_text, resolve_places
 from .uplink import CONF_UPLINK_PROFILE, CONF_UPLINK_URL, PROFILE_JSON, field_policy
 
 SYSTEM_ACTOR = "system"
@@ -307,14 +308,21 @@ def _resident_fields(data: Fields) -> Fields:
 def _overview(ctx: CommandContext, data: Fields) -> Result:
     summary = ctx.community.summary()
     face_doors = ctx.runtime.face_doors
+    hub_names = {d.door_id: d.name for d in ctx.community.access_config.list_doors()}
+    places = resolve_places(data.get("_places", {}), hub_names)
     return {
         "title": ctx.entry.title,
         "residents": summary["residents"],
         "enrolled_faces": summary["enrolled_faces"],
-        "doors": [{"door_id": d.door_id, "name": d.name, "face": d.door_id in face_doors}
-                  for d in ctx.community.access_config.list_doors()],
+        "doors": [{"door_id": p.place_id, "name": p.name, "area": p.area, "face": p.place_id in face_doors}
+                  for p in sorted(places.values(), key=lambda p: (p.name.casefold(), p.place_id))],
         "gates": sorted(face_doors),
     }
+
+
+def _ha_places(hass: HomeAssistant, data: Fields) -> Fields:
+    """On the event loop: the names and areas managers gave places in Home Assistant (see places.py)."""
+    return {**data, "_places": async_ha_places(hass)}
 
 
 def _residents_list(ctx: CommandContext, data: Fields) -> Result:
@@ -514,7 +522,8 @@ def _pass_qr(ctx: CommandContext, data: Fields) -> Result:
 
 def _pass_card(ctx: CommandContext, data: Fields) -> Result:
     """The pass as a card image to download or print: QR code, visitor, window, gates, community."""
-    doors = {d.door_id: d.name for d in ctx.reads.access_config.list_doors()}
+    doors = display_names(resolve_places(data.get("_places", {}),
+                                         {d.door_id: d.name for d in ctx.reads.access_config.list_doors()}))
     png = ctx.reads.registry.passes.pass_card_png(data["pass_id"], community=ctx.entry.title, door_names=doors,
                                                   tz=dt_util.get_default_time_zone())
     return {"pass_id": data["pass_id"], "png_base64": _b64(png), "filename": f"visitor-pass-{data['pass_id']}.png"}
@@ -550,6 +559,30 @@ def _add_rule(ctx: CommandContext, data: Fields) -> Result:
     return None
 
 
+def _rules_list(ctx: CommandContext, data: Fields) -> Result:
+    """Who may use which doors, when and on holidays: the access rules with their doors by name and their residents
+    by name, and the holiday calendar (read from the rules the actions ``add_access_rule`` and
+    ``remove_access_rule`` keep)."""
+    config = ctx.reads.access_config
+    places = resolve_places(data.get("_places", {}), {d.door_id: d.name for d in config.list_doors()})
+    rules = config.list_rules()
+    names = config.rule_names()
+    people = ctx.reads.registry.residents.full_names({r for rule in rules for r in rule.resident_ids})
+    return {
+        "rules": [{
+            "rule_id": rule.rule_id, "name": names.get(rule.rule_id, rule.rule_id),
+            "doors": [places[d].as_dict() if d in places else {"id": d, "name": d, "area": None}
+                      for d in sorted(rule.door_ids, key=lambda d: places[d].name if d in places else d)],
+            "weekdays": [WEEKDAYS[d] for d in sorted(rule.weekdays)],
+            "start": rule.start.strftime("%H:%M"), "end": rule.end.strftime("%H:%M"),
+            "all_day": rule.start == rule.end, "on_holidays": rule.on_holidays, "everyone": rule.applies_to_all,
+            "residents": [{"resident_id": r, "full_name": people.get(r)} for r in sorted(rule.resident_ids)],
+            "buildings": sorted(rule.buildings),
+        } for rule in rules],
+        "holidays": [{"day": day.isoformat(), "name": name} for day, name in sorted(config.list_holidays().items())],
+    }
+
+
 def _remove_rule(ctx: CommandContext, data: Fields) -> Result:
     ctx.community.access_config.remove_rule(ctx.actor, data["rule_id"])
     return None
@@ -581,18 +614,40 @@ def _access_log(ctx: CommandContext, data: Fields) -> Result:
     page = journal.access_log(access_filter(data), before=data.get("before"), limit=data["limit"])
     community = ctx.community
     reads = community.reads
-    doors = {d.door_id: d.name for d in community.read(reads.access_config.list_doors)}
+    hub_names = {d.door_id: d.name for d in community.read(reads.access_config.list_doors)}
+    places = resolve_places(data.get("_places", {}), hub_names, {r.door for r in page.rows if r.door})
     names = community.read(reads.registry.residents.full_names, [r.resident_id for r in page.rows if r.resident_id])
+    texts: dict[str, str] = data.get("_reasons", {})
     return {
         "events": [
             {"seq": r.seq, "occurred_at": r.occurred_at.isoformat(), "door": r.door,
-             "door_name": doors.get(r.door or "", r.door), "result": r.result, "reason": r.reason,
-             "credential": r.credential, "resident_id": r.resident_id,
+             "door_name": places[r.door].name if r.door else None,
+             "door_area": places[r.door].area if r.door else None, "result": r.result, "reason": r.reason,
+             "reason_text": reason_text(texts, r.reason), "credential": r.credential, "resident_id": r.resident_id,
              "resident_name": names.get(r.resident_id or "")}
             for r in page.rows
         ],
         "next_before": page.next_before,
     }
+
+
+async def _access_log_page(ctx: CommandContext, data: Fields) -> Result:
+    """A page of the access log, with places by name and reasons in words (in the panel user's ``language``)."""
+    texts = await async_reason_texts(ctx.hass, data.get("language"))
+    return await ctx.hass.async_add_executor_job(_access_log, ctx, {**data, "_reasons": texts})
+
+
+def _card_lookup(ctx: CommandContext, data: Fields) -> Result:
+    """Which resident holds the card with this number (administrators only; the number is compared through its
+    keyed index and is neither stored nor answered back: the card is named by its last four digits)."""
+    registry = ctx.reads.registry
+    card = registry.credentials.lookup_card(data["card_number"])
+    if card is None:
+        return {"found": False}
+    names = registry.residents.full_names([card.resident_id])
+    return {"found": True, "card_id": card.card_id, "hint": card.hint, "revoked": card.revoked_at is not None,
+            "added_at": _iso(card.added_at), "resident_id": card.resident_id,
+            "resident_name": names.get(card.resident_id)}
 
 
 async def _access_log_export(ctx: CommandContext, data: Fields) -> Result:
@@ -624,7 +679,7 @@ def _device_names(hass: HomeAssistant, data: Fields) -> Fields:
         for domain, identifier in device.identifiers:
             if domain == DOMAIN:
                 names[identifier] = device.name_by_user or device.name or identifier
-    return {**data, "_names": names}
+    return {**data, "_names": names, "_places": async_ha_places(hass)}
 
 
 def _name(data: Fields, device_id: str, kind: str) -> str:
@@ -696,7 +751,8 @@ def _problems(ctx: CommandContext, data: Fields) -> Result:
 def _alarm_dict(data: Fields, problem: Problem, door_names: Mapping[str, str]) -> dict[str, Any]:
     """An alarm as the panel shows it: its door (by the community's door name) or device (as Home Assistant names
     it), its state and who acknowledged and closed it."""
-    name = door_names.get(problem.device_id, problem.device_id) if problem.kind == "door" else \
+    name = place_name(problem.device_id, data.get("_places", {}).get(problem.device_id),
+                      door_names.get(problem.device_id)) if problem.kind == "door" else \
         _name(data, problem.device_id, problem.kind)
     return {**problem.to_dict(), "name": name}
 
@@ -779,6 +835,20 @@ def _audit_refs(details: Mapping[str, Any]) -> list[str]:
     return refs
 
 
+_PLACE_KEYS = ("door_id", "door", "doors", "door_ids", "gate", "device_id")
+
+
+def _audit_places(details: Mapping[str, Any]) -> list[str]:
+    """The place ids (doors, gates, devices) an audit entry's details name, to show them by name beside the id."""
+    ids: list[str] = []
+    for name in _PLACE_KEYS:
+        value = details.get(name)
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str):
+                ids.append(item)
+    return ids
+
+
 def _audit_list(ctx: CommandContext, data: Fields) -> Result:
     """A page of the audit log. Entries name residents by their pseudonym only; for residents who still exist the
     response maps each ref on the page to ``Name (id)`` (computed here, for the administrator's panel: the log
@@ -795,10 +865,13 @@ def _audit_list(ctx: CommandContext, data: Fields) -> Result:
             ref = journal.audit.ref(resident.resident_id)
             if ref in on_page:
                 names[ref] = f"{resident.full_name} ({resident.resident_id})"
+    places = resolve_places(data.get("_places", {}),
+                            {d.door_id: d.name for d in ctx.community.read(ctx.reads.access_config.list_doors)})
     return {
         "entries": [{"seq": e.seq, "at": e.at.isoformat(), "actor": e.actor, "action": e.action,
                      "details": dict(e.details),
-                     "residents": {ref: names[ref] for ref in _audit_refs(e.details) if ref in names}}
+                     "residents": {ref: names[ref] for ref in _audit_refs(e.details) if ref in names},
+                     "places": {i: places[i].name for i in _audit_places(e.details) if i in places}}
                     for e in entries],
         "next_before": entries[-1].seq if len(entries) == data["limit"] and entries[-1].seq > 1 else None,
     }
@@ -845,10 +918,11 @@ def _import_commit(ctx: CommandContext, data: Fields) -> Result:
 # -- the table ---------------------------------------------------------------------------------------------------
 
 _RESIDENT_ID: VolDictType = {vol.Required("resident_id"): cv.string}
+_LANGUAGE: VolDictType = {vol.Optional("language"): vol.Any(None, vol.All(cv.string, vol.Length(max=35)))}
 _UPLOAD_IDS = vol.All(cv.ensure_list, [cv.string], vol.Length(min=1, max=2_000))
 
 COMMANDS: tuple[Command, ...] = (
-    Command(websocket="overview", fields={}, run=_overview),
+    Command(websocket="overview", fields={}, run=_overview, prepare=_ha_places),
     Command(websocket="residents/list", run=_residents_list, reads=True, fields={
         vol.Optional("query", default=""): cv.string,
         vol.Optional("offset", default=0): vol.All(vol.Coerce(int), vol.Range(min=0)),
@@ -901,7 +975,8 @@ COMMANDS: tuple[Command, ...] = (
                 vol.Optional("max_uses", default=1): vol.All(vol.Coerce(int), vol.Range(min=1, max=1000)),
             }),
     Command(websocket="passes/qr", fields={vol.Required("pass_id"): cv.string}, run=_pass_qr, reads=True),
-    Command(websocket="passes/card", fields={vol.Required("pass_id"): cv.string}, run=_pass_card, reads=True),
+    Command(websocket="passes/card", fields={vol.Required("pass_id"): cv.string}, run=_pass_card, reads=True,
+            prepare=_ha_places),
     Command(websocket="passes/link", fields={vol.Required("pass_id"): cv.string}, run=_pass_link, reads=True),
     Command(service="revoke_visitor_pass", websocket="passes/revoke", fields={vol.Required("pass_id"): cv.string},
             run=_revoke_pass, changes=True, returns=False),
@@ -917,9 +992,13 @@ COMMANDS: tuple[Command, ...] = (
         vol.Optional("residents", default=[]): vol.All(cv.ensure_list, [cv.string]),
         vol.Optional("buildings", default=[]): vol.All(cv.ensure_list, [cv.string]),
     }),
-    Command(service="remove_access_rule", fields={vol.Required("rule_id"): cv.string}, run=_remove_rule,
-            changes=True, returns=False),
-    Command(websocket="access_log/list", fields={**FILTER_SCHEMA, **CURSOR_PAGE}, run=_access_log, locked=False),
+    Command(service="remove_access_rule", websocket="rules/remove", fields={vol.Required("rule_id"): cv.string},
+            run=_remove_rule, changes=True, returns=False),
+    Command(websocket="rules/list", fields={}, run=_rules_list, reads=True, prepare=_ha_places),
+    Command(websocket="access_log/list", fields={**FILTER_SCHEMA, **CURSOR_PAGE, **_LANGUAGE},
+            async_run=_access_log_page, prepare=_ha_places),
+    Command(websocket="cards/lookup", run=_card_lookup, reads=True,
+            fields={vol.Required("card_number"): vol.All(cv.string, vol.Length(min=1, max=64))}),
     Command(websocket="access_log/export", fields=FILTER_SCHEMA, async_run=_access_log_export),
     Command(websocket="devices/list", fields={}, run=_devices, locked=False, prepare=_device_names),
     Command(websocket="devices/history", run=_history, locked=False, prepare=_device_names, fields={
@@ -946,7 +1025,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(websocket="reports/list", run=_reports, locked=False,
             fields={vol.Optional("limit", default=12): vol.All(vol.Coerce(int), vol.Range(min=1, max=104))}),
     Command(websocket="uplink/status", fields={}, async_run=_uplink_status),
-    Command(websocket="audit/list", fields=CURSOR_PAGE, run=_audit_list, locked=False),
+    Command(websocket="audit/list", fields=CURSOR_PAGE, run=_audit_list, locked=False, prepare=_ha_places),
     Command(websocket="audit/verify", fields={vol.Optional("upstream_head"): vol.Any(None, _upstream_head)},
             run=_audit_verify, locked=False),
     Command(websocket="import/photo", fields=PHOTO_FIELDS, async_run=_check_photo),

@@ -42,6 +42,7 @@ from .const import (
     KIND_CONTROLLER,
 )
 from .health import HealthRuntime, async_report_device_status
+from .places import async_ha_places, place_name
 from .staging import PhotoStaging
 from .uplink import CONF_HUB_ID, UplinkRuntime
 
@@ -281,9 +282,10 @@ async def _async_attach(
     def on_alarm(event: AlarmEvent) -> None:
         # Journalled for the county and kept as an alarm until a manager closes it (with a notification).
         point = points.get(event.door)
-        runtime.health.async_door_alarm(point.door_id if point else None,
-                                        point.name if point else f"{info.serial} door {event.door + 1}",
-                                        event.kind.value, event.active)
+        name = point.name if point else f"{info.serial} door {event.door + 1}"
+        if point is not None:  # by the name a manager gave the door in Home Assistant, if any (places.py)
+            name = place_name(point.door_id, async_ha_places(hass).get(point.door_id), point.name)
+        runtime.health.async_door_alarm(point.door_id if point else None, name, event.kind.value, event.active)
 
     coordinator = entry.runtime_data.coordinator
     # What device health was last told; a controller is offline once it has stayed unreachable for

@@ -21,6 +21,7 @@ from homeassistant.components.http.const import KEY_HASS_USER
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import Unauthorized
 from homeassistant.helpers.http import HomeAssistantView
+from homeassistant.util import dt as dt_util
 
 from hub.exceptions import HubError
 
@@ -28,6 +29,7 @@ from .commands import EXPORT_URL, FILTER_FIELDS, FILTER_SCHEMA, access_filter
 from .community import loaded_community
 from .const import DOMAIN
 from .pass_link import PassLinkView
+from .places import async_ha_places, async_reason_texts, display_names, resolve_places
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -97,7 +99,8 @@ def async_remove_panel(hass: HomeAssistant) -> None:
 
 
 class AccessLogExportView(HomeAssistantView):
-    """``GET /api/smart_community/access_log.csv?...``: the filtered access log as CSV, streamed in chunks."""
+    """``GET /api/smart_community/access_log.csv?...``: the filtered access log as CSV, streamed in chunks: times in
+    the community's time zone with the UTC offset, place, reason and resident names beside the ids."""
 
     url = EXPORT_URL
     name = "api:smart_community:access_log_csv"
@@ -115,14 +118,26 @@ class AccessLogExportView(HomeAssistantView):
             return self.json_message(f"Bad filter: {err}", status_code=400)
         entry = loaded_community(hass)
         journal = entry.runtime_data.uplink.journal if entry is not None else None
-        if journal is None:
+        if entry is None or journal is None:
             return self.json_message("No community hub is set up.", status_code=404)
         log_filter = access_filter(fields)
         try:  # the filter is checked before the download starts
             await hass.async_add_executor_job(lambda: journal.access_log(log_filter, limit=1))
         except HubError as err:
             return self.json_message(str(err), status_code=400)
-        chunks: Iterator[str] = journal.export_access_log_csv(log_filter)
+        # Names beside the ids (places as Home Assistant and the hub name them, residents who still exist), reasons
+        # in words, and times in the community's time zone with their offset, as the panel shows them.
+        community = entry.runtime_data.community
+        ha_places = async_ha_places(hass)
+        hub_doors = await hass.async_add_executor_job(community.read, community.reads.access_config.list_doors)
+        residents = await hass.async_add_executor_job(community.read, community.reads.registry.residents.list_residents)
+        chunks: Iterator[str] = journal.export_access_log_csv(
+            log_filter,
+            door_names=display_names(resolve_places(ha_places, {d.door_id: d.name for d in hub_doors}, ha_places)),
+            resident_names={r.resident_id: r.full_name for r in residents},
+            tz=dt_util.get_default_time_zone(),
+            reason_texts=await async_reason_texts(hass),
+        )
         response = web.StreamResponse(headers={
             "Content-Type": "text/csv; charset=utf-8",
             "Content-Disposition": 'attachment; filename="access-log.csv"',

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import html
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,6 +27,7 @@ from hub.residents.qr import format_window
 
 from .commands import PASS_LINK_URL
 from .community import CommunityRuntimeData, loaded_community
+from .places import HaPlace, async_ha_places, display_names, resolve_places
 
 HEADERS = {
     "Cache-Control": "no-store",
@@ -69,7 +71,8 @@ class _Shown:
     image: bytes  # the QR code for the page, the card for card.png
 
 
-def _lookup(runtime: CommunityRuntimeData, link: str, community: str, card: bool) -> tuple[_Shown | None, bool]:
+def _lookup(runtime: CommunityRuntimeData, link: str, community: str, card: bool,
+            ha_places: Mapping[str, HaPlace]) -> tuple[_Shown | None, bool]:
     """Blocking, on the community's read connection: what a link shows, and whether the link is the hub's."""
     reads = runtime.community.reads
 
@@ -78,7 +81,7 @@ def _lookup(runtime: CommunityRuntimeData, link: str, community: str, card: bool
         found, known = passes.pass_for_link(link)
         if found is None:
             return None, known
-        doors = {d.door_id: d.name for d in reads.access_config.list_doors()}
+        doors = display_names(resolve_places(ha_places, {d.door_id: d.name for d in reads.access_config.list_doors()}))
         image = passes.pass_card_png(found.pass_id, community=community, door_names=doors,
                                      tz=dt_util.get_default_time_zone()) if card else passes.pass_qr_png(found.pass_id)
         return _Shown(found.visitor_name, found.valid_from, found.valid_until,
@@ -102,7 +105,8 @@ class PassLinkView(HomeAssistantView):
         if entry is None:
             return _nothing(NOT_VALID)
         try:
-            shown, known = await hass.async_add_executor_job(_lookup, entry.runtime_data, link, entry.title, card)
+            shown, known = await hass.async_add_executor_job(_lookup, entry.runtime_data, link, entry.title, card,
+                                                             async_ha_places(hass))
         except HubError:
             return _nothing(NOT_VALID)
         if shown is None:

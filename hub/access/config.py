@@ -210,6 +210,10 @@ class AccessConfigStore:
         rows = self._conn.execute("SELECT * FROM access_rules ORDER BY rule_id").fetchall()
         return [rule_from_row(self._conn, r) for r in rows]
 
+    def rule_names(self) -> dict[str, str]:
+        """Each rule's name (what the manager called it), by rule id."""
+        return {str(r[0]): str(r[1]) for r in self._conn.execute("SELECT rule_id, name FROM access_rules")}
+
     def add_holiday(self, actor: str, day: date, name: str) -> None:
         """Add a day to the holiday calendar (replacing its name if present)."""
         actor = v.actor(actor)

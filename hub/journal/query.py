@@ -16,7 +16,7 @@ import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from hub.exceptions import InvalidInputError
@@ -242,21 +242,28 @@ def export_csv(
     chunk_rows: int = 5000,
     door_names: Mapping[str, str] | None = None,
     resident_names: Mapping[str, str] | None = None,
+    tz: tzinfo | None = None,
+    reason_texts: Mapping[str, str] | None = None,
 ) -> Iterator[str]:
     """The filtered access log as CSV text chunks: the header, then up to ``chunk_rows`` rows per chunk.
 
     Each chunk is one keyset query under ``lock`` (held for that query only, never across a ``yield``, so each
     chunk may be pulled from a different executor thread), so a long download neither blocks the gate nor holds
     more than one chunk in memory. The export covers the rows that existed when its first chunk was read; times
-    are ISO 8601 UTC. ``door_names`` / ``resident_names`` add ``door_name`` / ``resident_name`` columns.
+    are ISO 8601 in ``tz`` with its UTC offset (UTC without one, to the millisecond). ``door_names`` /
+    ``resident_names`` add ``door_name`` / ``resident_name`` columns, ``reason_texts`` (code to words) a
+    ``reason_text`` column after ``reason``.
     """
     check_limit(chunk_rows, name="chunk_rows", maximum=100_000)
     query = AccessLogQuery(log_filter)
     header = list(CSV_COLUMNS)
     if door_names is not None:
         header.insert(header.index("door") + 1, "door_name")
+    if reason_texts is not None:
+        header.insert(header.index("reason") + 1, "reason_text")
     if resident_names is not None:
         header.append("resident_name")
+    names = _Names(door_names, resident_names, reason_texts, tz)
     yield _csv_text([header])
     with lock:
         bounds = query.seq_range(conn)
@@ -268,18 +275,34 @@ def export_csv(
         with lock:
             page = query.fetch(conn, before=before, limit=chunk_rows, bounds=bounds)
         if page.rows:
-            yield _csv_text([_csv_line(r, door_names, resident_names) for r in page.rows])
+            yield _csv_text([_csv_line(r, names) for r in page.rows])
         before = page.next_before
 
 
-def _csv_line(row: AccessLogRow, door_names: Mapping[str, str] | None,
-              resident_names: Mapping[str, str] | None) -> list[str]:
-    line: list[object] = [row.seq, to_text(row.occurred_at), row.door, row.result, row.reason, row.credential,
-                          row.resident_id]
-    if door_names is not None:
-        line.insert(3, door_names.get(row.door or ""))
-    if resident_names is not None:
-        line.append(resident_names.get(row.resident_id or ""))
+@dataclass(frozen=True)
+class _Names:
+    doors: Mapping[str, str] | None
+    residents: Mapping[str, str] | None
+    reasons: Mapping[str, str] | None
+    tz: tzinfo | None
+
+
+def _moment(value: datetime, tz: tzinfo | None) -> str:
+    if tz is None:
+        return to_text(value)
+    return value.astimezone(tz).isoformat(timespec="milliseconds")
+
+
+def _csv_line(row: AccessLogRow, names: _Names) -> list[str]:
+    line: list[object] = [row.seq, _moment(row.occurred_at, names.tz), row.door]
+    if names.doors is not None:
+        line.append(names.doors.get(row.door or ""))
+    line += [row.result, row.reason]
+    if names.reasons is not None:
+        line.append(None if row.reason is None else names.reasons.get(row.reason, row.reason))
+    line += [row.credential, row.resident_id]
+    if names.residents is not None:
+        line.append(names.residents.get(row.resident_id or ""))
     return [safe_cell(value) for value in line]
 
 

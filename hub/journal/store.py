@@ -8,7 +8,7 @@ import sqlite3
 import threading
 import uuid as uuid_module
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -263,18 +263,22 @@ class Journal:
         chunk_rows: int = 5000,
         door_names: Mapping[str, str] | None = None,
         resident_names: Mapping[str, str] | None = None,
+        tz: tzinfo | None = None,
+        reason_texts: Mapping[str, str] | None = None,
     ) -> Iterator[str]:
         """The access log matching ``filter`` as CSV text chunks (header first), newest first.
 
         The lock is taken per chunk of ``chunk_rows`` rows, never for the whole export, and only one chunk is in
         memory: pull the chunks from an executor (each ``next`` is blocking SQLite work). Cells that a
         spreadsheet would run as a formula get a leading ``'``. ``door_names`` / ``resident_names`` (id to name)
-        add ``door_name`` / ``resident_name`` columns.
+        add ``door_name`` / ``resident_name`` columns; ``tz`` writes times in that zone with its offset (UTC by
+        default) and ``reason_texts`` adds a ``reason_text`` column (see :func:`hub.journal.query.export_csv`).
         """
         check_limit(chunk_rows, name="chunk_rows", maximum=100_000)
         log_filter = filter if filter is not None else AccessLogFilter()
         return self._storage_errors(export_csv(self._conn, self._lock, log_filter, chunk_rows=chunk_rows,
-                                               door_names=door_names, resident_names=resident_names))
+                                               door_names=door_names, resident_names=resident_names,
+                                               tz=tz, reason_texts=reason_texts))
 
     @staticmethod
     def _storage_errors(chunks: Iterator[str]) -> Iterator[str]:

@@ -133,6 +133,12 @@ class CredentialStore(Store):
         self._audit(actor, "card.revoke", now, {"resident_id": card.resident_id, "card_id": card_id})
         return Card(card.card_id, card.resident_id, card.hint, card.added_at, now)
 
+    def lookup_card(self, card_number: str) -> Card | None:
+        """The card with this number (an active one preferred, else the latest revoked), or ``None``; a number
+        that cannot be a card number is refused. The number is only compared through its keyed index."""
+        number = secrets.check_card_number(card_number)
+        return find_card(self._conn, self._keys, number).card
+
     def list_cards(self, resident_id: str) -> list[Card]:
         """A resident's cards, newest first, revoked ones included."""
         rows = self._conn.execute(

@@ -144,7 +144,7 @@ async def test_managers_panel_in_chromium(tmp_path: Path, photos: tuple[Path, Pa
                 await page.wait_for_timeout(250)
                 if await rows.count():
                     break
-            await expect(rows.first).to_contain_text("unknown_card")
+            await expect(rows.first).to_contain_text("Card not known")  # the reason in words (unknown_card)
             await shot("06-access-log")
             async with page.expect_download() as csv_download:
                 await page.locator(tid("log-export")).click()

@@ -12,6 +12,7 @@ import { h, Raw } from "./shared/html.js";
 import { PAGE, PanelBase } from "./shared/panel-base.js";
 import { STYLE } from "./shared/styles.js";
 import { AccessLogTab } from "./tabs/access-log.js";
+import { AccessRulesTab } from "./tabs/access-rules.js";
 import { AlarmsTab } from "./tabs/alarms.js";
 import { AuditTab } from "./tabs/audit.js";
 import { CredentialsTab } from "./tabs/credentials.js";
@@ -28,6 +29,7 @@ const TABS = [
   ["alarms", "Alarms"],
   ["credentials", "Credentials & visitors"],
   ["access-log", "Access log"],
+  ["access-rules", "Access rules"],
   ["devices", "Devices"],
   ["uplink", "Uplink"],
   ["audit", "Audit"],
@@ -40,7 +42,7 @@ const SEARCH_DEBOUNCE_MS = 300;
 // (made in the constructor below) and PanelBase's services. No two modules define the same method.
 const PanelWithTabs = [
   ResidentsTab, Enrolment, CredentialsTab, VisitorPasses, AccessLogTab, DevicesTab, UplinkTab, AuditTab, ImportTab,
-  AlarmsTab,
+  AlarmsTab, AccessRulesTab,
   VehiclesTab,
 ].reduce((base, tab) => tab(base), PanelBase);
 
@@ -134,6 +136,7 @@ class SmartCommunityPanel extends PanelWithTabs {
     this._stopAlarmTimer();
     clearTimeout(this._timers.search);
     clearTimeout(this._timers.credSearch);
+    this._logLive(false);
   }
 
   // -- skeleton, events -----------------------------------------------------------------------------------------
@@ -277,6 +280,12 @@ class SmartCommunityPanel extends PanelWithTabs {
         this._al.includeClosed = el.checked;
         this._loadAlarms();
         break;
+      case "log-live":
+        this._logLive(el.checked);
+        break;
+      case "rules-resident":
+        this._selectRulesResident(el.value);
+        break;
       case "pass-inactive":
         this._c.includeInactive = el.checked;
         this._loadPasses();
@@ -347,6 +356,10 @@ class SmartCommunityPanel extends PanelWithTabs {
       case "log-older": return this._logOlder();
       case "log-newer": return this._logNewer();
       case "log-export": return this._exportLog(el);
+      case "log-range": return this._logRange(d.range);
+      case "rule-remove": return this._removeRule(el, d.ruleId);
+      case "log-pick": return this._logPick(d.residentId);
+      case "submit-card-lookup": return this._lookupCard(el.form || el);
       case "devices-refresh": return this._loadDevices(true);
       case "uplink-refresh": return this._loadUplink(el);
       case "audit-older": return this._auditOlder();
@@ -442,6 +455,9 @@ class SmartCommunityPanel extends PanelWithTabs {
       case "vehicles":
         this._loadVehicles();
         break;
+      case "access-rules":
+        this._loadRules();
+        break;
       default:
         break;
     }
@@ -458,6 +474,7 @@ class SmartCommunityPanel extends PanelWithTabs {
       case "uplink": this._renderUplink(); break;
       case "alarms": this._renderAlarmsTab(); break;
       case "audit": this._renderAuditTab(); break;
+      case "access-rules": this._renderRulesTab(); break;
       case "import": this._renderImport(); break;
       case "vehicles": this._renderVehicles(); break;
       default: break;

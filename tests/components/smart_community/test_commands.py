@@ -68,6 +68,7 @@ VALID: dict[str, dict[str, Any]] = {
     "revoke_vehicle_invitation": {"invitation_id": "inv-x"},
     "list_plate": {"plate": "皖A12345", "list": "black"}, "unlist_plate": {"plate": "皖A12345"},
     "vehicle_log": {},
+    "rules/list": {}, "cards/lookup": {"card_number": "12345678"},
 }
 
 # Input of every command both transports offer that the hub (or the door look-up) refuses: (fields, error key).
@@ -79,6 +80,7 @@ REFUSED: dict[str, tuple[dict[str, Any], str]] = {
     "withdraw_consent": ({"resident_id": "nobody"}, "not_found"),
     "add_card": ({"resident_id": "nobody", "card_number": "12345678"}, "not_found"),
     "revoke_card": ({"card_id": "card-404"}, "not_found"),
+    "remove_access_rule": ({"rule_id": "nobody"}, "not_found"),
     "set_pin": ({"resident_id": "r-1", "pin": "1111"}, "invalid_input"),
     "revoke_pin": ({"resident_id": "nobody"}, "not_found"),
     "issue_visitor_pass": ({**VALID["issue_visitor_pass"], "issued_by": "r-1", "doors": ["lock.nothing"]},

@@ -17,6 +17,7 @@ import aiohttp
 from devices._pymodbus import LOGGER_NAME as PYMODBUS_LOGGER
 from devkit.receiver import ReferenceReceiver
 from devkit.receiver.hubs import load_hubs_file
+from hub.doors import DoorId
 from hub.exceptions import InvalidInputError
 from hub.uplink import Secret
 
@@ -40,6 +41,10 @@ _LOGGER = logging.getLogger(__name__)
 REPO_ROOT = Path(__file__).resolve().parents[3]
 CAMERA_TITLE = "North gate camera"
 COMMUNITY_TITLE = "Demo community"
+# What the demo's doors are called (in order: controller 1's doors, then controller 2's, ...), set as the doors'
+# device names in Home Assistant the way a manager renames a device; the panel, CSV and audit view show these.
+DEMO_DOOR_NAMES = ("North gate", "Garden door", "Bike store", "Car park door", "South gate", "Pool gate",
+                   "Back door", "Roof terrace")
 ONBOARDING_EXTRAS = {"met", "radio_browser", "google_translate", "shopping_list"}
 
 CONFIGURATION = """\
@@ -187,6 +192,13 @@ class DemoCommunity:
         write_secret(token_file, token)
         return token, fresh_password
 
+    def _place_names(self) -> dict[str, str]:
+        """The demo's door names by door id (``<serial>-door<n>``), beyond the list: "Door 9", ..."""
+        door_ids = [str(DoorId.for_controller(sim.serial, index))
+                    for sim in self.sims for index in range(len(sim.doors))]
+        return {door_id: DEMO_DOOR_NAMES[n] if n < len(DEMO_DOOR_NAMES) else f"Door {n + 1}"
+                for n, door_id in enumerate(door_ids)}
+
     async def _add_devices(self, session: aiohttp.ClientSession, token: str) -> bool:
         """Add what is missing through the config flow; returns whether the community hub was just added."""
         # Home Assistant's API does not show unique ids; the demo's entries are known by their titles.
@@ -319,6 +331,7 @@ class DemoCommunity:
             if fresh_password is not None:
                 await ha_setup.remove_entries(session, self.base, token, ONBOARDING_EXTRAS)
             added = await self._add_devices(session, token)
+            await ha_setup.name_places(session, self.base, token, DOMAIN, self._place_names())
             await self._bind_hub(session, token)
             if added or not self.uplink_file.exists():
                 await self._point_uplink(session, token)

@@ -144,6 +144,23 @@ async def _websocket(
     return replies
 
 
+async def name_places(session: aiohttp.ClientSession, base: str, token: str, domain: str,
+                      names: dict[str, str]) -> int:
+    """Name devices as a manager does on a device's page (the name Home Assistant shows, ``name_by_user``), by
+    their ``(domain, identifier)``; a device a manager has already renamed keeps its name. Returns how many."""
+    (listed,) = await _websocket(session, base, token, [{"type": "config/device_registry/list"}])
+    updates = []
+    for device in listed.get("result") or []:
+        identifiers = {identifier for dom, identifier in device.get("identifiers", []) if dom == domain}
+        wanted = next((names[i] for i in identifiers if i in names), None)
+        if wanted is not None and not device.get("name_by_user"):
+            updates.append({"type": "config/device_registry/update", "device_id": device["id"], "name_by_user": wanted})
+    for reply in await _websocket(session, base, token, updates) if updates else []:
+        if not reply.get("success"):
+            raise HomeAssistantSetupError(f"naming a device was refused: {reply.get('error')}")
+    return len(updates)
+
+
 async def confirm_http_config(session: aiohttp.ClientSession, base: str, token: str) -> None:
     """Keep the HTTP settings Home Assistant started with, as a user confirms them in its dialog.
 

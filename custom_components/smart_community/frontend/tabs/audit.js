@@ -43,13 +43,14 @@ export const AuditTab = (Base) => class extends Base {
   }
 
   // Residents are named by their pseudonym (a1_...) in the log; `residents` maps those of residents who still
-  // exist to "Name (id)". An erased resident's ref stays as it is.
-  _details(details, residents = {}) {
+  // exist to "Name (id)". An erased resident's ref stays as it is. Doors and devices are shown by name: `places`.
+  _details(details, residents = {}, places = {}) {
     if (details === null || details === undefined || details === "") return h`<span class="muted">—</span>`;
     if (typeof details !== "object") return String(details);
     const entries = Object.entries(details);
     if (!entries.length) return h`<span class="muted">—</span>`;
-    const show = (v) => (typeof v === "string" && residents[v] ? `${residents[v]} [${v}]` : String(v));
+    const show = (v) => (typeof v === "string" && residents[v] ? `${residents[v]} [${v}]`
+      : typeof v === "string" && places[v] && places[v] !== v ? `${places[v]} [${v}]` : String(v));
     return entries.map(([k, v]) => h`<span class="kv"><span class="muted">${k}:</span> ${Array.isArray(v) ? v.map(show).join(", ") : typeof v === "object" && v !== null ? JSON.stringify(v) : show(v)}</span>`);
   }
 
@@ -65,7 +66,7 @@ export const AuditTab = (Base) => class extends Base {
           <td data-label="Time">${this._fmt(e.at)}</td>
           <td data-label="Actor" class="wrap">${e.actor}</td>
           <td data-label="Action" class="mono">${e.action}</td>
-          <td data-label="Details" class="wrap">${this._details(e.details, e.residents || {})}</td>
+          <td data-label="Details" class="wrap">${this._details(e.details, e.residents || {}, e.places || {})}</td>
         </tr>`)}</tbody></table></div>`
       : h`<div class="empty" data-testid="empty-state"><div class="big">No audit entries${a.stack.length ? " on this page" : " yet"}</div></div>`}
       ${pagerHtml("audit", a)}`);
