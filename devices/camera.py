@@ -383,6 +383,23 @@ class CameraClient:
             # close(), not release(): the rest of an endless stream must not be drained into the pool.
             resp.close()
 
+    async def snapshots(self, max_frames: int | None = None, *, interval: float) -> AsyncGenerator[bytes]:
+        """Snapshots on a cadence, ``interval`` seconds apart from start to start however long a fetch takes
+        (a slow fetch is not followed by a full interval), at most ``max_frames`` (``None``: until the caller
+        stops). For cameras without MJPEG, or a gate's ring buffer fed by polling. Each fetch has the client's
+        timeout; a failure ends the iterator with the error."""
+        if interval <= 0:
+            raise DeviceValueError("snapshots need a positive interval")
+        loop = asyncio.get_running_loop()
+        next_at = loop.time()
+        count = 0
+        while max_frames is None or count < max_frames:
+            if count:
+                next_at = max(next_at + interval, loop.time())
+                await asyncio.sleep(next_at - loop.time())
+            yield await self.snapshot()
+            count += 1
+
     async def burst(self, n: int, interval: float = 0.2) -> list[bytes]:
         """``n`` frames for a liveness check: consecutive MJPEG frames if there is a stream, else snapshots taken
         ``interval`` seconds apart.

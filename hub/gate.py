@@ -157,8 +157,14 @@ class GateKeeper:
     async def camera_stream(
         self, point: AccessPoint, frames: AsyncIterator[bytes], *, faces_needed: int = BURST_FRAMES
     ) -> GateOutcome | None:
-        """Frames from the gate camera after presence, handled as they arrive: a visitor pass held up is looked
-        for in the first frames, and every frame's face is found and encoded while the next is captured.
+        """Frames from the gate camera (a gate's ring buffer of the approach, then live ones; or frames taken
+        after presence), handled as they arrive: every frame's face is found and encoded while the next is
+        captured, and a visitor pass held up is looked for in the first frames, off the face path.
+
+        The pass scan (a whole-frame decode and a QR search, about as long as a face's detection at 1080p) runs
+        only where it can change the outcome: on a first frame that shows no face (a pass held in front of the
+        face), and, after the burst, on the first frames when the face found is no resident's. A resident's
+        decision never waits on it; a pass still wins over a stranger's or a refused face, as before.
 
         The capture runs in its own task, so the camera's frame interval is not added to the engine's work; it
         is stopped as soon as ``faces_needed`` frames have shown a face (the source may offer more, for
@@ -176,19 +182,24 @@ class GateKeeper:
             finally:
                 queue.put_nowait(None)
 
+        async def pass_in(frame: bytes) -> GateOutcome | None:
+            # The frame is decoded off the writer thread; only a token found is decided on it.
+            token: str | None = await self._run_blocking(access.pass_token_in, frame)
+            if token is None:
+                return None
+            decision = await self._blocking(access.present_pass, point.door_id, token, now)
+            return await self._finish(point, decision, now)
+
         capturing = asyncio.create_task(capture())
         burst: FaceBurst | None = None
+        unscanned: list[bytes] = []  # first frames with a face: scanned for a pass only if the face is no one's
         try:
             count = with_face = 0
             while (frame := await queue.get()) is not None:
                 count += 1
-                if count <= PASS_FRAMES:
-                    # The frame is decoded off the writer thread; only a token found is decided on it.
-                    token: str | None = await self._run_blocking(access.pass_token_in, frame)
-                    if token is not None:
-                        decision = await self._blocking(access.present_pass, point.door_id, token, now)
-                        return await self._finish(point, decision, now)
                 if self.faces is None:
+                    if count <= PASS_FRAMES and (outcome := await pass_in(frame)) is not None:
+                        return outcome
                     if count >= PASS_FRAMES:
                         break
                     continue
@@ -196,8 +207,12 @@ class GateKeeper:
                     burst = self.faces.start()
                 if await self._run_blocking(burst.add, frame):
                     with_face += 1
+                    if count <= PASS_FRAMES:
+                        unscanned.append(frame)
                     if with_face >= faces_needed:
                         break
+                elif count <= PASS_FRAMES and (outcome := await pass_in(frame)) is not None:
+                    return outcome
             if capturing.done():
                 await capturing  # the capture's own error, if it failed
             if burst is None:
@@ -209,6 +224,10 @@ class GateKeeper:
                 capturing.cancel()
             if burst is not None:
                 await self._run_blocking(burst.abandon)
+        if match is None or match.resident_id is None:
+            for frame in unscanned:
+                if (outcome := await pass_in(frame)) is not None:
+                    return outcome
         if match is None:
             return None
         decision = await self._blocking(access.present_face, point.door_id, match, now)

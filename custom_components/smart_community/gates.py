@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +16,9 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import async_track_state_change_event
 
+from devices.camera import CameraClient
 from hub.doors import DoorId
+from hub.frame_ring import FrameRing
 from hub.gate import BURST_FRAMES, FRAME_INTERVAL_S, MAX_BURST_FRAMES, GateOutcome
 
 from .community import CommunityRuntimeData
@@ -58,7 +60,35 @@ def door_id_of_lock(hass: HomeAssistant, lock_entity_id: str) -> str | None:
     return None if door is None else str(door)
 
 
-async def camera_frames(hass: HomeAssistant, camera: str, frames: int) -> AsyncIterator[bytes]:
+def _own_camera_client(hass: HomeAssistant, camera: str) -> CameraClient | None:
+    """The HTTP client behind one of this integration's camera entities (its MJPEG stream), if it is one."""
+    entity = er.async_get(hass).async_get(camera)
+    entry = hass.config_entries.async_get_entry(entity.config_entry_id) if entity and entity.config_entry_id else None
+    client = getattr(getattr(entry, "runtime_data", None), "client", None) if entry is not None else None
+    return client if isinstance(client, CameraClient) else None
+
+
+def camera_ring(hass: HomeAssistant, camera: str) -> FrameRing:
+    """The gate's ring buffer of its camera's frames: this integration's cameras' MJPEG stream when they have
+    one, any other camera entity's snapshots on the gate's cadence. JPEG bytes only, nothing decoded."""
+
+    async def source() -> AsyncGenerator[bytes]:
+        client = _own_camera_client(hass, camera)
+        if client is not None and client.mjpeg_url is not None:
+            async for frame in client.frames(None, frame_timeout=5):
+                yield frame
+            return
+        started = hass.loop.time()
+        i = 0
+        while True:
+            yield (await async_get_image(hass, camera, timeout=5)).content
+            i += 1
+            await asyncio.sleep(max(0.0, started + i * FRAME_INTERVAL_S - hass.loop.time()))
+
+    return FrameRing(source, interval_s=FRAME_INTERVAL_S, name=camera)
+
+
+async def camera_frames(hass: HomeAssistant, camera: str, frames: int) -> AsyncGenerator[bytes]:
     """A short burst of JPEG frames from a camera entity (any integration's), yielded as each arrives, one
     camera frame interval apart; a camera that stops answering ends the burst early."""
     started = hass.loop.time()
@@ -72,8 +102,13 @@ async def camera_frames(hass: HomeAssistant, camera: str, frames: int) -> AsyncI
             await asyncio.sleep(max(0.0, started + (i + 1) * FRAME_INTERVAL_S - hass.loop.time()))
 
 
-async def async_run_gate(hass: HomeAssistant, runtime: CommunityRuntimeData, gate: Gate) -> GateOutcome | None:
-    """Presence at the gate (or a manager's request): frames -> pass or face -> decision -> release."""
+async def async_run_gate(
+    hass: HomeAssistant, runtime: CommunityRuntimeData, gate: Gate, ring: FrameRing | None = None
+) -> GateOutcome | None:
+    """Presence at the gate (or a manager's request): frames -> pass or face -> decision -> release.
+
+    With the gate's ``ring``, the burst starts on the frames it already holds (the person's approach), topped
+    up with live ones; when the ring's camera sends nothing, with fresh snapshots."""
     door_id = door_id_of_lock(hass, gate.lock)
     point = runtime.points.get(door_id) if door_id else None
     if point is None:
@@ -82,7 +117,12 @@ async def async_run_gate(hass: HomeAssistant, runtime: CommunityRuntimeData, gat
         )
     # Up to a few frames more than the gate's burst, for frames where the face is missed; the gate keeper stops
     # the capture once it has its burst.
-    frames = camera_frames(hass, gate.camera, gate.frames + MAX_BURST_FRAMES - BURST_FRAMES)
+    offered = gate.frames + MAX_BURST_FRAMES - BURST_FRAMES
+    if ring is not None and ring.running:
+        frames = ring.burst(gate.frames, offered=offered,
+                            fallback=lambda: camera_frames(hass, gate.camera, offered))
+    else:
+        frames = camera_frames(hass, gate.camera, offered)
     return await runtime.gatekeeper.camera_stream(point, frames, faces_needed=gate.frames)
 
 
@@ -97,9 +137,13 @@ async def async_setup_gates(hass: HomeAssistant, entry: ConfigEntry[CommunityRun
     for gate in gates:
         if gate.presence is None:
             continue
+        # Armed while the entry is loaded: the camera's last second kept, so presence starts on frames taken.
+        ring = camera_ring(hass, gate.camera)
+        ring.start(lambda feed, name: entry.async_create_background_task(hass, feed, name))
+        entry.async_on_unload(ring.stop)
 
         @callback
-        def presence_changed(event: Event[EventStateChangedData], gate: Gate = gate) -> None:
+        def presence_changed(event: Event[EventStateChangedData], gate: Gate = gate, ring: FrameRing = ring) -> None:
             new = event.data["new_state"]
             if new is None or new.state != "on" or gate.lock in busy:
                 return
@@ -107,7 +151,7 @@ async def async_setup_gates(hass: HomeAssistant, entry: ConfigEntry[CommunityRun
 
             async def verify() -> None:
                 try:
-                    await async_run_gate(hass, runtime, gate)
+                    await async_run_gate(hass, runtime, gate, ring)
                 except HomeAssistantError as err:
                     _LOGGER.warning("gate %s: %s", gate.lock, err)
                 finally:

@@ -108,6 +108,25 @@ async def test_burst_without_mjpeg_uses_snapshots(
         [f async for f in camera.frames(1)]
 
 
+async def test_snapshots_on_a_cadence_and_a_hung_camera_times_out(
+    make_sim: Callable[..., Awaitable[CameraSim]], session: aiohttp.ClientSession
+) -> None:
+    sim = await make_sim()
+    sim.set_scene("person", sim.people[0])
+    camera = CameraClient(session, sim.snapshot_url, mjpeg_url=sim.mjpeg_url, timeout=0.5)
+    frames = [f async for f in camera.snapshots(3, interval=0.01)]
+    assert len(frames) == 3 and all(is_jpeg(f) for f in frames) and sim.snapshots_served == 3
+    with pytest.raises(DeviceValueError):
+        [f async for f in camera.snapshots(1, interval=0)]
+    sim.set_hanging(True)  # connected, but nothing comes: each call ends with a timeout, not a hang
+    with pytest.raises(DeviceTimeoutError):
+        [f async for f in camera.snapshots(1, interval=0.01)]
+    with pytest.raises(DeviceTimeoutError):
+        [f async for f in camera.frames(1, frame_timeout=0.3)]
+    sim.set_hanging(False)
+    assert len([f async for f in camera.frames(2)]) == 2
+
+
 @pytest.mark.parametrize("scene", [Scene.PHOTO, Scene.PHONE])
 async def test_attacks_are_rendered_frames(
     make_sim: Callable[..., Awaitable[CameraSim]], session: aiohttp.ClientSession, scene: Scene

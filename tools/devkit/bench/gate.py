@@ -11,9 +11,10 @@ acknowledgement of the release write: the hub's free-running poll sees presence 
 while the next is captured (``GateKeeper.camera_stream``, the call Home Assistant's gates use) -> 1:N search and
 liveness -> the decision and its journal row committed -> release written and acknowledged.
 
-``--capture after`` (default) takes the frames after presence, as the gates do today; ``--capture ring`` reads
-the camera's MJPEG stream all the time and hands the gate the frames of the last ``burst`` frame intervals
-before presence, then the live ones (a ring buffer of the stream). The camera runs in its own process, so
+``--capture after`` (default) takes the frames after presence (a gate without a ring: snapshots on the camera's
+cadence); ``--capture ring`` runs the product's ring buffer (:class:`hub.frame_ring.FrameRing`, as Home
+Assistant's gates keep it) on the camera's MJPEG stream and hands the gate its newest ``burst`` frames, then live
+ones. The camera runs in its own process, so
 ``idle_cpu_pct_per_gate`` is the hub side's CPU (the poll, the simulated controller it polls, and in ring mode
 the stream it reads) while nobody is there: percent of one core.
 
@@ -35,7 +36,7 @@ import multiprocessing
 import resource
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,6 +51,7 @@ JPEG_QUALITY = 80
 # The face photo's width as a share of the frame's: a 150 px aligned crop (face about 60% of it) becomes about
 # 330 px at 1920, a face about 250 px wide: a person 0.7-1 m from a 60-degree gate camera.
 PHOTO_SHARE = 0.17
+CAPTURE_FRAMES = 16  # a capture's frames, sent by the camera as rendered, in a loop
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -183,8 +185,11 @@ def _camera_process(camera_dir: str, fps: float, ready: Any, commands: Any) -> N
             command = await loop.run_in_executor(None, commands.recv)
             if command is None:
                 break
-            scene, person = command
-            camera.set_scene(scene, person)
+            scene, folder = command
+            if folder is None:
+                camera.set_scene(scene, None)
+            else:  # the capture's 1080p frames, sent as they were rendered
+                camera.play([p.read_bytes() for p in sorted((Path(camera_dir) / folder).glob("*.jpg"))], folder)
             commands.send("ok")
         await camera.stop()
 
@@ -242,19 +247,6 @@ def _prepare(faces_dir: Path, work: Path) -> tuple[Any, Any]:
     return community, faces
 
 
-class _Ring:
-    """The gate's ring buffer of the camera stream: the last frames, and live frames to whoever listens."""
-
-    def __init__(self, size: int) -> None:
-        self.frames: collections.deque[tuple[float, bytes]] = collections.deque(maxlen=size)
-        self.listener: asyncio.Queue[bytes] | None = None
-
-    def push(self, at: float, frame: bytes) -> None:
-        self.frames.append((at, frame))
-        if self.listener is not None:
-            self.listener.put_nowait(frame)
-
-
 async def _measure(args: argparse.Namespace, captures: list[Capture], camera: CameraProcess, prepared: tuple[Any, Any]
                    ) -> tuple[list[float], list[float], collections.Counter[str], float | None]:
     import aiohttp
@@ -263,6 +255,7 @@ async def _measure(args: argparse.Namespace, captures: list[Capture], camera: Ca
     from devices.door_controller import DoorController
     from devkit.sim.door_controller import DoorControllerSim
     from hub.doors import ControllerService, ReleaseReason
+    from hub.frame_ring import FrameRing
     from hub.gate import BURST_FRAMES, MAX_BURST_FRAMES, AccessPoint, GateKeeper
 
     community, faces = prepared
@@ -277,7 +270,6 @@ async def _measure(args: argparse.Namespace, captures: list[Capture], camera: Ca
     idle_cpu: float | None = None
     arrived = asyncio.Event()
     offered = args.frames + MAX_BURST_FRAMES - BURST_FRAMES  # spares, as the gates in HA have
-    ring = _Ring(args.frames)
     loop = asyncio.get_running_loop()
     try:
         async with aiohttp.ClientSession() as session:
@@ -294,12 +286,7 @@ async def _measure(args: argparse.Namespace, captures: list[Capture], camera: Ca
                     present = snapshot.doors[0].status.presence
                     await asyncio.sleep(args.poll_ms / 1000)
 
-            async def stream_loop() -> None:
-                async with contextlib.aclosing(client.frames(None, frame_timeout=10)) as stream:
-                    async for frame in stream:
-                        ring.push(loop.time(), frame)
-
-            async def after_presence() -> AsyncIterator[bytes]:
+            async def after_presence() -> AsyncGenerator[bytes]:
                 """The gate's burst: snapshots on the camera's cadence, each handed on as it arrives."""
                 started = loop.time()
                 for i in range(offered):
@@ -307,22 +294,11 @@ async def _measure(args: argparse.Namespace, captures: list[Capture], camera: Ca
                     if i + 1 < offered:
                         await asyncio.sleep(max(0.0, started + (i + 1) * args.interval_ms / 1000 - loop.time()))
 
-            async def from_ring(since: float) -> AsyncIterator[bytes]:
-                """The frames the stream gave in the burst's span before presence, then live ones."""
-                live: asyncio.Queue[bytes] = asyncio.Queue()
-                ring.listener = live
-                try:
-                    taken = [frame for at, frame in ring.frames if at >= since]
-                    for frame in taken:
-                        yield frame
-                    for _ in range(offered - len(taken)):
-                        yield await live.get()
-                finally:
-                    ring.listener = None
-
+            # The product's ring (as Home Assistant's gates keep it): the camera's MJPEG stream, bytes only.
+            ring = FrameRing(lambda: client.frames(None, frame_timeout=5), interval_s=args.interval_ms / 1000)
             tasks = [asyncio.create_task(poll_loop())]
             if args.capture == "ring":
-                tasks.append(asyncio.create_task(stream_loop()))
+                ring.start()
             try:
                 await camera.set_scene("nobody", None)
                 await asyncio.sleep(1.0)  # the stream and the poll settle
@@ -338,10 +314,9 @@ async def _measure(args: argparse.Namespace, captures: list[Capture], camera: Ca
                     releases = door.doors[0].releases
                     arrived.clear()
                     started = time.perf_counter()
-                    presence_at = loop.time()
                     door.set_presence(0, True)
                     await arrived.wait()
-                    frames = (from_ring(presence_at - args.frames * args.interval_ms / 1000)
+                    frames = (ring.burst(args.frames, offered=offered, fallback=after_presence)
                               if args.capture == "ring" else after_presence())
                     outcome = await keeper.camera_stream(point, frames, faces_needed=args.frames)
                     elapsed = (time.perf_counter() - started) * 1000
@@ -355,6 +330,7 @@ async def _measure(args: argparse.Namespace, captures: list[Capture], camera: Ca
                     # the next person arrives at a random moment of the poll cycle
                     await asyncio.sleep(args.poll_ms / 1000 * (1.3 + (run * 0.37) % 1))
             finally:
+                await ring.stop()
                 for task in tasks:
                     task.cancel()
                 for task in tasks:
@@ -392,8 +368,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"{faces_dir} needs <Name>/*.jpg folders with more than {ENROL_PHOTOS} photos each")
         return 2
     with tempfile.TemporaryDirectory() as work:
+        # Frames the camera loops over while the person stands there: enough that a burst's window (the ring's
+        # newest frames, or the snapshots after presence) seldom spans the loop's seam.
         captures = build_captures(faces_dir, Path(work) / "camera", args.frame_size,
-                                  args.frames + MAX_BURST_FRAMES - BURST_FRAMES)
+                                  max(CAPTURE_FRAMES, args.frames + MAX_BURST_FRAMES - BURST_FRAMES))
         prepared = _prepare(faces_dir, Path(work))
         camera = CameraProcess(Path(work) / "camera", 1000 / args.interval_ms)
         camera.start()

@@ -166,6 +166,9 @@ class CameraSim:
         self._nonces: list[str] = []
         self._runner: web.AppRunner | None = None
         self._stopping = asyncio.Event()
+        # A camera that hangs: connections stay open, no frame or snapshot is sent until it recovers.
+        self._answering = asyncio.Event()
+        self._answering.set()
         self.app = web.Application()
         self.app.router.add_get("/snapshot.jpg", self._handle_snapshot)
         self.app.router.add_get("/mjpeg", self._handle_mjpeg)
@@ -210,6 +213,14 @@ class CameraSim:
         self.scene, self.person = scene, person
         self._loop, self._index = loop, 0
         _LOGGER.info("camera scene: %s %s", scene.value, person or "")
+
+    def play(self, frames: Sequence[bytes], person: str | None = None) -> None:
+        """Show a recorded capture: these JPEG frames, sent as they are (no re-rendering), in a loop."""
+        if not frames or not all(f.startswith(b"\xff\xd8") for f in frames):
+            raise ValueError("a recording needs at least one frame, each a JPEG")
+        self.scene, self.person = Scene.PERSON, person
+        self._loop, self._index = list(frames), 0
+        _LOGGER.info("camera plays a recording of %d frames", len(frames))
 
     def next_frame(self) -> bytes:
         """The next JPEG the camera sees."""
@@ -274,6 +285,7 @@ class CameraSim:
     async def _handle_snapshot(self, request: web.Request) -> web.StreamResponse:
         if not self._authorized(request):
             return self._challenge()
+        await self._answering.wait()
         self.snapshots_served += 1
         return web.Response(body=self.next_frame(), content_type="image/jpeg")
 
@@ -286,6 +298,7 @@ class CameraSim:
         await response.prepare(request)
         try:
             while not self._stopping.is_set():
+                await self._answering.wait()
                 frame = self.next_frame()
                 head = f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(frame)}\r\n\r\n"
                 await response.write(head.encode() + frame + b"\r\n")
@@ -327,7 +340,20 @@ class CameraSim:
         runner, self._runner = self._runner, None
         if runner is not None:
             self._stopping.set()
+            self._answering.set()  # a hung camera's open requests end with the listener
             await runner.cleanup()
+
+    @property
+    def hanging(self) -> bool:
+        """Whether the camera has stopped answering (see :meth:`set_hanging`)."""
+        return not self._answering.is_set()
+
+    def set_hanging(self, hanging: bool) -> None:
+        """Stop answering while keeping connections open (``True``: a camera whose encoder hung), or answer again."""
+        if hanging:
+            self._answering.clear()
+        else:
+            self._answering.set()
 
     async def set_link(self, up: bool) -> None:
         """Cut (``False``) or restore (``True``) the network link."""
