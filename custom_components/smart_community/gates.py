@@ -70,20 +70,17 @@ def _own_camera_client(hass: HomeAssistant, camera: str) -> CameraClient | None:
 
 def camera_ring(hass: HomeAssistant, camera: str) -> FrameRing:
     """The gate's ring buffer of its camera's frames: this integration's cameras' MJPEG stream when they have
-    one, any other camera entity's snapshots on the gate's cadence. JPEG bytes only, nothing decoded."""
+    one. JPEG bytes only, nothing decoded. Another integration's camera entity fills no ring: its snapshots are
+    taken when presence fires (asking it for 25 snapshots a second while nobody is there could cost that camera's
+    integration, e.g. an ffmpeg run per snapshot, far more than the gate), so the ring stays empty and the gate
+    takes fresh frames."""
 
     async def source() -> AsyncGenerator[bytes]:
         client = _own_camera_client(hass, camera)
-        if client is not None and client.mjpeg_url is not None:
-            async for frame in client.frames(None, frame_timeout=5):
-                yield frame
-            return
-        started = hass.loop.time()
-        i = 0
-        while True:
-            yield (await async_get_image(hass, camera, timeout=5)).content
-            i += 1
-            await asyncio.sleep(max(0.0, started + i * FRAME_INTERVAL_S - hass.loop.time()))
+        if client is None or client.mjpeg_url is None:
+            return  # looked up again after the ring's retry delay (the camera's entry may load later)
+        async for frame in client.frames(None, frame_timeout=5):
+            yield frame
 
     return FrameRing(source, interval_s=FRAME_INTERVAL_S, name=camera)
 
@@ -118,7 +115,7 @@ async def async_run_gate(
     # Up to a few frames more than the gate's burst, for frames where the face is missed; the gate keeper stops
     # the capture once it has its burst.
     offered = gate.frames + MAX_BURST_FRAMES - BURST_FRAMES
-    if ring is not None and ring.running:
+    if ring is not None and ring.running and len(ring):
         frames = ring.burst(gate.frames, offered=offered,
                             fallback=lambda: camera_frames(hass, gate.camera, offered))
     else:
