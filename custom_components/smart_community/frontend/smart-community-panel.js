@@ -369,7 +369,7 @@ class SmartCommunityPanel extends PanelWithTabs {
       case "import-run": return this._runImport(el);
       case "import-reset": return this._resetImport();
       default:
-        return /^(submit-)?veh-/.test(name) ? this._vehAction(name.replace(/^submit-/, "")) : undefined;
+        return /^(submit-)?veh-/.test(name) ? this._vehAction(name.replace(/^submit-/, ""), el) : undefined;
     }
   }
 
