@@ -652,7 +652,7 @@ def _access_log(ctx: CommandContext, data: Fields) -> Result:
             {"seq": r.seq, "occurred_at": r.occurred_at.isoformat(), "door": r.door,
              "door_name": doors.get(r.door or "", r.door), "result": r.result, "reason": r.reason,
              "credential": r.credential, "resident_id": r.resident_id,
-             "resident_name": names.get(r.resident_id or "")}
+             "resident_name": names.get(r.resident_id or ""), "face_assurance": r.face_assurance}
             for r in page.rows
         ],
         "next_before": page.next_before,

@@ -27,6 +27,7 @@ from hub.community import Community
 from hub.doors import ControllerService, CredentialReadEvent, ReleaseReason
 from hub.events import DecisionEvent
 from hub.gate import AccessPoint, GateKeeper, GateOutcome
+from hub.journal import AccessLogFilter
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
@@ -160,6 +161,10 @@ async def test_face_then_card_of_the_same_resident_opens(community: Community, r
     assert face_rows == [{"result": "granted", "reason": "granted", "credential_kind": "face",
                           "resident_id": "r-001", "release_requested": True,
                           "face_assurance": "face_and_second_factor", "second_factor": "card"}]
+    log = community.journal.access_log(AccessLogFilter(), limit=10) if community.journal else None
+    assert log is not None
+    assert [(r.credential, r.face_assurance) for r in log.rows] == [
+        ("face", "face_and_second_factor"), ("card", "face_and_second_factor")]
 
 
 async def test_card_then_face_of_the_same_resident_opens(community: Community, rig: _Rig) -> None:
