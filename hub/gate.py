@@ -123,6 +123,7 @@ class GateKeeper:
         # Faces at face_and_second_factor doors waiting for a card or PIN of the same resident (and the reverse).
         self._pairing = FacePairing(pair_wait)
         self._points: dict[str, AccessPoint] = {}  # door id -> the point a waiting face was seen at
+        self._factor_opened: dict[str, bool] = {}  # door id -> whether the waiting card or PIN opened the door
         self._expiry: asyncio.TimerHandle | None = None
         self._expiring: set[asyncio.Task[list[GateOutcome]]] = set()
 
@@ -164,8 +165,9 @@ class GateKeeper:
                 self._points[point.door_id] = point
                 self._arm_expiry()
                 return None
+        opened = factor is not None and self._factor_opened.pop(point.door_id, False)
         decision = await self._blocking(access.present_face, point.door_id, match, now, factor)
-        return await self._finish(point, decision, now)
+        return await self._finish(point, decision, now, released_already=opened)
 
     async def _second_factor(self, point: AccessPoint, outcome: GateOutcome) -> GateOutcome:
         """After a card or PIN's own decision (a card alone opens as it would at any door): complete the pair
@@ -176,6 +178,7 @@ class GateKeeper:
             return outcome
         face = self._pairing.factor_seen(point.door_id, factor, outcome.at)
         if face is None:
+            self._factor_opened[point.door_id] = outcome.released
             return outcome
         decision = await self._blocking(
             self.community.access.present_face, point.door_id, face.match, outcome.at, factor

@@ -174,6 +174,7 @@ async def test_card_then_face_of_the_same_resident_opens(community: Community, r
     assert outcome is not None and outcome.decision.granted
     assert outcome.decision.face_assurance is FaceAssurance.FACE_AND_SECOND_FACTOR
     assert outcome.decision.second_factor == "card"
+    assert outcome.released and rig.sim.doors[0].releases == 1  # the card opened it; not released twice
 
 
 async def test_another_residents_card_refuses_the_face(community: Community, rig: _Rig) -> None:
