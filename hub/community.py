@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from .access.config import AccessConfigStore
-from .access.models import CredentialKind, Decision, Door
+from .access.models import CredentialKind, Decision, Door, FaceAssurance, FaceAssuranceWindow
 from .access.service import AccessService, DecisionHook
 from .bus import EventBus
 from .db import migrate, open_database
@@ -270,6 +270,22 @@ class Community:
                 accepts = door.accepts | {CredentialKind.FACE} if face else door.accepts - {CredentialKind.FACE}
                 self.access_config.put_door(SYSTEM_ACTOR, replace(door, accepts=frozenset(accepts)))
 
+    def set_face_assurance(
+        self, door_id: str, level: FaceAssurance, windows: Sequence[FaceAssuranceWindow] = (), *,
+        actor: str = SYSTEM_ACTOR,
+    ) -> Door:
+        """What a face may do at a gate's door (see :class:`~hub.access.models.FaceAssurance`); unchanged
+        settings are not rewritten (nor audited again)."""
+        return self.call(self._set_face_assurance, door_id, level, tuple(windows), actor)
+
+    def _set_face_assurance(
+        self, door_id: str, level: FaceAssurance, windows: tuple[FaceAssuranceWindow, ...], actor: str
+    ) -> Door:
+        door = self.access_config.get_door(door_id)
+        if door.face_assurance is level and door.face_windows == windows:
+            return door
+        return self.access_config.set_face_assurance(actor, door_id, level, windows)
+
     def summary(self) -> dict[str, Any]:
         """Counts for sensors and diagnostics (no personal data): kept counts, read off the writer."""
         return self.read(self._summary, self.reads)
@@ -305,6 +321,10 @@ def decision_payload(decision: Decision) -> dict[str, Any]:
         # Journalled before the door moves: a granted decision's door was to be released; a release that then
         # fails is journalled as its own ``release`` event.
         "release_requested": decision.granted,
+        # At a door that takes faces: the face assurance level that applied (not personal; upstream only if the
+        # field policy lists it), and the card or PIN a face was paired with.
+        **({"face_assurance": decision.face_assurance.value} if decision.face_assurance is not None else {}),
+        **({"second_factor": decision.second_factor.value} if decision.second_factor is not None else {}),
     }
 
 

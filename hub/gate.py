@@ -19,7 +19,8 @@ from devices.exceptions import DeviceOutcomeUnknownError, DeviceTimeoutError
 from devices.hub_native_map import CredentialKind as ReaderKind
 from devices.models import CredentialRead
 
-from .access.models import Decision, FaceMatch
+from .access.assurance import PAIR_WAIT, FacePairing, PendingFace, second_factor_of, waits_for_second_factor
+from .access.models import Decision, FaceAssurance, FaceMatch
 from .community import Community
 from .doors import ReleaseReason
 from .events import DecisionEvent, ReleaseEvent
@@ -112,12 +113,19 @@ class GateKeeper:
         *,
         faces: FaceVerifier | None = None,
         clock: Callable[[], datetime] = utc_now,
+        pair_wait: timedelta = PAIR_WAIT,
     ) -> None:
         self.community = community
         self.faces = faces
         self._run_blocking = run_blocking
         self._clock = clock
         self._keypad_codes: dict[str, tuple[str, datetime]] = {}  # door id -> (code typed, when), awaiting a PIN
+        # Faces at face_and_second_factor doors waiting for a card or PIN of the same resident (and the reverse).
+        self._pairing = FacePairing(pair_wait)
+        self._points: dict[str, AccessPoint] = {}  # door id -> the point a waiting face was seen at
+        self._factor_opened: dict[str, bool] = {}  # door id -> whether the waiting card or PIN opened the door
+        self._expiry: asyncio.TimerHandle | None = None
+        self._expiring: set[asyncio.Task[list[GateOutcome]]] = set()
 
     async def _blocking(self, func: Callable[..., T], *args: Any) -> T:
         """Run a registry or access call as a job on the community's writer thread, without holding an executor
@@ -131,13 +139,98 @@ class GateKeeper:
         access = self.community.access
         if read.kind is ReaderKind.CARD:
             decision = await self._blocking(access.present_card, point.door_id, read.value, now)
-            return await self._finish(point, decision, now)
+            return await self._second_factor(point, await self._finish(point, decision, now))
         waiting = self._keypad_codes.pop(point.door_id, None)
         if waiting is None or now - waiting[1] > KEYPAD_CODE_WAIT:
             self._keypad_codes[point.door_id] = (read.value, now)
             return None
         decision = await self._blocking(access.enter_pin, point.door_id, waiting[0], read.value, now)
-        return await self._finish(point, decision, now)
+        return await self._second_factor(point, await self._finish(point, decision, now))
+
+    # ---- face assurance: a face with a card or PIN of the same resident -----------------------------------
+
+    async def _face(self, point: AccessPoint, match: FaceMatch, now: datetime) -> GateOutcome | None:
+        """A face match at a door, held to its face assurance level now: decided at once (face alone, or a face
+        that would be refused anyway), paired with a card or PIN shown there just before, or left waiting for
+        one (``None``: no decision yet; it is recorded when the pair completes or its wait is over). At a
+        ``face_off`` door the camera is not used for decisions: nothing is decided or recorded."""
+        access = self.community.access
+        level = await self._blocking(access.face_assurance, point.door_id, now)
+        if level is FaceAssurance.FACE_OFF:
+            return None
+        factor = None
+        if level is FaceAssurance.FACE_AND_SECOND_FACTOR and waits_for_second_factor(match):
+            factor = self._pairing.face_seen(point.door_id, match, now)
+            if factor is None:
+                self._points[point.door_id] = point
+                self._arm_expiry()
+                return None
+        opened = factor is not None and self._factor_opened.pop(point.door_id, False)
+        decision = await self._blocking(access.present_face, point.door_id, match, now, factor)
+        return await self._finish(point, decision, now, released_already=opened)
+
+    async def _second_factor(self, point: AccessPoint, outcome: GateOutcome) -> GateOutcome:
+        """After a card or PIN's own decision (a card alone opens as it would at any door): complete the pair
+        with a face waiting at the door, or keep the factor for a face that follows. The face's decision is
+        published and journalled as its own; the door is not released twice."""
+        factor = second_factor_of(outcome.decision)
+        if factor is None:
+            return outcome
+        face = self._pairing.factor_seen(point.door_id, factor, outcome.at)
+        if face is None:
+            self._factor_opened[point.door_id] = outcome.released
+            return outcome
+        decision = await self._blocking(
+            self.community.access.present_face, point.door_id, face.match, outcome.at, factor
+        )
+        await self._finish(point, decision, outcome.at, released_already=outcome.released)
+        return outcome
+
+    async def expire_faces(self) -> list[GateOutcome]:
+        """Record every face whose wait for a second factor is over as refused (``second_factor_missing``), at
+        the moment it was seen. Run by a timer after each wait; callable any time."""
+        outcomes = []
+        for face in self._pairing.expired(self._clock()):
+            point = self._points.get(face.door_id)
+            if point is None:
+                continue
+            outcomes.append(await self._face_timed_out(point, face))
+        if self._pairing.waiting():
+            self._arm_expiry()
+        return outcomes
+
+    async def close(self) -> None:
+        """Stop the pairing timer; faces still waiting are recorded as refused (``second_factor_missing``) now,
+        before the community closes."""
+        if self._expiry is not None:
+            self._expiry.cancel()
+            self._expiry = None
+        for task in list(self._expiring):
+            await task
+        for face in self._pairing.expired(self._clock() + self._pairing.wait + timedelta(seconds=1)):
+            point = self._points.get(face.door_id)
+            if point is not None:
+                await self._face_timed_out(point, face)
+
+    async def _face_timed_out(self, point: AccessPoint, face: PendingFace) -> GateOutcome:
+        decision = await self._blocking(self.community.access.present_face, point.door_id, face.match, face.at)
+        return await self._finish(point, decision, face.at)
+
+    def _arm_expiry(self) -> None:
+        """One timer for the waiting faces: it fires just after the oldest one's wait."""
+        if self._expiry is not None:
+            self._expiry.cancel()
+        loop = asyncio.get_running_loop()
+        oldest = min(f.at for f in self._pairing.waiting())
+        delay = max(0.0, (oldest + self._pairing.wait - self._clock()).total_seconds()) + 0.05
+
+        def fire() -> None:
+            self._expiry = None
+            task = loop.create_task(self.expire_faces())
+            self._expiring.add(task)
+            task.add_done_callback(self._expiring.discard)
+
+        self._expiry = loop.call_later(delay, fire)
 
     async def visitor_pass(self, point: AccessPoint, token: str) -> GateOutcome:
         """A visitor pass token (typed in, or read from its QR code elsewhere)."""
@@ -230,15 +323,16 @@ class GateKeeper:
                     return outcome
         if match is None:
             return None
-        decision = await self._blocking(access.present_face, point.door_id, match, now)
-        return await self._finish(point, decision, now)
+        return await self._face(point, match, now)
 
-    async def _finish(self, point: AccessPoint, decision: Decision, now: datetime) -> GateOutcome:
+    async def _finish(
+        self, point: AccessPoint, decision: Decision, now: datetime, *, released_already: bool = False
+    ) -> GateOutcome:
         # The decision and its journal row committed together before this point: the door only moves for a
         # decision whose record would survive a power cut.
         self.community.decided()
-        released = False
-        if decision.granted:
+        released = decision.granted and released_already  # a face paired with the card that just opened the door
+        if decision.granted and not released_already:
             try:
                 await point.release()
                 released = True

@@ -36,7 +36,8 @@ from homeassistant.helpers.typing import VolDictType
 from homeassistant.util import dt as dt_util
 from yarl import URL
 
-from hub.access.models import AccessRule
+from hub.access.assurance import FACE_ALONE_RISK
+from hub.access.models import AccessRule, FaceAssurance
 from hub.community import Community, CommunityReads
 from hub.exceptions import HubError, InvalidInputError, NotFoundError
 from hub.health import Problem
@@ -48,7 +49,17 @@ from hub.residents.registry_hub import ResidentRegistry
 
 from .community import CommunityRuntimeData, erase_resident, loaded_community
 from .const import DOMAIN, SIGNAL_COMMUNITY_CHANGED
-from .gates import CONF_GATES, CONF_LOCK, Gate, async_run_gate
+from .gates import (
+    CONF_FACE_ASSURANCE,
+    CONF_FACE_WINDOWS,
+    CONF_GATES,
+    CONF_LOCK,
+    FACE_ASSURANCE_LEVELS,
+    Gate,
+    async_run_gate,
+    door_id_of_lock,
+    window_options,
+)
 from .health import CONF_TARGET, DEFAULT_TARGET, online_rates
 from .places import async_ha_places, async_reason_texts, display_names, place_name, reason_text, resolve_places
 from .uplink import CONF_UPLINK_PROFILE, CONF_UPLINK_URL, PROFILE_JSON, field_policy
@@ -317,6 +328,7 @@ def _overview(ctx: CommandContext, data: Fields) -> Result:
         "doors": [{"door_id": p.place_id, "name": p.name, "area": p.area, "face": p.place_id in face_doors}
                   for p in sorted(places.values(), key=lambda p: (p.name.casefold(), p.place_id))],
         "gates": sorted(face_doors),
+        "gate_levels": gate_levels(ctx.hass, ctx.entry),
     }
 
 
@@ -436,7 +448,8 @@ async def _verify_at_gate(ctx: CommandContext, data: Fields) -> Result:
         )
     outcome = await async_run_gate(ctx.hass, ctx.runtime, gate)
     if outcome is None:
-        return {"decision": None, "message": "No face or visitor pass was seen at the gate."}
+        return {"decision": None, "message": "No decision: no face or visitor pass was seen at the gate, or a face"
+                " is waiting for its card or PIN (face and second factor), or face is off at this gate."}
     decision = outcome.decision
     return {
         "decision": "granted" if decision.granted else "denied",
@@ -446,6 +459,57 @@ async def _verify_at_gate(ctx: CommandContext, data: Fields) -> Result:
         "resident_id": decision.resident_id,
         "released": outcome.released,
     }
+
+
+async def _set_face_assurance(ctx: CommandContext, data: Fields) -> Result:
+    """What a face may do at a gate: applied to the door at once (audited with the administrator's name) and kept
+    in the gate's options (setup applies the same setting again, unchanged)."""
+    gates = ctx.entry.options.get(CONF_GATES, [])
+    door_id = door_id_of_lock(ctx.hass, data["gate"])
+    if door_id is None or not any(g[CONF_LOCK] == data["gate"] for g in gates):
+        raise ServiceValidationError(
+            translation_domain=DOMAIN, translation_key="not_a_gate", translation_placeholders={"gate": data["gate"]}
+        )
+    windows: list[dict[str, str]] = []
+    if data.get("window_level"):
+        if data.get("window_start") is None or data.get("window_end") is None:
+            raise hub_error(InvalidInputError("a window needs its start and end"))
+        windows.append(window_options(data["window_level"], data["window_start"].strftime("%H:%M"),
+                                      data["window_end"].strftime("%H:%M")))
+    gate = Gate.from_options({**next(g for g in gates if g[CONF_LOCK] == data["gate"]),
+                              CONF_FACE_ASSURANCE: data["level"], CONF_FACE_WINDOWS: windows})
+    actor = ctx.actor
+    try:
+        await ctx.hass.async_add_executor_job(
+            lambda: ctx.community.set_face_assurance(
+                door_id, gate.face_assurance, gate.face_windows, actor=actor
+            )
+        )
+    except HubError as err:
+        raise hub_error(err) from err
+    edited = [{**g, CONF_FACE_ASSURANCE: data["level"], CONF_FACE_WINDOWS: windows} if g[CONF_LOCK] == data["gate"]
+              else g for g in gates]
+    ctx.hass.config_entries.async_update_entry(ctx.entry, options={**ctx.entry.options, CONF_GATES: edited})
+    return _gate_level(gate, door_id)
+
+
+def _gate_level(gate: Gate, door_id: str | None) -> dict[str, Any]:
+    """A gate's face assurance as the panel shows it (the risk stated for face alone)."""
+    return {
+        "gate": gate.lock,
+        "door_id": door_id,
+        "face_assurance": gate.face_assurance.value,
+        "windows": [{"level": w.level.value, "start": f"{w.start:%H:%M}", "end": f"{w.end:%H:%M}"}
+                    for w in gate.face_windows],
+        "warning": FACE_ALONE_RISK if FaceAssurance.FACE_ALONE in
+        {gate.face_assurance, *(w.level for w in gate.face_windows)} else None,
+    }
+
+
+def gate_levels(hass: HomeAssistant, entry: ConfigEntry) -> list[dict[str, Any]]:
+    """Every gate's face assurance, for the panel."""
+    gates = [Gate.from_options(g) for g in entry.options.get(CONF_GATES, [])]
+    return [_gate_level(gate, door_id_of_lock(hass, gate.lock)) for gate in gates]
 
 
 # -- credentials, visitor passes, access rules -------------------------------------------------------------------
@@ -624,7 +688,7 @@ def _access_log(ctx: CommandContext, data: Fields) -> Result:
              "door_name": places[r.door].name if r.door else None,
              "door_area": places[r.door].area if r.door else None, "result": r.result, "reason": r.reason,
              "reason_text": reason_text(texts, r.reason), "credential": r.credential, "resident_id": r.resident_id,
-             "resident_name": names.get(r.resident_id or "")}
+             "resident_name": names.get(r.resident_id or ""), "face_assurance": r.face_assurance}
             for r in page.rows
         ],
         "next_before": page.next_before,
@@ -953,6 +1017,14 @@ COMMANDS: tuple[Command, ...] = (
         **_RESIDENT_ID, vol.Required("photos"): vol.All(cv.ensure_list, [cv.string], vol.Length(min=1, max=20)),
     }),
     Command(service="verify_at_gate", fields={vol.Required("gate"): cv.entity_id}, async_run=_verify_at_gate),
+    Command(service="set_face_assurance", websocket="gates/face_assurance", async_run=_set_face_assurance,
+            changes=True, fields={
+                vol.Required("gate"): cv.entity_id,
+                vol.Required("level"): vol.In(FACE_ASSURANCE_LEVELS),
+                vol.Optional("window_level"): vol.Any(None, vol.In(FACE_ASSURANCE_LEVELS)),
+                vol.Optional("window_start"): vol.Any(None, cv.time),
+                vol.Optional("window_end"): vol.Any(None, cv.time),
+            }),
     Command(service="add_card", websocket="cards/add", run=_add_card, changes=True, fields={
         **_RESIDENT_ID, vol.Required("card_number"): cv.string,
     }),

@@ -89,6 +89,10 @@ async def async_close_community(hass: HomeAssistant, runtime: CommunityRuntimeDa
     if runtime.closed:
         return
     runtime.closed = True
+    try:
+        await runtime.gatekeeper.close()  # faces waiting for a card or PIN are recorded before the database closes
+    except Exception:
+        _LOGGER.exception("could not record the faces waiting for a second factor")
     await _stop_partial(hass, runtime.community, runtime.uplink, runtime.health)
 
 

@@ -60,7 +60,18 @@ from .const import (
     PROFILE_IO_MODULE,
 )
 from .drivers import make_driver
-from .gates import CONF_CAMERA, CONF_FRAMES, CONF_GATES, CONF_LOCK, CONF_PRESENCE, DEFAULT_FRAMES
+from .gates import (
+    CONF_CAMERA,
+    CONF_FACE_ASSURANCE,
+    CONF_FACE_WINDOWS,
+    CONF_FRAMES,
+    CONF_GATES,
+    CONF_LOCK,
+    CONF_PRESENCE,
+    DEFAULT_FRAMES,
+    FACE_ASSURANCE_LEVELS,
+    window_options,
+)
 from .health import (
     CONF_EVENTS_DAYS,
     CONF_OFFLINE_MINUTES,
@@ -568,16 +579,67 @@ def _mqtt_errors(hass: HomeAssistant, user_input: dict[str, Any], hub_id: str) -
     return {}
 
 
+CONF_WINDOW_LEVEL = "window_level"
+CONF_WINDOW_START = "window_start"
+CONF_WINDOW_END = "window_end"
+_NO_WINDOW = "none"
+
+
+def _face_assurance_schema(gate: Mapping[str, Any]) -> dict[Any, Any]:
+    """The face assurance fields of a gate form, defaulting to the gate's current setting (a new gate: a face
+    plus a second factor). One optional window with another level, every day (e.g. second factor at night)."""
+    windows = gate.get(CONF_FACE_WINDOWS) or []
+    window = windows[0] if windows else {}
+    level = selector.SelectSelector(selector.SelectSelectorConfig(
+        options=FACE_ASSURANCE_LEVELS, translation_key="face_assurance", mode=selector.SelectSelectorMode.LIST,
+    ))
+    window_level = selector.SelectSelector(selector.SelectSelectorConfig(
+        options=[_NO_WINDOW, *FACE_ASSURANCE_LEVELS], translation_key="face_assurance_window",
+    ))
+    fields: dict[Any, Any] = {
+        vol.Required(CONF_FACE_ASSURANCE,
+                     default=gate.get(CONF_FACE_ASSURANCE, "face_and_second_factor")): level,
+        vol.Required(CONF_WINDOW_LEVEL, default=window.get("level", _NO_WINDOW)): window_level,
+    }
+    start = vol.Optional(CONF_WINDOW_START, description={"suggested_value": window["start"]}) if window else \
+        vol.Optional(CONF_WINDOW_START)
+    end = vol.Optional(CONF_WINDOW_END, description={"suggested_value": window["end"]}) if window else \
+        vol.Optional(CONF_WINDOW_END)
+    fields[start] = selector.TimeSelector()
+    fields[end] = selector.TimeSelector()
+    return fields
+
+
+def _face_assurance_input(user_input: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The gate options for the face assurance fields, or the form's errors."""
+    level = user_input.get(CONF_FACE_ASSURANCE, "face_and_second_factor")
+    window_level = user_input.get(CONF_WINDOW_LEVEL, _NO_WINDOW)
+    if level not in FACE_ASSURANCE_LEVELS:
+        return {}, {CONF_FACE_ASSURANCE: "invalid_face_assurance"}
+    windows: list[dict[str, str]] = []
+    if window_level != _NO_WINDOW:
+        start, end = user_input.get(CONF_WINDOW_START), user_input.get(CONF_WINDOW_END)
+        if not start or not end:
+            return {}, {CONF_WINDOW_START: "window_times_required"}
+        try:
+            windows.append(window_options(window_level, start, end))
+        except ValueError:
+            return {}, {CONF_WINDOW_START: "window_times_required"}
+    return {CONF_FACE_ASSURANCE: level, CONF_FACE_WINDOWS: windows}, {}
+
+
 class CommunityOptionsFlow(ReloadingOptionsFlow):
-    """The community's gates: which door, which camera (any camera entity), which presence sensor."""
+    """The community's gates: which door, which camera (any camera entity), which presence sensor, and what a
+    face may do there."""
 
     _insecure_uplink: dict[str, Any] | None = None
+    _editing: str | None = None
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Gates, the uplink to the county platform, what may be sent, how long things are kept."""
         options = ["add_gate"]
         if self.config_entry.options.get(CONF_GATES):
-            options.append("remove_gate")
+            options += ["edit_gate", "remove_gate"]
         options += ["door_operators", "keypad", "uplink", "field_policy", "retention", "health"]
         options.append("add_anpr_lane")
         if self.config_entry.options.get(CONF_ANPR_LANES):
@@ -806,16 +868,21 @@ class CommunityOptionsFlow(ReloadingOptionsFlow):
         return self.async_show_form(step_id="retention", data_schema=schema)
 
     async def async_step_add_gate(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """A door of this integration, the camera that watches it, and what tells someone is there."""
+        """A door of this integration, the camera that watches it, what tells someone is there, and what a face
+        may do there (a face plus a card or PIN of the same resident unless the manager chooses otherwise)."""
+        errors: dict[str, str] = {}
         if user_input is not None:
-            gate = {
-                CONF_LOCK: user_input[CONF_LOCK],
-                CONF_CAMERA: user_input[CONF_CAMERA],
-                CONF_PRESENCE: user_input.get(CONF_PRESENCE),
-                CONF_FRAMES: int(user_input[CONF_FRAMES]),
-            }
-            gates = [g for g in self.config_entry.options.get(CONF_GATES, []) if g[CONF_LOCK] != gate[CONF_LOCK]]
-            return self.async_create_entry(data={**self.config_entry.options, CONF_GATES: [*gates, gate]})
+            assurance, errors = _face_assurance_input(user_input)
+            if not errors:
+                gate = {
+                    CONF_LOCK: user_input[CONF_LOCK],
+                    CONF_CAMERA: user_input[CONF_CAMERA],
+                    CONF_PRESENCE: user_input.get(CONF_PRESENCE),
+                    CONF_FRAMES: int(user_input[CONF_FRAMES]),
+                    **assurance,
+                }
+                gates = [g for g in self.config_entry.options.get(CONF_GATES, []) if g[CONF_LOCK] != gate[CONF_LOCK]]
+                return self.async_create_entry(data={**self.config_entry.options, CONF_GATES: [*gates, gate]})
         schema = vol.Schema(
             {
                 vol.Required(CONF_LOCK): selector.EntitySelector(
@@ -828,9 +895,40 @@ class CommunityOptionsFlow(ReloadingOptionsFlow):
                 vol.Required(CONF_FRAMES, default=DEFAULT_FRAMES): selector.NumberSelector(
                     selector.NumberSelectorConfig(min=DEFAULT_FRAMES, max=10, mode=selector.NumberSelectorMode.BOX)
                 ),
+                **_face_assurance_schema({}),
             }
         )
-        return self.async_show_form(step_id="add_gate", data_schema=schema)
+        return self.async_show_form(step_id="add_gate", data_schema=schema, errors=errors)
+
+    async def async_step_edit_gate(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """What a face may do at a gate already watched: the level, and optionally another level in a window."""
+        gates = self.config_entry.options.get(CONF_GATES, [])
+        if user_input is not None:
+            self._editing = user_input[CONF_LOCK]
+            return await self.async_step_edit_gate_level()
+        schema = vol.Schema(
+            {vol.Required(CONF_LOCK): selector.SelectSelector(
+                selector.SelectSelectorConfig(options=[g[CONF_LOCK] for g in gates])
+            )}
+        )
+        return self.async_show_form(step_id="edit_gate", data_schema=schema)
+
+    async def async_step_edit_gate_level(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """The chosen gate's face assurance."""
+        gates = self.config_entry.options.get(CONF_GATES, [])
+        current = next((g for g in gates if g[CONF_LOCK] == self._editing), None)
+        if current is None:
+            return self.async_abort(reason="gate_not_found")
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            assurance, errors = _face_assurance_input(user_input)
+            if not errors:
+                edited = [{**g, **assurance} if g[CONF_LOCK] == self._editing else g for g in gates]
+                return self.async_create_entry(data={**self.config_entry.options, CONF_GATES: edited})
+        return self.async_show_form(
+            step_id="edit_gate_level", data_schema=vol.Schema(_face_assurance_schema(current)), errors=errors,
+            description_placeholders={"gate": self._editing or ""},
+        )
 
     async def async_step_remove_gate(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Stop watching a gate (the door keeps working with cards, PINs and passes)."""

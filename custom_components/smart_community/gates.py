@@ -7,6 +7,7 @@ import asyncio
 import logging
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
+from datetime import time
 from typing import Any
 
 from homeassistant.components.camera import async_get_image
@@ -17,6 +18,7 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import async_track_state_change_event
 
 from devices.camera import CameraClient
+from hub.access.models import DEFAULT_FACE_ASSURANCE, FaceAssurance, FaceAssuranceWindow
 from hub.doors import DoorId
 from hub.frame_ring import FrameRing
 from hub.gate import BURST_FRAMES, FRAME_INTERVAL_S, MAX_BURST_FRAMES, GateOutcome
@@ -31,7 +33,11 @@ CONF_LOCK = "lock"
 CONF_CAMERA = "camera"
 CONF_PRESENCE = "presence"
 CONF_FRAMES = "frames"
+CONF_FACE_ASSURANCE = "face_assurance"
+CONF_FACE_WINDOWS = "face_windows"  # [{"level", "start": "HH:MM", "end": "HH:MM"}], every day
 DEFAULT_FRAMES = BURST_FRAMES
+FACE_ASSURANCE_LEVELS = [level.value for level in FaceAssurance]
+
 
 
 @dataclass(frozen=True)
@@ -42,13 +48,30 @@ class Gate:
     camera: str
     presence: str | None
     frames: int
+    face_assurance: FaceAssurance = DEFAULT_FACE_ASSURANCE
+    face_windows: tuple[FaceAssuranceWindow, ...] = ()
 
     @classmethod
     def from_options(cls, raw: dict[str, Any]) -> Gate:
-        """A gate from its stored options."""
+        """A gate from its stored options. Gates stored before face assurance levels existed take the secure
+        default (a face only with a card or PIN of the same resident)."""
         # Liveness needs at least BURST_FRAMES frames with a face; older options may ask for fewer.
         frames = max(BURST_FRAMES, int(raw.get(CONF_FRAMES, DEFAULT_FRAMES)))
-        return cls(raw[CONF_LOCK], raw[CONF_CAMERA], raw.get(CONF_PRESENCE), frames)
+        level = FaceAssurance(raw.get(CONF_FACE_ASSURANCE) or DEFAULT_FACE_ASSURANCE)
+        windows = tuple(window_from_options(w) for w in raw.get(CONF_FACE_WINDOWS) or ())
+        return cls(raw[CONF_LOCK], raw[CONF_CAMERA], raw.get(CONF_PRESENCE), frames, level, windows)
+
+
+def window_from_options(raw: dict[str, Any]) -> FaceAssuranceWindow:
+    """A face assurance window as the options keep it (every day of the week)."""
+    return FaceAssuranceWindow(FaceAssurance(raw["level"]), time.fromisoformat(raw["start"]),
+                               time.fromisoformat(raw["end"]))
+
+
+def window_options(level: str, start: str, end: str) -> dict[str, str]:
+    """A face assurance window for the options, times as ``HH:MM`` (a time selector gives ``HH:MM:SS``)."""
+    return {"level": FaceAssurance(level).value, "start": time.fromisoformat(start).strftime("%H:%M"),
+            "end": time.fromisoformat(end).strftime("%H:%M")}
 
 
 def door_id_of_lock(hass: HomeAssistant, lock_entity_id: str) -> str | None:
@@ -130,6 +153,12 @@ async def async_setup_gates(hass: HomeAssistant, entry: ConfigEntry[CommunityRun
     face_doors = {door for door in (door_id_of_lock(hass, gate.lock) for gate in gates) if door}
     runtime.face_doors = face_doors
     await hass.async_add_executor_job(runtime.community.set_face_doors, face_doors)
+    for gate in gates:
+        door_id = door_id_of_lock(hass, gate.lock)
+        if door_id is not None:
+            await hass.async_add_executor_job(
+                runtime.community.set_face_assurance, door_id, gate.face_assurance, gate.face_windows
+            )
     busy: set[str] = set()
     for gate in gates:
         if gate.presence is None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time
 
-from hub.access.gates import validate_door
-from hub.access.models import AccessRule, CredentialKind, Door, Side
+from hub.access.gates import validate_door, validate_face_windows
+from hub.access.models import AccessRule, CredentialKind, Door, FaceAssurance, FaceAssuranceWindow, Side
 from hub.access.schedule import parse_hhmm
 from hub.exceptions import InvalidInputError, NotFoundError
 from hub.privacy.audit import AuditHook, AuditRecord, emit
@@ -25,6 +26,28 @@ def door_from_row(row: sqlite3.Row) -> Door:
         accepts=frozenset(CredentialKind(k) for k in row["accepts"].split(",") if k),
         locked_down=bool(row["locked_down"]),
         anti_passback=bool(row["anti_passback"]),
+        face_assurance=FaceAssurance(row["face_assurance"]),
+        face_windows=windows_from_json(row["face_windows"]),
+    )
+
+
+def windows_to_json(windows: Sequence[FaceAssuranceWindow]) -> str:
+    """Face assurance windows as the ``doors.face_windows`` column keeps them."""
+    return json.dumps([
+        {"level": w.level.value, "start": w.start.strftime("%H:%M"), "end": w.end.strftime("%H:%M"),
+         "weekdays": "".join(str(d) for d in sorted(w.weekdays))}
+        for w in windows
+    ])
+
+
+def windows_from_json(value: str) -> tuple[FaceAssuranceWindow, ...]:
+    """The ``doors.face_windows`` column back as windows."""
+    return tuple(
+        FaceAssuranceWindow(
+            level=FaceAssurance(w["level"]), start=parse_hhmm(w["start"]), end=parse_hhmm(w["end"]),
+            weekdays=frozenset(int(d) for d in w["weekdays"]),
+        )
+        for w in json.loads(value or "[]")
     )
 
 
@@ -116,10 +139,12 @@ class AccessConfigStore:
         now = self._clock()
         with transaction(self._conn) as conn:
             conn.execute(
-                "INSERT INTO doors (door_id, name, gate_id, side, accepts, locked_down, anti_passback, updated_at)"
-                " VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (door_id) DO UPDATE SET name=excluded.name,"
+                "INSERT INTO doors (door_id, name, gate_id, side, accepts, locked_down, anti_passback,"
+                " face_assurance, face_windows, updated_at)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (door_id) DO UPDATE SET name=excluded.name,"
                 " gate_id=excluded.gate_id, side=excluded.side, accepts=excluded.accepts,"
                 " locked_down=excluded.locked_down, anti_passback=excluded.anti_passback,"
+                " face_assurance=excluded.face_assurance, face_windows=excluded.face_windows,"
                 " updated_at=excluded.updated_at",
                 (
                     door.door_id,
@@ -129,6 +154,8 @@ class AccessConfigStore:
                     ",".join(sorted(k.value for k in door.accepts)),
                     int(door.locked_down),
                     int(door.anti_passback),
+                    door.face_assurance.value,
+                    windows_to_json(door.face_windows),
                     v.to_db(now),
                 ),
             )
@@ -162,6 +189,34 @@ class AccessConfigStore:
             ):
                 raise NotFoundError(f"no door {door_id!r}")
         self._audit(actor, "door.lockdown" if locked_down else "door.lockdown_lifted", {"door_id": door_id})
+        return self.get_door(door_id)
+
+    def set_face_assurance(
+        self,
+        actor: str,
+        door_id: str,
+        level: FaceAssurance,
+        windows: Sequence[FaceAssuranceWindow] = (),
+    ) -> Door:
+        """What a face may do at a door (outside the windows, and in each window): audited with the levels."""
+        actor = v.actor(actor)
+        door_id = v.identifier(door_id, "door_id")
+        if not isinstance(level, FaceAssurance):
+            raise InvalidInputError(f"level must be one of {[x.value for x in FaceAssurance]}")
+        checked = validate_face_windows(tuple(windows))
+        with transaction(self._conn) as conn:
+            if (
+                conn.execute(
+                    "UPDATE doors SET face_assurance = ?, face_windows = ?, updated_at = ? WHERE door_id = ?",
+                    (level.value, windows_to_json(checked), v.to_db(self._clock()), door_id),
+                ).rowcount
+                == 0
+            ):
+                raise NotFoundError(f"no door {door_id!r}")
+        self._audit(actor, "door.face_assurance", {
+            "door_id": door_id, "level": level.value,
+            "windows": [f"{w.level.value} {w.start:%H:%M}-{w.end:%H:%M}" for w in checked],
+        })
         return self.get_door(door_id)
 
     def add_rule(self, actor: str, rule: AccessRule, *, name: str) -> AccessRule:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from hub.access.assurance import face_assurance_at
 from hub.access.lockout import is_locked_out
 from hub.access.models import (
     MESSAGES,
@@ -14,6 +15,7 @@ from hub.access.models import (
     CardRead,
     CredentialKind,
     Decision,
+    FaceAssurance,
     FaceMatch,
     PassPresentation,
     PinEntry,
@@ -35,7 +37,8 @@ def decide(request: AccessRequest, context: AccessContext) -> Decision:
 
     Checks run from the door outwards: lockdown, accepted credential kinds, lock-out, the credential itself,
     the person (status, validity), the rules (door, holiday, hours), then anti-passback. The first failing
-    check is the reason.
+    check is the reason. A face is also held to the door's face assurance level at that moment: not used at all
+    (``face_off``), or only with a card or PIN of the same resident (``face_and_second_factor``).
     """
     if request.now.tzinfo is None:
         raise InvalidInputError("request.now must be timezone-aware")
@@ -50,6 +53,10 @@ def decide(request: AccessRequest, context: AccessContext) -> Decision:
         else None
     )
 
+    door = context.door
+    level = face_assurance_at(door, request.now.astimezone(context.timezone))
+    second = request.second_factor if kind is CredentialKind.FACE else None
+
     def verdict(reason: Reason, resident_id: str | None = claimed) -> Decision:
         return Decision(
             granted=reason is Reason.GRANTED,
@@ -60,13 +67,16 @@ def decide(request: AccessRequest, context: AccessContext) -> Decision:
             pass_id=pass_id,
             message=MESSAGES[reason],
             issued_by=issued_by,
+            face_assurance=level,
+            second_factor=None if second is None else second.kind,
         )
 
-    door = context.door
     if door.locked_down:
         return verdict(Reason.DOOR_LOCKED_DOWN)
-    if kind not in door.accepts:
+    if kind not in door.accepts or (kind is CredentialKind.FACE and level is FaceAssurance.FACE_OFF):
         return verdict(Reason.CREDENTIAL_NOT_ACCEPTED)
+    if second is not None and second.kind not in (CredentialKind.CARD, CredentialKind.PIN):
+        raise InvalidInputError("a face's second factor is a card or a PIN")
     policy = context.lockouts.get(kind)
     if policy is not None and is_locked_out(
         [a for a in context.recent_attempts if a.kind is kind],
@@ -87,11 +97,22 @@ def decide(request: AccessRequest, context: AccessContext) -> Decision:
     credential_reason = _credential_reason(credential, context)
     if credential_reason is not None:
         return verdict(credential_reason)
+    if second is not None and second.resident_id != claimed:
+        return verdict(Reason.SECOND_FACTOR_OTHER_PERSON)
     subject = context.subject
     if subject is None or subject.resident_id != claimed:
         # The service failed to load the person the credential names (erased meanwhile): not recognised.
         return verdict(_unknown_reason(kind))
-    return verdict(_resident_reason(subject, request, context))
+    reason = _resident_reason(subject, request, context)
+    if (
+        reason is Reason.GRANTED
+        and kind is CredentialKind.FACE
+        and level is FaceAssurance.FACE_AND_SECOND_FACTOR
+        and second is None
+    ):
+        # A face alone is not enough here, however good the match: a print or a video of the resident would be.
+        return verdict(Reason.SECOND_FACTOR_MISSING)
+    return verdict(reason)
 
 
 def claimed_resident(credential: object) -> str | None:

@@ -44,6 +44,25 @@ class Side(StrEnum):
     OUT = "out"
 
 
+class FaceAssurance(StrEnum):
+    """What a face may do at a door (see docs/face-verification.md, "Face assurance per door").
+
+    An RGB gate camera cannot prove liveness against every replay (prints and a phone playing a video of the
+    person pass the liveness check most of the time), so a manager chooses per door, optionally per time window.
+    """
+
+    FACE_ALONE = "face_alone"
+    """Convenience: a recognised live face opens by itself. A print or a video of a resident may open too."""
+    FACE_AND_SECOND_FACTOR = "face_and_second_factor"
+    """A face opens only with a card or PIN of the same resident at the same door within a short window."""
+    FACE_OFF = "face_off"
+    """The camera is not used for decisions; cards, PINs and passes work as before."""
+
+
+# Secure by default: every new face gate, and every door stored before levels existed.
+DEFAULT_FACE_ASSURANCE = FaceAssurance.FACE_AND_SECOND_FACTOR
+
+
 class Reason(StrEnum):
     """Why a decision came out as it did; every grant and denial carries exactly one."""
 
@@ -67,6 +86,9 @@ class Reason(StrEnum):
     HOLIDAY = "holiday"
     OUTSIDE_HOURS = "outside_hours"
     ANTI_PASSBACK = "anti_passback"
+    # A face at a face_and_second_factor door: no card or PIN came in time, or it was another resident's.
+    SECOND_FACTOR_MISSING = "second_factor_missing"
+    SECOND_FACTOR_OTHER_PERSON = "second_factor_other_person"
     # Vehicle lanes (a plate read at a car park's barrier), checked in this order (hub.access.decide).
     BLACKLISTED = "blacklisted"
     NO_PLATE = "no_plate"
@@ -111,6 +133,8 @@ MESSAGES: Mapping[Reason, str] = {
     Reason.HOLIDAY: "No access on holidays.",
     Reason.OUTSIDE_HOURS: "Outside permitted hours.",
     Reason.ANTI_PASSBACK: "Already inside: exit before entering again.",
+    Reason.SECOND_FACTOR_MISSING: "Face recognised: this door also needs your card or PIN.",
+    Reason.SECOND_FACTOR_OTHER_PERSON: "The card or PIN is not this person's.",
     Reason.BLACKLISTED: "This vehicle is not allowed in.",
     Reason.NO_PLATE: "No plate read: please see the booth.",
     Reason.EXIT_WITHOUT_ENTRY: "No entry record for this vehicle: please see the booth.",
@@ -203,6 +227,14 @@ def kind_of(credential: Credential) -> CredentialKind:
 
 
 @dataclass(frozen=True)
+class SecondFactor:
+    """A card or PIN that identified a resident at a door, paired with a face there (face_and_second_factor)."""
+
+    kind: CredentialKind
+    resident_id: str
+
+
+@dataclass(frozen=True)
 class AccessRequest:
     """Someone presents a credential at a door at a moment."""
 
@@ -211,9 +243,23 @@ class AccessRequest:
     now: datetime
     direction: VehicleDirection | None = None
     """For a plate at a vehicle lane: whether the lane lets cars in or out."""
+    second_factor: SecondFactor | None = None
+    """For a face: the card or PIN of the same door it was paired with (face_and_second_factor)."""
 
 
 # ---- what decide() needs to know ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FaceAssuranceWindow:
+    """A time window with its own face assurance level (e.g. second factor at night), in the community's local
+    time, with the rules' conventions: ``start == end`` all day, ``start > end`` crosses midnight (the part after
+    midnight belongs to the day the window started). Holidays count as their weekday."""
+
+    level: FaceAssurance
+    start: time
+    end: time
+    weekdays: frozenset[int] = frozenset(range(7))
 
 
 @dataclass(frozen=True)
@@ -227,6 +273,10 @@ class Door:
     accepts: frozenset[CredentialKind] = PERSON_CREDENTIALS
     locked_down: bool = False
     anti_passback: bool = False
+    face_assurance: FaceAssurance = DEFAULT_FACE_ASSURANCE
+    """What a face may do here outside ``face_windows`` (only meaningful when the door accepts faces)."""
+    face_windows: tuple[FaceAssuranceWindow, ...] = ()
+    """Windows with another level; the first that contains the moment applies."""
 
 
 @dataclass(frozen=True)
@@ -370,3 +420,7 @@ class Decision:
     near_match_of: str | None = None
     days_left: int | None = None
     alarm: bool = False
+    # At a door that accepts faces: the face assurance level that applied, and for a face decided with a card or
+    # PIN, which one.
+    face_assurance: FaceAssurance | None = None
+    second_factor: CredentialKind | None = None

@@ -56,3 +56,9 @@ def schedule_reason(rules: list[AccessRule], local: datetime, holidays: frozense
 def parse_hhmm(value: str) -> time:
     """``"HH:MM"`` to a time (as stored in the database)."""
     return time.fromisoformat(value)
+
+
+def weekly_window_contains(start: time, end: time, weekdays: frozenset[int], local: datetime) -> bool:
+    """Whether a weekly window (the rules' conventions, no holiday calendar) contains the local moment."""
+    window = AccessRule(rule_id="window", door_ids=frozenset(), weekdays=weekdays, start=start, end=end)
+    return _in_window(window, local, frozenset())

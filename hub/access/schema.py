@@ -85,4 +85,13 @@ CREATE TABLE pin_throttle (
 )
 """
 
-register_migrations(COMPONENT, [_V1, _V2])
+# Face assurance per door (hub/access/assurance.py): doors stored before levels existed take the secure default,
+# a face only with a card or PIN of the same resident. ``face_windows`` is a JSON list of
+# {"level", "start": "HH:MM", "end": "HH:MM", "weekdays": "0123456"}.
+_V3 = """
+ALTER TABLE doors ADD COLUMN face_assurance TEXT NOT NULL DEFAULT 'face_and_second_factor'
+    CHECK (face_assurance IN ('face_alone', 'face_and_second_factor', 'face_off'));
+ALTER TABLE doors ADD COLUMN face_windows TEXT NOT NULL DEFAULT '[]'
+"""
+
+register_migrations(COMPONENT, [_V1, _V2, _V3])

@@ -12,6 +12,7 @@ import sqlite3
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta, tzinfo
 
+from hub.access.assurance import face_assurance_at
 from hub.access.config import load_door, load_holidays, load_rules_for_door
 from hub.access.decide import claimed_resident, decide
 from hub.access.models import (
@@ -24,12 +25,14 @@ from hub.access.models import (
     CredentialKind,
     Decision,
     Door,
+    FaceAssurance,
     FaceMatch,
     LockoutPolicy,
     PassPresentation,
     PassState,
     PinEntry,
     Reason,
+    SecondFactor,
     Side,
     Subject,
     kind_of,
@@ -91,11 +94,25 @@ class AccessService:
 
     # ---- one entry point per credential kind --------------------------------------------------------------
 
-    def present_face(self, door_id: str, match: FaceMatch, now: datetime) -> Decision:
-        """Decide for the face engine's result at a door."""
+    def present_face(
+        self, door_id: str, match: FaceMatch, now: datetime, second_factor: SecondFactor | None = None
+    ) -> Decision:
+        """Decide for the face engine's result at a door, with the card or PIN it was paired with, if any (at a
+        ``face_and_second_factor`` door a face without one is refused as ``second_factor_missing``)."""
         if not isinstance(match, FaceMatch):
             raise InvalidInputError("match must be a FaceMatch")
-        return self._run(door_id, match, now)
+        if second_factor is not None and not isinstance(second_factor, SecondFactor):
+            raise InvalidInputError("second_factor must be a SecondFactor")
+        return self._run(door_id, match, now, second_factor=second_factor)
+
+    def face_assurance(self, door_id: str, now: datetime) -> FaceAssurance | None:
+        """The face assurance level at a door at this moment (``None``: the door takes no faces)."""
+        door_id = v.identifier(door_id, "door_id")
+        now = v.aware_datetime(now, "now")
+        door = load_door(self._conn, door_id)
+        if door is None:
+            raise NotFoundError(f"no door {door_id!r}")
+        return face_assurance_at(door, now.astimezone(self._timezone))
 
     def present_card(self, door_id: str, card_number: str, now: datetime) -> Decision:
         """Decide for a card read at a door."""
@@ -182,6 +199,7 @@ class AccessService:
         *,
         pass_id: str | None = None,
         pin_check: tuple[PinAccount | None, bool] | None = None,
+        second_factor: SecondFactor | None = None,
     ) -> Decision:
         door_id = v.identifier(door_id, "door_id")
         now = v.aware_datetime(now, "now")
@@ -192,7 +210,7 @@ class AccessService:
             if pass_id is not None:
                 credential = PassPresentation(self._pass_state(conn, pass_id))
             context = self._context(conn, door, credential, now)
-            decision = decide(AccessRequest(door_id, credential, now), context)
+            decision = decide(AccessRequest(door_id, credential, now, second_factor=second_factor), context)
             if pin_check is not None:
                 self._count_pin_check(conn, door_id, decision, *pin_check, now=now)
             self._record(conn, door, decision, now)

@@ -95,6 +95,8 @@ class AccessLogRow:
     reason: str | None
     credential: str | None
     resident_id: str | None
+    face_assurance: str | None = None
+    """At a door that takes faces: the face assurance level that applied (hub.access.models.FaceAssurance)."""
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,8 @@ class AccessLogPage:
 _COLUMNS = (
     "seq, occurred_at, door, result, resident_id,"
     " CASE WHEN json_valid(payload) THEN json_extract(payload, '$.reason') END,"
-    " CASE WHEN json_valid(payload) THEN json_extract(payload, '$.credential_kind') END"
+    " CASE WHEN json_valid(payload) THEN json_extract(payload, '$.credential_kind') END,"
+    " CASE WHEN json_valid(payload) THEN json_extract(payload, '$.face_assurance') END"
 )
 
 
@@ -217,7 +220,8 @@ def _text(value: Any) -> str | None:
 
 def _row(row: sqlite3.Row | tuple[Any, ...]) -> AccessLogRow:
     return AccessLogRow(seq=int(row[0]), occurred_at=from_text(row[1]), door=_text(row[2]), result=_text(row[3]),
-                        reason=_text(row[5]), credential=_text(row[6]), resident_id=_text(row[4]))
+                        reason=_text(row[5]), credential=_text(row[6]), resident_id=_text(row[4]),
+                        face_assurance=_text(row[7]))
 
 
 def access_log(conn: sqlite3.Connection, log_filter: AccessLogFilter, *, before: int | None = None,

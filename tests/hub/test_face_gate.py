@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from devkit.sim.camera import CameraSim
-from hub.access.models import AccessRule, Reason
+from hub.access.models import AccessRule, FaceAssurance, Reason
 from hub.community import Community
 from hub.exceptions import InvalidInputError
 from hub.face_gate import CommunityFaces
@@ -49,6 +49,7 @@ def faces(community: Community) -> CommunityFaces:
     assert len(enrolment.templates) == 3
     assert registry.enrolled_face_count() == 1
     community.ensure_door("gate", "North gate", face=True)
+    community.set_face_assurance("gate", FaceAssurance.FACE_ALONE)  # these tests are about the face alone
     community.access_config.add_rule("manager", AccessRule(rule_id="all", door_ids=frozenset({"gate"}),
                                                             applies_to_all=True), name="All")
     return verifier

@@ -150,6 +150,7 @@ class SmartCommunityPanel extends PanelWithTabs {
             <span class="menu-slot"></span>
             <div class="title">Community</div>
             <div class="sub" id="subtitle"></div>
+            <div class="sub" id="face-levels" data-testid="face-levels"></div>
           </div>
           <div class="tabs-wrap">
             <button type="button" class="tabs-scroll less" data-action="tabs-less" data-testid="tabs-less" hidden
@@ -396,9 +397,18 @@ class SmartCommunityPanel extends PanelWithTabs {
     }
     const o = this._overview || {};
     this._set("#subtitle", o.title ? h`${o.title} · ${plural(o.residents || 0, "resident")} · ${plural(o.enrolled_faces || 0, "person enrolled", "people enrolled")}` : "");
+    this._renderFaceLevels(o.gate_levels || [], o.doors || []);
     // Parts of tabs that need the doors.
     if (this._tab === "credentials") this._renderPassDoors();
     if (this._tab === "access-log") this._renderLogDoors();
+  }
+
+  // Each gate's face assurance; face alone is marked as a convenience level, with the measured risk.
+  _renderFaceLevels(levels, doors) {
+    const names = new Map(doors.map((d) => [d.door_id, d.name || d.door_id]));
+    const label = { face_alone: "face alone", face_and_second_factor: "face + card or PIN", face_off: "face off" };
+    this._set("#face-levels", levels.map((g) => h`<div data-testid="face-level">${names.get(g.door_id) || g.gate}:
+      ${g.warning ? h`<span class="badge warn">${label[g.face_assurance]} · convenience</span>` : label[g.face_assurance] || g.face_assurance}${g.windows.map((w) => h` · ${label[w.level] || w.level} ${w.start}–${w.end}`)}${g.warning ? h` <span class="muted small" data-testid="face-alone-risk">${g.warning}</span>` : ""}</div>`));
   }
 
   _showTab(tab, force = false) {

@@ -41,6 +41,7 @@ VALID: dict[str, dict[str, Any]] = {
     "faces/enrol": {"resident_id": "r-x", "upload_ids": ["u-1"]},
     "enrol_face": {"resident_id": "r-x", "photos": ["/tmp/a.jpg"]},
     "verify_at_gate": {"gate": "lock.simdc0042_door_1"},
+    "set_face_assurance": {"gate": "lock.simdc0042_door_1", "level": "face_alone"},
     "add_card": {"resident_id": "r-x", "card_number": "12345678"},
     "revoke_card": {"card_id": "card-x"},
     "set_pin": {"resident_id": "r-x", "pin": "739164"},
@@ -73,6 +74,7 @@ VALID: dict[str, dict[str, Any]] = {
 
 # Input of every command both transports offer that the hub (or the door look-up) refuses: (fields, error key).
 REFUSED: dict[str, tuple[dict[str, Any], str]] = {
+    "set_face_assurance": ({"gate": "lock.simdc0042_door_2", "level": "face_alone"}, "not_a_gate"),
     "add_resident": ({"resident_id": "bad id!", "full_name": "X"}, "invalid_input"),
     "update_resident": ({"resident_id": "nobody", "full_name": "X"}, "not_found"),
     "remove_resident": ({"resident_id": "nobody"}, "not_found"),
@@ -98,7 +100,8 @@ REFUSED: dict[str, tuple[dict[str, Any], str]] = {
     "unlist_plate": ({"plate": "皖A12345"}, "not_found"),
     "vehicle_log": ({"since": "2030-01-02T00:00:00", "until": "2030-01-01T00:00:00"}, "invalid_input"),
 }
-WS_CODE = {"invalid_input": "invalid_input", "not_found": "not_found", "unknown_door": "invalid_input"}
+WS_CODE = {"invalid_input": "invalid_input", "not_found": "not_found", "unknown_door": "invalid_input",
+           "not_a_gate": "invalid_input"}
 
 Ws = Callable[..., Awaitable[dict[str, Any]]]
 

@@ -58,7 +58,7 @@ async def gate(
     flow = await hass.config_entries.options.async_configure(flow["flow_id"], {"next_step_id": "add_gate"})
     flow = await hass.config_entries.options.async_configure(
         flow["flow_id"], {"lock": "lock.simdc0042_door_1", "camera": "camera.gate_camera", "presence": PRESENCE,
-                          "frames": 5},
+                          "frames": 5, "face_assurance": "face_alone"},  # these tests are about a face alone
     )
     assert flow["type"] == "create_entry"
     await hass.async_block_till_done()
@@ -98,8 +98,8 @@ async def test_verify_at_gate_action(hass: HomeAssistant, gate: MockConfigEntry,
     assert simulator.doors[0].releases == 0
 
     flow = await hass.config_entries.options.async_init(gate.entry_id)
-    assert flow["menu_options"] == ["add_gate", "remove_gate", "door_operators", "keypad", "uplink", "field_policy",
-                                    "retention", "health", "add_anpr_lane"]
+    assert flow["menu_options"] == ["add_gate", "edit_gate", "remove_gate", "door_operators", "keypad", "uplink",
+                                    "field_policy", "retention", "health", "add_anpr_lane"]
     flow = await hass.config_entries.options.async_configure(flow["flow_id"], {"next_step_id": "remove_gate"})
     flow = await hass.config_entries.options.async_configure(flow["flow_id"], {"lock": "lock.simdc0042_door_1"})
     assert flow["type"] == "create_entry"

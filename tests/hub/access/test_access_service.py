@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from hub.access.config import AccessConfigStore
-from hub.access.models import AccessRule, CredentialKind, Decision, Door, FaceMatch, Reason, Side
+from hub.access.models import AccessRule, CredentialKind, Decision, Door, FaceAssurance, FaceMatch, Reason, Side
 from hub.access.pin_throttle import Scope, ThrottleState
 from hub.access.service import AccessService
 from hub.exceptions import InvalidInputError, NotFoundError
@@ -30,10 +30,12 @@ def registry(tmp_path: Path) -> Iterator[ResidentRegistry]:
     reg = ResidentRegistry.open(tmp_path / "hub.db", tmp_path / "hub.key", clock=lambda: NOW - timedelta(hours=1))
     config = AccessConfigStore(reg.conn)
     config.put_door(
-        "installer", Door("n-in", "North in", gate_id="north", side=Side.IN, accepts=ALL, anti_passback=True)
+        "installer", Door("n-in", "North in", gate_id="north", side=Side.IN, accepts=ALL, anti_passback=True,
+             face_assurance=FaceAssurance.FACE_ALONE)
     )
     config.put_door(
-        "installer", Door("n-out", "North out", gate_id="north", side=Side.OUT, accepts=ALL, anti_passback=True)
+        "installer", Door("n-out", "North out", gate_id="north", side=Side.OUT, accepts=ALL, anti_passback=True,
+             face_assurance=FaceAssurance.FACE_ALONE)
     )
     config.put_door("installer", Door("b3", "Building 3 door", accepts=frozenset({CredentialKind.CARD})))
     config.add_rule(

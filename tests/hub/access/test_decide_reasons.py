@@ -19,6 +19,7 @@ from hub.access.models import (
     CredentialKind,
     Decision,
     Door,
+    FaceAssurance,
     FaceMatch,
     LockoutPolicy,
     PassPresentation,
@@ -33,7 +34,8 @@ from hub.exceptions import InvalidInputError
 TZ = ZoneInfo("Asia/Shanghai")
 # Monday 2 March 2026, 10:00 in Shanghai.
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=TZ)
-DOOR = Door("gate-in", "North gate in", gate_id="north", side=Side.IN, anti_passback=True)
+DOOR = Door("gate-in", "North gate in", gate_id="north", side=Side.IN, anti_passback=True,
+            face_assurance=FaceAssurance.FACE_ALONE)  # the face alone, as these reasons are about
 SUBJECT = Subject("r1", active=True, valid_from=None, valid_until=None, building="3", face_consent=True)
 WORKDAY = AccessRule(
     "weekday",

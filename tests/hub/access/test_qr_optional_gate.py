@@ -20,7 +20,7 @@ import pytest
 
 from devices.hub_native_map import CredentialKind as ReaderKind
 from devices.models import CredentialRead
-from hub.access.models import AccessRule, FaceMatch, Reason
+from hub.access.models import AccessRule, FaceAssurance, FaceMatch, Reason
 from hub.access.service import AccessService
 from hub.community import Community
 from hub.gate import AccessPoint, GateKeeper, GateOutcome
@@ -64,6 +64,7 @@ class _Faces:
 def community(tmp_path: Path) -> Iterator[Community]:
     c = Community(tmp_path / "c.db", tmp_path / "keys" / "k.key", timezone=ZoneInfo("UTC"))
     c.ensure_door("gate", "North gate", face=True)
+    c.set_face_assurance("gate", FaceAssurance.FACE_ALONE)
     c.access_config.add_rule(
         "mgr", AccessRule(rule_id="all", door_ids=frozenset({"gate"}), applies_to_all=True), name="All"
     )

@@ -33,6 +33,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hub.access.models import FaceAssurance
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``community-hub bench bursts``."""
@@ -138,6 +140,8 @@ def _prepare(gallery: Path, work: Path, liveness: bool) -> tuple[Any, Any, dict[
             continue
         ids[folder.name] = rid
     community.ensure_door("gate", "Gate", face=True)
+    # The bench measures what a face alone decides (face assurance "face_alone").
+    community.set_face_assurance("gate", FaceAssurance.FACE_ALONE)
     community.access_config.add_rule("bench", AccessRule(rule_id="all", door_ids=frozenset({"gate"}),
                                                          applies_to_all=True), name="All")
     faces.gallery()  # decrypted once, as a running hub has it

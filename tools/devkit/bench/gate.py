@@ -46,6 +46,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
+from hub.access.models import FaceAssurance
+
 ENROL_PHOTOS = 3
 JPEG_QUALITY = 80
 # The face photo's width as a share of the frame's: a 150 px aligned crop (face about 60% of it) becomes about
@@ -241,6 +243,8 @@ def _prepare(faces_dir: Path, work: Path) -> tuple[Any, Any]:
         community.registry.consents.record_consent("bench", rid, scope="benchmark", given_at=datetime.now(UTC))
         faces.enrol("bench", rid, [p.read_bytes() for p in enrol])
     community.ensure_door("gate", "Gate", face=True)
+    # The bench measures what a face alone decides (face assurance "face_alone").
+    community.set_face_assurance("gate", FaceAssurance.FACE_ALONE)
     community.access_config.add_rule("bench", AccessRule(rule_id="all", door_ids=frozenset({"gate"}),
                                                          applies_to_all=True), name="All")
     faces.gallery()  # decrypt the gallery once, as a running hub has it

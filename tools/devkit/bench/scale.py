@@ -35,6 +35,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import numpy.typing as npt
 
+from hub.access.models import FaceAssurance
+
 Vectors = npt.NDArray[np.float32]
 
 DOOR = "bench-gate"
@@ -76,6 +78,8 @@ def _fill(community: Any, residents: int, templates: int, rng: np.random.Generat
 
     community.call(fill)
     community.ensure_door(DOOR, "Bench gate", face=True)
+    # The bench measures what a face alone decides (face assurance "face_alone").
+    community.set_face_assurance(DOOR, FaceAssurance.FACE_ALONE)
     community.call(community.access_config.add_rule, "bench",
                    AccessRule(rule_id="all", door_ids=frozenset({DOOR}), applies_to_all=True), name="All")
 

@@ -299,11 +299,13 @@ async def set_uplink_mqtt(
 
 async def add_gate(
     session: aiohttp.ClientSession, base: str, token: str, community_title: str, lock: str, camera: str,
-    presence: str,
+    presence: str, *, face_assurance: str = "face_and_second_factor",
 ) -> None:
-    """Make a door a gate through the community entry's options flow, as a manager would in the UI."""
+    """Make a door a gate through the community entry's options flow, as a manager would in the UI, with its face
+    assurance level (a new gate's default: a face plus a card or PIN of the same resident)."""
     await _community_options_flow(session, base, token, community_title, "add_gate",
-                                  {"lock": lock, "camera": camera, "presence": presence, "frames": 5})
+                                  {"lock": lock, "camera": camera, "presence": presence, "frames": 5,
+                                   "face_assurance": face_assurance, "window_level": "none"})
 
 
 async def reload_entry(session: aiohttp.ClientSession, base: str, token: str, domain: str, title: str) -> None:
