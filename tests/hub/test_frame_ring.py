@@ -15,7 +15,7 @@ import pytest
 
 from devices.camera import CameraClient
 from devkit.sim.camera import CameraSim
-from hub.access.models import AccessRule, Reason
+from hub.access.models import AccessRule, FaceAssurance, Reason
 from hub.community import Community
 from hub.face_gate import CommunityFaces
 from hub.frame_ring import FrameRing
@@ -42,6 +42,7 @@ def faces(community: Community) -> CommunityFaces:
     registry.consents.record_consent("manager", "r-salley", scope="gates", given_at=datetime.now(UTC))
     verifier.enrol("manager", "r-salley", [p.read_bytes() for p in sorted((FACES / RESIDENT).glob("*.jpg"))[:3]])
     community.ensure_door("gate", "North gate", face=True)
+    community.set_face_assurance("gate", FaceAssurance.FACE_ALONE)  # these tests are about the frames, not a card
     community.access_config.add_rule("manager", AccessRule(rule_id="all", door_ids=frozenset({"gate"}),
                                                             applies_to_all=True), name="All")
     return verifier
