@@ -1,10 +1,12 @@
 """The operator's vehicle switches, in the community entry's options flow ("Vehicle rules"), with the real ``hass``:
 near-match plates, temporary vehicles, anti-passback, and whether plates and the cameras' pictures go upstream.
-Each change takes effect at the lane's next decision (a push of the project's Hikvision simulator to the lane's push
+Each change takes effect at the lane's next decision (and, for the field policy, in what the county's reference
+receiver gets) (a push of the project's Hikvision simulator to the lane's push
 URL on Home Assistant's own HTTP server; the barrier is door 2 of the simulated Modbus controller)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -18,8 +20,11 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.smart_community.const import DOMAIN
 from custom_components.smart_community.uplink import field_policy
 from custom_components.smart_community.vehicles import EVENT_VEHICLE_PASS, vehicle_runtime
+from devkit.receiver import ReferenceReceiver
+from devkit.receiver.client import fetch_received
 from devkit.sim.door_controller import DoorControllerSim
 
+from .test_uplink import READ_TOKEN, SECRET, receiver  # noqa: F401 - the county's receiver fixture
 from .test_vehicles_ha import _add_lane, _push, _record
 
 PLATE = "皖A12345"
@@ -147,3 +152,33 @@ async def test_pictures_without_a_legal_basis_are_refused_and_nothing_changes(
     journal = community_entry.runtime_data.uplink.journal
     entries = await hass.async_add_executor_job(lambda: journal.audit.entries(after_seq=0, limit=100))
     assert not [e for e in entries if e.action == "vehicles.rules"]
+
+
+async def test_the_county_gets_the_pass_without_the_plate_and_with_the_pictures_once_allowed(
+    hass: HomeAssistant, community_entry: MockConfigEntry, lane: str, simulator: DoorControllerSim,
+    receiver: ReferenceReceiver, hass_client_no_auth: ClientSessionGenerator,  # noqa: F811 - the fixture
+) -> None:
+    flow = await hass.config_entries.options.async_init(community_entry.entry_id)
+    flow = await hass.config_entries.options.async_configure(flow["flow_id"], {"next_step_id": "uplink"})
+    flow = await hass.config_entries.options.async_configure(
+        flow["flow_id"], {"uplink_url": receiver.url, "uplink_profile": "json", "uplink_secret": SECRET})
+    await hass.config_entries.options.async_configure(flow["flow_id"], {})  # plain http:// on loopback: confirmed
+    await hass.async_block_till_done()
+    result = await _rules(hass, community_entry, {"plate_upstream": False, "images_upstream": True,
+                                                  "legal_basis": "consent", "reference": "Consent records 2026"})
+    assert result["type"] == "create_entry"
+
+    client = await hass_client_no_auth()
+    assert await _push(client, lane, _record(PLATE, "county-0001")) == 200
+    passes: list[dict] = []
+    for _ in range(200):
+        events = await fetch_received(receiver.url, READ_TOKEN)
+        passes = [e["event"] for e in events if e["event"].get("type") == "vehicle_pass"]
+        if passes:
+            break
+        await asyncio.sleep(0.05)
+    assert len(passes) == 1, f"the pass never reached the county: {events}"
+    sent = passes[0]
+    assert sent["result"] == "granted" and sent["direction"] == "entry"
+    assert "plate" not in sent and PLATE not in json.dumps(sent, ensure_ascii=False)
+    assert {image["kind"] for image in sent["vehicle_images"]}  # the simulator's plate crop and scene
