@@ -109,7 +109,15 @@ from .uplink import (
     SECRET_OPTIONS,
     UNENCRYPTED_SCHEMES,
 )
-from .vehicles import CONF_ANPR_LANES, LaneConfig, anpr_lane_from_input, anpr_lane_schema, push_url
+from .vehicles import (
+    CONF_ANPR_LANES,
+    LaneConfig,
+    anpr_lane_from_input,
+    anpr_lane_schema,
+    push_url,
+    vehicle_rules_from_input,
+    vehicle_rules_schema,
+)
 
 
 async def _probe(host: str, port: int) -> ControllerInfo:
@@ -644,7 +652,23 @@ class CommunityOptionsFlow(ReloadingOptionsFlow):
         options.append("add_anpr_lane")
         if self.config_entry.options.get(CONF_ANPR_LANES):
             options.append("remove_anpr_lane")
+        options.append("vehicle_rules")
         return self.async_show_menu(step_id="init", menu_options=options)
+
+    async def async_step_vehicle_rules(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Near-match plates, temporary vehicles, anti-passback, and whether plates and pictures go upstream
+        (pictures with a legal basis); the change goes into the audit log (see vehicles.py)."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            user_id = str(self.context.get("user_id") or "unknown")
+            options, errors, audit = vehicle_rules_from_input(self.config_entry.options, user_input, user_id,
+                                                              dt_util.utcnow().isoformat())
+            if options is not None:
+                community = self.config_entry.runtime_data.community
+                await self.hass.async_add_executor_job(community.record_action, user_id, "vehicles.rules", audit)
+                return self.async_create_entry(data=options)
+        return self.async_show_form(step_id="vehicle_rules", data_schema=vehicle_rules_schema(
+            self.config_entry.options), errors=errors)
 
     _new_lane: dict[str, Any] | None = None
 

@@ -63,6 +63,7 @@ CONF_GAT_USERNAME = "gat_username"
 CONF_GAT_PASSWORD = "gat_password"
 CONF_KEEPALIVE = "keepalive_s"
 CONF_FIELD_OPTIONS = "field_options"
+CONF_WITHHELD_FIELDS = "withheld_fields"  # default fields the operator keeps back (the vehicle rules' plate)
 CONF_AUDIT_DAYS = "audit_days"
 CONF_BACKLOG_LIMIT = "backlog_limit"
 CONF_COMMUNITY_KEY = "community_key"
@@ -220,7 +221,8 @@ def field_policy(entry: ConfigEntry) -> FieldPolicy:
         )
         for raw in entry.options.get(CONF_FIELD_OPTIONS, [])
     )
-    return FieldPolicy(Secret(entry.data[CONF_COMMUNITY_KEY]), options)
+    withheld = frozenset(entry.options.get(CONF_WITHHELD_FIELDS, []))
+    return FieldPolicy(Secret(entry.data[CONF_COMMUNITY_KEY]), options, withheld=withheld)
 
 
 def gat1400_config(options: Mapping[str, Any]) -> Gat1400Config:

@@ -39,10 +39,11 @@ from devices.anpr.barrier import HikvisionBarrier
 from devices.anpr.errors import AnprFormatError
 from devices.anpr.frigate import FrigateConfig, FrigateLprSubscriber
 from devices.anpr.server import AnprReceiver, PushSource
-from hub.access.models import VehicleDirection
+from hub.access.models import TemporaryVehicleRule, VehicleDirection
 from hub.doors import DoorId
 from hub.exceptions import InvalidInputError, NotFoundError
 from hub.residents import validation as v
+from hub.uplink import LegalBasis
 from hub.uplink.gat1400_client import Gat1400Client
 from hub.uplink.gat1400_vehicles import post_tollgates
 from hub.vehicles.barriers import (
@@ -54,12 +55,19 @@ from hub.vehicles.barriers import (
     barrier_reply,
 )
 from hub.vehicles.models import Entrance, Lane, VehicleDecision
-from hub.vehicles.service import VehicleDecisionEvent, VehicleService
+from hub.vehicles.service import VehicleDecisionEvent, VehicleRules, VehicleService
 
 from .community import CommunityRuntimeData, attachable_controllers
 from .const import DOMAIN
 from .gates import door_id_of_lock
-from .uplink import CONF_UPLINK_PROFILE, CONF_UPLINK_URL, PROFILE_GAT1400, gat1400_config
+from .uplink import (
+    CONF_FIELD_OPTIONS,
+    CONF_UPLINK_PROFILE,
+    CONF_UPLINK_URL,
+    CONF_WITHHELD_FIELDS,
+    PROFILE_GAT1400,
+    gat1400_config,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -238,7 +246,7 @@ async def async_setup_vehicles(hass: HomeAssistant, entry: ConfigEntry[Community
     runtime = entry.runtime_data
     lanes = {lane.key: lane for lane in lanes_of(entry)}
     barriers = LaneBarriers({key: _barrier_for(hass, lane) for key, lane in lanes.items()})
-    service = VehicleService(runtime.community, barriers)
+    service = VehicleService(runtime.community, barriers, rules=vehicle_rules(entry))
     vehicles = VehicleRuntime(service=service, barriers=barriers, lanes=lanes)
     tz = runtime.community.timezone
 
@@ -450,3 +458,77 @@ def anpr_lane_from_input(entry: ConfigEntry, user_input: dict[str, Any]) -> tupl
     except (ValueError, AnprFormatError):
         return None, {"base": f"{fmt}_settings"}
     return lane, {}
+
+
+# ---- the operator's vehicle rules (the options flow's "Vehicle rules" step) ----------------------------------------
+
+CONF_VEHICLE_RULES = "vehicle_rules"
+IMAGES_FIELD = "vehicle_images"  # the field policy's optional field for the cameras' pictures
+PLATE_FIELD = "plate"  # a default field the operator may withhold
+
+
+def vehicle_rules(entry: ConfigEntry) -> VehicleRules:
+    """The rules the lanes decide with: near-match plates, temporary vehicles, anti-passback, and whether the
+    cameras' pictures are kept with the pass (only when the operator lets them go upstream)."""
+    raw = entry.options.get(CONF_VEHICLE_RULES, {})
+    return VehicleRules(
+        temporary=TemporaryVehicleRule(raw.get("temporary", TemporaryVehicleRule.REFUSE.value)),
+        near_match_opens=bool(raw.get("near_match_opens", False)),
+        anti_passback=bool(raw.get("anti_passback", False)),
+        keep_images=images_upstream(entry.options),
+    )
+
+
+def images_upstream(options: Any) -> bool:
+    """Whether the cameras' pictures may leave the hub (a field option with its legal basis is stored)."""
+    return any(raw.get("field") == IMAGES_FIELD for raw in options.get(CONF_FIELD_OPTIONS, []))
+
+
+def vehicle_rules_schema(options: Any) -> vol.Schema:
+    """The "Vehicle rules" form, showing what is in force."""
+    raw = options.get(CONF_VEHICLE_RULES, {})
+    temporary = selector.SelectSelector(selector.SelectSelectorConfig(
+        options=[r.value for r in TemporaryVehicleRule], translation_key="vehicle_temporary"))
+    basis = selector.SelectSelector(selector.SelectSelectorConfig(
+        options=[b.value for b in LegalBasis], translation_key="legal_basis"))
+    return vol.Schema({
+        vol.Required("near_match_opens", default=bool(raw.get("near_match_opens", False))): bool,
+        vol.Required("temporary", default=raw.get("temporary", TemporaryVehicleRule.REFUSE.value)): temporary,
+        vol.Required("anti_passback", default=bool(raw.get("anti_passback", False))): bool,
+        vol.Required("plate_upstream", default=PLATE_FIELD not in options.get(CONF_WITHHELD_FIELDS, [])): bool,
+        vol.Required("images_upstream", default=images_upstream(options)): bool,
+        vol.Optional("legal_basis"): basis,
+        vol.Optional("reference"): str,
+    })
+
+
+def vehicle_rules_from_input(options: Any, user_input: dict[str, Any], user_id: str, now: str) -> tuple[
+        dict[str, Any] | None, dict[str, str], dict[str, Any]]:
+    """The entry's new options, the form's errors, and what the audit log records. Turning the pictures on needs a
+    legal basis and a reference (the order, contract or consent record); nothing is changed on an error. Pictures
+    already allowed stay allowed under their recorded basis unless a new one is given."""
+    temporary = str(user_input.get("temporary", TemporaryVehicleRule.REFUSE.value))
+    if temporary not in {r.value for r in TemporaryVehicleRule}:
+        return None, {"temporary": "invalid_temporary"}, {}
+    fields = [raw for raw in options.get(CONF_FIELD_OPTIONS, []) if raw.get("field") != IMAGES_FIELD]
+    current = [raw for raw in options.get(CONF_FIELD_OPTIONS, []) if raw.get("field") == IMAGES_FIELD]
+    images = bool(user_input.get("images_upstream", False))
+    basis = str(user_input.get("legal_basis") or "")
+    reference = str(user_input.get("reference") or "").strip()
+    if images and (basis or reference or not current):
+        if basis not in {b.value for b in LegalBasis} or len(reference) < 5:
+            return None, {"base": "images_legal_basis_required"}, {}
+        current = [{"field": IMAGES_FIELD, "legal_basis": basis, "reference": reference, "enabled_by": user_id,
+                    "enabled_at": now}]
+    if images:
+        fields += current
+    withheld = [f for f in options.get(CONF_WITHHELD_FIELDS, []) if f != PLATE_FIELD]
+    if not user_input.get("plate_upstream", True):
+        withheld.append(PLATE_FIELD)
+    rules = {"near_match_opens": bool(user_input.get("near_match_opens", False)), "temporary": temporary,
+             "anti_passback": bool(user_input.get("anti_passback", False))}
+    new = {**options, CONF_VEHICLE_RULES: rules, CONF_FIELD_OPTIONS: fields, CONF_WITHHELD_FIELDS: withheld}
+    audit = {**rules, "plate_upstream": PLATE_FIELD not in withheld, "images_upstream": images,
+             "legal_basis": current[0]["legal_basis"] if images else None,
+             "reference": current[0]["reference"] if images else None}
+    return new, {}, audit

@@ -22,6 +22,7 @@ from hub.exceptions import InvalidInputError
 from hub.uplink import Secret
 
 from . import ha_setup
+from .car_park import DemoCarPark
 from .console import SimulatorConsole
 from .county_mqtt import TOPIC_PREFIX, DemoMqttCounty, MosquittoMissingError
 from .devices import CAMERA_SERIAL, DemoDevices
@@ -120,6 +121,7 @@ class DemoCommunity:
         self.uplink_file = demo_dir / "uplink-profile"
         self.mqtt = DemoMqttCounty(demo_dir, broker_port=modbus_port + 52, read_api_port=modbus_port + 51) \
             if uplink == "mqtt" else None
+        self.car_park = DemoCarPark(demo_dir, self.base)
 
     def _write_configuration(self) -> None:
         self.config_dir.mkdir(parents=True, exist_ok=True)
@@ -247,6 +249,8 @@ class DemoCommunity:
         if self.mqtt is not None:
             console(f"  County platform (MQTT consumer): {self.mqtt.read_api}/events "
                     f"(read token: {self.mqtt.read_token_file}); broker {self.mqtt.url} (Mosquitto, TLS)")
+        for line in self.car_park.banner():
+            console(line)
         console("  Type 'help' for simulator commands (open a door, press an exit button, swipe a card).")
         console("  Ctrl-C stops everything.")
         console("=" * 72)
@@ -337,6 +341,9 @@ class DemoCommunity:
                 await self._point_uplink(session, token)
             if added:
                 await add_demo_residents(session, self.base, token, self.sims, self.devices.camera)
+            if added or not self.car_park.load():
+                await self.car_park.set_up(session, token, COMMUNITY_TITLE, self.sims)
+            self.car_park.token = token
         return fresh_password
 
     async def main(self) -> int:
@@ -377,7 +384,7 @@ class DemoCommunity:
             console(f"Cannot start the county receiver: {err}. Delete {self.hubs_file} to start it afresh.")
             await self.devices.stop()
             return 1
-        simulator_console = SimulatorConsole(self.sims, self.devices.camera)
+        simulator_console = SimulatorConsole(self.sims, self.devices.camera, self.car_park)
         try:
             console(f"Starting Home Assistant on {self.base} (log: {self.demo_dir / 'home-assistant.log'})...")
             self.hass = await self._start_hass()

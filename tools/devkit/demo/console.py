@@ -8,9 +8,13 @@ import json
 import os
 import stat
 import sys
+from typing import TYPE_CHECKING
 
 from devkit.sim.camera import CameraSim
 from devkit.sim.door_controller import DoorControllerSim
+
+if TYPE_CHECKING:
+    from .car_park import DemoCarPark
 
 HELP = """\
 Commands (doors are numbered 1..N across all controllers):
@@ -24,6 +28,7 @@ Commands (doors are numbered 1..N across all controllers):
   camera person NAME | camera stranger | camera photo NAME | camera phone NAME | camera nobody
                             who stands in front of the gate camera (NAME as in demo/faces, e.g. John_Salley)
   camera link down|up       cut or restore the gate camera's network link (its background probe notices)
+  car entry|exit PLATE      a car at the car park's entry or exit lane: its camera pushes PLATE
   state                     print every simulator's state as JSON
   help                      this text"""
 
@@ -33,9 +38,11 @@ KEYPAD_PAUSE_S = 1.0
 class SimulatorConsole:
     """Reads commands from standard input while the demo runs; quiet when stdin is not a terminal or closed."""
 
-    def __init__(self, sims: list[DoorControllerSim], camera: CameraSim | None = None) -> None:
+    def __init__(self, sims: list[DoorControllerSim], camera: CameraSim | None = None,
+                 car_park: DemoCarPark | None = None) -> None:
         self.sims = sims
         self.camera = camera
+        self.car_park = car_park
         self._reading = False
         self._buffer = b""
         self._pending: set[asyncio.Task[None]] = set()
@@ -66,6 +73,10 @@ class SimulatorConsole:
             if cmd == "camera" and self.camera is not None and rest:
                 self.camera.set_scene(rest[0], rest[1] if len(rest) > 1 else None)
                 return f"gate camera shows: {' '.join(rest)}"
+            if cmd == "car" and self.car_park is not None:
+                if len(rest) != 2:
+                    raise ValueError("car entry|exit PLATE")
+                return await self.car_park.drive(rest[0].lower(), rest[1])
             if cmd == "link" and len(rest) == 2 and rest[1] in ("up", "down"):
                 sim = self.sims[int(rest[0]) - 1]
                 await sim.set_link(rest[1] == "up")

@@ -316,3 +316,34 @@ async def reload_entry(session: aiohttp.ClientSession, base: str, token: str, do
                                     headers={"Authorization": f"Bearer {token}"}) as resp:
                 if resp.status != 200:
                     raise HomeAssistantSetupError(f"reloading {title} failed: {resp.status}")
+
+
+async def community_options_answers(
+    session: aiohttp.ClientSession, base: str, token: str, community_title: str, answers: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Walk the community entry's options flow with ``answers`` (the menu choice first), as a manager would in the
+    UI; returns every step's result (e.g. the push URL a camera's step shows) and waits until the entry is back
+    from the reload new options cause."""
+    headers = {"Authorization": f"Bearer {token}"}
+    entries = await config_entries(session, base, token, "smart_community")
+    community = next((e for e in entries if e.get("supports_options") and e.get("title") == community_title), None)
+    if community is None:
+        raise HomeAssistantSetupError(f"no community entry titled {community_title!r}")
+    async with session.post(f"{base}/api/config/config_entries/options/flow",
+                            json={"handler": community["entry_id"]}, headers=headers) as resp:
+        flow = await resp.json()
+    results: list[dict[str, Any]] = []
+    for answer in answers:
+        async with session.post(f"{base}/api/config/config_entries/options/flow/{flow['flow_id']}",
+                                json=answer, headers=headers) as resp:
+            results.append(await resp.json())
+        if results[-1].get("errors"):
+            raise HomeAssistantSetupError(f"the community's options refused {answer}: {results[-1]['errors']}")
+    if results[-1].get("type") != "create_entry":
+        raise HomeAssistantSetupError(f"the community's options did not save: {results[-1]}")
+    for _ in range(120):
+        await asyncio.sleep(0.25)
+        entries = await config_entries(session, base, token, "smart_community")
+        if any(e["entry_id"] == community["entry_id"] and e.get("state") == "loaded" for e in entries):
+            return results
+    raise HomeAssistantSetupError("the community hub did not come back after changing its options")
