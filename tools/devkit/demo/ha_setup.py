@@ -242,32 +242,7 @@ async def enable_entity(session: aiohttp.ClientSession, base: str, token: str, e
 async def _community_options_flow(
     session: aiohttp.ClientSession, base: str, token: str, community_title: str, step: str, answer: dict[str, Any]
 ) -> None:
-    headers = {"Authorization": f"Bearer {token}"}
-    entries = await config_entries(session, base, token, "smart_community")
-    community = next((e for e in entries if e.get("supports_options") and e.get("title") == community_title), None)
-    if community is None:
-        raise HomeAssistantSetupError(f"no community entry titled {community_title!r}")
-    async with session.post(f"{base}/api/config/config_entries/options/flow",
-                            json={"handler": community["entry_id"]}, headers=headers) as resp:
-        flow = await resp.json()
-    for reply in ({"next_step_id": step}, answer):
-        async with session.post(f"{base}/api/config/config_entries/options/flow/{flow['flow_id']}",
-                                json=reply, headers=headers) as resp:
-            result = await resp.json()
-    if result.get("step_id") == "uplink_unencrypted":
-        # The demo's receiver is plain http:// on loopback: confirm the warning, as a manager would.
-        async with session.post(f"{base}/api/config/config_entries/options/flow/{flow['flow_id']}",
-                                json={}, headers=headers) as resp:
-            result = await resp.json()
-    if result.get("type") != "create_entry":
-        raise HomeAssistantSetupError(f"the community's {step} options failed: {result}")
-    # New options reload the entry; wait until it is back before the next action needs it.
-    for _ in range(120):
-        await asyncio.sleep(0.25)
-        entries = await config_entries(session, base, token, "smart_community")
-        if any(e["entry_id"] == community["entry_id"] and e.get("state") == "loaded" for e in entries):
-            return
-    raise HomeAssistantSetupError("the community hub did not come back after changing its options")
+    await community_options_answers(session, base, token, community_title, [{"next_step_id": step}, answer])
 
 
 def community_hub_id(entry_id: str) -> str:
@@ -339,6 +314,11 @@ async def community_options_answers(
             results.append(await resp.json())
         if results[-1].get("errors"):
             raise HomeAssistantSetupError(f"the community's options refused {answer}: {results[-1]['errors']}")
+    if results[-1].get("step_id") == "uplink_unencrypted":
+        # The demo's receiver is plain http:// on loopback: confirm the warning, as a manager would.
+        async with session.post(f"{base}/api/config/config_entries/options/flow/{flow['flow_id']}",
+                                json={}, headers=headers) as resp:
+            results.append(await resp.json())
     if results[-1].get("type") != "create_entry":
         raise HomeAssistantSetupError(f"the community's options did not save: {results[-1]}")
     for _ in range(120):
