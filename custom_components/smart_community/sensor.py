@@ -113,66 +113,56 @@ async def async_setup_entry(
     async_add_entities(entities)
 
 
-class OpenAlarmsSensor(SensorEntity):
-    """How many alarms (doors forced or held open, tamper, devices offline) no manager has closed yet: a count, never
-    who or which resident."""
+class _HealthSensor(SensorEntity):
+    """A figure of device health on the community's device: recomputed when health changes (a device's status, an
+    alarm opened, acknowledged or closed) and every scan interval, and at once when added (never "unknown" until
+    the first scan)."""
 
     _attr_has_entity_name = True
-    _attr_translation_key = "open_alarms"
     _attr_state_class = SensorStateClass.MEASUREMENT
 
-    def __init__(self, entry: ConfigEntry[CommunityRuntimeData]) -> None:
+    def __init__(self, entry: ConfigEntry[CommunityRuntimeData], key: str) -> None:
         self._entry = entry
-        self._attr_unique_id = f"community-{entry.entry_id}-open_alarms"
+        self._attr_translation_key = key
+        self._attr_unique_id = f"community-{entry.entry_id}-{key}"
         self._attr_device_info = community_device_info(entry)
 
     async def async_added_to_hass(self) -> None:
-        """Recount when an alarm opens, is acknowledged or closed (and every scan interval)."""
+        """Follow health changes; a figure at once."""
         self.async_on_remove(
             async_dispatcher_connect(
                 self.hass, SIGNAL_HEALTH.format(self._entry.entry_id), self.async_schedule_update_ha_state
             )
         )
-        self.async_schedule_update_ha_state(True)  # a figure at once, not "unknown" until the first scan
+        self.async_schedule_update_ha_state(True)
 
     @callback
     def async_schedule_update_ha_state(self, force_refresh: bool = True) -> None:
-        """Recount."""
+        """Recompute (the dispatcher's signal carries no figure)."""
         super().async_schedule_update_ha_state(force_refresh)
+
+
+class OpenAlarmsSensor(_HealthSensor):
+    """How many alarms (doors forced or held open, tamper, devices offline) no manager has closed yet: a count, never
+    who or which resident."""
+
+    def __init__(self, entry: ConfigEntry[CommunityRuntimeData]) -> None:
+        super().__init__(entry, "open_alarms")
 
     async def async_update(self) -> None:
         """Count the alarms not closed (blocking: executor)."""
         self._attr_native_value = await self.hass.async_add_executor_job(self._entry.runtime_data.health.open_alarms)
 
 
-class OnlineRateSensor(SensorEntity):
+class OnlineRateSensor(_HealthSensor):
     """The community's devices' online rate (time-weighted) today or this week, against the operator's target."""
 
-    _attr_has_entity_name = True
     _attr_native_unit_of_measurement = PERCENTAGE
-    _attr_state_class = SensorStateClass.MEASUREMENT
     _attr_suggested_display_precision = 2
 
     def __init__(self, entry: ConfigEntry[CommunityRuntimeData], key: str) -> None:
-        self._entry = entry
+        super().__init__(entry, key)
         self._key = key
-        self._attr_translation_key = key
-        self._attr_unique_id = f"community-{entry.entry_id}-{key}"
-        self._attr_device_info = community_device_info(entry)
-
-    async def async_added_to_hass(self) -> None:
-        """Refresh when a device's status changes (and every scan interval, as time passes)."""
-        self.async_on_remove(
-            async_dispatcher_connect(
-                self.hass, SIGNAL_HEALTH.format(self._entry.entry_id), self.async_schedule_update_ha_state
-            )
-        )
-        self.async_schedule_update_ha_state(True)  # a figure at once, not "unknown" until the first scan
-
-    @callback
-    def async_schedule_update_ha_state(self, force_refresh: bool = True) -> None:
-        """Recompute the rate."""
-        super().async_schedule_update_ha_state(force_refresh)
 
     async def async_update(self) -> None:
         """Read the rates from the health store (blocking: executor)."""
