@@ -1,6 +1,6 @@
-"""What the county-side servers share (the JSON profile's reference receiver, the MQTT profile's consumer): their
-configuration's hubs file and read token, the read API's bearer-token check and paging, and running until SIGINT
-or SIGTERM."""
+"""What the devkit's long-running commands share: for the county-side servers (the JSON profile's reference receiver,
+the MQTT profile's consumer) their configuration's hubs file and read token and the read API's bearer-token check
+and paging; for every server and simulator, running until SIGINT or SIGTERM."""
 
 from __future__ import annotations
 

@@ -41,10 +41,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 async def _main(args: argparse.Namespace) -> int:
     import random
-    import signal
 
     from devices.anpr.models import PlateColor
     from devices.anpr.plates import color_from_word, normalize_plate
+    from devkit.serving import until_signalled
     from devkit.sim.anpr import AnprCameraSim, HikvisionBarrierSim, make_records
 
     rng = random.Random(args.seed)
@@ -67,12 +67,8 @@ async def _main(args: argparse.Namespace) -> int:
                                  client_key=args.key) as sim:
             summary = (await sim.run(records, resend_rate=args.resend_rate, rng=rng)).as_dict()
     if barrier is not None:
-        done = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, done.set)
         try:
-            await done.wait()
+            await until_signalled()
         finally:
             await barrier.stop()
         summary["barrier_commands"] = [{"channel": c.channel, "mode": c.mode} for c in barrier.commands]

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import json
-import signal
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
 from devices.discovery import DeviceAdvertisement
+from devkit.serving import until_signalled
 
 
 def add_common_arguments(parser: argparse.ArgumentParser, default_port: int) -> None:
@@ -49,12 +48,8 @@ async def serve(
         info = await advertise(aiozc, advert())
     print(json.dumps({**describe(), "control_url": f"http://{args.host}:{control_port}",
                       "zeroconf": info.name if info else None}), flush=True)
-    done = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, done.set)
     try:
-        await done.wait()
+        await until_signalled()
     finally:
         if aiozc is not None and info is not None:
             with contextlib.suppress(Exception):
