@@ -99,7 +99,7 @@ async def test_verify_at_gate_action(hass: HomeAssistant, gate: MockConfigEntry,
 
     flow = await hass.config_entries.options.async_init(gate.entry_id)
     assert flow["menu_options"] == ["add_gate", "edit_gate", "remove_gate", "door_operators", "keypad", "uplink",
-                                    "field_policy", "retention", "health", "add_anpr_lane"]
+                                    "field_policy", "retention", "health", "add_anpr_lane", "vehicle_rules"]
     flow = await hass.config_entries.options.async_configure(flow["flow_id"], {"next_step_id": "remove_gate"})
     flow = await hass.config_entries.options.async_configure(flow["flow_id"], {"lock": "lock.simdc0042_door_1"})
     assert flow["type"] == "create_entry"
