@@ -33,7 +33,7 @@ def test_fresh_file_gets_all_tables(tmp_path: Path) -> None:
     } <= tables
     versions = dict(reg.conn.execute("SELECT component, MAX(version) FROM schema_migrations GROUP BY component"))
     assert versions["residents"] == 4
-    assert versions["access"] == 2
+    assert versions["access"] == 3  # 3: face assurance per door
     reg.conn.close()
 
 
