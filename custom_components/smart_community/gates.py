@@ -163,13 +163,13 @@ async def async_setup_gates(hass: HomeAssistant, entry: ConfigEntry[CommunityRun
     for gate in gates:
         if gate.presence is None:
             continue
-        # Armed while the entry is loaded: the camera's last second kept, so presence starts on frames taken.
-        ring = camera_ring(hass, gate.camera)
-        ring.start(lambda feed, name: entry.async_create_background_task(hass, feed, name))
-        entry.async_on_unload(ring.stop)
+        # No ring buffer at the gates yet: frames from the second before presence may show someone else (the
+        # resident who just went through), and the burst would start on them. The gate takes fresh frames.
+        ring: FrameRing | None = None
 
         @callback
-        def presence_changed(event: Event[EventStateChangedData], gate: Gate = gate, ring: FrameRing = ring) -> None:
+        def presence_changed(event: Event[EventStateChangedData], gate: Gate = gate,
+                             ring: FrameRing | None = ring) -> None:
             new = event.data["new_state"]
             if new is None or new.state != "on" or gate.lock in busy:
                 return

@@ -40,7 +40,10 @@ async def ws(hass: HomeAssistant, community_entry: MockConfigEntry,
 def _rename(hass: HomeAssistant, identifier: str, name: str, area: str | None = None) -> None:
     """As a manager does on the device's page: a new name, and an area."""
     registry = dr.async_get(hass)
-    device = registry.async_get_device(identifiers={(DOMAIN, identifier)})
+    # Through the integration's entries: async_get_device is deprecated on the newest Home Assistant.
+    device = next((d for entry in hass.config_entries.async_entries(DOMAIN)
+                   for d in dr.async_entries_for_config_entry(registry, entry.entry_id)
+                   if (DOMAIN, identifier) in d.identifiers), None)
     assert device is not None
     area_id = ar.async_get(hass).async_get_or_create(area).id if area else None
     registry.async_update_device(device.id, name_by_user=name, area_id=area_id)
