@@ -17,10 +17,8 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import async_track_state_change_event
 
-from devices.camera import CameraClient
 from hub.access.models import DEFAULT_FACE_ASSURANCE, FaceAssurance, FaceAssuranceWindow
 from hub.doors import DoorId
-from hub.frame_ring import FrameRing
 from hub.gate import BURST_FRAMES, FRAME_INTERVAL_S, MAX_BURST_FRAMES, GateOutcome
 
 from .community import CommunityRuntimeData
@@ -83,31 +81,6 @@ def door_id_of_lock(hass: HomeAssistant, lock_entity_id: str) -> str | None:
     return None if door is None else str(door)
 
 
-def _own_camera_client(hass: HomeAssistant, camera: str) -> CameraClient | None:
-    """The HTTP client behind one of this integration's camera entities (its MJPEG stream), if it is one."""
-    entity = er.async_get(hass).async_get(camera)
-    entry = hass.config_entries.async_get_entry(entity.config_entry_id) if entity and entity.config_entry_id else None
-    client = getattr(getattr(entry, "runtime_data", None), "client", None) if entry is not None else None
-    return client if isinstance(client, CameraClient) else None
-
-
-def camera_ring(hass: HomeAssistant, camera: str) -> FrameRing:
-    """The gate's ring buffer of its camera's frames: this integration's cameras' MJPEG stream when they have
-    one. JPEG bytes only, nothing decoded. Another integration's camera entity fills no ring: its snapshots are
-    taken when presence fires (asking it for 25 snapshots a second while nobody is there could cost that camera's
-    integration, e.g. an ffmpeg run per snapshot, far more than the gate), so the ring stays empty and the gate
-    takes fresh frames."""
-
-    async def source() -> AsyncGenerator[bytes]:
-        client = _own_camera_client(hass, camera)
-        if client is None or client.mjpeg_url is None:
-            return  # looked up again after the ring's retry delay (the camera's entry may load later)
-        async for frame in client.frames(None, frame_timeout=5):
-            yield frame
-
-    return FrameRing(source, interval_s=FRAME_INTERVAL_S, name=camera)
-
-
 async def camera_frames(hass: HomeAssistant, camera: str, frames: int) -> AsyncGenerator[bytes]:
     """A short burst of JPEG frames from a camera entity (any integration's), yielded as each arrives, one
     camera frame interval apart; a camera that stops answering ends the burst early."""
@@ -123,12 +96,13 @@ async def camera_frames(hass: HomeAssistant, camera: str, frames: int) -> AsyncG
 
 
 async def async_run_gate(
-    hass: HomeAssistant, runtime: CommunityRuntimeData, gate: Gate, ring: FrameRing | None = None
+    hass: HomeAssistant, runtime: CommunityRuntimeData, gate: Gate
 ) -> GateOutcome | None:
     """Presence at the gate (or a manager's request): frames -> pass or face -> decision -> release.
 
-    With the gate's ``ring``, the burst starts on the frames it already holds (the person's approach), topped
-    up with live ones; when the ring's camera sends nothing, with fresh snapshots."""
+    Fresh frames after presence: frames from the second before it may show someone else (the resident who
+    just went through), so no ring buffer (``hub.frame_ring``) is armed at the gates.
+    """
     door_id = door_id_of_lock(hass, gate.lock)
     point = runtime.points.get(door_id) if door_id else None
     if point is None:
@@ -138,11 +112,7 @@ async def async_run_gate(
     # Up to a few frames more than the gate's burst, for frames where the face is missed; the gate keeper stops
     # the capture once it has its burst.
     offered = gate.frames + MAX_BURST_FRAMES - BURST_FRAMES
-    if ring is not None and ring.running and len(ring):
-        frames = ring.burst(gate.frames, offered=offered,
-                            fallback=lambda: camera_frames(hass, gate.camera, offered))
-    else:
-        frames = camera_frames(hass, gate.camera, offered)
+    frames = camera_frames(hass, gate.camera, offered)
     return await runtime.gatekeeper.camera_stream(point, frames, faces_needed=gate.frames)
 
 
@@ -163,13 +133,9 @@ async def async_setup_gates(hass: HomeAssistant, entry: ConfigEntry[CommunityRun
     for gate in gates:
         if gate.presence is None:
             continue
-        # No ring buffer at the gates yet: frames from the second before presence may show someone else (the
-        # resident who just went through), and the burst would start on them. The gate takes fresh frames.
-        ring: FrameRing | None = None
 
         @callback
-        def presence_changed(event: Event[EventStateChangedData], gate: Gate = gate,
-                             ring: FrameRing | None = ring) -> None:
+        def presence_changed(event: Event[EventStateChangedData], gate: Gate = gate) -> None:
             new = event.data["new_state"]
             if new is None or new.state != "on" or gate.lock in busy:
                 return
@@ -177,7 +143,7 @@ async def async_setup_gates(hass: HomeAssistant, entry: ConfigEntry[CommunityRun
 
             async def verify() -> None:
                 try:
-                    await async_run_gate(hass, runtime, gate, ring)
+                    await async_run_gate(hass, runtime, gate)
                 except HomeAssistantError as err:
                     _LOGGER.warning("gate %s: %s", gate.lock, err)
                 finally:
