@@ -14,6 +14,7 @@ set by the rule's own procedure (:func:`hub.faces.decision.operating_threshold`)
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import logging
 import time
@@ -342,6 +343,11 @@ def run(args: argparse.Namespace) -> int:
     root: Path = args.lfw
     if args.folds < 2:
         print("--folds must be at least 2")
+        return 2
+    if args.baseline and importlib.util.find_spec("face_recognition") is None:
+        # Asked for before any image is encoded, so a missing baseline costs nothing.
+        print("--baseline needs the face_recognition package (pip install face_recognition==1.3.0; its models "
+              "package needs setuptools<81 for pkg_resources), which the hub itself does not use")
         return 2
     pairs = read_pairs(root / "pairs.txt")
     people = list_images(root / "images")
