@@ -232,3 +232,43 @@ async def test_a_door_renamed_in_home_assistant_is_named_so_upstream_from_then_o
     simulator.swipe_card(0, 12345678)
     *_, last = await _decisions_upstream(receiver, 3)
     assert last["door"] == "SIMDC0042-door0" and "door_name" not in last
+
+
+async def test_before_the_first_answer_the_uplink_shows_neither_unknown_nor_disconnected(
+    hass: HomeAssistant, community_entry: MockConfigEntry, socket_enabled: None
+) -> None:
+    """While the platform has not answered yet (a platform on loopback that accepts the connection and says
+    nothing), the Overview shows no "Disconnected" and no "Unknown": the uplink's connectivity and last success are
+    unavailable, the backlog and the oldest unsent age are figures; the online rates are figures too."""
+    held: list[asyncio.StreamWriter] = []
+
+    async def silent(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)  # read nothing, answer nothing (the hub's request times out after 15 s)
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        result = await _options(hass, community_entry, "uplink", {"uplink_url": f"http://127.0.0.1:{port}",
+                                                                  "uplink_profile": "json", "uplink_secret": SECRET})
+        assert result["type"] == "create_entry"
+        await hass.async_block_till_done()
+        for _ in range(200):  # the controller's status change is journalled and its request is on the wire
+            if held:
+                break
+            await asyncio.sleep(0.05)
+        assert held, "the hub never connected to the platform"
+        assert hass.states.get("binary_sensor.test_garden_uplink").state == "unavailable"
+        assert hass.states.get("sensor.test_garden_uplink_last_success").state == "unavailable"
+        assert hass.states.get("sensor.test_garden_uplink_backlog").state.isdigit()
+        assert hass.states.get("sensor.test_garden_oldest_unsent_event").state.isdigit()
+        for sensor in ("sensor.test_garden_device_online_rate_today", "sensor.test_garden_device_online_rate_this_week",
+                       "sensor.test_garden_enrolled_faces", "sensor.test_garden_open_alarms"):
+            state = hass.states.get(sensor)
+            assert state is not None and state.state not in ("unknown", "unavailable"), (sensor, state)
+        # People, not templates: named so (the Residents tab's column says "Face templates").
+        assert hass.states.get("sensor.test_garden_enrolled_faces").name == "Test Garden People enrolled"
+    finally:
+        for writer in held:
+            writer.close()
+        server.close()
+        await server.wait_closed()
