@@ -160,6 +160,15 @@ class Community:
         if self.journal is not None:
             self.call(self.journal.append, kind, door=door, payload=payload, occurred_at=occurred_at)
 
+    def set_place_names(self, names: Mapping[str, str]) -> None:
+        """The display names of the community's places (doors, lanes, cameras, controllers) by the id events name
+        them with: each event journalled from now on records its place's name (``door_name``), which the uplink
+        sends beside the id when the field policy lets it. The hub does not name places itself: whoever does (the
+        Home Assistant integration, from its registries) calls this whenever a name changes. Raises
+        :class:`~hub.exceptions.InvalidInputError` (and changes nothing) on a name that is not text or too long."""
+        if self.journal is not None:
+            self.journal.set_place_names(names)
+
     def _audit(self, actor: str, action: str, details: Mapping[str, object]) -> None:
         pending = self._pending_audit
         if pending is not None:

@@ -51,6 +51,7 @@ from .entity import community_device_info, controller_device_info
 from .gates import async_setup_gates
 from .health import async_report_device_status
 from .panel import async_register_panel, async_remove_panel, async_setup_http
+from .place_sync import PlaceNamesSync
 from .push import DoorEventsCoordinator
 from .qr_support import async_ensure_qr_decoder
 from .repairs import async_remove_device_moved
@@ -167,6 +168,9 @@ async def _async_start_community(
             camera = cast(CameraConfigEntry, loaded).runtime_data
             async_report_device_status(hass, camera.serial, DeviceKind.CAMERA, camera.online)
     await async_setup_vehicles(hass, entry)  # before the platforms: the lanes' entities need its runtime
+    # The places' names, for the events the hub journals (and the uplink sends): now, and on every rename.
+    runtime.place_names = PlaceNamesSync(hass, entry)
+    runtime.place_names.async_start()
     await hass.config_entries.async_forward_entry_setups(entry, COMMUNITY_PLATFORMS)
     await async_setup_gates(hass, entry)
 

@@ -60,7 +60,8 @@ from .gates import (
     door_id_of_lock,
     window_options,
 )
-from .health import CONF_TARGET, DEFAULT_TARGET, online_rates
+from .health import CONF_TARGET, DEFAULT_TARGET
+from .health import percent as _percent
 from .places import async_ha_places, async_reason_texts, display_names, place_name, reason_text, resolve_places
 from .uplink import CONF_UPLINK_PROFILE, CONF_UPLINK_URL, PROFILE_JSON, field_policy
 
@@ -258,10 +259,6 @@ def _iso(value: datetime | None) -> str | None:
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
-
-
-def _percent(rate: float | None) -> float | None:
-    return None if rate is None else round(rate * 100, 2)
 
 
 def resident_dict(ctx: CommandContext, resident: Resident, registry: ResidentRegistry | None = None) -> dict[str, Any]:
@@ -758,7 +755,10 @@ def _devices(ctx: CommandContext, data: Fields) -> Result:
     target = float(ctx.entry.options.get(CONF_TARGET, DEFAULT_TARGET))
     if store is None:
         return {"target_percent": target, "community": {"day_percent": None, "week_percent": None}, "devices": []}
-    day, week = online_rates(store, ctx.hass.config.time_zone, dt_util.utcnow())  # the sensors' figures too
+    rates = ctx.runtime.health.current_rates()  # the figure the online-rate sensors show too
+    if rates is None:
+        return {"target_percent": target, "community": {"day_percent": None, "week_percent": None}, "devices": []}
+    day, week = rates
     day_by = {d.device_id: d.rate for d in day.devices}
     week_by = {d.device_id: d.rate for d in week.devices}
     return {
@@ -788,7 +788,10 @@ def _history(ctx: CommandContext, data: Fields) -> Result:
                            "days": [d.isoformat() for d in dates], "community": [], "devices": []}
     if store is None:
         return out
-    per_day = [store.day_rates(d, tz, now=now) for d in dates]
+    per_day = [store.day_rates(d, tz, now=now) for d in dates[:-1]]
+    kept = ctx.runtime.health.current_rates()  # today: the figure the sensors and devices/list show
+    same_day = kept is not None and kept[0].start == dt_util.start_of_local_day(dates[-1])
+    per_day.append(kept[0] if kept is not None and same_day else store.day_rates(dates[-1], tz, now=now))
     out["community"] = [_percent(r.community.rate) for r in per_day]
     timeline = store.timeline(start, now, now=now)
     by_day = [{x.device_id: x.rate for x in r.devices} for r in per_day]

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
@@ -46,6 +46,9 @@ from .places import async_ha_places, place_name
 from .staging import PhotoStaging
 from .uplink import CONF_HUB_ID, UplinkRuntime
 
+if TYPE_CHECKING:
+    from .place_sync import PlaceNamesSync
+
 _LOGGER = logging.getLogger(__name__)
 # A controller that has not answered for this long is offline (health, alarms, the county); a shorter gap in its
 # fast poll is not an outage.
@@ -70,6 +73,8 @@ class CommunityRuntimeData:
     # Set once its gate path runs, while the entry may still be setting up: controllers may attach from then on.
     attachable: bool = False
     attaching: set[str] = field(default_factory=set)
+    # Pushes the places' names into the hub (place_sync.py); set once the community has started.
+    place_names: PlaceNamesSync | None = None
 
 
 async def _stop_partial(
@@ -264,6 +269,8 @@ async def _async_attach(
         await hass.async_add_executor_job(
             partial(runtime.community.ensure_door, point.door_id, point.name, face=point.door_id in runtime.face_doors)
         )
+    if runtime.place_names is not None:  # the new doors' names, for the events journalled at them
+        runtime.place_names.async_request()
 
     @callback
     def on_read(event: CredentialReadEvent) -> None:

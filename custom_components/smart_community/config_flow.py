@@ -22,6 +22,7 @@ from devices.door_controller import DoorController
 from devices.exceptions import DeviceConnectionError, DeviceError
 from devices.models import ControllerInfo
 from hub.exceptions import InvalidInputError
+from hub.journal import PLACE_NAME_FIELD
 from hub.residents.secrets import DEFAULT_PIN_DIGITS, PIN_MAX_DIGITS, PIN_MIN_DIGITS
 from hub.uplink import OPTIONAL_FIELDS, LegalBasis
 from hub.uplink.mqtt_client import check_topic_prefix
@@ -98,9 +99,11 @@ from .uplink import (
     CONF_HUB_ID,
     CONF_KEEPALIVE,
     CONF_MQTT_TOPIC_PREFIX,
+    CONF_PLACE_NAMES_UPSTREAM,
     CONF_UPLINK_PROFILE,
     CONF_UPLINK_SECRET,
     CONF_UPLINK_URL,
+    CONF_WITHHELD_FIELDS,
     DEFAULT_BACKLOG_LIMIT,
     DEFAULT_MQTT_TOPIC_PREFIX,
     PROFILE_GAT1400,
@@ -739,16 +742,33 @@ class CommunityOptionsFlow(ReloadingOptionsFlow):
         merged = self._insecure_uplink
         assert merged is not None
         if user_input is not None:
-            return self.async_create_entry(data=merged)
+            return await self._async_store_uplink(merged)
         return self.async_show_form(step_id="uplink_unencrypted", data_schema=vol.Schema({}),
                                     description_placeholders={"url": str(merged.get(CONF_UPLINK_URL, ""))})
 
+    async def _async_store_uplink(self, merged: dict[str, Any]) -> ConfigFlowResult:
+        """Store the uplink's options; whether places' names go upstream changed: into the audit log first."""
+        before = PLACE_NAME_FIELD not in self.config_entry.options.get(CONF_WITHHELD_FIELDS, [])
+        after = PLACE_NAME_FIELD not in merged.get(CONF_WITHHELD_FIELDS, [])
+        if before != after:
+            await self.hass.async_add_executor_job(
+                self.config_entry.runtime_data.community.record_action, str(self.context.get("user_id") or "unknown"),
+                "uplink.place_names", {"upstream": after},
+            )
+        return self.async_create_entry(data=merged)
+
     async def async_step_uplink(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Where and how events go upstream (an empty URL turns the uplink off)."""
+        """Where and how events go upstream (an empty URL turns the uplink off), and whether places' names go with
+        them (a default field the operator may withhold)."""
         errors: dict[str, str] = {}
         current = self.config_entry.options
         if user_input is not None:
-            merged = {**current, **user_input}
+            user_input = dict(user_input)
+            names_upstream = bool(user_input.pop(CONF_PLACE_NAMES_UPSTREAM, True))
+            withheld = [f for f in current.get(CONF_WITHHELD_FIELDS, []) if f != PLACE_NAME_FIELD]
+            if not names_upstream:
+                withheld.append(PLACE_NAME_FIELD)
+            merged = {**current, **user_input, CONF_WITHHELD_FIELDS: withheld}
             url = (user_input.get(CONF_UPLINK_URL) or "").strip()
             profile = user_input.get(CONF_UPLINK_PROFILE, PROFILE_JSON)
             if not url:
@@ -773,7 +793,7 @@ class CommunityOptionsFlow(ReloadingOptionsFlow):
                 if url.startswith(UNENCRYPTED_SCHEMES):
                     self._insecure_uplink = merged
                     return await self.async_step_uplink_unencrypted()
-                return self.async_create_entry(data=merged)
+                return await self._async_store_uplink(merged)
         password = selector.TextSelector(selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD))
         schema = vol.Schema(
             {
@@ -799,6 +819,8 @@ class CommunityOptionsFlow(ReloadingOptionsFlow):
                 vol.Required(CONF_BACKLOG_LIMIT, default=DEFAULT_BACKLOG_LIMIT): selector.NumberSelector(
                     selector.NumberSelectorConfig(min=100, max=10_000_000, mode=selector.NumberSelectorMode.BOX)
                 ),
+                vol.Required(CONF_PLACE_NAMES_UPSTREAM,
+                             default=PLACE_NAME_FIELD not in current.get(CONF_WITHHELD_FIELDS, [])): bool,
             }
         )
         shown = {k: v for k, v in current.items() if k not in SECRET_OPTIONS}

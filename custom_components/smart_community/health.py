@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -56,6 +57,11 @@ DEFAULT_OFFLINE_MINUTES = 30
 DEFAULT_TARGET = 98.0
 SIGNAL_DEVICE_STATUS = "smart_community_device_status"
 SIGNAL_HEALTH = "smart_community_health_{}"
+# A new online-rate figure was computed (HealthRuntime.current_rates): the rate sensors show it.
+SIGNAL_RATES = "smart_community_rates_{}"
+# How long one online-rate figure stands before it is computed again (sooner after a health change). The panel reads
+# every 5 s and the sensors on their scan and on health changes: within this time all show the same figure.
+RATES_FRESH_FOR = timedelta(seconds=30)
 # A camera's status as the probe (or a frame) found it, for its entity's availability: the camera's serial.
 SIGNAL_CAMERA_STATUS = "smart_community_camera_status_{}"
 # Cameras are probed in the background (one snapshot with a short timeout) every this many seconds.
@@ -89,7 +95,8 @@ ALARM_WORDS = {
 
 def online_rates(store: HealthStore, tz: str, now: datetime) -> tuple[RateSummary, RateSummary]:
     """The devices' online rates today and this week (local days in ``tz``, weeks from Monday): the one place the
-    figures are computed, for the online-rate sensors and the panel alike."""
+    figures are computed. The sensors and the panel take them from :meth:`HealthRuntime.current_rates`, which
+    computes them once for both."""
     local = dt_util.as_local(now)
     day = store.day_rates(local.date(), tz, now=now)
     week = store.week_rates((local - timedelta(days=local.weekday())).date(), tz, now=now)
@@ -189,6 +196,9 @@ class HealthRuntime:
         self.events = EventBus("device health")  # publishes each new WeeklyReport, on the event loop
         self._check_lock = asyncio.Lock()
         self._probing: asyncio.Task[None] | None = None
+        # The online-rate figure everything shows: when it was computed, today's and this week's rates.
+        self._rates: tuple[datetime, RateSummary, RateSummary] | None = None
+        self._rates_lock = threading.Lock()
 
     async def async_start(self) -> None:
         """Open the store, listen for status changes, check offline devices and due reports every minute."""
@@ -376,6 +386,7 @@ class HealthRuntime:
 
     @callback
     def _async_changed(self) -> None:
+        self._rates = None  # a device's status changed: the rates are computed anew
         async_dispatcher_send(self.hass, SIGNAL_HEALTH.format(self.entry.entry_id))
         self.hass.async_create_task(self._async_check())
 
@@ -470,9 +481,29 @@ class HealthRuntime:
         """Blocking: how many alarms no manager has closed yet."""
         return None if self.store is None else self.store.open_alarm_count()
 
+    def current_rates(self) -> tuple[RateSummary, RateSummary] | None:
+        """Blocking: the online rates today and this week (per device and the community's) that the sensors and the
+        panel show. One figure for all: computed at most every :data:`RATES_FRESH_FOR` (and after a device's status
+        changed), kept, and given to whoever asks meanwhile; a newly computed one is pushed to the rate sensors, so
+        the Overview shows what the panel shows at the same moment. ``None`` once the store is closed."""
+        store = self.store
+        if store is None:
+            return None
+        now = dt_util.utcnow()
+        with self._rates_lock:
+            kept = self._rates
+            if kept is not None and timedelta(0) <= now - kept[0] < RATES_FRESH_FOR:
+                return kept[1], kept[2]
+            day, week = online_rates(store, self.hass.config.time_zone, now)
+            self._rates = (now, day, week)
+        self.hass.loop.call_soon_threadsafe(async_dispatcher_send, self.hass, SIGNAL_RATES.format(self.entry.entry_id))
+        return day, week
+
     def rates(self) -> tuple[float | None, float | None]:
-        """Blocking: the community's online rate (percent) today and this week, in Home Assistant's time zone."""
-        if self.store is None:
+        """Blocking: the community's online rate (percent) today and this week, in Home Assistant's time zone (the
+        figure of :meth:`current_rates`)."""
+        rates = self.current_rates()
+        if rates is None:
             return None, None
-        day, week = online_rates(self.store, self.hass.config.time_zone, dt_util.utcnow())
+        day, week = rates
         return percent(day.community.rate), percent(week.community.rate)

@@ -29,7 +29,7 @@ from hub.uplink import UplinkStatus
 from .community import CommunityRuntimeData
 from .const import SIGNAL_COMMUNITY_CHANGED
 from .entity import community_device_info
-from .health import SIGNAL_HEALTH
+from .health import SIGNAL_HEALTH, SIGNAL_RATES
 from .push import UplinkStatusCoordinator
 
 PARALLEL_UPDATES = 0
@@ -164,8 +164,17 @@ class OnlineRateSensor(_HealthSensor):
         super().__init__(entry, key)
         self._key = key
 
+    async def async_added_to_hass(self) -> None:
+        """Also follow new figures computed for someone else (the panel): the Overview shows the same one."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass, SIGNAL_RATES.format(self._entry.entry_id), self.async_schedule_update_ha_state
+            )
+        )
+
     async def async_update(self) -> None:
-        """Read the rates from the health store (blocking: executor)."""
+        """The rates everything shows (HealthRuntime.current_rates; blocking: executor)."""
         today, week = await self.hass.async_add_executor_job(self._entry.runtime_data.health.rates)
         self._attr_native_value = today if self._key == "online_rate_today" else week
 

@@ -63,7 +63,9 @@ CONF_GAT_USERNAME = "gat_username"
 CONF_GAT_PASSWORD = "gat_password"
 CONF_KEEPALIVE = "keepalive_s"
 CONF_FIELD_OPTIONS = "field_options"
-CONF_WITHHELD_FIELDS = "withheld_fields"  # default fields the operator keeps back (the vehicle rules' plate)
+CONF_WITHHELD_FIELDS = "withheld_fields"  # default fields the operator keeps back (the plate, places' names)
+# The uplink step's switch for places' names (stored as PLACE_NAME_FIELD in CONF_WITHHELD_FIELDS when off).
+CONF_PLACE_NAMES_UPSTREAM = "place_names_upstream"
 CONF_AUDIT_DAYS = "audit_days"
 CONF_BACKLOG_LIMIT = "backlog_limit"
 CONF_COMMUNITY_KEY = "community_key"

@@ -11,10 +11,12 @@ from .outbox import Outbox, PendingEvent
 from .query import AccessLogFilter, AccessLogPage, AccessLogRow
 from .retention import PurgeResult, RetentionPolicy, purge_expired, purge_periodically
 from .schema import COMPONENT
-from .store import Journal, open_journal_database
+from .store import MAX_PLACE_NAME, PLACE_NAME_FIELD, Journal, check_place_names, open_journal_database
 
 __all__ = [
     "COMPONENT",
+    "MAX_PLACE_NAME",
+    "PLACE_NAME_FIELD",
     "AccessLogFilter",
     "AccessLogPage",
     "AccessLogRow",
@@ -31,6 +33,7 @@ __all__ = [
     "PendingEvent",
     "PurgeResult",
     "RetentionPolicy",
+    "check_place_names",
     "open_journal_database",
     "purge_expired",
     "purge_periodically",

@@ -26,6 +26,25 @@ _LOGGER = logging.getLogger(__name__)
 # The health events the hub uploads anyway: each carries the audit log's head, so the county holds a copy.
 CARRIES_AUDIT_HEAD = frozenset({EventKind.DEVICE_STATUS, EventKind.HEALTH_REPORT, EventKind.DEVICE_PROBLEM})
 
+# The payload field that records a place's display name at the time of the event (see Journal.set_place_names).
+PLACE_NAME_FIELD = "door_name"
+MAX_PLACE_NAME = 200  # characters
+
+
+def check_place_names(names: Mapping[str, str]) -> dict[str, str]:
+    """Place id to display name, checked: text only, surrounding blanks dropped, at most :data:`MAX_PLACE_NAME`
+    characters; an empty name (or one equal to its id) says nothing and is left out."""
+    checked: dict[str, str] = {}
+    for place_id, name in names.items():
+        if not isinstance(place_id, str) or not isinstance(name, str):
+            raise InvalidInputError("place names map text ids to text names")
+        shown = name.strip()
+        if len(shown) > MAX_PLACE_NAME:
+            raise InvalidInputError(f"the name of {place_id!r} is longer than {MAX_PLACE_NAME} characters")
+        if shown and shown != place_id:
+            checked[place_id] = shown
+    return checked
+
 
 def open_journal_database(path: str | Path) -> sqlite3.Connection:
     """Open the community database with the journal's tables up to date (WAL, ``synchronous=FULL``)."""
@@ -41,6 +60,10 @@ class Journal:
 
     Device-status and health-report events carry the audit log's current head (``audit_head``: seq and hash,
     read in the event's own transaction), so the county receives it with the health events it already gets.
+
+    An event at a place the hub has a display name for (:meth:`set_place_names`: a door, a lane, a camera or a
+    controller, by the id the event's ``door`` holds) records that name in its payload as ``door_name``: the name
+    the place had when the event was journalled. A later rename changes later events only.
     """
 
     def __init__(
@@ -62,6 +85,17 @@ class Journal:
         self._lock = threading.RLock()
         self._audit_keys = audit_keys
         self.audit = AuditLog(conn, hub_id, keys=audit_keys, clock=clock, lock=self._lock)
+        self._place_names: Mapping[str, str] = {}
+
+    @property
+    def place_names(self) -> Mapping[str, str]:
+        """The display names events are journalled with (place id to name)."""
+        return self._place_names
+
+    def set_place_names(self, names: Mapping[str, str]) -> None:
+        """Replace the display names of places (checked by :func:`check_place_names`; bad input changes nothing).
+        Safe from any thread: the events journalled from now on take the new names."""
+        self._place_names = check_place_names(names)
 
     @property
     def connection(self) -> sqlite3.Connection:
@@ -311,6 +345,10 @@ class Journal:
             head = self.audit.head_in_transaction()
             if head is not None:
                 payload = {**payload, "audit_head": head.as_dict()}
+        if event.door is not None and PLACE_NAME_FIELD not in payload:
+            name = self._place_names.get(event.door)
+            if name is not None:
+                payload = {**payload, PLACE_NAME_FIELD: name}
         payload_text = json.dumps(payload, separators=(",", ":"), sort_keys=True, default=str)
         cur = self._conn.execute(
             "INSERT INTO events (uuid, hub_id, kind, door, occurred_at, recorded_at, payload)"

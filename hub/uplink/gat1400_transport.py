@@ -24,9 +24,10 @@ from .transport import BatchResult, OutgoingEvent
 _LOGGER = logging.getLogger(__name__)
 _FLAGS = ("IsDriver", "IsForeigner", "IsSuspectedTerrorist", "IsCriminalInvolved", "IsDetainees", "IsVictim",
           "IsSuspiciousPerson")
-# Hub fields carried in a PersonObject as profile extensions (only those the field policy let through).
+# Hub fields carried in a PersonObject as profile extensions (only those the field policy let through). DoorName is
+# the place's display name (``door_name``), or its id where the hub has no name or the name is withheld.
 _EXTENSIONS = {"result": "AccessResult", "reason": "AccessReason", "credential_kind": "CredentialKind",
-               "resident_ref": "ResidentRef", "door": "DoorName"}
+               "resident_ref": "ResidentRef", "door": "DoorID", "door_name": "DoorName"}
 
 
 class Gat1400Transport:
@@ -118,9 +119,12 @@ class Gat1400Transport:
             for name, key in _EXTENSIONS.items():
                 if name in item.fields:
                     obj[key] = item.fields[name]
+            if "DoorName" not in obj and "door" in item.fields:
+                obj["DoorName"] = item.fields["door"]
             return obj
         online = str(item.fields.get("result", "")).lower() in ("online", "ok", "up")
-        return {collection.id_field: device, "Name": item.fields.get("door") or device,
+        name = item.fields.get("door_name") or item.fields.get("door") or device
+        return {collection.id_field: device, "Name": name,
                 "IsOnline": self._config.online_value if online else self._config.offline_value}
 
     async def _post(self, collection: Collection, run: list[OutgoingEvent]) -> tuple[set[str], dict[str, str]]:

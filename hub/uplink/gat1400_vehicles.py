@@ -32,7 +32,8 @@ _VEHICLE_COLORS = {"white": "A", "gray": "B", "grey": "B", "silver": "B", "yello
 _IMAGE_TYPES = {"scene": "01", "plate": "02"}
 # Hub fields carried as profile extensions (only those the field policy let through).
 _EXTENSIONS = {"result": "AccessResult", "reason": "AccessReason", "resident_ref": "ResidentRef",
-               "backfilled": "Backfilled", "dwell_s": "DwellTime", "near_match": "NearMatch"}
+               "backfilled": "Backfilled", "dwell_s": "DwellTime", "near_match": "NearMatch",
+               "door_name": "LaneName"}
 
 
 def plate_class(color: object, plate: object) -> str:

@@ -5,9 +5,11 @@ resident id (the county cannot reverse it without the community key), a door rel
 change's kind, mode and outcome (never who asked), the weekly device-health ``report`` (device ids, online rates and
 outages: no personal data), a device status change's device kind, a device problem (``problem``: its id, device,
 state and times, never the manager's note or who acknowledged it) and, with the health events, the audit log's head
-(``audit_head``: the newest entry's seq and keyed hash, so the county holds a copy the hub cannot take back), and a
+(``audit_head``: the newest entry's seq and keyed hash, so the county holds a copy the hub cannot take back), a
 vehicle pass's plate, colour, direction, car park, entrance, lane, dwell time and whether it was back-filled or a
-near match (the plate can be withheld; the camera's pictures need an option).
+near match (the plate can be withheld; the camera's pictures need an option), and the display name of the event's
+place as it was when the event was journalled (``door_name``: "North gate" beside ``DEMO-DC-01-door0``; a place's
+name is not personal data, and an operator can withhold it).
 Anything more needs a :class:`FieldOption` naming its legal basis; face images, templates and other biometrics can
 never be allowed.
 """
@@ -33,11 +35,13 @@ DEFAULT_FIELDS: frozenset[str] = frozenset(
      # A vehicle pass (hub/vehicles): the plate is personal data, sent because the county's programme asks for
      # every vehicle movement; an operator can withhold it (FieldPolicy.withheld). Pictures need an option.
      "plate", "plate_color", "plate_type", "vehicle_type", "vehicle_color", "direction", "car_park", "entrance",
-     "lane_no", "backfilled", "dwell_s", "near_match"}
+     "lane_no", "backfilled", "dwell_s", "near_match",
+     # The place's display name when the event happened (hub.journal.PLACE_NAME_FIELD), beside its id ("door").
+     "door_name"}
 )
 
-# Default fields an operator may keep back (the county then receives the pass without them).
-WITHHOLDABLE_FIELDS: frozenset[str] = frozenset({"plate"})
+# Default fields an operator may keep back (the county then receives the events without them).
+WITHHOLDABLE_FIELDS: frozenset[str] = frozenset({"plate", "door_name"})
 
 # Fields an operator may add, each with a stated legal basis. The value is what the field carries.
 OPTIONAL_FIELDS: Mapping[str, str] = {
@@ -113,7 +117,8 @@ class FieldPolicy:
     community_key: Secret
     options: tuple[FieldOption, ...] = ()
     withheld: frozenset[str] = frozenset()
-    """Default fields the operator keeps back (only those in :data:`WITHHOLDABLE_FIELDS`, e.g. ``plate``)."""
+    """Default fields the operator keeps back (only those in :data:`WITHHOLDABLE_FIELDS`: ``plate``,
+    ``door_name``)."""
     _allowed: frozenset[str] = field(init=False, repr=False, default=frozenset())
 
     def __post_init__(self) -> None:

@@ -9,6 +9,7 @@ import threading
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.smart_community.const import DOMAIN
 from devkit.sim.door_controller import DoorControllerSim
@@ -140,3 +141,34 @@ async def test_device_status_is_written_by_the_communitys_writer(
         assert hass.loop.time() < deadline
         await asyncio.sleep(0.02)
     await hass.async_block_till_done()
+
+
+async def test_the_panel_and_the_overview_show_one_online_rate(
+    hass: HomeAssistant, community_entry: MockConfigEntry, simulator: DoorControllerSim,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    """While a device is down its rate falls every second; the panel's figure (devices/list, read every 5 s) and
+    the online-rate sensors the Overview shows are one figure, computed once, not two taken at different moments."""
+    today, week = "sensor.test_garden_device_online_rate_today", "sensor.test_garden_device_online_rate_this_week"
+    await simulator.set_link(False)
+    await wait_for_state(hass, "binary_sensor.door_controller_simdc0042_connection", "off")
+    for _ in range(100):
+        state = hass.states.get(today).state
+        if state not in ("unknown", "unavailable") and float(state) < 100:
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(1.5)  # the rate of a device down for seconds moves by whole percents meanwhile
+    client = await hass_ws_client(hass)
+    for _ in range(3):
+        await client.send_json_auto_id({"type": f"{DOMAIN}/devices/list"})
+        response = await client.receive_json()
+        assert response["success"], response
+        await hass.async_block_till_done()  # a figure the panel made new reaches the sensors
+        community = response["result"]["community"]
+        assert community["day_percent"] is not None and community["day_percent"] < 100
+        assert float(hass.states.get(today).state) == community["day_percent"]
+        assert float(hass.states.get(week).state) == community["week_percent"]
+        await client.send_json_auto_id({"type": f"{DOMAIN}/devices/history", "days": 2})
+        history = await client.receive_json()
+        assert history["result"]["community"][-1] == community["day_percent"]  # today's bar: the same figure
+        await asyncio.sleep(0.5)

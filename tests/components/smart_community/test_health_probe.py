@@ -104,6 +104,7 @@ async def test_a_stopped_camera_is_found_offline_by_the_probe_and_tracked_as_a_p
     journal = runtime.community.journal
     events = await _until(hass, lambda: _health_events(hass, journal), "health events journalled")
     down = [e for e in events if e.kind == EventKind.DEVICE_STATUS and e.door == CAMERA]
+    assert down[-1].payload["door_name"] == "North gate camera"  # its name in Home Assistant, for the county
     assert down[-1].payload["result"] == "offline" and down[-1].occurred_at == status.since.replace(
         microsecond=status.since.microsecond // 1000 * 1000)
     opened = [e for e in events if e.kind == EventKind.DEVICE_PROBLEM]

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import get_diagnostics_for_config_entry
@@ -170,3 +171,104 @@ async def test_an_http_uplink_keeps_a_repair_issue_until_it_is_https(
     assert result["type"] == "create_entry"  # https: no warning step
     await hass.async_block_till_done()
     assert ir.async_get(hass).async_get_issue(DOMAIN, "uplink_unencrypted") is None
+
+
+async def _decisions_upstream(receiver: ReferenceReceiver, count: int) -> list[dict]:
+    decisions: list[dict] = []
+    for _ in range(200):
+        decisions = [e["event"] for e in await fetch_received(receiver.url, READ_TOKEN)
+                     if e["event"].get("type") == "decision"]
+        if len(decisions) >= count:
+            return decisions
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{count} decision(s) never reached the receiver: {decisions}")
+
+
+def _rename_door(hass: HomeAssistant, identifier: str, name: str) -> None:
+    """As a manager does on the door's device page (Rename)."""
+    registry = dr.async_get(hass)
+    device = next(d for entry in hass.config_entries.async_entries(DOMAIN)
+                  for d in dr.async_entries_for_config_entry(registry, entry.entry_id)
+                  if (DOMAIN, identifier) in d.identifiers)
+    registry.async_update_device(device.id, name_by_user=name)
+
+
+async def test_a_door_renamed_in_home_assistant_is_named_so_upstream_from_then_on(
+    hass: HomeAssistant, community_entry: MockConfigEntry, simulator: DoorControllerSim, receiver: ReferenceReceiver
+) -> None:
+    """The uplink sends each decision's door name beside its id: the hub's name, then, after the manager renames
+    the door's device in Home Assistant, the new one (the events already sent keep theirs); with places' names
+    turned off in the uplink's options (audited), ids only."""
+    result = await _options(hass, community_entry, "uplink", {"uplink_url": receiver.url, "uplink_profile": "json",
+                                                              "uplink_secret": SECRET})
+    assert result["type"] == "create_entry" and "door_name" not in community_entry.options["withheld_fields"]
+    await hass.async_block_till_done()
+    await hass.services.async_call(DOMAIN, "add_resident", {"resident_id": "r-001", "full_name": "Li Wei"},
+                                   blocking=True)
+    await hass.services.async_call(DOMAIN, "add_card", {"resident_id": "r-001", "card_number": "12345678"},
+                                   blocking=True)
+    await hass.services.async_call(DOMAIN, "add_access_rule", {"rule_id": "all", "name": "All",
+                                                               "doors": ["lock.simdc0042_door_1"], "everyone": True},
+                                   blocking=True)
+    simulator.swipe_card(0, 12345678)
+    (first,) = await _decisions_upstream(receiver, 1)
+    assert (first["door"], first["door_name"]) == ("SIMDC0042-door0", "SIMDC0042 door 1")
+
+    _rename_door(hass, "SIMDC0042-door0", "North gate")
+    await hass.async_block_till_done()  # the names reach the hub
+    simulator.swipe_card(0, 12345678)
+    earlier, later = await _decisions_upstream(receiver, 2)
+    assert earlier["door_name"] == "SIMDC0042 door 1"  # as it was when it happened
+    assert (later["door"], later["door_name"]) == ("SIMDC0042-door0", "North gate")
+
+    result = await _options(hass, community_entry, "uplink", {"uplink_url": receiver.url, "uplink_profile": "json",
+                                                              "place_names_upstream": False})
+    assert result["type"] == "create_entry" and community_entry.options["withheld_fields"] == ["door_name"]
+    assert "place_names_upstream" not in community_entry.options and community_entry.options["uplink_secret"] == SECRET
+    await hass.async_block_till_done()  # the reload the new options started
+    journal = community_entry.runtime_data.uplink.journal
+    entries = await hass.async_add_executor_job(lambda: journal.audit.entries(after_seq=0, limit=100))
+    assert [e.details for e in entries if e.action == "uplink.place_names"] == [{"upstream": False}]
+    simulator.swipe_card(0, 12345678)
+    *_, last = await _decisions_upstream(receiver, 3)
+    assert last["door"] == "SIMDC0042-door0" and "door_name" not in last
+
+
+async def test_before_the_first_answer_the_uplink_shows_neither_unknown_nor_disconnected(
+    hass: HomeAssistant, community_entry: MockConfigEntry, socket_enabled: None
+) -> None:
+    """While the platform has not answered yet (a platform on loopback that accepts the connection and says
+    nothing), the Overview shows no "Disconnected" and no "Unknown": the uplink's connectivity and last success are
+    unavailable, the backlog and the oldest unsent age are figures; the online rates are figures too."""
+    held: list[asyncio.StreamWriter] = []
+
+    async def silent(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)  # read nothing, answer nothing (the hub's request times out after 15 s)
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        result = await _options(hass, community_entry, "uplink", {"uplink_url": f"http://127.0.0.1:{port}",
+                                                                  "uplink_profile": "json", "uplink_secret": SECRET})
+        assert result["type"] == "create_entry"
+        await hass.async_block_till_done()
+        for _ in range(200):  # the controller's status change is journalled and its request is on the wire
+            if held:
+                break
+            await asyncio.sleep(0.05)
+        assert held, "the hub never connected to the platform"
+        assert hass.states.get("binary_sensor.test_garden_uplink").state == "unavailable"
+        assert hass.states.get("sensor.test_garden_uplink_last_success").state == "unavailable"
+        assert hass.states.get("sensor.test_garden_uplink_backlog").state.isdigit()
+        assert hass.states.get("sensor.test_garden_oldest_unsent_event").state.isdigit()
+        for sensor in ("sensor.test_garden_device_online_rate_today", "sensor.test_garden_device_online_rate_this_week",
+                       "sensor.test_garden_enrolled_faces", "sensor.test_garden_open_alarms"):
+            state = hass.states.get(sensor)
+            assert state is not None and state.state not in ("unknown", "unavailable"), (sensor, state)
+        # People, not templates: named so (the Residents tab's column says "Face templates").
+        assert hass.states.get("sensor.test_garden_enrolled_faces").name == "Test Garden People enrolled"
+    finally:
+        for writer in held:
+            writer.close()
+        server.close()
+        await server.wait_closed()

@@ -102,6 +102,10 @@ async def test_a_registered_car_opens_the_barrier_and_fires_the_lane_event_witho
     await hass.async_block_till_done()
     assert [(e.data["plate"], e.data["result"], e.data["resident_id"]) for e in bus] == [
         (RESIDENT_PLATE, "granted", "r-001")]
+    # Journalled (and sent upstream) with the lane's name beside its id.
+    journal = community_entry.runtime_data.uplink.journal
+    (vehicle_pass,) = await hass.async_add_executor_job(lambda: journal.events(kind=EventKind.VEHICLE_PASS))
+    assert (vehicle_pass.door, vehicle_pass.payload["door_name"]) == ("north:main:1", "north main lane 1")
 
     # The same car again (a new record id) is a new pass, a new event and opens again.
     assert await _push(client, lane, _record(RESIDENT_PLATE, "a1b2c3d4-0002")) == 200

@@ -167,3 +167,27 @@ async def test_gat1400_without_the_image_option_sends_no_pictures(
     assert all("SubImageList" not in v and "PlateNo" not in v for v in platform.vehicles)
     assert platform.vehicles[0]["HasPlate"] == "1"
     await client.close()
+
+
+
+async def test_a_lane_is_sent_with_its_name(
+    community: Community, barrier: RecordingBarrier, clock: Clock, db: Path, receiver: ReferenceReceiver
+) -> None:
+    """A vehicle pass carries its lane's name as it was then (``door_name``), beside the lane's id."""
+    community.set_place_names({ENTRY.lane_id: "North entrance, lane 1"})
+    await _passes(community, barrier, clock)
+    await _drain(db, community, JsonUplinkClient(receiver.url, HUB, SECRET), FieldPolicy(KEY))
+    entry, leave, _stranger = [e for e in await _received(receiver) if e["type"] == "vehicle_pass"]
+    assert (entry["door"], entry["door_name"]) == (ENTRY.lane_id, "North entrance, lane 1")
+    assert "door_name" not in leave  # the exit lane has no name: its id alone
+
+
+async def test_gat1400_motor_vehicles_carry_the_lane_name(
+    community: Community, barrier: RecordingBarrier, clock: Clock, db: Path, platform: VehiclePlatform
+) -> None:
+    community.set_place_names({ENTRY.lane_id: "North entrance, lane 1"})
+    await _passes(community, barrier, clock)
+    client = Gat1400Client(_gat_config(platform))
+    await _drain(db, community, Gat1400Transport(client), FieldPolicy(KEY))
+    await client.close()
+    assert platform.vehicles[0]["LaneName"] == "North entrance, lane 1" and "LaneName" not in platform.vehicles[1]

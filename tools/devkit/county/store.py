@@ -47,6 +47,8 @@ CREATE TABLE county_hubs (hub_id TEXT PRIMARY KEY, status TEXT NOT NULL, changed
 CREATE TABLE county_counters (name TEXT PRIMARY KEY, value {int} NOT NULL)
 """, """
 CREATE INDEX county_events_hub_seq ON county_events (hub_id, seq)
+""", """
+ALTER TABLE county_events ADD COLUMN door_name TEXT
 """]
 
 
@@ -256,10 +258,12 @@ class CountyStore:
                 # The id is the unique key: a copy another consumer committed since the check above (PostgreSQL,
                 # consumers sharing the database) inserts nothing and is a duplicate too.
                 if self._execute(
-                    "INSERT INTO county_events (id, hub_id, seq, type, door, occurred_at, topic, received_at, body) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING pos",
+                    "INSERT INTO county_events (id, hub_id, seq, type, door, door_name, occurred_at, topic, "
+                    "received_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (id) DO NOTHING RETURNING pos",
                     (event_id, item.hub_id, _int_column(event.get("seq")), _text_column(event.get("type")),
-                     _text_column(event.get("door")), _text_column(event.get("occurred_at")), item.topic, now,
+                     _text_column(event.get("door")), _text_column(event.get("door_name")),
+                     _text_column(event.get("occurred_at")), item.topic, now,
                      json.dumps(event, separators=(",", ":"), ensure_ascii=False)),
                 ).fetchone() is None:
                     duplicates.append(event_id)

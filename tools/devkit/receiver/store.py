@@ -30,6 +30,8 @@ CREATE TABLE received_events (
 CREATE INDEX received_events_door ON received_events (hub_id, door, pos);
 CREATE TABLE seen_nonces (nonce TEXT PRIMARY KEY, seen_at REAL NOT NULL);
 CREATE TABLE receiver_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)
+""", """
+ALTER TABLE received_events ADD COLUMN door_name TEXT
 """])
 
 
@@ -79,10 +81,11 @@ class ReceiverStore:
                                      "reason": problem})
                     continue
                 cur = self._conn.execute(
-                    "INSERT OR IGNORE INTO received_events"
-                    " (id, hub_id, seq, type, door, occurred_at, received_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT OR IGNORE INTO received_events (id, hub_id, seq, type, door, door_name, occurred_at,"
+                    " received_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (event["id"], hub_id, event.get("seq"), event.get("type"), event.get("door"),
-                     event.get("occurred_at"), now, json.dumps(event, separators=(",", ":"), ensure_ascii=False)),
+                     _text(event.get("door_name")), event.get("occurred_at"), now,
+                     json.dumps(event, separators=(",", ":"), ensure_ascii=False)),
                 )
                 (accepted if cur.rowcount == 1 else duplicates).append(event["id"])
             if duplicates:
@@ -125,6 +128,11 @@ class ReceiverStore:
         self._conn.execute(
             "INSERT INTO receiver_counters (name, value) VALUES (?, ?)"
             " ON CONFLICT (name) DO UPDATE SET value = value + excluded.value", (name, by))
+
+
+def _text(value: Any) -> str | None:
+    """A text column's value: the event's text, else nothing (the body keeps the event as sent)."""
+    return value if isinstance(value, str) else None
 
 
 def _problem(event: Any, hub_id: str) -> str | None:
