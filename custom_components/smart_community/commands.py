@@ -60,7 +60,7 @@ from .gates import (
     door_id_of_lock,
     window_options,
 )
-from .health import CONF_TARGET, DEFAULT_TARGET
+from .health import CONF_TARGET, DEFAULT_TARGET, lane_name
 from .health import percent as _percent
 from .places import async_ha_places, async_reason_texts, display_names, place_name, reason_text, resolve_places
 from .uplink import CONF_UPLINK_PROFILE, CONF_UPLINK_URL, PROFILE_JSON, field_policy
@@ -818,9 +818,13 @@ def _problems(ctx: CommandContext, data: Fields) -> Result:
 def _alarm_dict(data: Fields, problem: Problem, door_names: Mapping[str, str]) -> dict[str, Any]:
     """An alarm as the panel shows it: its door (by the community's door name) or device (as Home Assistant names
     it), its state and who acknowledged and closed it."""
-    name = place_name(problem.device_id, data.get("_places", {}).get(problem.device_id),
-                      door_names.get(problem.device_id)) if problem.kind == "door" else \
-        _name(data, problem.device_id, problem.kind)
+    if problem.kind == "door":
+        name = place_name(problem.device_id, data.get("_places", {}).get(problem.device_id),
+                          door_names.get(problem.device_id))
+    elif problem.kind == "vehicle":
+        name = lane_name(problem.device_id)
+    else:
+        name = _name(data, problem.device_id, problem.kind)
     return {**problem.to_dict(), "name": name}
 
 

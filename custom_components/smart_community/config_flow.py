@@ -114,9 +114,12 @@ from .uplink import (
 )
 from .vehicles import (
     CONF_ANPR_LANES,
+    CONF_ANPR_PORT,
     LaneConfig,
     anpr_lane_from_input,
     anpr_lane_schema,
+    anpr_port_from_input,
+    edited_lane,
     push_url,
     vehicle_rules_from_input,
     vehicle_rules_schema,
@@ -654,7 +657,7 @@ class CommunityOptionsFlow(ReloadingOptionsFlow):
         options += ["door_operators", "keypad", "uplink", "field_policy", "retention", "health"]
         options.append("add_anpr_lane")
         if self.config_entry.options.get(CONF_ANPR_LANES):
-            options.append("remove_anpr_lane")
+            options += ["edit_anpr_lane", "remove_anpr_lane"]
         options.append("vehicle_rules")
         return self.async_show_menu(step_id="init", menu_options=options)
 
@@ -679,21 +682,78 @@ class CommunityOptionsFlow(ReloadingOptionsFlow):
         """An ANPR camera and the car-park lane it watches; then its push URL is shown (see vehicles.py)."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            lane, errors = anpr_lane_from_input(self.config_entry, user_input)
+            self._anpr_port, errors = anpr_port_from_input(user_input)
+            lane = None
+            if not errors:
+                lane, errors = anpr_lane_from_input(self.hass, self.config_entry, user_input)
             if lane is not None:
                 self._new_lane = lane
                 return await self.async_step_anpr_push_url()
         return self.async_show_form(step_id="add_anpr_lane", data_schema=anpr_lane_schema(user_input),
                                     errors=errors)
 
+    _edit_lane_key: str | None = None
+    _anpr_port: int | None = None
+    _edit_audit: dict[str, Any] | None = None
+
+    def _lane_choice(self) -> selector.SelectSelector:
+        lanes = self.config_entry.options.get(CONF_ANPR_LANES, [])
+        return selector.SelectSelector(selector.SelectSelectorConfig(options=[
+            selector.SelectOptionDict(value=lane["key"], label=LaneConfig.from_options(lane).name) for lane in lanes]))
+
+    async def async_step_edit_anpr_lane(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Which camera's lane to change."""
+        if user_input is not None:
+            self._edit_lane_key = str(user_input["lane"])
+            return await self.async_step_edit_anpr_lane_settings()
+        return self.async_show_form(step_id="edit_anpr_lane",
+                                    data_schema=vol.Schema({vol.Required("lane"): self._lane_choice()}))
+
+    async def async_step_edit_anpr_lane_settings(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """The lane's settings, filled in (name, direction, barrier, camera addresses and credentials), and a new push
+        secret if asked; bad input is refused with the field's error and nothing changes. Then the push URL is
+        shown (a new one after a new secret) before the lane is saved; the change is audited with who made it."""
+        lanes = self.config_entry.options.get(CONF_ANPR_LANES, [])
+        stored = next((lane for lane in lanes if lane["key"] == self._edit_lane_key), None)
+        if stored is None:
+            return self.async_abort(reason="lane_not_found")
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            form = dict(user_input)
+            rotate = bool(form.pop("rotate_secret", False))
+            self._anpr_port, errors = anpr_port_from_input(form)
+            lane = None
+            if not errors:
+                lane, errors = anpr_lane_from_input(self.hass, self.config_entry, form, editing=stored)
+            if lane is not None:
+                self._new_lane, changed = edited_lane(stored, lane, rotate_secret=rotate)
+                self._edit_audit = {"lane": LaneConfig.from_options(self._new_lane).name, "lane_key": stored["key"],
+                                    "changed": changed, "secret_rotated": rotate}
+                return await self.async_step_anpr_push_url()
+        defaults = user_input or {**stored, CONF_ANPR_PORT: self.config_entry.options.get(CONF_ANPR_PORT)}
+        return self.async_show_form(step_id="edit_anpr_lane_settings",
+                                    data_schema=anpr_lane_schema(defaults, editing=True), errors=errors,
+                                    description_placeholders={"lane": LaneConfig.from_options(stored).name})
+
     async def async_step_anpr_push_url(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Where to point the camera: shown once before the lane is saved (the URL carries its secret)."""
         lane = self._new_lane
         assert lane is not None
         if user_input is not None:
-            lanes = [*self.config_entry.options.get(CONF_ANPR_LANES, []), lane]
-            return self.async_create_entry(data={**self.config_entry.options, CONF_ANPR_LANES: lanes})
-        url = push_url(self.hass, self.config_entry, LaneConfig.from_options(lane))
+            current = self.config_entry.options.get(CONF_ANPR_LANES, [])
+            if self._edit_audit is not None:  # an edit: the lane replaced where it was
+                lanes = [lane if other["key"] == lane["key"] else other for other in current]
+                user_id = str(self.context.get("user_id") or "unknown")
+                community = self.config_entry.runtime_data.community
+                await self.hass.async_add_executor_job(community.record_action, user_id, "vehicles.edit_lane",
+                                                       self._edit_audit)
+            else:
+                lanes = [*current, lane]
+            options = {**self.config_entry.options, CONF_ANPR_LANES: lanes}
+            if self._anpr_port is not None:
+                options[CONF_ANPR_PORT] = self._anpr_port
+            return self.async_create_entry(data=options)
+        url = push_url(self.hass, self.config_entry, LaneConfig.from_options(lane), anpr_port=self._anpr_port)
         return self.async_show_form(step_id="anpr_push_url", data_schema=vol.Schema({}),
                                     description_placeholders={"url": url, "format": lane["format"]})
 
@@ -703,9 +763,8 @@ class CommunityOptionsFlow(ReloadingOptionsFlow):
         if user_input is not None:
             kept = [lane for lane in lanes if lane["key"] != user_input["lane"]]
             return self.async_create_entry(data={**self.config_entry.options, CONF_ANPR_LANES: kept})
-        choice = selector.SelectSelector(selector.SelectSelectorConfig(options=[
-            selector.SelectOptionDict(value=lane["key"], label=LaneConfig.from_options(lane).name) for lane in lanes]))
-        return self.async_show_form(step_id="remove_anpr_lane", data_schema=vol.Schema({vol.Required("lane"): choice}))
+        return self.async_show_form(step_id="remove_anpr_lane",
+                                    data_schema=vol.Schema({vol.Required("lane"): self._lane_choice()}))
 
     async def async_step_door_operators(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Who besides administrators may release doors and change their mode (automations always may)."""

@@ -33,6 +33,7 @@ from hub.community import Community
 from hub.events import DeviceStatusEvent
 from hub.exceptions import StorageError
 from hub.health import (
+    EVENT_ALARMS,
     AlarmKind,
     AlarmState,
     DeviceKind,
@@ -84,12 +85,14 @@ ALARM_TITLES = {
     AlarmKind.FORCED_OPEN: "Door forced open",
     AlarmKind.HELD_OPEN: "Door held open",
     AlarmKind.TAMPER: "Reader tampered with",
+    AlarmKind.BLACKLISTED_VEHICLE: "Blacklisted vehicle",
 }
 ALARM_WORDS = {
     AlarmKind.DEVICE_OFFLINE: "went offline",
     AlarmKind.FORCED_OPEN: "was forced open",
     AlarmKind.HELD_OPEN: "was held open too long",
     AlarmKind.TAMPER: "reported its reader's tamper switch open",
+    AlarmKind.BLACKLISTED_VEHICLE: "refused a blacklisted vehicle",
 }
 
 
@@ -103,18 +106,29 @@ def online_rates(store: HealthStore, tz: str, now: datetime) -> tuple[RateSummar
     return day, week
 
 
+def lane_name(lane_id: str) -> str:
+    """A car-park lane as the manager knows it: ``north:main:1`` is "Car park north, main lane 1"."""
+    parts = lane_id.split(":")
+    if len(parts) == 3:
+        return f"Car park {parts[0]}, {parts[1]} lane {parts[2]}"
+    return lane_id
+
+
 def percent(rate: float | None) -> float | None:
     """A rate in 0..1 as the percent figure shown everywhere (two decimals)."""
     return None if rate is None else round(rate * 100, 2)
 
 
 def alarm_message(problem: Problem, name: str) -> str:
-    """A notification's text: the door or device by name, what happened and when, and where to deal with it (no
-    resident's data: a door alarm names no one)."""
+    """A notification's text: the door, device or lane by name, what happened and when, and where to deal with it
+    (no personal data: a door alarm names no one, a blacklisted-vehicle alarm not the plate, which only the
+    admin-only panel shows: persistent notifications are visible to every Home Assistant user)."""
     kind = AlarmKind(problem.alarm)
     when = dt_util.as_local(problem.opened_at).strftime("%Y-%m-%d %H:%M:%S")
     lines = [f"{name} {ALARM_WORDS[kind]} at {when}."]
-    if problem.resolved_at is not None:
+    if kind in EVENT_ALARMS:
+        lines.append("The barrier stayed down; the plate is in the alarm list.")
+    elif problem.resolved_at is not None:
         back = "is back online" if kind is AlarmKind.DEVICE_OFFLINE else "has cleared"
         lines.append(f"It {back} since {dt_util.as_local(problem.resolved_at).strftime('%H:%M:%S')}.")
     if problem.alarm_state is AlarmState.ACKNOWLEDGED:
@@ -350,6 +364,32 @@ class HealthRuntime:
         )
 
     @callback
+    def async_vehicle_alarm(self, lane_id: str, plate: str, at: datetime) -> None:
+        """A blacklisted vehicle was refused at a lane (once per pass, resends excluded): an alarm that stays until a
+        manager closes it, with the plate as its subject for the panel, and a persistent notification naming the
+        lane only. (The county hears of it as the pass's ``vehicle_alarm`` event, journalled with the pass.)"""
+        writes = self._writes
+
+        def write() -> Problem | None:
+            if writes is None or self._writes is None:
+                return None
+            try:
+                return self.community.call(writes.record_vehicle_alarm, lane_id, plate, at)
+            except StorageError as err:
+                _LOGGER.warning("a blacklisted-vehicle alarm at lane %s was not recorded: %s", lane_id, err)
+                return None
+
+        def done(future: asyncio.Future[Problem | None]) -> None:
+            problem = None if future.cancelled() or future.exception() else future.result()
+            if problem is not None:
+                self._async_notify(problem, lane_name(problem.device_id))
+            self._async_changed()
+
+        self.hass.async_add_executor_job(write).add_done_callback(
+            lambda future: self.hass.loop.call_soon_threadsafe(done, future)
+        )
+
+    @callback
     def _async_notify(self, problem: Problem, name: str) -> None:
         """The alarm's persistent notification: created for a new alarm, updated as it clears or is acknowledged,
         dismissed once it is closed."""
@@ -372,6 +412,8 @@ class HealthRuntime:
         Assistant names it)."""
         if problem.kind == "door":
             return door_names.get(problem.device_id, problem.device_id)
+        if problem.kind == "vehicle":
+            return lane_name(problem.device_id)
         return async_device_name(self.hass, problem.device_id)
 
     async def _async_restore_notifications(self) -> None:

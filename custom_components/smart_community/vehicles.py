@@ -20,6 +20,7 @@ import logging
 import secrets
 from dataclasses import dataclass, field
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 
 import voluptuous as vol
@@ -38,6 +39,7 @@ from devices.anpr.auth import check_secret
 from devices.anpr.barrier import HikvisionBarrier
 from devices.anpr.errors import AnprFormatError
 from devices.anpr.frigate import FrigateConfig, FrigateLprSubscriber
+from devices.anpr.redact import install_push_secret_filter
 from devices.anpr.server import AnprReceiver, PushSource
 from hub.access.models import TemporaryVehicleRule, VehicleDirection
 from hub.doors import DoorId
@@ -171,8 +173,9 @@ def lanes_of(entry: ConfigEntry) -> list[LaneConfig]:
     return [LaneConfig.from_options(raw) for raw in entry.options.get(CONF_ANPR_LANES, [])]
 
 
-def push_url(hass: HomeAssistant, entry: ConfigEntry, lane: LaneConfig) -> str:
-    """Where the manager points the camera (the URL holds the lane's secret: show it to the manager only)."""
+def push_url(hass: HomeAssistant, entry: ConfigEntry, lane: LaneConfig, *, anpr_port: int | None = None) -> str:
+    """Where the manager points the camera (the URL holds the lane's secret: show it to the manager only);
+    ``anpr_port``: the hub's own receiver port about to be saved (else the stored one)."""
     try:
         base = get_url(hass, allow_external=False)
     except NoURLAvailableError:
@@ -181,7 +184,7 @@ def push_url(hass: HomeAssistant, entry: ConfigEntry, lane: LaneConfig) -> str:
         return f"{base}{PUSH_PATH}/{lane.format}/{lane.secret}"
     if lane.format == "dahua":
         host = base.split("://", 1)[-1].rsplit(":", 1)[0]
-        port = int(entry.options.get(CONF_ANPR_PORT, DEFAULT_ANPR_PORT))
+        port = anpr_port or int(entry.options.get(CONF_ANPR_PORT, DEFAULT_ANPR_PORT))
         return f"http://{host}:{port}/NotificationInfo/TollgateInfo"
     return f"{lane.broker_url} topic {lane.topic_prefix}/tracked_object_update"
 
@@ -283,10 +286,16 @@ async def async_setup_vehicles(hass: HomeAssistant, entry: ConfigEntry[Community
     @callback
     def on_decision(event: VehicleDecisionEvent) -> None:
         _async_publish(hass, entry, event.outcome)
+        outcome = event.outcome
+        if outcome.decision.alarm and not outcome.resend:  # a blacklisted plate: an alarm for the managers
+            runtime.health.async_vehicle_alarm(outcome.lane.lane_id, outcome.plate, outcome.at)
 
     unsubscribe = runtime.community.events.subscribe(VehicleDecisionEvent, on_decision)
     hass.data.setdefault(DATA_VEHICLES, {})[entry.entry_id] = vehicles
     if not hass.data.get(DATA_VIEW):
+        # Home Assistant's HTTP server logs request paths (aiohttp's access log at INFO, its view logger at
+        # DEBUG): the push URLs' secrets are redacted there.
+        install_push_secret_filter()
         hass.http.register_view(AnprPushView())
         hass.data[DATA_VIEW] = True
 
@@ -392,9 +401,12 @@ _TEXT_FIELDS = ("camera_id", "username", "password", "allowed_addresses", "camer
                 "camera_password", "broker_url", "ca_file", "client_cert", "client_key", "tollgate_id", "ape_id")
 
 
-def anpr_lane_schema(defaults: dict[str, Any] | None = None) -> vol.Schema:
-    """The form for one ANPR camera and its lane."""
-    d = defaults or {}
+def anpr_lane_schema(defaults: dict[str, Any] | None = None, *, editing: bool = False) -> vol.Schema:
+    """The form for one ANPR camera and its lane. ``editing``: filled in with the stored lane (passwords never
+    shown: left blank, the stored one is kept), with a "new push secret" switch."""
+    d = dict(defaults or {})
+    if isinstance(d.get("allowed_addresses"), list | tuple):
+        d["allowed_addresses"] = ", ".join(d["allowed_addresses"])
 
     def select(options: tuple[str, ...], key: str) -> selector.SelectSelector:
         return selector.SelectSelector(selector.SelectSelectorConfig(options=list(options), translation_key=key))
@@ -408,16 +420,63 @@ def anpr_lane_schema(defaults: dict[str, Any] | None = None) -> vol.Schema:
             selector.NumberSelectorConfig(min=1, max=99, mode=selector.NumberSelectorMode.BOX)),
         vol.Required("direction", default=d.get("direction", "entry")): select(("entry", "exit"), "anpr_direction"),
         vol.Required("barrier", default=d.get("barrier", BARRIER_DOOR)): select(BARRIER_KINDS, "anpr_barrier"),
-        vol.Optional("lock"): selector.EntitySelector(selector.EntitySelectorConfig(domain="lock", integration=DOMAIN)),
+        vol.Optional("lock", description={"suggested_value": d.get("lock")}): selector.EntitySelector(
+            selector.EntitySelectorConfig(domain="lock", integration=DOMAIN)),
     }
     for key in _TEXT_FIELDS:
-        schema[vol.Optional(key)] = password if key.endswith("password") else str
+        if key.endswith("password"):
+            schema[vol.Optional(key)] = password
+        else:
+            schema[vol.Optional(key, description={"suggested_value": d.get(key)})] = str
+    schema[vol.Optional(CONF_ANPR_PORT, description={"suggested_value": d.get(CONF_ANPR_PORT)})] = \
+        selector.NumberSelector(selector.NumberSelectorConfig(min=1, max=65535, mode=selector.NumberSelectorMode.BOX))
+    if editing:
+        schema[vol.Required("rotate_secret", default=False)] = bool
     return vol.Schema(schema)
 
 
-def anpr_lane_from_input(entry: ConfigEntry, user_input: dict[str, Any]) -> tuple[dict[str, Any] | None,
-                                                                                   dict[str, str]]:
-    """The lane's options (a new secret made here), or the form's errors; nothing is stored on an error."""
+def anpr_port_from_input(user_input: dict[str, Any]) -> tuple[int | None, dict[str, str]]:
+    """The hub's own receiver port (Dahua's fixed paths) if the form gives one, or the form's error. It is the
+    community's one port for every Dahua lane."""
+    raw = user_input.get(CONF_ANPR_PORT)
+    if raw in (None, ""):
+        return None, {}
+    try:
+        number = float(raw)
+    except (TypeError, ValueError):
+        return None, {CONF_ANPR_PORT: "invalid_port"}
+    if not number.is_integer() or not 1 <= number <= 65535:
+        return None, {CONF_ANPR_PORT: "invalid_port"}
+    port = int(number)
+    return port, {}
+
+
+# What the lane form sets: on an edit, everything else the stored lane has (e.g. the topic prefix) is kept.
+LANE_FORM_KEYS = frozenset({"format", "car_park", "entrance", "lane_no", "direction", "barrier", "lock",
+                            *_TEXT_FIELDS})
+
+
+def edited_lane(stored: dict[str, Any], lane: dict[str, Any], *, rotate_secret: bool) -> tuple[dict[str, Any],
+                                                                                               list[str]]:
+    """The stored lane changed by the edit form's ``lane`` (from :func:`anpr_lane_from_input` with ``editing``),
+    with a new push secret if asked; and which settings changed, for the audit log (names only, never values: some
+    are secrets or camera addresses)."""
+    new = {**{k: v for k, v in stored.items() if k not in LANE_FORM_KEYS}, **lane}
+    if rotate_secret:
+        new["secret"] = new_secret()
+    changed = sorted(k for k in set(stored) | set(new)
+                     if k not in ("key", "secret") and stored.get(k) != new.get(k) and (stored.get(k) or new.get(k)))
+    if rotate_secret:
+        changed.append("secret")
+    return new, changed
+
+
+def anpr_lane_from_input(hass: HomeAssistant, entry: ConfigEntry, user_input: dict[str, Any], *,
+                         editing: dict[str, Any] | None = None) -> tuple[dict[str, Any] | None, dict[str, str]]:
+    """The lane's options, or the form's errors; nothing is stored on an error. A new lane gets a new key and
+    secret; ``editing`` (the stored lane) keeps its key, its secret and the stored passwords left blank. The
+    Frigate broker's certificate files must be files in a folder Home Assistant may read
+    (``allowlist_external_dirs``), as the uplink's are."""
     raw = {key: str(value).strip() for key, value in user_input.items() if key in _TEXT_FIELDS and value}
     fmt = str(user_input.get("format"))
     barrier = str(user_input.get("barrier"))
@@ -426,10 +485,29 @@ def anpr_lane_from_input(entry: ConfigEntry, user_input: dict[str, Any]) -> tupl
         entrance = v.identifier(str(user_input.get("entrance", "")).strip(), "entrance")
     except InvalidInputError:
         return None, {"car_park": "invalid_name"}
-    lane_no = int(user_input.get("lane_no", 1))
+    try:
+        lane_no = int(user_input.get("lane_no", 1))
+    except (TypeError, ValueError):
+        return None, {"lane_no": "invalid_lane_no"}
+    if not 1 <= lane_no <= 99:
+        return None, {"lane_no": "invalid_lane_no"}
+    if str(user_input.get("direction", "entry")) not in ("entry", "exit"):
+        return None, {"direction": "invalid_direction"}
     for other in lanes_of(entry):
+        if editing is not None and other.key == editing["key"]:
+            continue
         if (other.car_park, other.entrance, other.lane_no) == (car_park, entrance, lane_no):
             return None, {"lane_no": "lane_exists"}
+    if editing is not None:
+        for key in ("password", "camera_password"):  # a password field left blank keeps the stored one
+            if key not in raw and editing.get(key):
+                raw[key] = editing[key]
+    for key in ("ca_file", "client_cert", "client_key"):
+        path = raw.get(key)
+        if path and not hass.config.is_allowed_path(path):
+            return None, {key: "path_not_allowed"}
+        if path and not Path(path).is_file():
+            return None, {key: "file_not_found"}
     if fmt not in FORMATS:
         return None, {"format": "invalid_format"}
     if barrier == BARRIER_DOOR and not user_input.get("lock"):
@@ -440,7 +518,8 @@ def anpr_lane_from_input(entry: ConfigEntry, user_input: dict[str, Any]) -> tupl
         return None, {"barrier": "barrier_reply_vzenith"}
     addresses = tuple(a.strip() for a in raw.pop("allowed_addresses", "").split(",") if a.strip())
     lane: dict[str, Any] = {
-        "key": secrets.token_hex(4), "format": fmt, "secret": new_secret(), "car_park": car_park,
+        "key": editing["key"] if editing else secrets.token_hex(4), "format": fmt,
+        "secret": editing["secret"] if editing else new_secret(), "car_park": car_park,
         "entrance": entrance, "lane_no": lane_no, "direction": str(user_input.get("direction", "entry")),
         "barrier": barrier, "lock": user_input.get("lock"), "allowed_addresses": list(addresses), **raw,
     }

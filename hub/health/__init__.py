@@ -8,7 +8,16 @@ from polling samples. Everything here is blocking SQLite work: call it from an e
 """
 
 from .models import CommunityRate, DeviceKind, DeviceRate, PurgeResult, RateSummary, public_device_id
-from .problems import DOOR_ALARMS, AlarmKind, AlarmState, Problem, ProblemEntry, ProblemState, StatusChange
+from .problems import (
+    DOOR_ALARMS,
+    EVENT_ALARMS,
+    AlarmKind,
+    AlarmState,
+    Problem,
+    ProblemEntry,
+    ProblemState,
+    StatusChange,
+)
 from .report import DEFAULT_TARGET_PERCENT, DeviceWeek, Outage, WeeklyReport
 from .schema import COMPONENT
 from .store import DeviceStatus, HealthStore, open_health_database
@@ -18,6 +27,7 @@ __all__ = [
     "COMPONENT",
     "DEFAULT_TARGET_PERCENT",
     "DOOR_ALARMS",
+    "EVENT_ALARMS",
     "AlarmKind",
     "AlarmState",
     "CommunityRate",

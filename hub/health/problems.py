@@ -1,17 +1,20 @@
 """Device problems and door alarms: tracked from the moment they happen until a manager has dealt with them.
 
-A problem is one **alarm** (:class:`AlarmKind`): a device offline, or a door forced open, held open or tampered
-with. It **opens** when that happens (a device's state changes to offline, a door raises the alarm), may be
-**acknowledged** by a manager with a note, and is **resolved** automatically when the condition ends (the device is
-back online, the door's alarm clears); its time to repair is from opening to resolution. One unresolved problem per
-device and alarm at most.
+A problem is one **alarm** (:class:`AlarmKind`): a device offline, a door forced open, held open or tampered
+with, or a blacklisted vehicle refused at a car-park lane. It **opens** when that happens (a device's state changes
+to offline, a door raises the alarm), may be **acknowledged** by a manager with a note, and is **resolved**
+automatically when the condition ends (the device is back online, the door's alarm clears; a blacklisted vehicle's
+alarm is resolved as it opens: the car was seen, nothing lasts); its time to repair is from opening to resolution.
+One unresolved problem per device and alarm at most.
 
 An alarm *stays* after it is resolved: the manager **closes** it, once it has been acknowledged (:class:`AlarmState`:
 open -> acknowledged -> closed). Who acknowledged and who closed it are kept (the managers' ``Name (id)`` as the
 audit log names them, which also records both actions).
 
 The record holds no resident's data: the device or door, its kind, the times, the managers and their note about the
-device. What goes upstream (:meth:`Problem.upstream`) leaves the note and the managers out.
+device. A blacklisted-vehicle alarm also keeps the plate it was raised for (``subject``): it is the manager's data
+(the plate a manager put on the black list), shown in the admin-only panel, never in a notification or an entity.
+What goes upstream (:meth:`Problem.upstream`) leaves the note, the managers and the subject out.
 """
 
 from __future__ import annotations
@@ -34,9 +37,12 @@ class AlarmKind(StrEnum):
     FORCED_OPEN = "forced_open"
     HELD_OPEN = "held_open"
     TAMPER = "tamper"
+    BLACKLISTED_VEHICLE = "blacklisted_vehicle"
 
 
 DOOR_ALARMS = frozenset({AlarmKind.FORCED_OPEN, AlarmKind.HELD_OPEN, AlarmKind.TAMPER})
+# Alarms about something that happened once (a car seen), not a condition that lasts: resolved when raised.
+EVENT_ALARMS = frozenset({AlarmKind.BLACKLISTED_VEHICLE})
 
 
 class AlarmState(StrEnum):
@@ -71,6 +77,7 @@ class Problem:
     acknowledged_by: str | None = None
     closed_at: datetime | None = None
     closed_by: str | None = None
+    subject: str | None = None  # a blacklisted-vehicle alarm's plate (local only, never upstream)
 
     @property
     def alarm_state(self) -> AlarmState:
@@ -121,6 +128,7 @@ class Problem:
             **self.upstream(), "device_id": self.device_id, "note": self.note, "alarm": str(self.alarm),
             "alarm_state": str(self.alarm_state), "active": self.active, "acknowledged_by": self.acknowledged_by,
             "closed_at": None if self.closed_at is None else to_text(self.closed_at), "closed_by": self.closed_by,
+            "subject": self.subject,
         }
 
 

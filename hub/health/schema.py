@@ -71,4 +71,10 @@ CREATE UNIQUE INDEX health_problems_unresolved ON health_problems (device_id, al
 CREATE INDEX health_problems_unclosed ON health_problems (opened_at) WHERE closed_at IS NULL
 """
 
-register_migrations(COMPONENT, [_V1, _V2, _V3])
+# V4: blacklisted-vehicle alarms (kind ``vehicle``, ``device_id`` the lane's id): ``subject`` is the plate the alarm
+# was raised for, shown to the managers in the panel (never upstream, never in a notification).
+_V4 = """
+ALTER TABLE health_problems ADD COLUMN subject TEXT
+"""
+
+register_migrations(COMPONENT, [_V1, _V2, _V3, _V4])

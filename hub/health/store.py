@@ -296,6 +296,28 @@ class HealthStore:
                 also(problem)
         return problem
 
+    def record_vehicle_alarm(self, lane_id: str, plate: str, at: datetime, *,
+                             also: Callable[[Problem], object] | None = None) -> Problem:
+        """A blacklisted vehicle was refused at a lane (``at``: when the camera saw it, a back-filled pass's original
+        time): an alarm, resolved at once (the car was seen; nothing to clear), that stays until a manager closes it.
+        ``plate`` is kept as the alarm's subject, for the managers' panel only. Every call opens a new alarm: the
+        caller raises it once per pass (a camera's resend is no new pass)."""
+        lane_id = _validate_id(lane_id, "lane_id")
+        if not isinstance(plate, str) or len(plate) > 32:
+            raise InvalidInputError("plate must be text of at most 32 characters")
+        at_text = to_text(require_aware(at, "at"))
+        with self._write() as conn:
+            cur = conn.execute(
+                "INSERT INTO health_problems (device_id, kind, opened_at, resolved_at, alarm, subject)"
+                " VALUES (?, 'vehicle', ?, ?, ?, ?)",
+                (lane_id, at_text, at_text, AlarmKind.BLACKLISTED_VEHICLE.value, plate or None),
+            )
+            problem = _problem(conn.execute("SELECT * FROM health_problems WHERE problem_id = ?",
+                                            (int(cur.lastrowid or 0),)).fetchone())
+            if also is not None:
+                also(problem)
+        return problem
+
     @staticmethod
     def _checked_note(note: object) -> str:
         if not isinstance(note, str) or not note.strip():
@@ -714,6 +736,7 @@ def _problem(row: sqlite3.Row) -> Problem:
         acknowledged_by=row["acknowledged_by"],
         closed_at=None if closed is None else from_text(closed),
         closed_by=row["closed_by"],
+        subject=row["subject"],
     )
 
 

@@ -6,9 +6,11 @@ reconnects by itself after the broker was killed."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import ssl
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -116,3 +118,48 @@ def test_config_is_checked() -> None:
         FrigateConfig(broker_url="mqtt://broker", topic_prefix="frigate/#")
     assert FrigateConfig(broker_url="mqtt://broker", topic_prefix="/cams/").topic == "cams/tracked_object_update"
     assert FrigateConfig(broker_url="mqtt://broker").ssl_context() is None
+
+
+# Every file Python opens in this process, while a test looks (an audit hook: Python's own record of ``open``, not a
+# mock). Hooks cannot be removed, so one is added once and switched on and off.
+_OPENED: list[str] | None = None
+
+
+def _audit(event: str, args: tuple[object, ...]) -> None:
+    if _OPENED is not None and event == "open" and args and isinstance(args[0], str | bytes | os.PathLike):
+        _OPENED.append(os.fsdecode(args[0]))
+
+
+sys.addaudithook(_audit)
+
+
+async def test_paths_a_frigate_message_names_are_never_opened(broker: Mosquitto, pki: Pki, tmp_path: Path) -> None:
+    """Frigate's messages may name snapshot, thumbnail and clip files (its events do; an attacker on the broker can
+    write anything): the hub reads none of them. The plate read is taken, with no pictures."""
+    global _OPENED
+    secret = tmp_path / "secret.jpg"
+    secret.write_bytes(b"\xff\xd8\xff\xe0 not for a camera to choose")
+    names = [str(secret), "/etc/shadow", "../../../../etc/passwd", f"file://{secret}"]
+    message = {"type": "lpr", "id": "1764641730.5-path", "camera": "driveway", "plate": "AB123CD", "score": 0.9,
+               "timestamp": 1764641730.5, "snapshot_path": names[0], "thumbnail_path": names[1],
+               "snapshot": {"path": names[2], "frame_time": 1764641730.5}, "clip_path": names[3],
+               "image": names[0], "thumbnail": names[0]}
+    reads: list[PlateRead] = []
+
+    async def on_read(read: PlateRead) -> None:
+        reads.append(read)
+
+    subscriber = FrigateLprSubscriber(_config(broker, pki), on_read)
+    subscriber.start()
+    try:
+        await subscriber.wait_connected()
+        _OPENED = []
+        await _publish_raw(broker, pki, [json.dumps(message).encode()])
+        await _until(lambda: len(reads) == 1, "the read")
+        opened, _OPENED = _OPENED, None
+    finally:
+        _OPENED = None
+        await subscriber.stop()
+    assert reads[0].plate == "AB123CD" and reads[0].images == ()
+    assert not [path for path in opened if any(name.removeprefix("file://") in path or path.endswith(
+        ("shadow", "passwd")) for name in names)], opened

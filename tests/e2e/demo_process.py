@@ -19,8 +19,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 
 # controllers, their control endpoints, the camera and its control, the county receiver, the MQTT county's consumer
-# read API and its broker
-DEMO_PORT_OFFSETS = (0, 1, 20, 21, 40, 41, 50, 51, 52)
+# read API and its broker, the hub's own ANPR receiver (Dahua), the Frigate lane's broker
+DEMO_PORT_OFFSETS = (0, 1, 20, 21, 40, 41, 50, 51, 52, 53, 54)
 
 
 def free_port() -> int:

@@ -31,11 +31,11 @@ async def _states(session: aiohttp.ClientSession, base: str, token: str) -> list
 
 async def _lane_event(session: aiohttp.ClientSession, base: str, token: str, lane_no: int,
                       event_type: str) -> dict[str, Any]:
-    """The car park lane's vehicle event entity once it fired ``event_type``."""
+    """The main entrance's lane's vehicle event entity once it fired ``event_type``."""
     state: dict[str, Any] = {}
     for _ in range(200):
         lanes = [s for s in await _states(session, base, token) if s["entity_id"].startswith("event.")
-                 and f"lane_{lane_no}" in s["entity_id"]]
+                 and f"_main_lane_{lane_no}_" in s["entity_id"]]
         assert len(lanes) == 1, [s["entity_id"] for s in lanes]
         state = lanes[0]
         if state["attributes"].get("event_type") == event_type:
@@ -58,9 +58,10 @@ async def test_the_demo_car_park_lets_the_residents_car_in_and_refuses_an_unknow
     async with running_demo(tmp_path / "demo") as demo:
         output = "".join(demo.output)
         pushes = dict(re.findall(r"ANPR push \((\w+)\): (\S+)", output))
-        assert set(pushes) == {"hikvision", "vzenith"}, output
-        for url in pushes.values():
-            assert url.startswith(demo.base + "/api/smart_community/anpr/"), url
+        assert {"hikvision", "vzenith", "dahua"} <= set(pushes) <= {"hikvision", "vzenith", "dahua", "frigate"}, output
+        for fmt in ("hikvision", "vzenith"):
+            assert pushes[fmt].startswith(demo.base + "/api/smart_community/anpr/"), pushes[fmt]
+        assert pushes["dahua"].endswith(f":{demo.modbus + 53}/NotificationInfo/TollgateInfo"), pushes["dahua"]
         resident = re.search(r"Resident car: (\S+)", output)
         assert resident, output
         plate = resident.group(1)

@@ -54,10 +54,18 @@ async def test_a_frigate_plate_read_opens_the_barrier(
     hub = pki.client("hub-anpr")
     flow = await hass.config_entries.options.async_init(community_entry.entry_id)
     flow = await hass.config_entries.options.async_configure(flow["flow_id"], {"next_step_id": "add_anpr_lane"})
-    shown = await hass.config_entries.options.async_configure(flow["flow_id"], {
+    fields = {
         "format": "frigate", "car_park": "home", "entrance": "drive", "lane_no": 1, "direction": "entry",
         "barrier": "door", "lock": "lock.simdc0042_door_2", "broker_url": broker.url, "ca_file": str(pki.ca_file),
-        "client_cert": str(hub.cert), "client_key": str(hub.key)})
+        "client_cert": str(hub.cert), "client_key": str(hub.key)}
+    # The certificate files must be in a folder Home Assistant may read (allowlist_external_dirs), and be files.
+    refused = await hass.config_entries.options.async_configure(flow["flow_id"], fields)
+    assert refused["errors"] == {"ca_file": "path_not_allowed"}
+    hass.config.allowlist_external_dirs.add(str(Path(pki.ca_file).parent))
+    missing = await hass.config_entries.options.async_configure(
+        flow["flow_id"], {**fields, "client_key": str(Path(pki.ca_file).parent / "no-such.key")})
+    assert missing["errors"] == {"client_key": "file_not_found"}
+    shown = await hass.config_entries.options.async_configure(flow["flow_id"], fields)
     assert shown["description_placeholders"]["url"] == f"{broker.url} topic frigate/tracked_object_update"
     await hass.config_entries.options.async_configure(shown["flow_id"], {})
     await hass.async_block_till_done()

@@ -86,3 +86,25 @@ def test_bad_alarm_input_is_refused_and_changes_nothing(store: HealthStore) -> N
     with pytest.raises(InvalidInputError):
         store.close_alarm(raised.problem_id, cst(1, 2), actor="m", note="x" * 501)
     assert store.alarms()[0].alarm_state is AlarmState.ACKNOWLEDGED
+
+
+def test_a_blacklisted_vehicle_alarm_keeps_its_plate_locally_and_stays_until_closed(store: HealthStore) -> None:
+    first = store.record_vehicle_alarm("p1:north:1", "沪C44444", cst(2, 8))
+    second = store.record_vehicle_alarm("p1:north:1", "沪C44444", cst(2, 9))  # the car again: a new alarm
+    assert first.problem_id != second.problem_id
+    assert first.alarm == AlarmKind.BLACKLISTED_VEHICLE and first.kind == "vehicle" and first.subject == "沪C44444"
+    assert not first.active and first.alarm_state is AlarmState.OPEN  # seen, nothing to clear, not dealt with
+    assert store.open_alarm_count() == 2
+    assert first.to_dict()["subject"] == "沪C44444"
+    assert "沪C44444" not in str(first.upstream())
+    store.acknowledge(first.problem_id, "Police told", cst(2, 10), actor="Li (u1)")
+    closed = store.close_alarm(first.problem_id, cst(2, 11), actor="Li (u1)")
+    assert closed.alarm_state is AlarmState.CLOSED and closed.subject == "沪C44444"
+    assert [a.problem_id for a in store.alarms()] == [second.problem_id]
+    # Door alarms and offline problems have no subject.
+    door = store.record_alarm("DC-01-door0", AlarmKind.TAMPER, True, cst(2, 12))
+    assert door is not None and door.subject is None
+    with pytest.raises(InvalidInputError):
+        store.record_vehicle_alarm("", "沪C44444", cst(2, 8))
+    with pytest.raises(InvalidInputError):
+        store.record_vehicle_alarm("p1:north:1", "X" * 40, cst(2, 8))

@@ -27,6 +27,7 @@ from .console import SimulatorConsole
 from .county_mqtt import TOPIC_PREFIX, DemoMqttCounty, MosquittoMissingError
 from .devices import CAMERA_SERIAL, DemoDevices
 from .faces import demo_faces_dir
+from .frigate_broker import DemoFrigateBroker
 from .residents import add_demo_residents
 from .run import (
     DOMAIN,
@@ -121,7 +122,9 @@ class DemoCommunity:
         self.uplink_file = demo_dir / "uplink-profile"
         self.mqtt = DemoMqttCounty(demo_dir, broker_port=modbus_port + 52, read_api_port=modbus_port + 51) \
             if uplink == "mqtt" else None
-        self.car_park = DemoCarPark(demo_dir, self.base)
+        # The Frigate lane's broker, when Mosquitto is installed (the demo runs without it, minus that lane).
+        self.frigate = DemoFrigateBroker(demo_dir, modbus_port + 54) if DemoFrigateBroker.available() else None
+        self.car_park = DemoCarPark(demo_dir, self.base, anpr_port=modbus_port + 53, frigate=self.frigate)
 
     def _write_configuration(self) -> None:
         self.config_dir.mkdir(parents=True, exist_ok=True)
@@ -341,10 +344,24 @@ class DemoCommunity:
                 await self._point_uplink(session, token)
             if added:
                 await add_demo_residents(session, self.base, token, self.sims, self.devices.camera)
+            if added:  # a new community entry: its lanes are new too
+                self.car_park.reset()
             if added or not self.car_park.load():
                 await self.car_park.set_up(session, token, COMMUNITY_TITLE, self.sims)
             self.car_park.token = token
         return fresh_password
+
+    async def _start_frigate_broker(self) -> None:
+        """The Frigate lane's Mosquitto, with the users kept in the car park's file; left out if it cannot start."""
+        self.car_park.load_credentials()
+        if self.frigate is None:
+            return
+        try:
+            await self.frigate.start(self.car_park.frigate_passwords())
+        except (RuntimeError, OSError) as err:
+            console(f"The Frigate lane is left out: {err}")
+            self.frigate = self.car_park.frigate = None
+            self.car_park.no_frigate_because = f"its Mosquitto did not start ({err})"
 
     async def main(self) -> int:
         """Bring the community up, serve until stopped, shut down in order."""
@@ -384,6 +401,7 @@ class DemoCommunity:
             console(f"Cannot start the county receiver: {err}. Delete {self.hubs_file} to start it afresh.")
             await self.devices.stop()
             return 1
+        await self._start_frigate_broker()
         simulator_console = SimulatorConsole(self.sims, self.devices.camera, self.car_park)
         try:
             console(f"Starting Home Assistant on {self.base} (log: {self.demo_dir / 'home-assistant.log'})...")
@@ -407,6 +425,8 @@ class DemoCommunity:
             await simulator_console.stop()
             await self._stop_hass()
             await self.devices.stop()
+            if self.frigate is not None:
+                await self.frigate.stop()
             if self.receiver is not None:
                 await self.receiver.stop()
             if self.mqtt is not None:

@@ -28,7 +28,8 @@ Commands (doors are numbered 1..N across all controllers):
   camera person NAME | camera stranger | camera photo NAME | camera phone NAME | camera nobody
                             who stands in front of the gate camera (NAME as in demo/faces, e.g. John_Salley)
   camera link down|up       cut or restore the gate camera's network link (its background probe notices)
-  car entry|exit PLATE      a car at the car park's entry or exit lane: its camera pushes PLATE
+  car LANE PLATE            a car at a car-park lane (entry, exit, east-entry, east-exit): its camera pushes
+                            PLATE in its own format (Hikvision, Vzenith, Dahua, Frigate)
   state                     print every simulator's state as JSON
   help                      this text"""
 
@@ -75,7 +76,7 @@ class SimulatorConsole:
                 return f"gate camera shows: {' '.join(rest)}"
             if cmd == "car" and self.car_park is not None:
                 if len(rest) != 2:
-                    raise ValueError("car entry|exit PLATE")
+                    raise ValueError("car LANE PLATE (entry, exit, east-entry, east-exit)")
                 return await self.car_park.drive(rest[0].lower(), rest[1])
             if cmd == "link" and len(rest) == 2 and rest[1] in ("up", "down"):
                 sim = self.sims[int(rest[0]) - 1]

@@ -1,4 +1,5 @@
-// The Alarms tab: doors forced open, held open, a reader tampered with, devices offline. Each alarm stays in the list
+// The Alarms tab: doors forced open, held open, a reader tampered with, devices offline, blacklisted vehicles refused
+// at a car-park lane (with the plate: the panel is admin-only, and the black list is the manager's own data). Each alarm stays in the list
 // until a manager has acknowledged it with a note and closed it (who and when are shown; both are audited). The
 // open-alarm count is the badge on the tab (Home Assistant offers custom panels no badge in its sidebar; its own
 // notification bell counts the alarms' persistent notifications there).
@@ -13,6 +14,7 @@ const ALARM_TEXT = {
   held_open: "Held open",
   tamper: "Reader tampered with",
   device_offline: "Device offline",
+  blacklisted_vehicle: "Blacklisted vehicle",
 };
 
 function alarmStateBadge(a) {
@@ -86,13 +88,13 @@ export const AlarmsTab = (Base) => class extends Base {
       <thead><tr><th>#</th><th>Alarm</th><th>Where</th><th>State</th><th>When</th><th>Handled</th><th>Note and action</th></tr></thead>
       <tbody>${alarms.map((a) => {
         const id = String(a.problem_id);
-        const since = a.active
+        const since = a.alarm === "blacklisted_vehicle" ? h`<span class="muted">refused, the barrier stayed down</span>` : a.active
           ? h`<span class="badtext">still ${a.alarm === "device_offline" ? "offline" : "active"}, ${fmtDuration((now - new Date(a.opened_at).getTime()) / 1000)}</span>`
           : h`<span class="muted">cleared ${this._fmt(a.resolved_at, false)}</span>`;
         return h`<tr data-testid="alarm-row" data-alarm-id="${id}" data-state="${a.alarm_state}" data-alarm="${a.alarm}"
           data-active="${String(!!a.active)}">
         <td data-label="#" class="num">${id}</td>
-        <td data-label="Alarm" class="title"><strong>${ALARM_TEXT[a.alarm] || a.alarm}</strong></td>
+        <td data-label="Alarm" class="title"><strong>${ALARM_TEXT[a.alarm] || a.alarm}</strong>${a.subject ? h`<br><span data-testid="alarm-subject">Plate ${a.subject}</span>` : ""}</td>
         <td data-label="Where"><span class="wrap">${a.name || a.device_id}</span></td>
         <td data-label="State">${alarmStateBadge(a)}</td>
         <td data-label="When">${this._fmt(a.opened_at, false)}<br>${since}</td>
