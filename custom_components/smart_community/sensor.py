@@ -219,6 +219,7 @@ class CommunityCountSensor(SensorEntity):
     def __init__(self, entry: ConfigEntry[CommunityRuntimeData], description: CommunitySensorDescription) -> None:
         self.entity_description = description
         self._community = entry.runtime_data.community
+        self._removed = False
         self._attr_unique_id = f"community-{entry.entry_id}-{description.key}"
         self._attr_device_info = community_device_info(entry)
         if description.key == "enrolled_faces":
@@ -232,11 +233,28 @@ class CommunityCountSensor(SensorEntity):
         )
         await self._refresh()
 
+    async def async_will_remove_from_hass(self) -> None:
+        """No more refreshes: the community's database closes once the platforms are unloaded."""
+        self._removed = True
+
+    def _gone(self) -> bool:
+        return self._removed
+
     @callback
     def _schedule_refresh(self) -> None:
-        self.hass.async_create_task(self._refresh())
+        if not self._gone():
+            self.hass.async_create_task(self._refresh())
 
     async def _refresh(self) -> None:
-        summary = await self.hass.async_add_executor_job(self._community.summary)
+        if self._gone():
+            return
+        try:
+            summary = await self.hass.async_add_executor_job(self._community.summary)
+        except Exception:
+            if self._gone():  # a change signalled just before an unload, read after the database closed
+                return
+            raise
+        if self._gone():
+            return
         self._attr_native_value = self.entity_description.value_fn(summary)
         self.async_write_ha_state()
