@@ -9,18 +9,25 @@ gallery never waits on a lock the writer needs (see :mod:`hub.writer`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from contextlib import ExitStack
+from dataclasses import replace
 
 from .access.models import FaceMatch
 from .community import Community
 from .events import ManagerActionEvent
+from .exceptions import InvalidInputError
 from .faces.blas import single_threaded_blas
+from .faces.enrol_review import PhotoReview, review_set
 from .faces.liveness import DEFAULT_LIVENESS, LivenessLimits
 from .faces.matcher import Matcher
 from .faces.models import Enrolment, FaceOutcome, FaceResult
-from .faces.pipeline import BurstEncoder, verify_burst, verify_encoded
+from .faces.pipeline import DEFAULT_RULE, BurstEncoder, verify_burst, verify_encoded
 from .residents.bulk_import import PhotoCheck
+
+# Audit actions of the enrolment review (not "face.": those make the gallery follow the change).
+CLOSE_MATCH_ACCEPTED = "enrolment.close_match_accepted"
+PHOTO_REMOVED = "enrolment.photo_removed"
 
 _GALLERY_ACTIONS = ("face.enrol", "face.delete_templates", "consent.")
 _ERASURE_ACTIONS = ("resident.erase", "resident.remove")
@@ -88,23 +95,35 @@ class CommunityFaces:
         """A burst to feed frame by frame as the camera sends them (see :class:`FaceBurst`)."""
         return FaceBurst(self)
 
-    def enrol(self, actor: str, resident_id: str, photos: Sequence[bytes]) -> Enrolment:
+    def enrol(
+        self, actor: str, resident_id: str, photos: Sequence[bytes], *, enrol_anyway: bool = False,
+        names: Sequence[str] | None = None,
+    ) -> Enrolment:
         """Check each photo's quality, encode the good ones and store their templates (needs consent).
 
         The photos themselves are not kept. Raises the registry's error (and stores nothing) when the resident
-        has no active consent or no photo passed the quality check.
+        has no active consent or no photo passed the quality check, and (as :meth:`enrol_checked`) when the
+        photos are not all one person, or one is close to another resident and ``enrol_anyway`` is not set.
+        ``names`` names the photos in those messages (default ``photo 1``, ``photo 2``, ...).
         """
-        from .exceptions import InvalidInputError
-        from .faces.enrol import enrol_photos
+        from .faces.enrol import check_photo
 
         for number, photo in enumerate(photos, start=1):
             if not _is_image(photo):
                 raise InvalidInputError(f"photo {number} is not a JPEG or PNG image")
-        enrolment = enrol_photos(list(photos))
+        labels = list(names) if names is not None else [f"photo {i + 1}" for i in range(len(photos))]
+        checks, reports = [], []
+        for label, photo in zip(labels, photos, strict=True):
+            report, template, probe = check_photo(photo)
+            reports.append(report)
+            checks.append(PhotoCheck(filename=label, accepted=template is not None,
+                                     reason=None if template is not None else report.message,
+                                     template=template, probe=probe))
+        enrolment = Enrolment(templates=[c.template for c in checks if c.template is not None], reports=reports)
         if not enrolment.templates:
             reasons = "; ".join(f"photo {i + 1}: {r.message}" for i, r in enrolment.rejected)
             raise InvalidInputError(f"no photo was good enough to enrol ({reasons})")
-        self.community.call(self.community.registry.faces.enrol_templates, actor, resident_id, enrolment.templates)
+        self.enrol_checked(actor, resident_id, checks, range(len(checks)) if enrol_anyway else ())
         return enrolment
 
     def check_photo(self, filename: str, photo: bytes) -> PhotoCheck:
@@ -113,25 +132,69 @@ class CommunityFaces:
         The panel checks photos one at a time, so a manager sees progress and each photo's reason, then
         confirms the accepted ones with :meth:`enrol_checked` (or a bulk import).
         """
-        from .faces.enrol import enrol_photos
+        from .faces.enrol import check_photo
 
         if not _is_image(photo):
             return PhotoCheck(filename=filename, accepted=False, reason="not a JPEG or PNG image", template=None)
-        enrolment = enrol_photos([photo])
-        report = enrolment.reports[0]
-        if not report.accepted or not enrolment.templates:
+        report, template, probe = check_photo(photo)
+        if template is None:
             return PhotoCheck(filename=filename, accepted=False, reason=report.message, template=None)
-        return PhotoCheck(filename=filename, accepted=True, reason=None, template=enrolment.templates[0])
+        return PhotoCheck(filename=filename, accepted=True, reason=None, template=template, probe=probe)
 
-    def enrol_checked(self, actor: str, resident_id: str, checks: Sequence[PhotoCheck]) -> int:
-        """Store the templates of accepted, checked photos (needs consent); returns how many were stored."""
-        from .exceptions import InvalidInputError
+    def review(self, resident_id: str, checks: Sequence[PhotoCheck]) -> list[PhotoReview | None]:
+        """Blocking: whether the accepted photos of a set are one person, that resident, and nobody else enrolled
+        (see :mod:`hub.faces.enrol_review`); one review per check (``None`` for a photo the quality check refused),
+        indices into ``checks``."""
+        accepted = [i for i, c in enumerate(checks) if c.accepted and c.template is not None]
+        templates = [t for t in (checks[i].template for i in accepted) if t is not None]
+        probes = [p for p in (checks[i].probe if checks[i].probe is not None else checks[i].template
+                              for i in accepted) if p is not None]
+        reviewed = review_set(templates, probes, resident_id, self.gallery(), DEFAULT_RULE)
+        out: list[PhotoReview | None] = [None] * len(checks)
+        for photo in reviewed.photos:
+            out[accepted[photo.index]] = replace(
+                photo, index=accepted[photo.index], not_matching=tuple(accepted[j] for j in photo.not_matching)
+            )
+        return out
 
+    def enrol_checked(
+        self, actor: str, resident_id: str, checks: Sequence[PhotoCheck], enrol_anyway: Collection[int] = ()
+    ) -> int:
+        """Store the templates of accepted, checked photos (needs consent); returns how many were stored.
+
+        The set is reviewed again first (the gallery may have changed since the manager saw it): a photo that is
+        not the same person as the others is refused (remove it), and a photo close to another resident is
+        enrolled only when its index is in ``enrol_anyway``, which the audit log then records, with who, as
+        ``enrolment.close_match_accepted``. A refusal stores nothing.
+        """
         templates = [c.template for c in checks if c.accepted and c.template is not None]
         if not templates:
             raise InvalidInputError("none of these photos was accepted; add a photo that passes the check")
+        reviews = self.review(resident_id, checks)
+        odd = [checks[r.index].filename for r in reviews if r is not None and r.odd_one]
+        if odd:
+            raise InvalidInputError(
+                f"{', '.join(odd)}: not the same person as the other photos of the set; remove "
+                f"{'it' if len(odd) == 1 else 'the photos of whoever is not this resident'} before enrolling"
+            )
+        close = [r for r in reviews if r is not None and r.close_to is not None]
+        undecided = [r for r in close if r.index not in enrol_anyway]
+        if undecided:
+            names = ", ".join(checks[r.index].filename for r in undecided)
+            raise InvalidInputError(
+                f"{names}: close to another resident's enrolled face; choose to enrol anyway or remove the photo"
+            )
         self.community.call(self.community.registry.faces.enrol_templates, actor, resident_id, templates)
+        for r in close:
+            self.community.record_action(actor, CLOSE_MATCH_ACCEPTED, {
+                "resident_id": resident_id, "close_to": r.close_to, "distance": r.close_distance,
+                "gate_would_accept": r.gate_would_accept,
+            })
         return len(templates)
+
+    def photo_removed(self, actor: str, resident_id: str, accepted: bool) -> None:
+        """Blocking: audit that a manager took one checked photo out of a resident's set before enrolling."""
+        self.community.record_action(actor, PHOTO_REMOVED, {"resident_id": resident_id, "accepted": accepted})
 
 
 class FaceBurst:

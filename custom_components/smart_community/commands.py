@@ -396,10 +396,48 @@ async def _check_photo(ctx: CommandContext, data: Fields) -> Result:
 
 
 def _enrol_checked(ctx: CommandContext, data: Fields) -> Result:
-    checks = ctx.runtime.staging.take(ctx.owner, data["upload_ids"])
-    enrolled = ctx.runtime.faces.enrol_checked(ctx.actor, data["resident_id"], checks)
-    ctx.runtime.staging.discard(data["upload_ids"])
+    upload_ids: list[str] = data["upload_ids"]
+    checks = ctx.runtime.staging.take(ctx.owner, upload_ids)
+    anyway = set(data["enrol_anyway"])
+    enrolled = ctx.runtime.faces.enrol_checked(
+        ctx.actor, data["resident_id"], checks, {i for i, u in enumerate(upload_ids) if u in anyway}
+    )
+    ctx.runtime.staging.discard(upload_ids)
     return {"enrolled": enrolled, "resident": ctx.community.call(_resident, ctx, data["resident_id"])}
+
+
+def _review_faces(ctx: CommandContext, data: Fields) -> Result:
+    """Whether the checked photos of a set are one person, this resident, and nobody else enrolled."""
+    upload_ids: list[str] = data["upload_ids"]
+    resident_id: str = data["resident_id"]
+    ctx.community.read(ctx.reads.registry.residents.get_resident, resident_id)  # not_found for an unknown id
+    checks = ctx.runtime.staging.take(ctx.owner, upload_ids)
+    reviews = ctx.runtime.faces.review(resident_id, checks)
+    others = {r.close_to for r in reviews if r is not None and r.close_to is not None}
+    names = ctx.community.read(ctx.reads.registry.residents.full_names, others) if others else {}
+    photos = []
+    for upload_id, check, review in zip(upload_ids, checks, reviews, strict=True):
+        item: dict[str, Any] = {"upload_id": upload_id, "filename": check.filename, "accepted": check.accepted,
+                                "reason": check.reason, "odd_one": False, "not_matching": [],
+                                "not_matching_enrolled": False, "close_to": None}
+        if review is not None:
+            item["odd_one"] = review.odd_one
+            item["not_matching"] = [upload_ids[j] for j in review.not_matching]
+            item["not_matching_enrolled"] = review.not_matching_enrolled
+            if review.close_to is not None:
+                item["close_to"] = {"resident_id": review.close_to, "full_name": names.get(review.close_to),
+                                    "distance": review.close_distance, "gate_would_accept": review.gate_would_accept}
+        photos.append(item)
+    return {"resident_id": resident_id, "photos": photos}
+
+
+def _remove_face_photo(ctx: CommandContext, data: Fields) -> Result:
+    """Take one checked photo out of a resident's set before enrolling (audited, with who)."""
+    (check,) = ctx.runtime.staging.take(ctx.owner, [data["upload_id"]])
+    ctx.community.read(ctx.reads.registry.residents.get_resident, data["resident_id"])
+    ctx.runtime.staging.discard([data["upload_id"]])
+    ctx.runtime.faces.photo_removed(ctx.actor, data["resident_id"], check.accepted)
+    return {"removed": data["upload_id"]}
 
 
 def _read_photos(hass: HomeAssistant, paths: Iterable[str]) -> list[bytes]:
@@ -425,7 +463,8 @@ def _read_photos(hass: HomeAssistant, paths: Iterable[str]) -> list[bytes]:
 
 def _enrol_face(ctx: CommandContext, data: Fields) -> Result:
     paths: list[str] = data["photos"]
-    enrolment = ctx.runtime.faces.enrol(ctx.actor, data["resident_id"], _read_photos(ctx.hass, paths))
+    enrolment = ctx.runtime.faces.enrol(ctx.actor, data["resident_id"], _read_photos(ctx.hass, paths),
+                                        enrol_anyway=data["enrol_anyway"], names=[Path(p).name for p in paths])
     return {
         "enrolled": len(enrolment.templates),
         "photos": [
@@ -1017,11 +1056,19 @@ COMMANDS: tuple[Command, ...] = (
     Command(service="withdraw_consent", websocket="consent/withdraw", fields=_RESIDENT_ID, run=_withdraw_consent,
             changes=True),
     Command(websocket="faces/check", fields=PHOTO_FIELDS, async_run=_check_photo),
+    Command(websocket="faces/review", run=_review_faces, locked=False, fields={
+        **_RESIDENT_ID, vol.Required("upload_ids"): _UPLOAD_IDS,
+    }),
+    Command(websocket="faces/remove", run=_remove_face_photo, locked=False, fields={
+        **_RESIDENT_ID, vol.Required("upload_id"): cv.string,
+    }),
     Command(websocket="faces/enrol", run=_enrol_checked, locked=False, changes=True, fields={
         **_RESIDENT_ID, vol.Required("upload_ids"): _UPLOAD_IDS,
+        vol.Optional("enrol_anyway", default=[]): vol.All(cv.ensure_list, [cv.string], vol.Length(max=2_000)),
     }),
     Command(service="enrol_face", run=_enrol_face, locked=False, changes=True, fields={
         **_RESIDENT_ID, vol.Required("photos"): vol.All(cv.ensure_list, [cv.string], vol.Length(min=1, max=20)),
+        vol.Optional("enrol_anyway", default=False): cv.boolean,
     }),
     Command(service="verify_at_gate", fields={vol.Required("gate"): cv.entity_id}, async_run=_verify_at_gate),
     Command(service="set_face_assurance", websocket="gates/face_assurance", async_run=_set_face_assurance,

@@ -8,7 +8,7 @@ from hub.exceptions import InvalidInputError
 from hub.faces.encode import ENROLMENT_JITTERS, encode_chips
 from hub.faces.errors import FaceQualityError
 from hub.faces.imaging import ImageInput, to_rgb
-from hub.faces.models import Enrolment, ImageArray
+from hub.faces.models import Enrolment, FloatArray, ImageArray, QualityReport
 from hub.faces.quality import DEFAULT_LIMITS, QualityLimits, assess_rgb
 
 
@@ -37,3 +37,17 @@ def enrol_or_raise(photos: Sequence[ImageInput], limits: QualityLimits = DEFAULT
     if not enrolment.templates:
         raise FaceQualityError(enrolment.reports[0])
     return enrolment
+
+
+def check_photo(
+    photo: ImageInput, limits: QualityLimits = DEFAULT_LIMITS
+) -> tuple[QualityReport, FloatArray | None, FloatArray | None]:
+    """One photo's quality report and, when accepted, its enrolment template and its *probe*: the same face
+    encoded as the gates encode a camera frame (no jitter). The enrolment review compares probes with enrolled
+    templates, the pairing the product's thresholds were measured on (see :mod:`hub.faces.enrol_review`)."""
+    report, chip = assess_rgb(to_rgb(photo), limits)
+    if chip is None:
+        return report, None, None
+    template = encode_chips([chip], jitters=ENROLMENT_JITTERS)[0].copy()
+    probe = encode_chips([chip])[0].copy()
+    return report, template, probe

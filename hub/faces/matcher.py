@@ -163,15 +163,22 @@ class Matcher:
         """The nearest person and the nearest other person to one probe template."""
         return self.search_many(probe)[0]
 
-    def search_many(self, probes: npt.ArrayLike) -> list[SearchResult]:
-        """:meth:`search` for several probes (e.g. the frames of a burst) in one matrix product."""
+    def search_many(self, probes: npt.ArrayLike, *, exclude: str | None = None) -> list[SearchResult]:
+        """:meth:`search` for several probes (e.g. the frames of a burst) in one matrix product.
+
+        ``exclude``: search as if that person were not enrolled (enrolment asks who *else* a new photo is near).
+        """
         queries = normalise(probes)
         with self._lock:
             count = self._count
-            if count == 0:
-                return [SearchResult(None, float("inf"), None, float("inf")) for _ in range(len(queries))]
             matrix = self._matrix[:count]
             owners = self._owners[:count]
+            excluded = self._codes.get(exclude) if exclude is not None else None
+            if excluded is not None:
+                kept = owners != excluded
+                matrix, owners = matrix[kept], owners[kept]
+            if len(owners) == 0:
+                return [SearchResult(None, float("inf"), None, float("inf")) for _ in range(len(queries))]
             # (count, 128) @ (128, k): every template against every probe in one BLAS call.
             similarities = matrix @ queries.T
             return [self._best_two(similarities[:, j], owners) for j in range(len(queries))]

@@ -42,7 +42,7 @@ _LOGGER = logging.getLogger(__name__)
 GENESIS_HASH = "0" * 64
 
 # Detail keys whose values name a resident: stored as their keyed pseudonym, never in clear.
-RESIDENT_KEYS: frozenset[str] = frozenset({"resident_id", "issued_by", "resident_ids"})
+RESIDENT_KEYS: frozenset[str] = frozenset({"resident_id", "issued_by", "resident_ids", "close_to"})
 RESIDENT_REF_PREFIX = "a1_"
 SYSTEM_ACTOR = "system"
 

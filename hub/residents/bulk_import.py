@@ -101,6 +101,9 @@ class PhotoCheck:
     """The quality check's reason when the photo was refused, in words for a manager."""
     template: FloatArray | None
     """The 128-d float32 unit vector when the photo was accepted."""
+    probe: FloatArray | None = None
+    """The same face encoded as a gate camera's frame is (no jitter): what the enrolment review compares with
+    the enrolled templates, as the gates do (``None``: the review uses ``template``)."""
 
 
 @dataclass(frozen=True)

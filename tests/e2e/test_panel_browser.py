@@ -48,13 +48,14 @@ def tid(name: str, extra: str = "") -> str:
 
 @pytest.fixture
 def photos() -> tuple[Path, Path]:
-    """A resident's real photo from ../shared/faces/community and a photo with two people in it."""
+    """A real photo of someone the demo has not enrolled (from ../shared/faces/lfw-dev: a photo of an enrolled
+    demo resident would be flagged as close to them, see test_panel_enrolment.py) and a photo with two people."""
     _need_chromium()
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     for old in ARTEFACTS.glob("*.png"):
         old.unlink()
-    person = sorted(p for p in (SHARED_FACES / "community").iterdir() if p.is_dir())[0]
-    return sorted(person.glob("*.jpg"))[0], SHARED_FACES / "scenes" / "two_people.jpg"
+    stranger = SHARED_FACES / "lfw-dev" / "images" / "Abdullah_Gul" / "Abdullah_Gul_0001.jpg"
+    return stranger, SHARED_FACES / "scenes" / "two_people.jpg"
 
 
 async def test_managers_panel_in_chromium(tmp_path: Path, photos: tuple[Path, Path]) -> None:

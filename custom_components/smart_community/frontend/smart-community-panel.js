@@ -274,6 +274,9 @@ class SmartCommunityPanel extends PanelWithTabs {
         this._checkFaces(Array.from(el.files || []));
         el.value = "";
         break;
+      case "face-anyway":
+        this._setFaceAnyway(el.dataset.uploadId, el.checked);
+        break;
       case "cred-resident":
         this._selectCredResident(el.value);
         break;
@@ -341,6 +344,7 @@ class SmartCommunityPanel extends PanelWithTabs {
       case "consent-withdraw": return this._withdrawConsent(el);
       case "face-enrol": return this._enrolFaces(el);
       case "face-clear": return this._clearFaces(true);
+      case "face-remove": return this._removeFacePhoto(d.uploadId, d.index);
       case "resident-erase": return this._eraseResident(el);
       case "go-import": return this._showTab("import");
       case "submit-card": return this._addCard(el.form || el);

@@ -39,6 +39,8 @@ VALID: dict[str, dict[str, Any]] = {
     "withdraw_consent": {"resident_id": "r-x"},
     "faces/check": {"filename": "a.jpg", "photo": base64.b64encode(b"jpeg").decode()},
     "faces/enrol": {"resident_id": "r-x", "upload_ids": ["u-1"]},
+    "faces/review": {"resident_id": "r-x", "upload_ids": ["u-1"]},
+    "faces/remove": {"resident_id": "r-x", "upload_id": "u-1"},
     "enrol_face": {"resident_id": "r-x", "photos": ["/tmp/a.jpg"]},
     "verify_at_gate": {"gate": "lock.simdc0042_door_1"},
     "set_face_assurance": {"gate": "lock.simdc0042_door_1", "level": "face_alone"},

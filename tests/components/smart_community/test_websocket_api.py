@@ -203,6 +203,57 @@ async def test_consent_and_face_enrolment_with_reasons(hass: HomeAssistant, ws: 
     assert withdrawn["consent"] is None and withdrawn["faces"] == 0
 
 
+async def test_enrolment_checks_who(hass: HomeAssistant, ws: Ws) -> None:
+    """A set with a photo of another person gets that photo flagged (with the photos it does not match) and is
+    refused until it is removed; a photo of an enrolled resident B offered for C is flagged as close to B and
+    enrolled only when the manager chooses, which the audit log records with who. No name reaches HA state."""
+    for rid, name in (("r-a", "Resident A"), ("r-b", "John Schneider"), ("r-c", "Resident C")):
+        await _ok(ws, "residents/add", resident_id=rid, full_name=name)
+        await _ok(ws, "consent/record", resident_id=rid, scope="face verification at the gates")
+
+    async def check(person: str, index: int) -> str:
+        result = await _ok(ws, "faces/check", filename=f"{person}-{index}.jpg", photo=_b64(_photo(person, index)))
+        assert result["accepted"], result
+        return str(result["upload_id"])
+
+    b_set = [await check("John_Schneider", i) for i in range(3)]
+    assert (await _ok(ws, "faces/enrol", resident_id="r-b", upload_ids=b_set))["enrolled"] == 3
+
+    savage = [await check("John_Savage", 0), await check("John_Savage", 1)]
+    simm = await check("John_Simm", 0)
+    review = await _ok(ws, "faces/review", resident_id="r-a", upload_ids=[*savage, simm])
+    flags = {p["upload_id"]: p for p in review["photos"]}
+    assert flags[simm]["odd_one"] and flags[simm]["not_matching"] == savage
+    assert not any(flags[u]["odd_one"] or flags[u]["close_to"] for u in savage)
+    message = await _error(ws, "faces/enrol", "invalid_input", resident_id="r-a", upload_ids=[*savage, simm])
+    assert "John_Simm-0.jpg: not the same person" in message
+    assert (await _ok(ws, "residents/get", resident_id="r-a"))["faces"] == 0
+    await _error(ws, "faces/review", "not_found", resident_id="nobody", upload_ids=savage)
+
+    await _ok(ws, "faces/remove", resident_id="r-a", upload_id=simm)
+    await _error(ws, "faces/remove", "not_found", resident_id="r-a", upload_id=simm)  # gone
+    assert (await _ok(ws, "faces/enrol", resident_id="r-a", upload_ids=savage))["enrolled"] == 2
+
+    offered = await check("John_Schneider", 6)
+    (photo,) = (await _ok(ws, "faces/review", resident_id="r-c", upload_ids=[offered]))["photos"]
+    assert photo["close_to"]["resident_id"] == "r-b" and photo["close_to"]["full_name"] == "John Schneider"
+    assert photo["close_to"]["gate_would_accept"] is True and not photo["odd_one"]
+    assert "close to another resident" in await _error(ws, "faces/enrol", "invalid_input", resident_id="r-c",
+                                                       upload_ids=[offered])
+    enrolled = await _ok(ws, "faces/enrol", resident_id="r-c", upload_ids=[offered], enrol_anyway=[offered])
+    assert enrolled["resident"]["faces"] == 1
+
+    entries = (await _ok(ws, "audit/list"))["entries"]
+    chosen = next(e for e in entries if e["action"] == "enrolment.close_match_accepted")
+    assert chosen["actor"].endswith(")") and chosen["actor"] != "system"  # the manager's name and id
+    assert set(chosen["residents"].values()) == {"Resident C (r-c)", "John Schneider (r-b)"}
+    assert "r-b" not in str(chosen["details"])  # the log itself holds pseudonyms only
+    removed = next(e for e in entries if e["action"] == "enrolment.photo_removed")
+    assert removed["actor"] == chosen["actor"] and list(removed["residents"].values()) == ["Resident A (r-a)"]
+    for state in hass.states.async_all():
+        assert "Schneider" not in str(state.as_dict()) and "Resident A" not in str(state.as_dict()), state
+
+
 async def test_uploads_are_per_user(hass: HomeAssistant, ws: Ws, hass_ws_client: WebSocketGenerator) -> None:
     """Another administrator cannot enrol someone else's checked photo."""
     await _ok(ws, "residents/add", resident_id="r-js", full_name="John Salley")

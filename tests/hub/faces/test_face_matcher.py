@@ -51,6 +51,24 @@ def test_runner_up_is_another_person() -> None:
     assert result.second_distance == pytest.approx(np.sqrt(2), abs=1e-5)
 
 
+def test_search_excluding_a_person_is_the_search_without_them() -> None:
+    """Enrolment asks who *else* a photo is near: the same answer as a gallery that never held that person."""
+    rng = np.random.default_rng(2)
+    templates = rng.standard_normal((300, 128)).astype(np.float32)
+    person_ids = [f"person-{i % 31}" for i in range(300)]
+    matcher = Matcher.from_arrays(person_ids, templates)
+    kept = [i for i, p in enumerate(person_ids) if p != "person-3"]
+    without = Matcher.from_arrays([person_ids[i] for i in kept], templates[kept])
+    probes = np.concatenate([templates[person_ids.index("person-3")][None, :],
+                             rng.standard_normal((5, 128)).astype(np.float32)])
+    assert matcher.search_many(probes, exclude="person-3") == without.search_many(probes)
+    assert matcher.search(probes[0]).person_id == "person-3"  # the gallery itself is unchanged
+    assert matcher.search_many(probes, exclude="nobody") == matcher.search_many(probes)
+    alone = Matcher()
+    alone.add("solo", templates[0])
+    assert alone.search_many(templates[0], exclude="solo")[0].person_id is None
+
+
 def test_add_remove_and_growth() -> None:
     rng = np.random.default_rng(2)
     matcher = Matcher()

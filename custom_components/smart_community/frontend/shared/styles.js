@@ -155,6 +155,12 @@ progress { width: 100%; height: 8px; accent-color: var(--primary-color, #03a9f4)
 .photo .name { color: var(--secondary-text-color, #727272); overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .photo[data-accepted="true"] .state { color: var(--success-color, #43a047); font-weight: 500; }
 .photo[data-accepted="false"] .state { color: var(--error-color, #db4437); font-weight: 500; }
+.photo[data-flagged="true"] { border-color: var(--warning-color, #b26a00); border-width: 2px; }
+.photo .flag { margin-top: 6px; padding: 4px 6px; border-radius: 6px; }
+.photo .flag.bad { background: rgba(219,68,55,.12); color: var(--error-color, #db4437); }
+.photo .flag.warn { background: rgba(255,166,0,.15); color: var(--warning-color, #b26a00); }
+.photo .flag .check { margin-top: 4px; color: var(--primary-text-color, #212121); min-height: 24px; }
+.photo .btn.small { font-size: 12px; padding: 2px 4px; margin-top: 4px; }
 .qr { display: flex; gap: 16px; align-items: flex-start; flex-wrap: wrap; margin-top: 16px; padding: 12px; border-radius: 8px; border: 1px dashed var(--divider-color, #c4c4c4); }
 .qr img { width: 200px; height: 200px; max-width: 100%; image-rendering: pixelated; background: #fff; border-radius: 4px; }
 .qr .info { flex: 1 1 180px; min-width: 0; display: flex; flex-direction: column; gap: 8px; }
