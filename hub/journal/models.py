@@ -82,7 +82,9 @@ def to_text(moment: datetime) -> str:
     """UTC ISO-8601 with milliseconds and a ``Z``: fixed width, so text order is time order in SQL."""
     if moment.tzinfo is None:
         raise ValueError("journal times must be timezone-aware")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.astimezone(UTC).microsecond // 1000:03d}Z"
+    # isoformat is C code (strftime was a tenth of an event's journalling CPU, called five times per event); the
+    # year is zero-padded to four digits, so the width stays fixed.
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def from_text(text: str) -> datetime:

@@ -350,18 +350,18 @@ class Journal:
             if name is not None:
                 payload = {**payload, PLACE_NAME_FIELD: name}
         payload_text = json.dumps(payload, separators=(",", ":"), sort_keys=True, default=str)
+        occurred_text, now_text = to_text(occurred), to_text(now)  # once each: every append pays for them
         cur = self._conn.execute(
             "INSERT INTO events (uuid, hub_id, kind, door, occurred_at, recorded_at, payload)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (event_uuid, self.hub_id, str(event.kind), event.door, to_text(occurred), to_text(now), payload_text),
+            (event_uuid, self.hub_id, str(event.kind), event.door, occurred_text, now_text, payload_text),
         )
         seq = int(cur.lastrowid or 0)
         if event.wants_upload():
             # The priority lane (health events first) is set by the outbox's trigger (journal schema V4).
-            self._conn.execute("INSERT INTO outbox (seq, queued_at) VALUES (?, ?)", (seq, to_text(now)))
+            self._conn.execute("INSERT INTO outbox (seq, queued_at) VALUES (?, ?)", (seq, now_text))
         return JournalEvent(seq=seq, uuid=event_uuid, hub_id=self.hub_id, kind=event.kind, door=event.door,
-                            occurred_at=from_text(to_text(occurred)), recorded_at=from_text(to_text(now)),
-                            payload=payload)
+                            occurred_at=from_text(occurred_text), recorded_at=from_text(now_text), payload=payload)
 
     def _notify(self) -> None:
         if self.on_append is None:

@@ -93,6 +93,7 @@ class UplinkWorker:
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake = asyncio.Event()
+        self._wake_pending = False  # a wake scheduled from another thread and not yet run on the loop
         self._idle = asyncio.Event()
         # Publishes :class:`UplinkStatus` (on the event loop) whenever the status changes.
         self.events = EventBus("uplink worker")
@@ -152,7 +153,11 @@ class UplinkWorker:
             running = None
         if running is loop:
             self._set_wake()
-        else:
+        elif not self._wake_pending:
+            # One wake-up of the loop per burst, not per event: a gate committing event after event would otherwise
+            # write to the loop's self-pipe and run a callback for each. The flag is cleared on the loop before the
+            # outbox is read, so a commit after that read schedules a wake of its own.
+            self._wake_pending = True
             loop.call_soon_threadsafe(self._set_wake)
 
     async def wait_drained(self) -> None:
@@ -162,6 +167,7 @@ class UplinkWorker:
         await self._idle.wait()
 
     def _set_wake(self) -> None:
+        self._wake_pending = False
         self._idle.clear()
         self._wake.set()
 

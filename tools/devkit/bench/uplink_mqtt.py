@@ -57,8 +57,9 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def _consumer_process(broker_url: str, hubs: dict[str, bytes], db: str, root: str, tls: _Tls,
-                      ready: Any, stop: Any) -> None:
-    """The county consumer until ``stop`` is set (runs in a process of its own)."""
+                      ready: Any, go: Any, stop: Any, results: Any) -> None:
+    """The county consumer until ``stop`` is set (runs in a process of its own); reports the CPU seconds it used
+    from ``go`` to ``stop``."""
     from devkit.county import ConsumerConfig, CountyConsumer
     from hub.uplink import Secret
 
@@ -71,7 +72,10 @@ def _consumer_process(broker_url: str, hubs: dict[str, bytes], db: str, root: st
         try:
             await consumer.wait_ready(30)
             ready.set()
+            await asyncio.to_thread(go.wait)
+            cpu_at_go = time.process_time()
             await asyncio.to_thread(stop.wait)
+            results.put({"consumer_cpu_s": time.process_time() - cpu_at_go})
         finally:
             await consumer.stop()
 
@@ -86,15 +90,19 @@ def _hubs_process(specs: list[_HubSpec], broker_url: str, root: str, doors: int,
     from hub.uplink.mqtt_client import MqttConfig, MqttTransport
 
     committed_at: dict[str, float] = {}
+    journal_cpu_s: list[float] = []
     lock = threading.Lock()
 
     def produce(journal: Journal, count: int) -> None:
+        cpu_at_start = time.thread_time()
         for i in range(count):  # one commit per event, as the gate path does
             event = journal.append(EventKind.DECISION, door=f"door-{i % doors}",
                                    payload={"result": "granted", "reason": "card", "credential_kind": "card"})
             now = time.time()
             with lock:
                 committed_at[event.uuid] = now
+        with lock:
+            journal_cpu_s.append(time.thread_time() - cpu_at_start)
 
     async def main() -> None:
         journals: list[Journal] = []
@@ -116,6 +124,7 @@ def _hubs_process(specs: list[_HubSpec], broker_url: str, root: str, doors: int,
             await worker.start()
         ready.release()
         await asyncio.to_thread(go.wait)
+        cpu_at_go = time.process_time()
         await asyncio.gather(*(asyncio.to_thread(produce, journal, spec.events)
                                for journal, spec in zip(journals, specs, strict=True)))
         produced_at = time.time()
@@ -125,11 +134,13 @@ def _hubs_process(specs: list[_HubSpec], broker_url: str, root: str, doors: int,
                 await asyncio.wait_for(worker.wait_drained(), 600)
             except TimeoutError:
                 drained = False
+        cpu_s = time.process_time() - cpu_at_go  # every thread: the journalling ones, the uplink's loop and executors
         for worker in workers:
             await worker.stop()
         for journal in journals:
             journal.close()
-        results.put({"committed_at": committed_at, "produced_at": produced_at, "drained": drained})
+        results.put({"committed_at": committed_at, "produced_at": produced_at, "drained": drained,
+                     "cpu_s": cpu_s, "journal_cpu_s": sum(journal_cpu_s)})
 
     asyncio.run(main())
 
@@ -137,6 +148,15 @@ def _hubs_process(specs: list[_HubSpec], broker_url: str, root: str, doors: int,
 def _without_credentials(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.hostname}:{parts.port}" if parts.port else f"{parts.scheme}://{parts.hostname}"
+
+
+def _process_cpu_s(pid: int) -> float | None:
+    """CPU seconds (user + system) a process has used so far, from /proc (None where there is no /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _stored_count(db: Path) -> int:
@@ -181,12 +201,14 @@ async def measure_mqtt(events: int, hubs: int, broker_url: str = "local", doors:
             files = pki.client(common_name)
             return _Tls(ca_file=str(pki.ca_file), cert=str(files.cert), key=str(files.key))
 
-        consumer_ready, consumer_stop = SPAWN.Event(), SPAWN.Event()
+        consumer_ready, consumer_stop, consumer_results = SPAWN.Event(), SPAWN.Event(), SPAWN.Queue()
         hubs_ready, go, results = SPAWN.Semaphore(0), SPAWN.Event(), SPAWN.Queue()
+        broker_cpu_s: float | None = None
         children: list[multiprocessing.process.BaseProcess] = []
         try:
             consumer = SPAWN.Process(target=_consumer_process, name="county-consumer", args=(
-                broker_url, secrets, str(county_db), ROOT, tls_for(CONSUMER), consumer_ready, consumer_stop))
+                broker_url, secrets, str(county_db), ROOT, tls_for(CONSUMER), consumer_ready, go, consumer_stop,
+                consumer_results))
             consumer.start()
             children.append(consumer)
             if not await asyncio.to_thread(consumer_ready.wait, 60):
@@ -201,13 +223,21 @@ async def measure_mqtt(events: int, hubs: int, broker_url: str = "local", doors:
             for _ in range(workers):
                 if not await asyncio.to_thread(hubs_ready.acquire, True, 120):
                     raise RuntimeError("the hubs did not start within 120 s")
+            load_before = os.getloadavg()
+            broker_cpu_at_go = _process_cpu_s(broker.process.pid) \
+                if broker is not None and broker.process is not None else None
             began = time.time()
             go.set()
             deadline = time.monotonic() + timeout_s
             while time.monotonic() < deadline and _stored_count(county_db) < events:  # noqa: ASYNC110 (another process)
                 await asyncio.sleep(0.05)
             reports = [await asyncio.to_thread(results.get, True, timeout_s) for _ in range(workers)]
+            if broker_cpu_at_go is not None and broker is not None and broker.process is not None:
+                broker_now = _process_cpu_s(broker.process.pid)
+                broker_cpu_s = broker_now - broker_cpu_at_go if broker_now is not None else None
+            load_after = os.getloadavg()
             consumer_stop.set()
+            consumer_report = await asyncio.to_thread(consumer_results.get, True, 60)
             for child in children:
                 await asyncio.to_thread(child.join, 60)
         finally:
@@ -239,6 +269,11 @@ async def measure_mqtt(events: int, hubs: int, broker_url: str = "local", doors:
         per_door[(item["hub_id"], str(item["event"]["door"]))].append(int(item["event"]["seq"]))
     latencies = [(item["received_at"] - committed_at[item["id"]]) * 1000 for item in stored
                  if item["id"] in committed_at]
+    journal_cpu = sum(report["journal_cpu_s"] for report in reports)
+    cpu = {"hub_journal": journal_cpu, "hub_uplink": sum(report["cpu_s"] for report in reports) - journal_cpu,
+           "consumer": float(consumer_report["consumer_cpu_s"])}
+    if broker_cpu_s is not None:
+        cpu["broker"] = broker_cpu_s
     return {
         "profile": "mqtt",
         "hubs": hubs,
@@ -252,6 +287,12 @@ async def measure_mqtt(events: int, hubs: int, broker_url: str = "local", doors:
         "drained": all(report["drained"] for report in reports),
         "p50_event_to_stored_ms": round(_percentile(latencies, 0.50), 1),
         "p99_event_to_stored_ms": round(_percentile(latencies, 0.99), 1),
+        # CPU seconds per 1,000 events, from the start until every hub had its last acknowledgement: less noisy than
+        # wall time on a shared machine. hub_journal: the threads appending (one commit per event); hub_uplink:
+        # the rest of the hub processes (the workers' event loops and outbox threads, the MQTT clients).
+        "cpu_s_per_1000_events": {name: round(value * 1000 / events, 3) for name, value in cpu.items()}
+        | {"total": round(sum(cpu.values()) * 1000 / events, 3)},
+        "load_average_1m": [round(load_before[0], 2), round(load_after[0], 2)],
         "send_batch": send_batch,
         "synchronous": "FULL",
         "hub_processes": workers,

@@ -238,6 +238,7 @@ class CountyStore:
         accepted: list[str] = []
         duplicates: list[str] = []
         held: list[str] = []
+        stored_now: set[tuple[str, int]] = set()  # (hub, seq) inserted in this transaction: no query for those
         with self._transaction():
             for item in deliveries:
                 event = item.event
@@ -250,9 +251,10 @@ class CountyStore:
                 # it) waits; the hub sends it again after the missing one. The predecessor itself must be here,
                 # not just something later: a health event the hub sent ahead of its backlog (its priority lane)
                 # has a high seq, and must not let a gap behind it through.
-                if isinstance(previous, int) and (previous not in _INT64 or self._execute(
-                    "SELECT 1 FROM county_events WHERE hub_id = ? AND seq = ?", (item.hub_id, previous)
-                ).fetchone() is None):
+                if isinstance(previous, int) and (item.hub_id, previous) not in stored_now and (
+                        previous not in _INT64 or self._execute(
+                            "SELECT 1 FROM county_events WHERE hub_id = ? AND seq = ?", (item.hub_id, previous)
+                        ).fetchone() is None):
                     held.append(event_id)
                     continue
                 # The id is the unique key: a copy another consumer committed since the check above (PostgreSQL,
@@ -269,6 +271,8 @@ class CountyStore:
                     duplicates.append(event_id)
                     continue
                 accepted.append(event_id)
+                if (seq := _int_column(event.get("seq"))) is not None:
+                    stored_now.add((item.hub_id, seq))
             self._bump("duplicates", len(duplicates))
             self._bump("out_of_order", len(held))
             self._bump("rejected", rejected)
