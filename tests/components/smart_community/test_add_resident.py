@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import pytest

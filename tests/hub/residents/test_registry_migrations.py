@@ -113,7 +113,8 @@ def test_consents_of_schema_4_stay_as_given_and_gain_no_consent_text(tmp_path: P
     reg = ResidentRegistry.open(tmp_path / "hub.db", tmp_path / "k.key")
     reg.residents.add_resident("manager", "r1", "Li Wei")
     reg.residents.add_resident("manager", "r2", "Wu Min")
-    reg.consents.record_consent("manager", "r1", scope="Gates, typed by hand", given_at=datetime(2026, 1, 1, tzinfo=UTC))
+    reg.consents.record_consent("manager", "r1", scope="Gates, typed by hand",
+                                given_at=datetime(2026, 1, 1, tzinfo=UTC))
     reg.conn.executescript(
         "DROP TABLE consent_templates; ALTER TABLE consents DROP COLUMN template_id;"
         " ALTER TABLE consents DROP COLUMN template_version;"
