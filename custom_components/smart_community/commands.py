@@ -279,6 +279,7 @@ def resident_dict(ctx: CommandContext, resident: Resident, registry: ResidentReg
         "guardian": resident.guardian,
         "consent": None if consent is None else {
             "scope": consent.scope, "given_at": _iso(consent.given_at), "guardian": consent.guardian,
+            "template_id": consent.template_id, "template_version": consent.template_version,
         },
         "faces": registry.faces.template_count(resident.resident_id),
         "cards": [
@@ -1163,6 +1164,8 @@ COMMANDS: tuple[Command, ...] = (
 )
 
 # The vehicle registry's commands live beside their module (imported last: they build on the types above).
+# The add-resident flow's and a resident page's commands, likewise.
+from .resident_commands import RESIDENT_COMMANDS  # noqa: E402
 from .vehicle_commands import VEHICLE_COMMANDS  # noqa: E402
 
-COMMANDS = (*COMMANDS, *VEHICLE_COMMANDS)
+COMMANDS = (*COMMANDS, *VEHICLE_COMMANDS, *RESIDENT_COMMANDS)

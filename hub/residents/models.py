@@ -49,11 +49,25 @@ class Consent:
     guardian: str | None
     given_at: datetime
     withdrawn_at: datetime | None
+    template_id: str | None = None
+    template_version: int | None = None
 
     @property
     def active(self) -> bool:
         """Whether this consent still allows templates to be kept and used."""
         return self.withdrawn_at is None
+
+
+@dataclass(frozen=True)
+class ConsentTemplate:
+    """One version of a consent text the community keeps; a consent given on it keeps this exact text."""
+
+    template_id: str
+    version: int
+    title: str
+    body: str
+    created_at: datetime
+    created_by: str
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import replace
@@ -24,6 +25,8 @@ UNSET: Final = _Unset.UNSET
 """Marks an :meth:`ResidentStore.update_resident` argument the caller does not want to change."""
 
 _ID_BATCH: Final = 500  # ids per IN (...) query, well under SQLite's bound-parameter limit
+_ID_ALPHABET: Final = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: ids are read aloud and typed
+GENERATED_ID_PREFIX: Final = "R-"
 
 
 def _stored_fields(resident: Resident) -> tuple[object, ...]:
@@ -87,7 +90,7 @@ class ResidentStore(Store):
     def add_resident(
         self,
         actor: str,
-        resident_id: str,
+        resident_id: str | None,
         full_name: str,
         *,
         household: str | None = None,
@@ -99,15 +102,22 @@ class ResidentStore(Store):
         guardian: str | None = None,
         status: ResidentStatus = ResidentStatus.ACTIVE,
     ) -> Resident:
-        """Add a resident; raises InvalidInputError if the id is taken or any field is invalid."""
+        """Add a resident; raises InvalidInputError if the id is taken or any field is invalid.
+
+        ``resident_id`` None (or empty) generates an id (``R-`` and six random letters and digits, never one a
+        resident or an erased resident had)."""
         actor = v.actor(actor)
+        generate = resident_id is None or (isinstance(resident_id, str) and not resident_id.strip())
         resident = _check(
             Resident(
-                resident_id, full_name, household, building, unit, valid_from, valid_until, status, is_minor, guardian
+                GENERATED_ID_PREFIX + "2" * 6 if generate else resident_id,  # type: ignore[arg-type]
+                full_name, household, building, unit, valid_from, valid_until, status, is_minor, guardian,
             )
         )
         now = self._clock()
         with transaction(self._conn) as conn:
+            if generate:
+                resident = replace(resident, resident_id=self._fresh_id(conn))
             if conn.execute("SELECT 1 FROM residents WHERE resident_id = ?", (resident.resident_id,)).fetchone():
                 raise InvalidInputError(f"resident_id {resident.resident_id!r} already exists")
             if conn.execute(
@@ -213,6 +223,17 @@ class ResidentStore(Store):
             )
             names.update((row["resident_id"], row["full_name"]) for row in rows)
         return names
+
+    def _fresh_id(self, conn: sqlite3.Connection) -> str:
+        """A random resident id nobody has or had (random: ids say nothing about who was added when)."""
+        while True:
+            candidate = GENERATED_ID_PREFIX + "".join(secrets.choice(_ID_ALPHABET) for _ in range(6))
+            taken = conn.execute("SELECT 1 FROM residents WHERE resident_id = ?", (candidate,)).fetchone()
+            if taken is None and conn.execute(
+                "SELECT 1 FROM resident_tombstones WHERE subject_ref = ?",
+                (tombstone_ref(self._keys.tombstone, candidate),),
+            ).fetchone() is None:
+                return candidate
 
     def _tombstone_ref(self, resident: Resident) -> str:
         return tombstone_ref(self._keys.tombstone, resident.resident_id)

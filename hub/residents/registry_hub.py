@@ -12,7 +12,7 @@ from hub.privacy.audit import AuditHook
 from hub.privacy.erasure import AlsoErase, ErasureReceipt, ReadersPaused, erase_resident, remove_unfinished_import
 from hub.privacy.keys import KeyRing
 from hub.residents import schema as residents_schema
-from hub.residents.consent import ConsentStore
+from hub.residents.consent import ConsentStore, ConsentTemplateStore
 from hub.residents.credentials import CredentialStore
 from hub.residents.passes import VisitorPassStore
 from hub.residents.registry import ResidentStore
@@ -23,7 +23,8 @@ COMPONENTS = (residents_schema.COMPONENT,)
 
 
 class ResidentRegistry:
-    """The resident registry: ``residents``, ``consents``, ``faces``, ``credentials``, ``passes`` and erasure.
+    """The resident registry: ``residents``, ``consents``, ``consent_texts``, ``faces``, ``credentials``,
+    ``passes`` and erasure.
 
     ``on_audit(actor, action, details)`` is called after every manager action commits.
     """
@@ -42,6 +43,7 @@ class ResidentRegistry:
         self._clock = clock
         self.residents = ResidentStore(conn, keys, on_audit=on_audit, clock=clock)
         self.consents = ConsentStore(conn, keys, on_audit=on_audit, clock=clock)
+        self.consent_texts = ConsentTemplateStore(conn, keys, on_audit=on_audit, clock=clock)
         self.faces = FaceTemplateStore(conn, keys, on_audit=on_audit, clock=clock)
         self.credentials = CredentialStore(conn, keys, on_audit=on_audit, clock=clock)
         self.passes = VisitorPassStore(conn, keys, on_audit=on_audit, clock=clock)

@@ -161,4 +161,20 @@ def _v4(conn: sqlite3.Connection) -> None:
         )
 
 
-register_migrations(COMPONENT, [_V1, _V2, _v3, _v4])
+# Consent texts the community keeps (a manager edits them; each edit is a new version, old versions stay), and
+# on each consent the text version it was given on (the consent's scope keeps the exact text signed).
+_V5 = """
+CREATE TABLE consent_templates (
+    template_id TEXT NOT NULL,
+    version INTEGER NOT NULL CHECK (version >= 1),
+    title TEXT NOT NULL,
+    body TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    PRIMARY KEY (template_id, version)
+);
+ALTER TABLE consents ADD COLUMN template_id TEXT;
+ALTER TABLE consents ADD COLUMN template_version INTEGER
+"""
+
+register_migrations(COMPONENT, [_V1, _V2, _v3, _v4, _V5])

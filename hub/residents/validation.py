@@ -16,10 +16,27 @@ _IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}")
 def identifier(value: object, field: str) -> str:
     """An id: 1-64 characters of letters, digits and ``._:@-``, starting with a letter or digit."""
     if not isinstance(value, str) or not _IDENTIFIER.fullmatch(value):
-        raise InvalidInputError(
-            f"{field} must be 1-64 letters, digits or ._:@- starting with a letter or digit, got {value!r}"
-        )
+        raise InvalidInputError(_identifier_problem(value, field))
     return value
+
+
+def _identifier_problem(value: object, field: str) -> str:
+    """What is wrong with an id, said in words (a manager who typed a name as an id learns what an id is)."""
+    label = field
+    if not isinstance(value, str) or not value:
+        return f"{label}: enter an id (1-64 letters, digits or . _ : @ -)"
+    if len(value) > 64:
+        return f"{label} {value!r} is {len(value)} characters long: an id has at most 64"
+    if any(ch.isspace() for ch in value):
+        return (
+            f"{label} {value!r} contains a space: an id is one word of letters, digits or . _ : @ - "
+            "(for example A-1203-01), not a name"
+        )
+    if not (value[0].isascii() and value[0].isalnum()):
+        return f"{label} {value!r} must start with a letter or a digit"
+    odd = sorted({ch for ch in value if not (ch.isascii() and (ch.isalnum() or ch in "._:@-"))})
+    shown = " ".join(odd)
+    return f"{label} {value!r} contains {shown}: an id may use only letters, digits and . _ : @ -"
 
 
 def text(value: object, field: str, *, max_length: int = 200, optional: bool = False) -> str | None:

@@ -98,13 +98,18 @@ async def test_managers_panel_in_chromium(tmp_path: Path, photos: tuple[Path, Pa
             await page.locator(tid("resident-form-unit")).fill("702")
             await shot("02-resident-form")
             await page.locator(tid("resident-form-save")).click()
-            row = page.locator(tid("resident-row", '[data-resident-id="r-e2e"]'))
-            await expect(row).to_be_visible()
-            await row.click()
+            # Adding ends on the new resident's page.
             await expect(page.locator(tid("resident-detail")).first).to_contain_text("r-e2e")
 
-            # Consent, then enrolment: one good photo, one refused with its reason.
-            await page.locator(tid("consent-scope")).fill("Face verification at the community gates")
+            # Consent on the community's consent text (none yet: written from the resident's page), then
+            # enrolment: one good photo, one refused with its reason.
+            await page.locator(tid("consent-no-texts")).wait_for()
+            await page.locator('[data-action="consent-texts"][data-back="resident:r-e2e"]').click()
+            await page.locator(tid("consent-text-title")).fill("Gate face recognition")
+            await page.locator(tid("consent-text-body")).fill("Face verification at the community gates")
+            await page.locator(tid("consent-text-save")).click()
+            await expect(page.locator(tid("consent-text-row"))).to_have_count(1)
+            await page.locator('[data-action="consent-texts-back"]').click()
             await page.locator(tid("consent-record")).click()
             await expect(page.locator(tid("consent-state"))).to_contain_text("Consent given")
             await page.locator(tid("face-photos")).set_input_files([str(good_photo), str(two_people)])

@@ -15,11 +15,13 @@ import { AccessLogTab } from "./tabs/access-log.js";
 import { AccessRulesTab } from "./tabs/access-rules.js";
 import { AlarmsTab } from "./tabs/alarms.js";
 import { AuditTab } from "./tabs/audit.js";
+import { ConsentTexts } from "./tabs/consent-texts.js";
 import { CredentialsTab } from "./tabs/credentials.js";
 import { DevicesTab } from "./tabs/devices.js";
 import { Enrolment } from "./tabs/enrolment.js";
 import { ImportTab } from "./tabs/import.js";
 import { VisitorPasses } from "./tabs/passes.js";
+import { ResidentAdd } from "./tabs/resident-add.js";
 import { ResidentsTab } from "./tabs/residents.js";
 import { UplinkTab } from "./tabs/uplink.js";
 import { VehiclesTab } from "./tabs/vehicles.js";
@@ -43,7 +45,7 @@ const SEARCH_DEBOUNCE_MS = 300;
 const PanelWithTabs = [
   ResidentsTab, Enrolment, CredentialsTab, VisitorPasses, AccessLogTab, DevicesTab, UplinkTab, AuditTab, ImportTab,
   AlarmsTab, AccessRulesTab,
-  VehiclesTab,
+  VehiclesTab, ConsentTexts, ResidentAdd,
 ].reduce((base, tab) => tab(base), PanelBase);
 
 class SmartCommunityPanel extends PanelWithTabs {
@@ -61,6 +63,7 @@ class SmartCommunityPanel extends PanelWithTabs {
     this._overview = null;
     this._error = null;
     this._allResidents = null;
+    this._consentTexts = null;
     this._r = {
       query: "", offset: 0, total: 0, list: null, req: 0, mode: "list", notice: null,
       editing: null, formError: null, detail: null, detailReq: 0, receipt: null,
@@ -264,7 +267,11 @@ class SmartCommunityPanel extends PanelWithTabs {
         this._loadAllResidents(this._c.filter);
       }, SEARCH_DEBOUNCE_MS);
     }
-    if (el.getAttribute("aria-invalid") === "true") el.removeAttribute("aria-invalid");
+    if (el.getAttribute("aria-invalid") === "true") {
+      el.removeAttribute("aria-invalid");
+      const said = el.nextElementSibling;  // the field's own error goes once the manager changes the field
+      if (said && said.classList.contains("err")) said.remove();
+    }
   }
 
   _onChange(ev) {
@@ -308,8 +315,16 @@ class SmartCommunityPanel extends PanelWithTabs {
       case "resident-minor": {
         const g = this._$('[data-testid="resident-form-guardian"]');
         if (g) g.required = el.checked;
+        this._formConsentChanged();
         break;
       }
+      case "resident-consent-text":
+        this._formConsentChanged();
+        break;
+      case "resident-photos":
+        this._checkNewPhotos(Array.from(el.files || []));
+        el.value = "";
+        break;
       default:
         break;
     }
@@ -341,6 +356,12 @@ class SmartCommunityPanel extends PanelWithTabs {
       case "res-cancel-form": return this._r.editing ? this._openResident(this._r.editing.resident_id) : this._backToList();
       case "submit-resident": return this._saveResident(el.form || el);
       case "submit-consent": return this._recordConsent(el.form || el);
+      case "submit-consent-choice": return this._recordConsentChoice(el.form || el);
+      case "submit-consent-text": return this._saveConsentText(el.form || el);
+      case "consent-texts": return this._openConsentTexts(d.back);
+      case "consent-texts-back": return this._consentTextsBack();
+      case "consent-text-edit": return this._editConsentText(d.templateId);
+      case "consent-text-new": return this._newConsentText();
       case "consent-withdraw": return this._withdrawConsent(el);
       case "face-enrol": return this._enrolFaces(el);
       case "face-clear": return this._clearFaces(true);

@@ -72,6 +72,11 @@ VALID: dict[str, dict[str, Any]] = {
     "list_plate": {"plate": "皖A12345", "list": "black"}, "unlist_plate": {"plate": "皖A12345"},
     "vehicle_log": {},
     "rules/list": {}, "cards/lookup": {"card_number": "12345678"},
+    # The add-resident flow and a resident's page (test_add_resident.py covers them in depth).
+    "residents/create": {"full_name": "Mallory"}, "consent_texts/list": {},
+    "consent_texts/save": {"title": "Gates", "body": "Face recognition at the gates."},
+    "consent/record_text": {"resident_id": "r-x", "template_id": "consent_text_x"},
+    "residents/access": {"resident_id": "r-x"},
 }
 
 # Input of every command both transports offer that the hub (or the door look-up) refuses: (fields, error key).

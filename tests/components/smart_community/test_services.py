@@ -56,7 +56,7 @@ async def test_bad_input_is_refused_and_changes_nothing(
     hass: HomeAssistant, community_entry: MockConfigEntry
 ) -> None:
     """An invalid resident id, an unknown resident or a weak PIN: a clear error, and the registry is unchanged."""
-    with pytest.raises(ServiceValidationError, match="resident_id must be"):
+    with pytest.raises(ServiceValidationError, match="contains a space: an id is one word"):
         await _call(hass, "add_resident", {"resident_id": "bad id!", "full_name": "X"})
     await _call(hass, "add_resident", {"resident_id": "r-002", "full_name": "Wang Fang"})
     with pytest.raises(ServiceValidationError):

@@ -22,6 +22,7 @@ def test_fresh_file_gets_all_tables(tmp_path: Path) -> None:
         "resident_tombstones",
         "resident_imports",
         "resident_import_members",
+        "consent_templates",
         "resident_counts",
         "doors",
         "access_rules",
@@ -32,7 +33,7 @@ def test_fresh_file_gets_all_tables(tmp_path: Path) -> None:
         "pin_throttle",
     } <= tables
     versions = dict(reg.conn.execute("SELECT component, MAX(version) FROM schema_migrations GROUP BY component"))
-    assert versions["residents"] == 4
+    assert versions["residents"] == 5  # 5: consent texts
     assert versions["access"] == 3  # 3: face assurance per door
     reg.conn.close()
 
@@ -44,7 +45,7 @@ def test_reopen_is_idempotent_and_keeps_data(tmp_path: Path) -> None:
     again = ResidentRegistry.open(tmp_path / "hub.db", tmp_path / "k.key")
     assert again.residents.get_resident("r1").full_name == "Li Wei"
     rows = again.conn.execute("SELECT COUNT(*) FROM schema_migrations WHERE component = 'residents'").fetchone()
-    assert rows[0] == 4
+    assert rows[0] == 5
     again.conn.close()
 
 
@@ -62,6 +63,8 @@ def test_pins_of_schema_3_keep_working_behind_a_new_keypad_code(tmp_path: Path) 
         "DROP TABLE keypad_codes; DROP TABLE pins;"
         " CREATE TABLE pins (resident_id TEXT PRIMARY KEY REFERENCES residents (resident_id) ON DELETE CASCADE,"
         " pin_index BLOB NOT NULL UNIQUE, salt BLOB NOT NULL, pin_hash BLOB NOT NULL, set_at TEXT NOT NULL);"
+" DROP TABLE consent_templates; ALTER TABLE consents DROP COLUMN template_id;"
+        " ALTER TABLE consents DROP COLUMN template_version;"
         " DELETE FROM schema_migrations WHERE component = 'residents' AND version >= 4;"
     )
     reg.conn.execute(
@@ -90,6 +93,8 @@ def test_a_database_of_the_first_release_gains_the_import_tables(tmp_path: Path)
         " DROP TRIGGER resident_counts_add; DROP TRIGGER resident_counts_remove;"
         " DROP TRIGGER resident_counts_first_template; DROP TRIGGER resident_counts_last_template;"
         " DROP TABLE keypad_codes;"
+" DROP TABLE consent_templates; ALTER TABLE consents DROP COLUMN template_id;"
+        " ALTER TABLE consents DROP COLUMN template_version;"
         " DELETE FROM schema_migrations WHERE component = 'residents' AND version >= 2;"
     )
     reg.conn.close()
@@ -97,6 +102,33 @@ def test_a_database_of_the_first_release_gains_the_import_tables(tmp_path: Path)
     assert again.residents.get_resident("r1").full_name == "Li Wei"
     assert again.unfinished_imports() == []
     assert again.residents.count_residents() == 1  # the kept count starts from what the file held
+    again.conn.close()
+
+
+def test_consents_of_schema_4_stay_as_given_and_gain_no_consent_text(tmp_path: Path) -> None:
+    """A hub upgraded from schema 4: its consents keep their scope (on no consent text) and consent texts can be
+    saved and used from then on."""
+    from datetime import UTC, datetime
+
+    reg = ResidentRegistry.open(tmp_path / "hub.db", tmp_path / "k.key")
+    reg.residents.add_resident("manager", "r1", "Li Wei")
+    reg.residents.add_resident("manager", "r2", "Wu Min")
+    reg.consents.record_consent("manager", "r1", scope="Gates, typed by hand",
+                                given_at=datetime(2026, 1, 1, tzinfo=UTC))
+    reg.conn.executescript(
+        "DROP TABLE consent_templates; ALTER TABLE consents DROP COLUMN template_id;"
+        " ALTER TABLE consents DROP COLUMN template_version;"
+        " DELETE FROM schema_migrations WHERE component = 'residents' AND version >= 5;"
+    )
+    reg.conn.close()
+    again = ResidentRegistry.open(tmp_path / "hub.db", tmp_path / "k.key")
+    old = again.consents.active_consent("r1")
+    assert old is not None and old.scope == "Gates, typed by hand" and old.template_id is None
+    text = again.consent_texts.save_template("manager", None, title="Gates", body="Face recognition at the gates.")
+    again.consents.record_consent_on_template("manager", "r2", template_id=text.template_id,
+                                              given_at=datetime(2026, 2, 1, tzinfo=UTC))
+    new = again.consents.active_consent("r2")
+    assert new is not None and (new.template_id, new.template_version) == (text.template_id, 1)
     again.conn.close()
 
 

@@ -1,12 +1,24 @@
-// The Residents tab: the searchable list, the add/edit form, a resident's page and erasure with its receipt
-// (consent and faces on that page: enrolment.js).
+// The Residents tab: the searchable list, the add/edit form (adding is one flow: the record, card, PIN, consent on
+// a consent text and photos, ending on the new resident's page), a resident's page (details, credentials, consent,
+// doors and hours, vehicles, recent access) and erasure with its receipt (the add flow's consent and photos, and
+// the page's doors and hours: resident-add.js; consent texts and consent on the page: consent-texts.js; faces on
+// that page: enrolment.js, whose commands the add flow calls for its photos).
 
 import { errMsg, inputToIso, plural, toInput } from "../shared/format.js";
 import { esc, h } from "../shared/html.js";
 import { PAGE } from "../shared/panel-base.js";
 
 const RESIDENT_FIELDS = ["resident_id", "full_name", "household", "building", "unit", "valid_from", "valid_until",
-  "guardian", "status"];
+  "guardian", "status", "card_number", "pin", "keypad_code"];
+const NO_CONSENT_REASON = "Record consent first: the hub keeps face templates only with consent.";
+const FIELD_LABELS = { resident_id: "Resident id", full_name: "Full name", card_number: "Card number",
+  keypad_code: "Keypad code", valid_from: "Valid from", valid_until: "Valid until", is_minor: "Minor" };
+
+// The hub names fields as its commands do (resident_id); the form says them as their labels do (Resident id).
+function inWords(message) {
+  return String(message || "").replace(/\b(resident_id|full_name|card_number|keypad_code|valid_from|valid_until|is_minor)\b/g,
+    (name) => FIELD_LABELS[name]);
+}
 
 export const ResidentsTab = (Base) => class extends Base {
   _renderResidents() {
@@ -14,12 +26,14 @@ export const ResidentsTab = (Base) => class extends Base {
     if (r.mode === "form") return this._renderResidentForm();
     if (r.mode === "detail") return this._renderResidentDetail();
     if (r.mode === "receipt") return this._renderReceipt();
+    if (r.mode === "consent-texts") return this._renderConsentTextsPage();
     this._view.innerHTML = esc(h`
       <section class="card">
         <div class="toolbar">
           <label class="field grow"><span>Search residents</span>
             <input type="search" data-testid="resident-search" data-input="res-search" value="${r.query}"
               placeholder="Name, id, building, unit or household" autocomplete="off" aria-label="Search residents"></label>
+          <button type="button" class="btn secondary" data-testid="consent-texts-open" data-action="consent-texts">Consent texts</button>
           <button type="button" class="btn" data-testid="resident-add" data-action="res-add">Add resident</button>
         </div>
         ${r.notice ? h`<p class="notice" role="status">✓ Added ${r.notice.full_name} (${r.notice.resident_id}). Open the row
@@ -131,10 +145,16 @@ export const ResidentsTab = (Base) => class extends Base {
     this._r.mode = "form";
     this._r.editing = resident || null;
     this._r.formError = null;
+    this._r.newPhotos = { items: [], run: (this._r.newPhotos ? this._r.newPhotos.run : 0) + 1, running: false };
     this._setError(null);
     this._renderResidentForm();
-    const first = this._$(resident ? '[data-testid="resident-form-name"]' : '[data-testid="resident-form-id"]');
+    const first = this._$('[data-testid="resident-form-name"]');
     if (first) first.focus();
+    if (!resident) {
+      this._loadConsentTexts(true).then(() => {
+        if (this._r.mode === "form" && !this._r.editing) this._renderFormConsent();
+      });
+    }
     return !!first;
   }
 
@@ -148,12 +168,12 @@ export const ResidentsTab = (Base) => class extends Base {
           <button type="button" class="btn text" data-action="res-cancel-form">← Back</button></header>
         <form data-form="resident" novalidate>
           <div class="form-grid">
-            <label class="field"><span>Resident id *</span>
-              <input name="resident_id" data-testid="resident-form-id" value="${v("resident_id")}" autocomplete="off"
-                ${res ? "readonly" : ""} required maxlength="64" placeholder="e.g. A-1203-01">
-              <span class="muted small">Letters, digits and . _ : @ -${res ? " (cannot be changed)" : ""}</span></label>
             <label class="field"><span>Full name *</span>
               <input name="full_name" data-testid="resident-form-name" value="${v("full_name")}" autocomplete="off" required maxlength="200"></label>
+            <label class="field"><span>Resident id${res ? "" : " (optional)"}</span>
+              <input name="resident_id" data-testid="resident-form-id" value="${v("resident_id")}" autocomplete="off"
+                ${res ? "readonly" : ""} maxlength="64" placeholder="${res ? "" : "Leave empty to generate one"}">
+              <span class="muted small">${res ? "Cannot be changed" : "One word: letters, digits and . _ : @ - (e.g. A-1203-01). Left empty, the hub makes one."}</span></label>
             <label class="field"><span>Household</span>
               <input name="household" data-testid="resident-form-household" value="${v("household")}" autocomplete="off" maxlength="200"></label>
             <div class="form-grid" style="gap:12px">
@@ -177,6 +197,26 @@ export const ResidentsTab = (Base) => class extends Base {
                 <option value="suspended" ${res.status === "suspended" ? "selected" : ""}>Suspended (no access)</option>
               </select></label>` : ""}
           </div>
+          ${res ? "" : h`
+          <h3>Card and PIN (optional)</h3>
+          <div class="form-grid">
+            <label class="field"><span>Card number</span>
+              <input name="card_number" data-testid="resident-form-card" autocomplete="off" inputmode="numeric" maxlength="64"
+                placeholder="The number printed on the card"></label>
+            <label class="field"><span>PIN</span>
+              <input name="pin" type="password" data-testid="resident-form-pin" autocomplete="new-password" inputmode="numeric"
+                maxlength="12"><span class="muted small">Typed at a keypad after the resident's keypad code</span></label>
+            <label class="field"><span>Keypad code (optional)</span>
+              <input name="keypad_code" data-testid="resident-form-keypad" autocomplete="off" inputmode="numeric" maxlength="8"
+                placeholder="Left empty, the hub picks one"></label>
+          </div>
+          <h3>Consent and photos (optional)</h3>
+          <div id="res-form-consent"></div>
+          <label class="field"><span>Photos for face recognition (JPEG or PNG, one face, up to 3 MB each)</span>
+            <input type="file" accept="image/jpeg,image/png" multiple data-testid="resident-form-photos"
+              data-change="resident-photos" disabled aria-describedby="res-form-photo-reason"></label>
+          <p class="muted small" id="res-form-photo-reason" data-testid="resident-form-photo-reason"></p>
+          <div id="res-form-photos"></div>`}
           <div id="res-form-error">${this._r.formError ? h`<p class="form-error" role="status">${this._r.formError}</p>` : ""}</div>
           <div class="row end" style="margin-top:16px">
             <button type="button" class="btn secondary" data-action="res-cancel-form">Cancel</button>
@@ -205,7 +245,7 @@ export const ResidentsTab = (Base) => class extends Base {
         el.setAttribute("aria-invalid", "true");
         const span = document.createElement("span");
         span.className = "err";
-        span.textContent = message;
+        span.textContent = inWords(message);
         el.insertAdjacentElement("afterend", span);
         if (!first) first = el;
       }
@@ -226,60 +266,57 @@ export const ResidentsTab = (Base) => class extends Base {
     const isMinor = form.elements.namedItem("is_minor").checked;
     const msg = { resident_id: editing ? editing.resident_id : val("resident_id") };
     const errors = [];
-    if (!msg.resident_id) errors.push(["resident_id", "resident_id is required"]);
-    if (!val("full_name")) errors.push(["full_name", "full_name is required"]);
-    if (isMinor && !val("guardian")) errors.push(["guardian", "guardian is required for a minor"]);
+    if (!val("full_name")) errors.push(["full_name", "full_name: enter the resident's name"]);
+    if (isMinor && !val("guardian")) errors.push(["guardian", "guardian: a minor needs a guardian, who gives their consent"]);
     if (errors.length) {
       r.formError = errors.map((e) => e[1]).join("; ");
       this._set("#res-form-error", "");
       this._clearFieldErrors(form);
       for (const [name, text] of errors.slice().reverse()) this._markFieldErrors(form, text, name);
-      this._setError(r.formError);
       return;
     }
-    const textFields = ["full_name", "household", "building", "unit", "guardian"];
     if (!editing) {
-      for (const k of textFields) if (val(k)) msg[k] = val(k);
-      for (const k of ["valid_from", "valid_until"]) if (val(k)) msg[k] = inputToIso(val(k), tz);
-      msg.is_minor = isMinor;
-    } else {
-      for (const k of textFields) {
-        const now = val(k);
-        if (now !== (editing[k] || "")) msg[k] = now || (k === "full_name" ? now : null);
-      }
-      for (const k of ["valid_from", "valid_until"]) {
-        if (val(k) !== toInput(editing[k], tz)) msg[k] = val(k) ? inputToIso(val(k), tz) : null;
-      }
-      if (isMinor !== !!editing.is_minor) msg.is_minor = isMinor;
-      const status = val("status");
-      if (status && status !== editing.status) msg.status = status;
+      this._createResident(form, msg, val, isMinor, tz);
+      return;
     }
+    for (const k of ["full_name", "household", "building", "unit", "guardian"]) {
+      const now = val(k);
+      if (now !== (editing[k] || "")) msg[k] = now || (k === "full_name" ? now : null);
+    }
+    for (const k of ["valid_from", "valid_until"]) {
+      if (val(k) !== toInput(editing[k], tz)) msg[k] = val(k) ? inputToIso(val(k), tz) : null;
+    }
+    if (isMinor !== !!editing.is_minor) msg.is_minor = isMinor;
+    const status = val("status");
+    if (status && status !== editing.status) msg.status = status;
     r.formError = null;
     this._set("#res-form-error", "");
     this._clearFieldErrors(form);
-    const saved = await this._task("res-save", async () => {
-      try {
-        return await this._ws(editing ? "residents/update" : "residents/add", msg);
-      } catch (err) {
-        r.formError = errMsg(err);
-        const onField = this._markFieldErrors(form, r.formError);
-        this._set("#res-form-error", onField ? "" : h`<p class="form-error">${r.formError}</p>`);
-        throw err;
-      }
-    });
+    const saved = await this._formTask(form, () => this._ws("residents/update", msg));
     if (!saved) return;
     this._remember([saved]);
     this._allResidents = null;
-    if (editing) {
-      this._showResidentDetail(saved);
-      return;
+    this._showResidentDetail(saved);
+  }
+
+  // A form's command: a refusal is said once, beside the field it is about (or under the form), not in the banner.
+  async _formTask(form, fn) {
+    const r = this._r;
+    let failed = null;
+    const result = await this._task("res-save", async () => {
+      try {
+        return await fn();
+      } catch (err) {
+        failed = errMsg(err);
+        return undefined;
+      }
+    });
+    if (failed) {
+      r.formError = failed;
+      const onField = this._markFieldErrors(form, failed);
+      this._set("#res-form-error", onField ? "" : h`<p class="form-error" role="status">${inWords(failed)}</p>`);
     }
-    this._loadOverview();
-    // Back to the list, showing the new resident's row (open it to record consent and enrol a face).
-    Object.assign(r, { mode: "list", editing: null, detail: null, query: saved.resident_id, offset: 0, list: null,
-      notice: saved });
-    this._renderResidents();
-    this._loadResidents();
+    return result;
   }
 
   // -- detail ---------------------------------------------------------------------------------------------------
@@ -322,8 +359,9 @@ export const ResidentsTab = (Base) => class extends Base {
     if (this._tab !== "residents") return;
     if (same) {
       this._renderResidentInfo();
-      this._renderConsent();
+      this._renderConsentChoice();
       this._renderFaceCount();
+      this._renderConsentGate();
     } else this._renderResidentDetail();
   }
 
@@ -346,10 +384,14 @@ export const ResidentsTab = (Base) => class extends Base {
             <p data-testid="face-count" id="face-count"></p>
             <div id="face-consent-hint"></div>
             <label class="field"><span>Add photos (JPEG or PNG, one face, up to 3 MB each)</span>
-              <input type="file" accept="image/jpeg,image/png" multiple data-testid="face-photos" data-change="face-photos"></label>
+              <input type="file" accept="image/jpeg,image/png" multiple data-testid="face-photos" data-change="face-photos"
+                aria-describedby="face-photos-reason"></label>
+            <p class="muted small" id="face-photos-reason" data-testid="face-photos-reason"></p>
             <div id="face-status"></div>
           </section>
         </div>
+        <section class="card" id="res-access" aria-labelledby="access-h" data-testid="resident-access">
+          <h2 id="access-h">Doors and hours</h2>${this._loadingHtml("Loading their doors…")}</section>
         <section class="card" aria-labelledby="erase-h">
           <h2 id="erase-h">Erase this resident</h2>
           <p class="muted">Deletes everything the hub holds about ${res.full_name}: face templates, kept photos, cards and
@@ -360,9 +402,21 @@ export const ResidentsTab = (Base) => class extends Base {
         </section>
       </div>`);
     this._renderResidentInfo();
-    this._renderConsent();
+    this._renderConsentChoice();
     this._renderFaceCount();
     this._renderFaceStatus();
+    this._renderConsentGate();
+    this._loadResidentAccess(res.resident_id);
+  }
+
+  // Every action that needs consent is unavailable until consent exists, and says why.
+  _renderConsentGate() {
+    const res = this._r.detail;
+    if (!res) return;
+    const input = this._$('[data-testid="face-photos"]');
+    if (input) input.disabled = !res.consent;
+    this._set("#face-photos-reason", res.consent ? "" : NO_CONSENT_REASON);
+    if (!res.consent && this._r.faces.items.length) this._clearFaces(true);
   }
 
   _renderResidentInfo() {
@@ -384,7 +438,10 @@ export const ResidentsTab = (Base) => class extends Base {
         <dt>Building / unit</dt><dd>${[res.building, res.unit].filter(Boolean).join(" / ") || "—"}</dd>
         <dt>Valid</dt><dd>${valid}</dd>
         <dt>Minor</dt><dd>${res.is_minor ? h`Yes — guardian: ${res.guardian || "not set"}` : "No"}</dd>
-        <dt>Credentials</dt><dd>${plural((res.cards || []).length, "card")}, ${res.has_pin ? "PIN set" : "no PIN"}</dd>
+        <dt>Credentials</dt><dd data-testid="resident-credentials">${plural((res.cards || []).length, "card")}${(res.cards || []).length
+          ? h` (${(res.cards || []).map((c) => `ending ${c.hint}`).join(", ")})` : ""}, ${res.has_pin
+          ? h`PIN set (keypad code <span class="mono">${res.keypad_code || "—"}</span>)` : "no PIN"}</dd>
+        <dt>Consent</dt><dd>${res.consent ? h`<span class="good">✓ given</span>` : h`<span class="muted">none</span> — face enrolment waits for it`}</dd>
       </dl>`);
   }
 
