@@ -355,7 +355,6 @@ class SmartCommunityPanel extends PanelWithTabs {
       case "res-edit": return this._openResidentForm(this._r.detail);
       case "res-cancel-form": return this._r.editing ? this._openResident(this._r.editing.resident_id) : this._backToList();
       case "submit-resident": return this._saveResident(el.form || el);
-      case "submit-consent": return this._recordConsent(el.form || el);
       case "submit-consent-choice": return this._recordConsentChoice(el.form || el);
       case "submit-consent-text": return this._saveConsentText(el.form || el);
       case "consent-texts": return this._openConsentTexts(d.back);

@@ -1,4 +1,5 @@
-// On a resident's page: consent to face recognition (record, withdraw), and face enrolment: the photos are
+// On a resident's page: withdrawing consent to face recognition (it is recorded from a consent text,
+// tabs/consent-texts.js), and face enrolment: the photos are
 // checked one by one with the hub (quality), the set is then reviewed as a whole (a photo that is not the same
 // person as the others is flagged with which; a photo close to another resident is flagged and the manager
 // chooses: enrol anyway, audited, or remove it), single photos can be removed, and the manager confirms.
@@ -9,59 +10,6 @@ import { esc, h } from "../shared/html.js";
 
 export const Enrolment = (Base) => class extends Base {
   // -- consent --------------------------------------------------------------------------------------------------
-
-  _renderConsent() {
-    const res = this._r.detail;
-    const c = res.consent;
-    const el = this._$("#res-consent");
-    if (!el) return;
-    el.innerHTML = esc(h`
-      <h2 id="consent-h">Consent to face recognition</h2>
-      <p><span data-testid="consent-state" class="badge ${c ? "ok" : ""}">${c ? "Consent given" : "No consent"}</span></p>
-      ${c ? h`
-        <dl class="props">
-          <dt>Scope</dt><dd>${c.scope}</dd>
-          <dt>Given</dt><dd>${this._fmt(c.given_at)}</dd>
-          ${c.guardian ? h`<dt>Given by guardian</dt><dd>${c.guardian}</dd>` : ""}
-        </dl>
-        <p class="muted small">Withdrawing deletes the resident's face templates at once; the gates keep accepting their
-          card or PIN.</p>
-        <button type="button" class="btn danger secondary" data-testid="consent-withdraw" data-action="consent-withdraw"
-          data-busy="consent" ${this._dis("consent")}>Withdraw consent…</button>`
-      : h`
-        <form data-form="consent" novalidate>
-          <label class="field"><span>What the resident agrees to (scope) *</span>
-            <textarea name="scope" data-testid="consent-scope" maxlength="2000" required
-              placeholder="e.g. Face recognition at the community gates; templates kept while resident, deleted on withdrawal"></textarea></label>
-          ${res.is_minor ? h`<label class="field" style="margin-top:12px"><span>Guardian giving consent (required for a minor) *</span>
-            <input name="guardian" data-testid="consent-guardian" value="${res.guardian || ""}" autocomplete="off" required></label>` : ""}
-          <div class="row end" style="margin-top:12px">
-            <button type="submit" class="btn" data-testid="consent-record" data-busy="consent" ${this._dis("consent")}>Record consent</button>
-          </div>
-        </form>`}`);
-  }
-
-  async _recordConsent(form) {
-    const res = this._r.detail;
-    if (!res || !form.elements) return;
-    const scope = form.elements.namedItem("scope").value.trim();
-    const guardianEl = form.elements.namedItem("guardian");
-    const guardian = guardianEl ? guardianEl.value.trim() : "";
-    if (!scope) {
-      this._setError("Describe the scope the resident consents to.");
-      form.elements.namedItem("scope").setAttribute("aria-invalid", "true");
-      return;
-    }
-    if (res.is_minor && !guardian) {
-      this._setError("A minor's consent is given by their guardian: enter the guardian.");
-      guardianEl && guardianEl.setAttribute("aria-invalid", "true");
-      return;
-    }
-    const msg = { resident_id: res.resident_id, scope };
-    if (guardian) msg.guardian = guardian;
-    const updated = await this._task("consent", () => this._ws("consent/record", msg));
-    if (updated) this._showResidentDetail(updated);
-  }
 
   async _withdrawConsent() {
     const res = this._r.detail;
