@@ -33,6 +33,7 @@ import io
 import json
 import logging
 import multiprocessing
+import os
 import resource
 import tempfile
 import time
@@ -60,7 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``community-hub bench gate``."""
     parser.add_argument("--runs", type=int, default=20, help="people walking up to the gate (default: 20)")
     parser.add_argument("--frames", type=int, default=None,
-                        help="frames per burst (default: the gate's, 5; liveness was measured on 5-frame bursts)")
+                        help="frames per burst (default: the gate's, 3: hub.gate.BURST_FRAMES)")
     parser.add_argument("--interval-ms", type=float, default=None,
                         help="time between frames (default: the gate's, 40 ms: a 25 fps camera)")
     parser.add_argument("--poll-ms", type=int, default=100, help="controller poll interval (default: 100)")
@@ -252,7 +253,7 @@ def _prepare(faces_dir: Path, work: Path) -> tuple[Any, Any]:
 
 
 async def _measure(args: argparse.Namespace, captures: list[Capture], camera: CameraProcess, prepared: tuple[Any, Any]
-                   ) -> tuple[list[float], list[float], collections.Counter[str], float | None]:
+                   ) -> tuple[list[float], list[float], list[float], collections.Counter[str], float | None]:
     import aiohttp
 
     from devices.camera import CameraClient
@@ -270,6 +271,7 @@ async def _measure(args: argparse.Namespace, captures: list[Capture], camera: Ca
     point = AccessPoint("gate", "Gate", lambda: service.release(0, 1, ReleaseReason.DECISION))
     latencies: list[float] = []  # presence to the release acknowledged (inf: not let in)
     decided: list[float] = []  # presence to the decision recorded (and the release acknowledged, if granted)
+    cpu_ms: list[float] = []  # the hub process's CPU time over the same span (less noisy than wall time)
     refusals: collections.Counter[str] = collections.Counter()
     idle_cpu: float | None = None
     arrived = asyncio.Event()
@@ -317,13 +319,14 @@ async def _measure(args: argparse.Namespace, captures: list[Capture], camera: Ca
                     await asyncio.sleep(args.frames * args.interval_ms / 1000 + 0.05)
                     releases = door.doors[0].releases
                     arrived.clear()
-                    started = time.perf_counter()
+                    started, cpu_started = time.perf_counter(), _cpu_seconds()
                     door.set_presence(0, True)
                     await arrived.wait()
                     frames = (ring.burst(args.frames, offered=offered, fallback=after_presence)
                               if args.capture == "ring" else after_presence())
                     outcome = await keeper.camera_stream(point, frames, faces_needed=args.frames)
                     elapsed = (time.perf_counter() - started) * 1000
+                    cpu_ms.append((_cpu_seconds() - cpu_started) * 1000)
                     granted = outcome is not None and outcome.decision.granted and door.doors[0].releases > releases
                     latencies.append(elapsed if granted else float("inf"))
                     decided.append(elapsed)
@@ -344,7 +347,7 @@ async def _measure(args: argparse.Namespace, captures: list[Capture], camera: Ca
         await service.close()
         await door.stop()
         community.close()
-    return latencies, decided, refusals, idle_cpu
+    return latencies, decided, cpu_ms, refusals, idle_cpu
 
 
 def _cpu_seconds() -> float:
@@ -371,6 +374,7 @@ def run(args: argparse.Namespace) -> int:
     if not split_photos(faces_dir):
         print(f"{faces_dir} needs <Name>/*.jpg folders with more than {ENROL_PHOTOS} photos each")
         return 2
+    load_start = [round(x, 2) for x in os.getloadavg()]
     with tempfile.TemporaryDirectory() as work:
         # Frames the camera loops over while the person stands there: enough that a burst's window (the ring's
         # newest frames, or the snapshots after presence) seldom spans the loop's seam.
@@ -380,11 +384,12 @@ def run(args: argparse.Namespace) -> int:
         camera = CameraProcess(Path(work) / "camera", 1000 / args.interval_ms)
         camera.start()
         try:
-            latencies, decided, refusals, idle_cpu = asyncio.run(_measure(args, captures, camera, prepared))
+            latencies, decided, cpu_ms, refusals, idle_cpu = asyncio.run(_measure(args, captures, camera, prepared))
         finally:
             camera.stop()
     let_in = sorted(x for x in latencies if x != float("inf"))
     all_runs = sorted(decided)
+    cpu_sorted = sorted(cpu_ms)
 
     def pct(values: list[float], q: float) -> float | None:
         if not values:
@@ -398,12 +403,15 @@ def run(args: argparse.Namespace) -> int:
                "poll_ms": args.poll_ms, "frame_size": f"{width}x{height}", "capture": args.capture,
                "captures": len(captures), "p50_ms": pct(let_in, 0.5), "p99_ms": pct(let_in, 0.99),
                "decision_p50_ms": pct(all_runs, 0.5), "decision_p99_ms": pct(all_runs, 0.99),
+               "cpu_ms_per_burst_p50": pct(cpu_sorted, 0.5), "cpu_ms_per_burst_p99": pct(cpu_sorted, 0.99),
+               "load_average_start": load_start,
+               "load_average_end": [round(x, 2) for x in os.getloadavg()],
                "not_let_in": denied, "refusals": dict(refusals), "idle_cpu_pct_per_gate": idle}
     print(f"{'runs':>5} {'frames':>6} {'size':>10} {'capture':>7} {'p50 ms':>8} {'p99 ms':>8} {'decided p50':>11} "
-          f"{'not let in':>10} {'idle cpu %':>10}")
+          f"{'cpu ms p50':>10} {'not let in':>10} {'idle cpu %':>10}")
     print(f"{len(latencies):>5} {args.frames:>6} {f'{width}x{height}':>10} {args.capture:>7} "
           f"{_cell(figures['p50_ms']):>8} {_cell(figures['p99_ms']):>8} {_cell(figures['decision_p50_ms']):>11} "
-          f"{denied:>10} {_cell(idle):>10}")
+          f"{_cell(figures['cpu_ms_per_burst_p50']):>10} {denied:>10} {_cell(idle):>10}")
     for reason, count in sorted(refusals.items()):
         print(f"  refused {count}x: {reason}")
     print(json.dumps(figures))
