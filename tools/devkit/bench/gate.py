@@ -12,15 +12,17 @@ while the next is captured (``GateKeeper.camera_stream``, the call Home Assistan
 liveness -> the decision and its journal row committed -> release written and acknowledged.
 
 ``--capture after`` (default) takes the frames after presence (a gate without a ring: snapshots on the camera's
-cadence); ``--capture ring`` runs the product's ring buffer (:class:`hub.frame_ring.FrameRing`, as Home
-Assistant's gates keep it) on the camera's MJPEG stream and hands the gate its newest ``burst`` frames, then live
-ones. The camera runs in its own process, so
-``idle_cpu_pct_per_gate`` is the hub side's CPU (the poll, the simulated controller it polls, and in ring mode
-the stream it reads) while nobody is there: percent of one core.
+cadence: what the gates do); ``--capture ring`` runs the product's ring buffer (:class:`hub.frame_ring.FrameRing`,
+not armed at the gates: docs/face-verification.md) on the camera's MJPEG stream and hands the gate its newest
+``burst`` frames, then live ones. The camera runs in its own process, so ``idle_cpu_pct_per_gate`` is the hub
+side's CPU (the poll, the simulated controller it polls, and in ring mode the stream it reads) while nobody is
+there: percent of one core.
 
 Prints a table and, last, one JSON line: ``p50_ms``/``p99_ms`` over the runs that were let in (presence to the
 release acknowledged), ``decision_p50_ms``/``decision_p99_ms`` over every run (presence to the decision recorded,
-and released when granted), the refusals by reason, and ``idle_cpu_pct_per_gate``.
+and released when granted), ``cpu_ms_per_burst_p50``/``_p99`` (the hub process's CPU time from presence to the
+release acknowledged: less noisy than wall time on a shared machine), the refusals by reason,
+``idle_cpu_pct_per_gate``, and the ``uptime`` load averages at the start and the end.
 """
 
 from __future__ import annotations
@@ -300,7 +302,7 @@ async def _measure(args: argparse.Namespace, captures: list[Capture], camera: Ca
                     if i + 1 < offered:
                         await asyncio.sleep(max(0.0, started + (i + 1) * args.interval_ms / 1000 - loop.time()))
 
-            # The product's ring (as Home Assistant's gates keep it): the camera's MJPEG stream, bytes only.
+            # The product's ring (not armed at the gates): the camera's MJPEG stream, bytes only.
             ring = FrameRing(lambda: client.frames(None, frame_timeout=5), interval_s=args.interval_ms / 1000)
             tasks = [asyncio.create_task(poll_loop())]
             if args.capture == "ring":
