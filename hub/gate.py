@@ -33,11 +33,13 @@ T = TypeVar("T")
 RunBlocking = Callable[..., Awaitable[Any]]
 
 
-# A gate's burst: frames 40 ms apart (a 25 fps camera) until five show a face (liveness needs five: with three,
-# 3 of 75 held-up photos passed, with four 1 of 75), at most eight; normally five frames, 160 ms.
-# See docs/face-verification.md.
-BURST_FRAMES = 5
-MAX_BURST_FRAMES = 8
+# A gate's burst: frames 40 ms apart (a 25 fps camera) until three show a face, at most six; normally three
+# frames, 80 ms after presence. Liveness compares consecutive frames (two steps in three frames; a slideshow
+# changing every two frames still shows a jump): with five frames the camera alone took 160 ms of the 200 ms the
+# gate may take. Measured with `bench bursts` on the tune half, reported on the report half:
+# docs/face-verification.md.
+BURST_FRAMES = 3
+MAX_BURST_FRAMES = 6
 FRAME_INTERVAL_S = 0.04
 PASS_FRAMES = 2  # a visitor pass is looked for in the burst's first frames
 # A keypad entry is two: the resident's keypad code, then their PIN (as "user ID + password" keypads do). A code
@@ -248,7 +250,7 @@ class GateKeeper:
         return await self.camera_stream(point, captured())
 
     async def camera_stream(
-        self, point: AccessPoint, frames: AsyncIterator[bytes], *, faces_needed: int = BURST_FRAMES
+        self, point: AccessPoint, frames: AsyncIterator[bytes], *, faces_needed: int | None = None
     ) -> GateOutcome | None:
         """Frames from the gate camera (a gate's ring buffer of the approach, then live ones; or frames taken
         after presence), handled as they arrive: every frame's face is found and encoded while the next is
@@ -266,6 +268,7 @@ class GateKeeper:
         """
         now = self._clock()
         access = self.community.access
+        needed = BURST_FRAMES if faces_needed is None else faces_needed
         queue: asyncio.Queue[bytes | None] = asyncio.Queue()
 
         async def capture() -> None:
@@ -302,7 +305,7 @@ class GateKeeper:
                     with_face += 1
                     if count <= PASS_FRAMES:
                         unscanned.append(frame)
-                    if with_face >= faces_needed:
+                    if with_face >= needed:
                         break
                 elif count <= PASS_FRAMES and (outcome := await pass_in(frame)) is not None:
                     return outcome

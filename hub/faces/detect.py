@@ -6,7 +6,10 @@ speed-up; landmarks (about 1 ms) are then placed on the full frame so alignment 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+from PIL import Image
 
 from hub.faces.engine import model_lock, models
 from hub.faces.imaging import ImageInput, downscale, to_rgb
@@ -87,3 +90,99 @@ def primary_face(faces: list[DetectedFace], frame_shape: tuple[int, ...]) -> Det
         return float(np.hypot((box.left + box.right) / 2 - centre_x, (box.top + box.bottom) / 2 - centre_y))
 
     return min(candidates, key=off_centre)
+
+
+def nearest_face(faces: list[DetectedFace], previous: FaceBox) -> DetectedFace | None:
+    """Of ``faces`` at least half as wide as the widest, the one nearest ``previous`` (the same person, 40 ms
+    later)."""
+    if not faces:
+        return None
+    widest = max(f.box.width for f in faces)
+    centre_x, centre_y = (previous.left + previous.right) / 2, (previous.top + previous.bottom) / 2
+
+    def off(face: DetectedFace) -> float:
+        box = face.box
+        return float(np.hypot((box.left + box.right) / 2 - centre_x, (box.top + box.bottom) / 2 - centre_y))
+
+    return min((f for f in faces if f.box.width >= CANDIDATE_RATIO * widest), key=off)
+
+
+# A face found in the previous frame of a burst is looked for again in a window this many face widths wide (and
+# high) around it, at the same scale as a whole-frame search: 40 ms later a person standing or walking up has
+# moved a few pixels and grown a few percent, so the window holds the face with room to spare, and HOG (whose
+# cost follows the pixel count) sees about a fifth of the frame. See docs/face-verification.md ("Speed").
+WINDOW_WIDTHS = 3.0
+# The window is kept for the next frames while the face stays this far (in face widths) inside its edges, so
+# consecutive frames are searched on the same crop (the same HOG cell grid) and their boxes stay comparable.
+WINDOW_MARGIN = 0.5
+
+
+@dataclass(frozen=True)
+class SearchWindow:
+    """Where to look for the face in the next frame: a crop of the decoded frame (``right``/``bottom``
+    exclusive), its origin on the whole-frame search's HOG cell grid."""
+
+    left: int
+    top: int
+    right: int
+    bottom: int
+
+    def holds(self, box: FaceBox) -> bool:
+        """Whether ``box`` is still far enough inside the window to search the next frame in it again."""
+        margin = WINDOW_MARGIN * box.width
+        return (box.left - self.left >= margin and self.right - box.right >= margin
+                and box.top - self.top >= margin and self.bottom - box.bottom >= margin)
+
+
+def window_around(box: FaceBox, frame_shape: tuple[int, ...], *, max_side: int = DEFAULT_MAX_SIDE) -> SearchWindow:
+    """A window ``WINDOW_WIDTHS`` face widths wide around ``box`` in a frame of ``frame_shape``.
+
+    Its origin is snapped to the whole-frame search's cell grid (HOG's 8 px cells in the frame shrunk to
+    ``max_side``), so the window's shrunk pixels are the whole frame's shrunk pixels.
+    """
+    height, width = frame_shape[:2]
+    factor = min(1.0, max_side / max(height, width))
+    step = 8 / factor
+    snap = round(step) if abs(step - round(step)) < 1e-6 else 1
+    half = WINDOW_WIDTHS * max(box.width, box.height) / 2
+    centre_x, centre_y = (box.left + box.right) / 2, (box.top + box.bottom) / 2
+    left = max(0, int((centre_x - half) // snap) * snap)
+    top = max(0, int((centre_y - half) // snap) * snap)
+    return SearchWindow(left, top, min(width, round(centre_x + half)), min(height, round(centre_y + half)))
+
+
+def detect_in_window(
+    rgb: ImageArray, window: SearchWindow, *, max_side: int = DEFAULT_MAX_SIDE
+) -> list[DetectedFace]:
+    """Faces inside ``window`` of the decoded frame, found as :func:`detect_in_rgb` would at the same scale (the
+    window is shrunk by the whole frame's factor), with landmarks on the whole frame; ``[]`` when none is there
+    (the caller then searches the whole frame)."""
+    m = models()
+    height, width = rgb.shape[:2]
+    factor = min(1.0, max_side / max(height, width))
+    crop = rgb[window.top:window.bottom, window.left:window.right]
+    if crop.shape[0] < 2 or crop.shape[1] < 2:
+        return []
+    if factor < 1.0:
+        size = (max(1, round(crop.shape[1] * factor)), max(1, round(crop.shape[0] * factor)))
+        small = np.asarray(Image.fromarray(np.ascontiguousarray(crop)).resize(size, Image.Resampling.BILINEAR),
+                           dtype=np.uint8)
+    else:
+        small = np.ascontiguousarray(crop)
+    with model_lock:
+        rects, scores, _ = m.detector.run(small, 0, 0.0)
+    faces: list[DetectedFace] = []
+    for rect, score in zip(rects, scores, strict=True):
+        box = FaceBox(
+            left=max(0, window.left + round(rect.left() / factor)),
+            top=max(0, window.top + round(rect.top() / factor)),
+            right=min(width, window.left + round((rect.right() + 1) / factor)),
+            bottom=min(height, window.top + round((rect.bottom() + 1) / factor)),
+        )
+        full = m.dlib.rectangle(box.left, box.top, box.right - 1, box.bottom - 1)
+        with model_lock:
+            shape = m.shape68(rgb, full)
+        landmarks = np.array([[p.x, p.y] for p in shape.parts()], dtype=np.float64)
+        faces.append(DetectedFace(box=box, landmarks=landmarks, score=float(score)))
+    faces.sort(key=lambda f: f.box.area, reverse=True)
+    return faces

@@ -3,6 +3,7 @@
 A burst is pipelined over two threads: each frame is decoded and its face found in the caller's thread (dlib's
 detector holds the GIL), and its chip is encoded on an encoder thread (numpy's matrix products release it), so
 the next frame's detection runs while this frame is being encoded, and on two cores two frames encode at once.
+After a burst's first face, the next frames are searched only in a window around it (``WINDOW_SEARCH``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,15 @@ import numpy as np
 
 from hub.faces.blas import single_threaded_blas
 from hub.faces.decision import DecisionRule, decide_burst
-from hub.faces.detect import DEFAULT_MAX_SIDE, detect_in_rgb, primary_face
+from hub.faces.detect import (
+    DEFAULT_MAX_SIDE,
+    SearchWindow,
+    detect_in_rgb,
+    detect_in_window,
+    nearest_face,
+    primary_face,
+    window_around,
+)
 from hub.faces.encode import encode_chips, face_chip
 from hub.faces.imaging import ImageInput, to_rgb
 from hub.faces.liveness import DEFAULT_LIVENESS, LivenessLimits, assess_liveness
@@ -30,6 +39,9 @@ DEFAULT_RULE = DecisionRule()
 FRAME_DECODE_SIDE = DEFAULT_MAX_SIDE * 3 // 2
 # Encoder threads for a burst: two cores' worth (more would only queue behind the same cores on a small hub).
 ENCODER_THREADS = min(2, os.cpu_count() or 1)
+# After a burst's first face, the next frames are searched in a window around it (``detect.window_around``):
+# HOG then sees about a fifth of the frame. A frame whose window shows no face is searched whole.
+WINDOW_SEARCH = True
 
 
 @dataclass(frozen=True)
@@ -76,6 +88,8 @@ class BurstEncoder:
         self._chips: list[ImageArray] = []
         self._pending: list[Future[FloatArray]] = []
         self._result: FrameFaces | None = None
+        self._window: SearchWindow | None = None
+        self._last: DetectedFace | None = None
 
     def add(self, frame: ImageInput) -> bool:
         """Detect the primary face of the next frame and start encoding it; False when it shows no face."""
@@ -84,7 +98,7 @@ class BurstEncoder:
         index = self._count
         self._count += 1
         rgb = to_rgb(frame, min_side=FRAME_DECODE_SIDE)
-        face = primary_face(detect_in_rgb(rgb), rgb.shape)
+        face = self._find(rgb)
         if face is None:
             return False
         chip = face_chip(rgb, face)
@@ -95,6 +109,30 @@ class BurstEncoder:
             self._pool = ThreadPoolExecutor(max_workers=ENCODER_THREADS, thread_name_prefix="face-encoder")
         self._pending.append(self._pool.submit(encode_chips, [chip]))
         return True
+
+    def _find(self, rgb: ImageArray) -> DetectedFace | None:
+        """The frame's face: near the burst's previous one when there was one (its window), else the frame's
+        primary face; the window is kept while the face stays well inside it, so consecutive frames are searched
+        on the same crop."""
+        if not WINDOW_SEARCH:
+            return primary_face(detect_in_rgb(rgb), rgb.shape)
+        face = None
+        window = self._window
+        if window is not None and self._last is not None:
+            face = nearest_face(detect_in_window(rgb, window), self._last.box)
+            if face is not None and not window.holds(face.box):
+                self._window = window_around(face.box, rgb.shape)  # it moved towards the edge: follow it
+        if face is None:
+            # A whole-frame search, then the same face again in its window: every frame's box and landmarks
+            # then come from a search on the same kind of crop, so consecutive frames compare like for like.
+            found = primary_face(detect_in_rgb(rgb), rgb.shape)
+            if found is None:
+                self._window = self._last = None
+                return None
+            self._window = window_around(found.box, rgb.shape)
+            face = nearest_face(detect_in_window(rgb, self._window), found.box) or found
+        self._last = face
+        return face
 
     def result(self) -> FrameFaces:
         """Every frame's face and template (frames without a face are left out, ``frame_index`` says which)."""

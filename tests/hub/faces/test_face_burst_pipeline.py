@@ -91,3 +91,44 @@ def test_pipelined_burst_matches_frame_by_frame(community: dict[str, list[Path]]
     with pytest.raises(ImageDecodeError):  # a frame that cannot be read ends the burst, threads and all
         encode_burst([frames[0], b"broken"])
     assert not [t for t in threading.enumerate() if t.name.startswith("face-encoder")]
+
+
+@pytest.mark.usefixtures("engine")
+def test_window_search_follows_the_face_and_falls_back_to_the_whole_frame(
+    community: dict[str, list[Path]], enrolled_photos: int
+) -> None:
+    """After a burst's first face, the next frames are searched near it: the same face is found (box and template
+    as a whole-frame search finds them, within the detector's own cell grid), and a face that moved out of the
+    window, or a frame without a face, is handled by a whole-frame search."""
+    from devkit.bench import burst_builder as render
+    from hub.faces import pipeline
+    from hub.faces.detect import detect_in_rgb, primary_face
+    from hub.faces.encode import encode_chips, face_chip
+
+    rng = np.random.default_rng(11)
+    with Image.open(next(iter(community.values()))[enrolled_photos]) as image:
+        photo = image.convert("RGB")
+    here = render.make_scene(rng)
+    still = [render.camera_jpeg(f, rng) for f in render.person_frames(photo, here, 3, rng)]
+    # The same person at the other side of the frame: outside the window the first frames set.
+    there = render.Scene(here.background, (here.centre[0] + 500, here.centre[1]), here.face_scale)
+    moved = render.camera_jpeg(render.person_frames(photo, there, 1, rng)[0], rng)
+    blank = render.camera_jpeg(np.asarray(here.background), rng)
+
+    encoder = pipeline.BurstEncoder()
+    assert [encoder.add(f) for f in [*still, blank, moved, still[0]]] == [True, True, True, False, True, True]
+    burst = encoder.result()
+    assert burst.frame_index == [0, 1, 2, 4, 5]
+    for row, index in enumerate(burst.frame_index):
+        frame = [*still, blank, moved, still[0]][index]
+        rgb = to_rgb(frame, min_side=pipeline.FRAME_DECODE_SIDE)
+        whole = primary_face(detect_in_rgb(rgb), rgb.shape)
+        assert whole is not None
+        # HOG's boxes fall on its cell grid, which lies differently in a window: the box may differ by a
+        # pyramid level, the landmarks (the shape predictor's, from that box) by a few pixels.
+        shift = np.abs(burst.faces[row].landmarks - whole.landmarks).mean()
+        assert shift <= 0.05 * whole.box.width, (index, shift)
+        template = encode_chips([face_chip(rgb, whole)])[0]
+        assert np.linalg.norm(burst.templates[row] - template) < 0.1
+    distances = np.linalg.norm(burst.templates[1:3] - burst.templates[0], axis=1)
+    assert distances.max() < 0.1, distances  # the same face, frame after frame

@@ -5,7 +5,7 @@
 ``--bursts DIR`` holds ``bona_fide/<Name>/<burst>/*.jpg`` and ``attack/<kind>/<Name>/<burst>/*.jpg``. Each burst's
 frames are fed, in file-name order and ``--interval-ms`` apart (default: the gate's camera interval), to
 ``GateKeeper.camera_stream``, the call Home Assistant's gates make after presence: it looks for a visitor pass in
-the first frames, takes frames until the gate's five show a face (a burst may hold more; the rest are not taken),
+the first frames, takes frames until the gate's three show a face (a burst may hold more; the rest are not taken),
 encodes each as it arrives, and decides for the gate's door. ``--liveness off`` builds the same gate with the
 liveness check skipped and nothing else changed.
 

@@ -12,15 +12,17 @@ while the next is captured (``GateKeeper.camera_stream``, the call Home Assistan
 liveness -> the decision and its journal row committed -> release written and acknowledged.
 
 ``--capture after`` (default) takes the frames after presence (a gate without a ring: snapshots on the camera's
-cadence); ``--capture ring`` runs the product's ring buffer (:class:`hub.frame_ring.FrameRing`, as Home
-Assistant's gates keep it) on the camera's MJPEG stream and hands the gate its newest ``burst`` frames, then live
-ones. The camera runs in its own process, so
-``idle_cpu_pct_per_gate`` is the hub side's CPU (the poll, the simulated controller it polls, and in ring mode
-the stream it reads) while nobody is there: percent of one core.
+cadence: what the gates do); ``--capture ring`` runs the product's ring buffer (:class:`hub.frame_ring.FrameRing`,
+not armed at the gates: docs/face-verification.md) on the camera's MJPEG stream and hands the gate its newest
+``burst`` frames, then live ones. The camera runs in its own process, so ``idle_cpu_pct_per_gate`` is the hub
+side's CPU (the poll, the simulated controller it polls, and in ring mode the stream it reads) while nobody is
+there: percent of one core.
 
 Prints a table and, last, one JSON line: ``p50_ms``/``p99_ms`` over the runs that were let in (presence to the
 release acknowledged), ``decision_p50_ms``/``decision_p99_ms`` over every run (presence to the decision recorded,
-and released when granted), the refusals by reason, and ``idle_cpu_pct_per_gate``.
+and released when granted), ``cpu_ms_per_burst_p50``/``_p99`` (the hub process's CPU time from presence to the
+release acknowledged: less noisy than wall time on a shared machine), the refusals by reason,
+``idle_cpu_pct_per_gate``, and the ``uptime`` load averages at the start and the end.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import io
 import json
 import logging
 import multiprocessing
+import os
 import resource
 import tempfile
 import time
@@ -60,7 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``community-hub bench gate``."""
     parser.add_argument("--runs", type=int, default=20, help="people walking up to the gate (default: 20)")
     parser.add_argument("--frames", type=int, default=None,
-                        help="frames per burst (default: the gate's, 5; liveness was measured on 5-frame bursts)")
+                        help="frames per burst (default: the gate's, 3: hub.gate.BURST_FRAMES)")
     parser.add_argument("--interval-ms", type=float, default=None,
                         help="time between frames (default: the gate's, 40 ms: a 25 fps camera)")
     parser.add_argument("--poll-ms", type=int, default=100, help="controller poll interval (default: 100)")
@@ -252,7 +255,7 @@ def _prepare(faces_dir: Path, work: Path) -> tuple[Any, Any]:
 
 
 async def _measure(args: argparse.Namespace, captures: list[Capture], camera: CameraProcess, prepared: tuple[Any, Any]
-                   ) -> tuple[list[float], list[float], collections.Counter[str], float | None]:
+                   ) -> tuple[list[float], list[float], list[float], collections.Counter[str], float | None]:
     import aiohttp
 
     from devices.camera import CameraClient
@@ -270,6 +273,7 @@ async def _measure(args: argparse.Namespace, captures: list[Capture], camera: Ca
     point = AccessPoint("gate", "Gate", lambda: service.release(0, 1, ReleaseReason.DECISION))
     latencies: list[float] = []  # presence to the release acknowledged (inf: not let in)
     decided: list[float] = []  # presence to the decision recorded (and the release acknowledged, if granted)
+    cpu_ms: list[float] = []  # the hub process's CPU time over the same span (less noisy than wall time)
     refusals: collections.Counter[str] = collections.Counter()
     idle_cpu: float | None = None
     arrived = asyncio.Event()
@@ -298,7 +302,7 @@ async def _measure(args: argparse.Namespace, captures: list[Capture], camera: Ca
                     if i + 1 < offered:
                         await asyncio.sleep(max(0.0, started + (i + 1) * args.interval_ms / 1000 - loop.time()))
 
-            # The product's ring (as Home Assistant's gates keep it): the camera's MJPEG stream, bytes only.
+            # The product's ring (not armed at the gates): the camera's MJPEG stream, bytes only.
             ring = FrameRing(lambda: client.frames(None, frame_timeout=5), interval_s=args.interval_ms / 1000)
             tasks = [asyncio.create_task(poll_loop())]
             if args.capture == "ring":
@@ -317,13 +321,14 @@ async def _measure(args: argparse.Namespace, captures: list[Capture], camera: Ca
                     await asyncio.sleep(args.frames * args.interval_ms / 1000 + 0.05)
                     releases = door.doors[0].releases
                     arrived.clear()
-                    started = time.perf_counter()
+                    started, cpu_started = time.perf_counter(), _cpu_seconds()
                     door.set_presence(0, True)
                     await arrived.wait()
                     frames = (ring.burst(args.frames, offered=offered, fallback=after_presence)
                               if args.capture == "ring" else after_presence())
                     outcome = await keeper.camera_stream(point, frames, faces_needed=args.frames)
                     elapsed = (time.perf_counter() - started) * 1000
+                    cpu_ms.append((_cpu_seconds() - cpu_started) * 1000)
                     granted = outcome is not None and outcome.decision.granted and door.doors[0].releases > releases
                     latencies.append(elapsed if granted else float("inf"))
                     decided.append(elapsed)
@@ -344,7 +349,7 @@ async def _measure(args: argparse.Namespace, captures: list[Capture], camera: Ca
         await service.close()
         await door.stop()
         community.close()
-    return latencies, decided, refusals, idle_cpu
+    return latencies, decided, cpu_ms, refusals, idle_cpu
 
 
 def _cpu_seconds() -> float:
@@ -371,6 +376,7 @@ def run(args: argparse.Namespace) -> int:
     if not split_photos(faces_dir):
         print(f"{faces_dir} needs <Name>/*.jpg folders with more than {ENROL_PHOTOS} photos each")
         return 2
+    load_start = [round(x, 2) for x in os.getloadavg()]
     with tempfile.TemporaryDirectory() as work:
         # Frames the camera loops over while the person stands there: enough that a burst's window (the ring's
         # newest frames, or the snapshots after presence) seldom spans the loop's seam.
@@ -380,11 +386,12 @@ def run(args: argparse.Namespace) -> int:
         camera = CameraProcess(Path(work) / "camera", 1000 / args.interval_ms)
         camera.start()
         try:
-            latencies, decided, refusals, idle_cpu = asyncio.run(_measure(args, captures, camera, prepared))
+            latencies, decided, cpu_ms, refusals, idle_cpu = asyncio.run(_measure(args, captures, camera, prepared))
         finally:
             camera.stop()
     let_in = sorted(x for x in latencies if x != float("inf"))
     all_runs = sorted(decided)
+    cpu_sorted = sorted(cpu_ms)
 
     def pct(values: list[float], q: float) -> float | None:
         if not values:
@@ -398,12 +405,15 @@ def run(args: argparse.Namespace) -> int:
                "poll_ms": args.poll_ms, "frame_size": f"{width}x{height}", "capture": args.capture,
                "captures": len(captures), "p50_ms": pct(let_in, 0.5), "p99_ms": pct(let_in, 0.99),
                "decision_p50_ms": pct(all_runs, 0.5), "decision_p99_ms": pct(all_runs, 0.99),
+               "cpu_ms_per_burst_p50": pct(cpu_sorted, 0.5), "cpu_ms_per_burst_p99": pct(cpu_sorted, 0.99),
+               "load_average_start": load_start,
+               "load_average_end": [round(x, 2) for x in os.getloadavg()],
                "not_let_in": denied, "refusals": dict(refusals), "idle_cpu_pct_per_gate": idle}
     print(f"{'runs':>5} {'frames':>6} {'size':>10} {'capture':>7} {'p50 ms':>8} {'p99 ms':>8} {'decided p50':>11} "
-          f"{'not let in':>10} {'idle cpu %':>10}")
+          f"{'cpu ms p50':>10} {'not let in':>10} {'idle cpu %':>10}")
     print(f"{len(latencies):>5} {args.frames:>6} {f'{width}x{height}':>10} {args.capture:>7} "
           f"{_cell(figures['p50_ms']):>8} {_cell(figures['p99_ms']):>8} {_cell(figures['decision_p50_ms']):>11} "
-          f"{denied:>10} {_cell(idle):>10}")
+          f"{_cell(figures['cpu_ms_per_burst_p50']):>10} {denied:>10} {_cell(idle):>10}")
     for reason, count in sorted(refusals.items()):
         print(f"  refused {count}x: {reason}")
     print(json.dumps(figures))

@@ -279,7 +279,7 @@ async def add_gate(
     """Make a door a gate through the community entry's options flow, as a manager would in the UI, with its face
     assurance level (a new gate's default: a face plus a card or PIN of the same resident)."""
     await _community_options_flow(session, base, token, community_title, "add_gate",
-                                  {"lock": lock, "camera": camera, "presence": presence, "frames": 5,
+                                  {"lock": lock, "camera": camera, "presence": presence, "frames": 3,
                                    "face_assurance": face_assurance, "window_level": "none"})
 
 
