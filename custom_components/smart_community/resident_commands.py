@@ -21,7 +21,17 @@ from hub.journal import AccessLogFilter
 from hub.residents.models import ConsentTemplate
 from hub.residents.onboarding import NewResident, add_in_one_step
 
-from .commands import WEEKDAYS, Command, CommandContext, Fields, Result, _ha_places, aware, resident_dict
+from .commands import (
+    RESIDENT_FIELDS,
+    WEEKDAYS,
+    Command,
+    CommandContext,
+    Fields,
+    Result,
+    _ha_places,
+    aware,
+    resident_dict,
+)
 from .places import resolve_places
 
 # The table's validators, made here again (commands.py imports this module at its end: see vehicle_commands.py).
@@ -146,13 +156,7 @@ RESIDENT_COMMANDS: tuple[Command, ...] = (
     Command(websocket="residents/create", run=_create, locked=False, changes=True, fields={
         vol.Optional("resident_id"): OPTIONAL_TEXT,
         vol.Required("full_name"): cv.string,
-        vol.Optional("household"): OPTIONAL_TEXT,
-        vol.Optional("building"): OPTIONAL_TEXT,
-        vol.Optional("unit"): OPTIONAL_TEXT,
-        vol.Optional("valid_from"): OPTIONAL_DATETIME,
-        vol.Optional("valid_until"): OPTIONAL_DATETIME,
-        vol.Optional("is_minor"): cv.boolean,
-        vol.Optional("guardian"): OPTIONAL_TEXT,
+        **RESIDENT_FIELDS,
         vol.Optional("card_number"): OPTIONAL_TEXT,
         vol.Optional("pin"): OPTIONAL_TEXT,
         vol.Optional("keypad_code"): OPTIONAL_TEXT,

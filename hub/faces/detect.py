@@ -7,6 +7,7 @@ speed-up; landmarks (about 1 ms) are then placed on the full frame so alignment 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -55,14 +56,23 @@ def detect_in_rgb(
                 break
         if not rects and lenient_retry:
             rects, scores, _ = m.detector.run(small, levels[-1], FALLBACK_THRESHOLD)
+    return _faces_with_landmarks(rgb, rects, scores, factor, 0, 0)
+
+
+def _faces_with_landmarks(
+    rgb: ImageArray, rects: Any, scores: Any, factor: float, left: int, top: int
+) -> list[DetectedFace]:
+    """The detector's rectangles (found at ``factor`` x the frame's scale, offset by ``left``/``top`` in the whole
+    frame) as faces with their 68 landmarks on the whole frame, largest first."""
+    m = models()
     height, width = rgb.shape[:2]
     faces: list[DetectedFace] = []
     for rect, score in zip(rects, scores, strict=True):
         box = FaceBox(
-            left=max(0, round(rect.left() / factor)),
-            top=max(0, round(rect.top() / factor)),
-            right=min(width, round((rect.right() + 1) / factor)),
-            bottom=min(height, round((rect.bottom() + 1) / factor)),
+            left=max(0, left + round(rect.left() / factor)),
+            top=max(0, top + round(rect.top() / factor)),
+            right=min(width, left + round((rect.right() + 1) / factor)),
+            bottom=min(height, top + round((rect.bottom() + 1) / factor)),
         )
         full = m.dlib.rectangle(box.left, box.top, box.right - 1, box.bottom - 1)
         with model_lock:
@@ -171,18 +181,4 @@ def detect_in_window(
         small = np.ascontiguousarray(crop)
     with model_lock:
         rects, scores, _ = m.detector.run(small, 0, 0.0)
-    faces: list[DetectedFace] = []
-    for rect, score in zip(rects, scores, strict=True):
-        box = FaceBox(
-            left=max(0, window.left + round(rect.left() / factor)),
-            top=max(0, window.top + round(rect.top() / factor)),
-            right=min(width, window.left + round((rect.right() + 1) / factor)),
-            bottom=min(height, window.top + round((rect.bottom() + 1) / factor)),
-        )
-        full = m.dlib.rectangle(box.left, box.top, box.right - 1, box.bottom - 1)
-        with model_lock:
-            shape = m.shape68(rgb, full)
-        landmarks = np.array([[p.x, p.y] for p in shape.parts()], dtype=np.float64)
-        faces.append(DetectedFace(box=box, landmarks=landmarks, score=float(score)))
-    faces.sort(key=lambda f: f.box.area, reverse=True)
-    return faces
+    return _faces_with_landmarks(rgb, rects, scores, factor, window.left, window.top)
