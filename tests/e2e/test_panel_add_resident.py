@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 from demo_process import running_demo
-from test_panel_browser import ARTEFACTS, SHARED_FACES, _need_chromium, tid
+from test_panel_browser import SHARED_FACES, tid
 from test_panel_manager_tasks import _session
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
@@ -30,14 +30,6 @@ TEXT = "Face recognition at the community's gates. Only face templates are kept,
 EDITED = TEXT + " You can withdraw at any time; the templates are then deleted."
 CARD = "40001234"
 PHOTO = sorted((SHARED_FACES / "lfw-dev" / "images" / "Abdullah_Gul").glob("*.jpg"))[0]
-
-
-@pytest.fixture
-def artefacts() -> Path:
-    _need_chromium()
-    folder = ARTEFACTS / "tasks"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 async def _write_consent_text(page: Any, artefacts: Path) -> None:

@@ -21,21 +21,13 @@ from typing import Any
 
 import pytest
 from demo_process import running_demo
-from test_panel_browser import ARTEFACTS, _need_chromium, tid
+from test_panel_browser import tid
 from test_panel_manager_tasks import _session
 
 from devkit.demo.faces import demo_faces_dir
 from devkit.demo.residents import ENROL_PHOTOS
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
-
-
-@pytest.fixture
-def artefacts() -> Path:
-    _need_chromium()
-    folder = ARTEFACTS / "tasks"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def _photos(person: str) -> list[Path]:

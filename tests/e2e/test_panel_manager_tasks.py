@@ -20,19 +20,11 @@ from typing import Any
 
 import pytest
 from demo_process import Demo, running_demo
-from test_panel_browser import ARTEFACTS, CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, _need_chromium, tid
+from test_panel_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, tid
 
 from hub.residents.qr import read_pass_token
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
-
-
-@pytest.fixture
-def artefacts() -> Path:
-    _need_chromium()
-    folder = ARTEFACTS / "tasks"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 async def _login(page: Any, demo: Demo) -> None:

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 from demo_process import running_demo
-from test_panel_browser import ARTEFACTS, _need_chromium, tid
+from test_panel_browser import tid
 from test_panel_manager_tasks import _session
 
 from devkit.demo.faces import demo_faces_dir
@@ -32,14 +32,6 @@ from devkit.demo.residents import FIRST_CARD
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
 FIRST_DOOR = "DEMO-DC-01-door0"
-
-
-@pytest.fixture
-def artefacts() -> Path:
-    _need_chromium()
-    folder = ARTEFACTS / "tasks"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def _first_resident() -> str:

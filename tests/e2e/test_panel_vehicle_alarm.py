@@ -10,21 +10,11 @@ from pathlib import Path
 
 import pytest
 from demo_process import read_until, running_demo
-from test_panel_browser import ARTEFACTS, tid
+from test_panel_browser import tid
 from test_panel_manager_tasks import _session
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 BLACK_PLATE = "沪C44444"  # the demo's blacklisted plate
-
-
-@pytest.fixture
-def artefacts() -> Path:
-    from test_panel_browser import _need_chromium
-
-    _need_chromium()
-    folder = ARTEFACTS / "tasks"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 async def test_a_blacklisted_car_is_an_alarm_with_its_plate_in_the_panel(tmp_path: Path, artefacts: Path) -> None:

@@ -11,22 +11,12 @@ from pathlib import Path
 
 import pytest
 from demo_process import running_demo
-from test_panel_browser import ARTEFACTS, tid
+from test_panel_browser import tid
 from test_panel_manager_tasks import _session
 
 from devkit.demo.residents import resident_id
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
-
-
-@pytest.fixture
-def artefacts() -> Path:
-    from test_panel_browser import _need_chromium
-
-    _need_chromium()
-    folder = ARTEFACTS / "tasks"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 async def test_a_manager_registers_invites_and_lists_vehicles_from_the_panel(tmp_path: Path, artefacts: Path) -> None:
