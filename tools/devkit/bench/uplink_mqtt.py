@@ -60,8 +60,10 @@ def _consumer_process(broker_url: str, hubs: dict[str, bytes], db: str, root: st
                       ready: Any, go: Any, stop: Any, results: Any) -> None:
     """The county consumer until ``stop`` is set (runs in a process of its own); reports the CPU seconds it used
     from ``go`` to ``stop``."""
-    from devkit.county import ConsumerConfig, CountyConsumer
+    from devkit.county import ConsumerConfig, CountyConsumer, received_properties
     from hub.uplink import Secret
+
+    received_properties.install()  # as `community-hub county` does in its own process
 
     async def main() -> None:
         consumer = CountyConsumer(ConsumerConfig(

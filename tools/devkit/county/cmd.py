@@ -63,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
 
     from ..serving import until_signalled
+    from . import received_properties
     from .consumer import ConsumerConfig, CountyConsumer
     from .store import StoreError, describe_target
 
@@ -72,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     assert isinstance(config, ConsumerConfig)
+    received_properties.install()  # this process is the consumer's own (see the module)
 
     async def serve() -> int:
         consumer = CountyConsumer(config)
