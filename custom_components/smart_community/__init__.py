@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import secrets
 from collections.abc import Mapping
 from typing import Any, cast
@@ -48,7 +49,7 @@ from .const import (
 from .coordinator import DoorControllerCoordinator, SmartCommunityConfigEntry, SmartCommunityRuntimeData
 from .drivers import make_driver
 from .entity import community_device_info, controller_device_info
-from .gates import async_setup_gates
+from .gates import CONF_GATES, async_setup_gates, migrated_gates
 from .health import async_report_device_status
 from .panel import async_register_panel, async_remove_panel, async_setup_http
 from .place_sync import PlaceNamesSync
@@ -59,6 +60,8 @@ from .services import async_setup_services
 from .uplink import CONF_COMMUNITY_KEY, CONF_HUB_ID
 from .vehicles import async_setup_vehicles
 from .websocket_api import async_setup_websocket
+
+_LOGGER = logging.getLogger(__name__)
 
 CONTROLLER_PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.LOCK, Platform.SELECT]
 COMMUNITY_PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.COVER, Platform.EVENT, Platform.SENSOR]
@@ -229,6 +232,22 @@ async def _async_setup_controller(hass: HomeAssistant, entry: SmartCommunityConf
         await async_attach_controller(hass, community.runtime_data, entry)
     return True
 
+
+
+async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+    """Entries of earlier releases. Minor version 2: gates saved with the old default of five frames take the
+    gates' three (what the liveness limits and the measured figures are for; see docs/face-verification.md)."""
+    if entry.version > 1:
+        return False  # made by a newer release: leave it alone
+    if entry.minor_version < 2:
+        options = dict(entry.options)
+        gates, moved = migrated_gates(options.get(CONF_GATES) or [])
+        if moved:
+            options[CONF_GATES] = gates
+            _LOGGER.info("%s: %d gate(s) saved with the old default of five frames now take three",
+                         entry.title, moved)
+        hass.config_entries.async_update_entry(entry, options=options, minor_version=2)
+    return True
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:

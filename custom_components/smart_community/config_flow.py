@@ -174,6 +174,8 @@ class SmartCommunityConfigFlow(ConfigFlow, domain=DOMAIN):
     """Add a door controller, a camera, or the community hub."""
 
     VERSION = 1
+    # 2: gates still on the old five-frame default take three (async_migrate_entry in __init__.py)
+    MINOR_VERSION = 2
     _discovered: DiscoveredDevice
 
     async def _try(self, user_input: dict[str, Any]) -> tuple[ControllerInfo | None, dict[str, str]]:

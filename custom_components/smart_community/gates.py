@@ -34,6 +34,7 @@ CONF_FRAMES = "frames"
 CONF_FACE_ASSURANCE = "face_assurance"
 CONF_FACE_WINDOWS = "face_windows"  # [{"level", "start": "HH:MM", "end": "HH:MM"}], every day
 DEFAULT_FRAMES = BURST_FRAMES
+OLD_DEFAULT_FRAMES = 5  # the gate form's default before config entry minor version 2
 FACE_ASSURANCE_LEVELS = [level.value for level in FaceAssurance]
 
 
@@ -58,6 +59,13 @@ class Gate:
         level = FaceAssurance(raw.get(CONF_FACE_ASSURANCE) or DEFAULT_FACE_ASSURANCE)
         windows = tuple(window_from_options(w) for w in raw.get(CONF_FACE_WINDOWS) or ())
         return cls(raw[CONF_LOCK], raw[CONF_CAMERA], raw.get(CONF_PRESENCE), frames, level, windows)
+
+
+def migrated_gates(gates: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+    """Stored gates with the old default frame count moved to today's, and how many moved (any other count is
+    a manager's choice and stays)."""
+    moved = [{**g, CONF_FRAMES: DEFAULT_FRAMES} if g.get(CONF_FRAMES) == OLD_DEFAULT_FRAMES else g for g in gates]
+    return moved, sum(1 for g in gates if g.get(CONF_FRAMES) == OLD_DEFAULT_FRAMES)
 
 
 def window_from_options(raw: dict[str, Any]) -> FaceAssuranceWindow:
