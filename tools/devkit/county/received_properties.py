@@ -9,8 +9,8 @@ about a third of the consumer process's samples, the largest single share of the
 :class:`ReceivedProperties` gives the same object: the tables are shared with one prototype per packet type
 (paho never changes them), and a property block made only of user properties (what the hubs send) is read
 directly. Anything else (another property, a malformed block, a string MQTT forbids) is handed to paho's own
-``unpack``, so its values and its errors are paho's. ``tests/county/test_received_properties.py`` compares both
-on the hubs' messages, on every other property type and on malformed blocks.
+``unpack``, so its values and its errors are paho's. ``tests/hub/uplink/test_county_received_properties.py``
+compares both on the hubs' messages, on every other property type and on malformed blocks.
 
 :func:`install` puts the class into paho's client module, where paho builds the properties of every received
 packet. That is process-wide, so it is installed only by a county consumer's own process (``community-hub
@@ -101,7 +101,7 @@ class ReceivedProperties(Properties):
         if fast is None:
             result: tuple[Properties, int] = super().unpack(buffer)  # type: ignore[no-untyped-call]
             return result
-        if any(name not in _PRIVATE for name in self.__dict__):
+        if len(self.__dict__) > len(_PRIVATE):  # read before: paho's tables and a property or more
             self.clear()  # type: ignore[no-untyped-call]
         pairs, used = fast
         if pairs:
