@@ -5,7 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 UV_VERSION="0.13.9"
-export UV_PYTHON_DOWNLOADS=never UV_NO_PROGRESS=1 UV_LINK_MODE=copy
+# uv hard-links each installed file to its cache (its default on Linux; a copy only where the cache is on another
+# file system), so the environment does not hold a second copy of every wheel: CI machines' disks can be small.
+export UV_PYTHON_DOWNLOADS=never UV_NO_PROGRESS=1
 stamp=.venv/.bootstrap-stamp
 want="$(cat pyproject.toml tools/pyproject.toml uv.lock scripts/bootstrap.sh | sha256sum | cut -d' ' -f1)"
 if [ -x .venv/bin/python ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then

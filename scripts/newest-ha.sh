@@ -71,7 +71,8 @@ make_root() {
   # pyspeex-noise, which its voice pipeline imports); Chromium needs apt's
   # own configuration run (debootstrap's --include cannot configure it).
   ROOT="$ROOT.partial" in_root /bin/bash -c 'apt-get -o Acquire::Check-Valid-Until=false update -qq && DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y -qq --no-install-recommends mbpoll mosquitto libturbojpeg0 chromium fonts-dejavu-core g++ python3.14-dev >/dev/null' \
+    apt-get install -y -qq --no-install-recommends mbpoll mosquitto libturbojpeg0 chromium fonts-dejavu-core g++ python3.14-dev >/dev/null \
+    && apt-get clean && rm -rf /var/lib/apt/lists/*' \
     >>"$PROJECT/.newest/debootstrap.log" 2>&1 || {
     echo "installing the test's Debian packages in the sid root failed; see .newest/debootstrap.log" >&2
     exit 1
@@ -80,6 +81,8 @@ make_root() {
 }
 
 # Run "$@" inside the sid root, with the project's parent at the same path, /proc, /dev and /sys mounted.
+# uv's cache is .newest/uv-cache, on the same mount as .venv-newest, so uv hard-links the installed files to it
+# instead of holding a second copy (the root's own /root is another mount, where links fail).
 # The parent is bound recursively: ../shared (the face photos) may be a mount of its own, as on CI, or a
 # symlink to elsewhere, so the folder the tests read is bound at its real path as well.
 in_root() {
@@ -112,7 +115,7 @@ in_root() {
     esac
     exec chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 \
       TERM="${TERM:-dumb}" CI="${CI:-}" PYTHONUNBUFFERED=1 UV_PYTHON_DOWNLOADS=never UV_NO_PROGRESS=1 \
-      UV_LINK_MODE=copy SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \
+      UV_CACHE_DIR="$project/.newest/uv-cache" SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \
       REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt $PASS /bin/bash -c "cd \"\$0\" && exec \"\$@\"" "$project" "$@"
   ' bash "$ROOT" "$parent" "$PROJECT" "$shared" "$@"
 }
@@ -120,7 +123,7 @@ in_root() {
 # Run "$@" natively or in the root, whichever this machine uses.
 on_newest() {
   if PY="$(native_python)"; then
-    PYTHON314="$PY" UV_PYTHON_DOWNLOADS=never UV_NO_PROGRESS=1 UV_LINK_MODE=copy "$@"
+    PYTHON314="$PY" UV_PYTHON_DOWNLOADS=never UV_NO_PROGRESS=1 "$@"
   elif can_chroot; then
     make_root
     in_root "$@"
