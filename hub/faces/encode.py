@@ -8,6 +8,8 @@ lowers stranger false accepts for one extra encoder pass in the same batch (see 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -65,17 +67,47 @@ def jittered(chip: ImageArray, count: int) -> list[ImageArray]:
     return copies
 
 
+def _views(chips: Sequence[ImageArray], mirror: bool, jitters: int) -> tuple[list[ImageArray], int]:
+    views = [[c] + ([np.ascontiguousarray(c[:, ::-1])] if mirror else []) + jittered(c, jitters) for c in chips]
+    return [view for chip_views in views for view in chip_views], len(views[0]) if views else 1
+
+
+def _templates(descriptors: FloatArray, per_chip: int) -> FloatArray:
+    summed = descriptors.reshape(-1, per_chip, descriptors.shape[1]).sum(axis=1)
+    summed /= np.linalg.norm(summed, axis=1, keepdims=True)
+    return np.ascontiguousarray(summed, dtype=np.float32)
+
+
 def encode_chips(chips: Sequence[ImageArray], *, mirror: bool = True, jitters: int = 0) -> FloatArray:
     """Unit templates, one row per chip; ``mirror`` averages each chip with its mirror image, ``jitters`` adds
     that many moved copies of it to the average (enrolment: :data:`ENROLMENT_JITTERS`)."""
     if not chips:
         return np.zeros((0, TEMPLATE_DIMENSIONS), dtype=np.float32)
-    views = [[c] + ([np.ascontiguousarray(c[:, ::-1])] if mirror else []) + jittered(c, jitters) for c in chips]
-    per_chip = len(views[0])
-    descriptors = models().describe([view for chip_views in views for view in chip_views])
-    summed = descriptors.reshape(len(chips), per_chip, -1).sum(axis=1)
-    summed /= np.linalg.norm(summed, axis=1, keepdims=True)
-    return np.ascontiguousarray(summed, dtype=np.float32)
+    views, per_chip = _views(chips, mirror, jitters)
+    return _templates(models().describe(views), per_chip)
+
+
+@dataclass(frozen=True)
+class PartialTemplates:
+    """:func:`encode_chips` half done (:func:`begin_templates`): the encoder's first layers on a chip and its
+    mirror; :func:`finish_templates` runs the rest for several at once."""
+
+    part: Any
+    per_chip: int
+
+
+def begin_templates(chips: Sequence[ImageArray]) -> PartialTemplates:
+    """The first half of :func:`encode_chips` (as seen and mirrored) for a burst's frame, on an encoder thread."""
+    views, per_chip = _views(chips, True, 0)
+    return PartialTemplates(models().describe_early(views), per_chip)
+
+
+def finish_templates(partials: Sequence[PartialTemplates]) -> FloatArray:
+    """The templates of every chip behind ``partials``, in order: the encoder's widest layers run once for all
+    of them (the same templates as :func:`encode_chips` of each, to float rounding)."""
+    if not partials:
+        return np.zeros((0, TEMPLATE_DIMENSIONS), dtype=np.float32)
+    return _templates(models().describe_late([p.part for p in partials]), partials[0].per_chip)
 
 
 def encode_faces(rgb: ImageArray, faces: Sequence[DetectedFace], *, mirror: bool = True) -> FloatArray:

@@ -46,6 +46,26 @@ class DlibModels:
         if self.resnet is not None:
             with single_threaded_blas():
                 return self.resnet(chips)
+        return self._dlib_describe(chips)
+
+    def describe_early(self, chips: Sequence[ImageArray]) -> Any:
+        """The first part of :meth:`describe` (the numpy encoder's narrow layers), for :meth:`describe_late`
+        to finish later, batched with other chips' (a burst's frames). dlib's own encoder cannot be split: its
+        part is the chips themselves."""
+        if self.resnet is not None:
+            with single_threaded_blas():
+                return self.resnet.early(chips)
+        return list(chips)
+
+    def describe_late(self, parts: Sequence[Any]) -> FloatArray:
+        """:meth:`describe` of every chip behind ``parts`` (from :meth:`describe_early`), in their order."""
+        if self.resnet is not None:
+            resnet = self.resnet
+            with single_threaded_blas():
+                return resnet.late(np.concatenate(parts)) if parts else resnet([])
+        return self._dlib_describe([chip for part in parts for chip in part])
+
+    def _dlib_describe(self, chips: Sequence[ImageArray]) -> FloatArray:
         with model_lock:
             raw = self.encoder.compute_face_descriptor(list(chips))
         return np.asarray([np.asarray(d) for d in raw], dtype=np.float32).reshape(len(chips), -1)

@@ -3,6 +3,7 @@
 A burst is pipelined over two threads: each frame is decoded and its face found in the caller's thread (dlib's
 detector holds the GIL), and its chip is encoded on an encoder thread (numpy's matrix products release it), so
 the next frame's detection runs while this frame is being encoded, and on two cores two frames encode at once.
+The encoder's widest layers (256 channels, weight-bound) run once for the whole burst when it ends.
 After a burst's first face, the next frames are searched only in a window around it (``WINDOW_SEARCH``).
 """
 
@@ -26,11 +27,11 @@ from hub.faces.detect import (
     primary_face,
     window_around,
 )
-from hub.faces.encode import encode_chips, face_chip
+from hub.faces.encode import PartialTemplates, begin_templates, encode_chips, face_chip, finish_templates
 from hub.faces.imaging import ImageInput, to_rgb
 from hub.faces.liveness import DEFAULT_LIVENESS, LivenessLimits, assess_liveness
 from hub.faces.matcher import Matcher
-from hub.faces.models import TEMPLATE_DIMENSIONS, DetectedFace, FaceOutcome, FaceResult, FloatArray, ImageArray
+from hub.faces.models import DetectedFace, FaceOutcome, FaceResult, FloatArray, ImageArray
 
 DEFAULT_RULE = DecisionRule()
 # Gate frames are decoded at a reduced JPEG scale down to this longer side (1.5x the detector's 640 px): a face
@@ -42,6 +43,21 @@ ENCODER_THREADS = min(2, os.cpu_count() or 1)
 # After a burst's first face, the next frames are searched in a window around it (``detect.window_around``):
 # HOG then sees about a fifth of the frame. A frame whose window shows no face is searched whole.
 WINDOW_SEARCH = True
+# A burst is one person's frames in a row. A face whose centre is more than JUMP_SHIFT face widths from the
+# previous frame's, or whose width changed by more than JUMP_SCALE times, between two frames 40 ms apart is not
+# the same face moving (a resident walking up grows by about 6% a frame): it is someone else, e.g. the next person
+# after the one a gate's ring buffer still held. The frames before it are dropped and the burst goes on from it.
+JUMP_SHIFT = 0.6
+JUMP_SCALE = 1.4
+
+
+def continuous(before: DetectedFace, after: DetectedFace) -> bool:
+    """Whether ``after`` can be ``before`` one camera frame later (see :data:`JUMP_SHIFT`, :data:`JUMP_SCALE`)."""
+    a, b = before.box, after.box
+    width = max(a.width, b.width, 1)
+    shift = np.hypot((a.left + a.right - b.left - b.right) / 2, (a.top + a.bottom - b.top - b.bottom) / 2)
+    ratio = max(a.width, 1) / max(b.width, 1)
+    return bool(shift <= JUMP_SHIFT * width and 1 / JUMP_SCALE <= ratio <= JUMP_SCALE)
 
 
 @dataclass(frozen=True)
@@ -86,13 +102,22 @@ class BurstEncoder:
         self._indices: list[int] = []
         self._faces: list[DetectedFace] = []
         self._chips: list[ImageArray] = []
-        self._pending: list[Future[FloatArray]] = []
+        self._pending: list[Future[PartialTemplates]] = []
         self._result: FrameFaces | None = None
         self._window: SearchWindow | None = None
         self._last: DetectedFace | None = None
+        self.restarts = 0  # times a face that jumped (someone else) dropped the frames before it
+
+    @property
+    def kept(self) -> int:
+        """Frames of the burst's current person: those with a face since the last jump."""
+        return len(self._faces)
 
     def add(self, frame: ImageInput) -> bool:
-        """Detect the primary face of the next frame and start encoding it; False when it shows no face."""
+        """Detect the primary face of the next frame and start encoding it; False when it shows no face.
+
+        A face that is not :func:`continuous` with the previous one drops the frames before it (:attr:`kept`
+        counts from it again)."""
         if self._result is not None:
             raise RuntimeError("this burst is finished; start a new BurstEncoder")
         index = self._count
@@ -101,14 +126,26 @@ class BurstEncoder:
         face = self._find(rgb)
         if face is None:
             return False
+        if self._faces and not continuous(self._faces[-1], face):
+            self._restart()
         chip = face_chip(rgb, face)
         self._indices.append(index)
         self._faces.append(face)
         self._chips.append(chip)
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=ENCODER_THREADS, thread_name_prefix="face-encoder")
-        self._pending.append(self._pool.submit(encode_chips, [chip]))
+        self._pending.append(self._pool.submit(begin_templates, [chip]))
         return True
+
+    def _restart(self) -> None:
+        """Forget the frames kept so far (another person's); encodings not started are cancelled."""
+        for future in self._pending:
+            future.cancel()
+        self._indices.clear()
+        self._faces.clear()
+        self._chips.clear()
+        self._pending.clear()
+        self.restarts += 1
 
     def _find(self, rgb: ImageArray) -> DetectedFace | None:
         """The frame's face: near the burst's previous one when there was one (its window), else the frame's
@@ -139,10 +176,10 @@ class BurstEncoder:
         if self._result is not None:
             return self._result
         try:
-            rows = [future.result() for future in self._pending]
+            partials = [future.result() for future in self._pending]
         finally:
             self.abandon()
-        templates = np.concatenate(rows) if rows else np.zeros((0, TEMPLATE_DIMENSIONS), dtype=np.float32)
+        templates = finish_templates(partials)  # the encoder's widest layers, once for every frame
         self._result = FrameFaces(list(self._indices), list(self._faces), templates, list(self._chips))
         return self._result
 

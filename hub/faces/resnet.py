@@ -272,6 +272,19 @@ class ResNetEncoder:
         """Descriptors (not unit length, as dlib returns them), one row per 150x150 RGB uint8 chip."""
         if not chips:
             return np.zeros((0, self.fc.shape[1]), dtype=np.float32)
+        return self.late(self.early(chips))
+
+    @property
+    def late_start(self) -> int:
+        """The first of the widest blocks (256 channels on 5x5 and 3x3 maps). Their matrix products are a
+        handful of rows against 2.4 MB of weights each, so they cost about the same for one chip as for six:
+        a burst runs them once for all its frames (:meth:`late`) instead of once per frame."""
+        widest = max(block.second.weights.shape[1] for block in self.blocks)
+        return next(i for i, block in enumerate(self.blocks) if block.second.weights.shape[1] == widest)
+
+    def early(self, chips: Sequence[ImageArray]) -> Tensor:
+        """The network up to :attr:`late_start`: feature maps, one per chip, for :meth:`late` (batched or not,
+        ``late(early(a) + early(b))`` is ``self(a + b)``: every layer treats each chip on its own)."""
         for chip in chips:
             if chip.shape != (CHIP_SIZE, CHIP_SIZE, 3):
                 raise ValueError(f"chips must be {CHIP_SIZE}x{CHIP_SIZE} RGB, got {chip.shape}")
@@ -280,12 +293,21 @@ class ResNetEncoder:
         x *= np.float32(1 / 256)
         x = _relu(_conv(x, self.stem))
         x = _max_pool_3x3_2(x)
-        for block in self.blocks:
+        return self._blocks(x, self.blocks[: self.late_start])
+
+    def late(self, maps: Tensor) -> FloatArray:
+        """The rest of the network on :meth:`early`'s feature maps (of any number of chips, stacked)."""
+        x = self._blocks(maps, self.blocks[self.late_start :])
+        pooled = x.mean(axis=(1, 2), dtype=np.float32)
+        return np.asarray(pooled @ self.fc, dtype=np.float32)
+
+    @staticmethod
+    def _blocks(x: Tensor, blocks: Sequence[_Block]) -> Tensor:
+        for block in blocks:
             h = _relu(_conv(x, block.first))
             h = _conv(h, block.second)
             x = _relu(_add(h, _avg_pool_2x2_2(x) if block.down else x))
-        pooled = x.mean(axis=(1, 2), dtype=np.float32)
-        return np.asarray(pooled @ self.fc, dtype=np.float32)
+        return x
 
 
 def _conv(x: Tensor, conv: _Conv) -> Tensor:
