@@ -217,6 +217,11 @@ class FaceBurst:
         """Blocking: detect the frame's face and start encoding it; False (and skipped) when it shows none."""
         return self._encoder.add(frame)
 
+    @property
+    def kept(self) -> int:
+        """Frames of the person now in front of the camera (a face that jumped starts the count again)."""
+        return self._encoder.kept
+
     def finish(self) -> FaceMatch | None:
         """Blocking: the burst's match (with liveness); ``None`` when no usable face was seen."""
         try:

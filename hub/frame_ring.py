@@ -119,6 +119,17 @@ class FrameRing:
     def buffered_bytes(self) -> int:
         return self._bytes
 
+    @property
+    def streaming(self) -> bool:
+        """Whether the camera's frames are arriving: the newest is at most ``frame_timeout`` old."""
+        return bool(self._frames) and self._clock() - self._frames[-1][0] <= self.frame_timeout
+
+    def clear(self) -> None:
+        """Forget the frames kept so far (the feed goes on): a gate calls this when its decision is taken and when
+        presence ends, so a burst never starts on the previous person's frames."""
+        self._frames.clear()
+        self._bytes = 0
+
     def __len__(self) -> int:
         return len(self._frames)
 

@@ -53,6 +53,11 @@ class FaceBurst(Protocol):
     def add(self, frame: bytes) -> bool:
         """Detect the frame's face and start encoding it; False when the frame shows no face."""
 
+    @property
+    def kept(self) -> int:
+        """Frames with the face of the person now in front of the camera (a face that jumped, someone else,
+        starts the count again)."""
+
     def finish(self) -> FaceMatch | None:
         """The burst's match with liveness; ``None`` if no usable face was seen."""
 
@@ -290,7 +295,7 @@ class GateKeeper:
         burst: FaceBurst | None = None
         unscanned: list[bytes] = []  # first frames with a face: scanned for a pass only if the face is no one's
         try:
-            count = with_face = 0
+            count = 0
             while (frame := await queue.get()) is not None:
                 count += 1
                 if self.faces is None:
@@ -302,10 +307,9 @@ class GateKeeper:
                 if burst is None:
                     burst = self.faces.start()
                 if await self._run_blocking(burst.add, frame):
-                    with_face += 1
                     if count <= PASS_FRAMES:
                         unscanned.append(frame)
-                    if with_face >= needed:
+                    if burst.kept >= needed:  # frames of one person: a face that jumped starts the count again
                         break
                 elif count <= PASS_FRAMES and (outcome := await pass_in(frame)) is not None:
                     return outcome

@@ -24,6 +24,7 @@ from hub.community import Community
 from hub.doors import ControllerService, DoorId, ReleaseReason
 from hub.events import AlarmEvent, CredentialReadEvent, DecisionEvent, ManagerActionEvent
 from hub.face_gate import CommunityFaces
+from hub.frame_ring import FrameRing
 from hub.gate import AccessPoint, Actor, GateKeeper
 from hub.health import DeviceKind, WeeklyReport
 from hub.journal import EventKind
@@ -75,6 +76,8 @@ class CommunityRuntimeData:
     attaching: set[str] = field(default_factory=set)
     # Pushes the places' names into the hub (place_sync.py); set once the community has started.
     place_names: PlaceNamesSync | None = None
+    # Each gate's ring buffer of its camera's frames, by lock entity (gates.py; this integration's cameras only).
+    gate_rings: dict[str, FrameRing] = field(default_factory=dict)
 
 
 async def _stop_partial(

@@ -4,6 +4,7 @@ someone is present. Configured in the community entry's options; run by the comm
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
@@ -17,10 +18,13 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import async_track_state_change_event
 
+from devices.exceptions import DeviceValueError
 from hub.access.models import DEFAULT_FACE_ASSURANCE, FaceAssurance, FaceAssuranceWindow
 from hub.doors import DoorId
+from hub.frame_ring import DEFAULT_FRAME_TIMEOUT_S, FrameRing, FrameSource
 from hub.gate import BURST_FRAMES, FRAME_INTERVAL_S, MAX_BURST_FRAMES, GateOutcome
 
+from .camera import CameraRuntimeData
 from .community import CommunityRuntimeData
 from .const import DOMAIN
 
@@ -103,13 +107,38 @@ async def camera_frames(hass: HomeAssistant, camera: str, frames: int) -> AsyncG
             await asyncio.sleep(max(0.0, started + (i + 1) * FRAME_INTERVAL_S - hass.loop.time()))
 
 
+def own_camera_stream(hass: HomeAssistant, camera: str) -> FrameSource | None:
+    """The MJPEG stream of one of this integration's cameras, for a gate's ring buffer; ``None`` for another
+    integration's camera entity (asking it for 25 snapshots a second while nobody is there could cost more than the
+    gate: some run ffmpeg per snapshot), whose frames are taken when presence fires."""
+    entity = er.async_get(hass).async_get(camera)
+    if entity is None or entity.platform != DOMAIN or entity.config_entry_id is None:
+        return None
+    entry_id = entity.config_entry_id
+
+    async def stream() -> AsyncGenerator[bytes]:
+        camera_entry = hass.config_entries.async_get_entry(entry_id)
+        runtime = getattr(camera_entry, "runtime_data", None) if camera_entry is not None else None
+        client = runtime.client if isinstance(runtime, CameraRuntimeData) else None
+        if client is None or client.mjpeg_url is None:  # not loaded yet, or snapshots only: the ring retries
+            raise DeviceValueError(f"{camera} has no MJPEG stream to keep")
+        async with contextlib.aclosing(client.frames(None, frame_timeout=DEFAULT_FRAME_TIMEOUT_S)) as frames:
+            async for frame in frames:
+                yield frame
+
+    return stream
+
+
 async def async_run_gate(
     hass: HomeAssistant, runtime: CommunityRuntimeData, gate: Gate
 ) -> GateOutcome | None:
     """Presence at the gate (or a manager's request): frames -> pass or face -> decision -> release.
 
-    Fresh frames after presence: frames from the second before it may show someone else (the resident who
-    just went through), so no ring buffer (``hub.frame_ring``) is armed at the gates.
+    A gate on one of this integration's cameras starts on the frames its ring buffer kept from before presence
+    fired (the person walking up: no wait for new frames), then live ones; the ring holds only frames taken since
+    the gate's previous decision and since presence last ended, and the gate keeper keeps one person's frames in a
+    row (a face that jumps starts the burst again), so a burst never mixes the resident who just went through with
+    the next person. Any other camera, or ours while its stream is down, gives fresh frames after presence.
     """
     door_id = door_id_of_lock(hass, gate.lock)
     point = runtime.points.get(door_id) if door_id else None
@@ -120,8 +149,18 @@ async def async_run_gate(
     # Up to a few frames more than the gate's burst, for frames where the face is missed; the gate keeper stops
     # the capture once it has its burst.
     offered = gate.frames + MAX_BURST_FRAMES - BURST_FRAMES
-    frames = camera_frames(hass, gate.camera, offered)
-    return await runtime.gatekeeper.camera_stream(point, frames, faces_needed=gate.frames)
+    ring = runtime.gate_rings.get(gate.lock)
+
+    def fresh() -> AsyncGenerator[bytes]:
+        return camera_frames(hass, gate.camera, offered)
+
+    frames = ring.burst(gate.frames, offered=offered, fallback=fresh) if ring is not None and ring.streaming \
+        else fresh()
+    try:
+        return await runtime.gatekeeper.camera_stream(point, frames, faces_needed=gate.frames)
+    finally:
+        if ring is not None:
+            ring.clear()  # the frames so far show the person just decided
 
 
 async def async_setup_gates(hass: HomeAssistant, entry: ConfigEntry[CommunityRuntimeData]) -> None:
@@ -137,6 +176,14 @@ async def async_setup_gates(hass: HomeAssistant, entry: ConfigEntry[CommunityRun
             await hass.async_add_executor_job(
                 runtime.community.set_face_assurance, door_id, gate.face_assurance, gate.face_windows
             )
+    runtime.gate_rings = {}
+    for gate in gates:
+        if (source := own_camera_stream(hass, gate.camera)) is None:
+            continue
+        ring = FrameRing(source, interval_s=FRAME_INTERVAL_S, name=gate.camera)
+        ring.start(lambda feed, name: entry.async_create_background_task(hass, feed, name))
+        entry.async_on_unload(ring.stop)
+        runtime.gate_rings[gate.lock] = ring
     busy: set[str] = set()
     for gate in gates:
         if gate.presence is None:
@@ -145,6 +192,8 @@ async def async_setup_gates(hass: HomeAssistant, entry: ConfigEntry[CommunityRun
         @callback
         def presence_changed(event: Event[EventStateChangedData], gate: Gate = gate) -> None:
             new = event.data["new_state"]
+            if new is not None and new.state == "off" and (ring := runtime.gate_rings.get(gate.lock)) is not None:
+                ring.clear()  # whoever stood there has gone: their frames are no one's approach
             if new is None or new.state != "on" or gate.lock in busy:
                 return
             busy.add(gate.lock)

@@ -152,6 +152,66 @@ async def test_a_camera_that_stops_answering_does_not_stall_the_gate(
     assert len(ring) == 0 and ring.buffered_bytes == 0  # stopped: nothing kept
 
 
+async def test_a_ring_holding_one_person_then_another_gives_a_burst_of_the_second_only(
+    community: Community, faces: CommunityFaces
+) -> None:
+    """The resident just let in is still in the ring's older frames when the next person, a stranger, steps up
+    (presence stayed on): the burst must be the stranger's alone, never two of the resident's frames and one of
+    the stranger's (which the two-of-three rule would take for the resident). The frames are rendered as the gate
+    camera sends them (``bench build-bursts``' renderer: noise, JPEG), the stranger nearer the camera's side."""
+    import numpy as np
+    from PIL import Image
+
+    from devkit.bench import burst_builder as render
+
+    rng = np.random.default_rng(5)
+
+    def photo(name: str) -> Image.Image:
+        with Image.open(sorted((FACES / name).glob("*.jpg"))[-1]) as image:  # never an enrolment photo
+            return image.convert("RGB")
+
+    here = render.make_scene(rng)
+    there = render.Scene(here.background, (here.centre[0] - 420, here.centre[1] + 30), here.face_scale * 1.1)
+    resident = [render.camera_jpeg(f, rng) for f in render.person_frames(photo(RESIDENT), here, 3, rng)]
+    stranger = [render.camera_jpeg(f, rng) for f in render.person_frames(photo("John_Simm"), there, 4, rng)]
+
+    async def nothing() -> AsyncGenerator[bytes]:
+        await asyncio.Event().wait()
+        yield b""  # pragma: no cover
+
+    ring = FrameRing(nothing, interval_s=FRAME_INTERVAL_S)  # fed by hand, as the stream would
+    for frame in [*resident, stranger[0]]:
+        ring.push(frame)
+
+    async def live() -> AsyncGenerator[bytes]:  # the camera's next frames: the stranger still standing there
+        for frame in stranger[1:]:
+            yield frame
+
+    seen: list[object] = []
+
+    class Watched(CommunityFaces):
+        def start(self):  # type: ignore[no-untyped-def]
+            burst = super().start()
+            seen.append(burst)
+            return burst
+
+    watched = Watched(community)
+    keeper, point, released = _gate(community, watched)
+    outcome = await keeper.camera_stream(point, ring.burst(BURST_FRAMES, offered=OFFERED, fallback=live),
+                                         faces_needed=BURST_FRAMES)
+    assert outcome is not None and released == []
+    assert (outcome.decision.reason, outcome.decision.resident_id) == (Reason.UNKNOWN_FACE, None)
+    result = seen[0].result  # type: ignore[attr-defined]
+    assert result.frames_used == BURST_FRAMES  # the stranger's three frames, the resident's dropped
+    from hub.faces.pipeline import DEFAULT_RULE
+
+    # No frame of the three is the resident's: each is beyond the distance the rule could ever accept.
+    assert all(c.distance > DEFAULT_RULE.max_distance for c in result.candidates), result.candidates
+
+    ring.clear()  # what a gate does once it has decided, and when presence ends
+    assert len(ring) == 0 and ring.buffered_bytes == 0 and not ring.streaming
+
+
 async def test_the_ring_keeps_a_bounded_number_of_frames_and_bytes(
     camera: CameraSim, session: aiohttp.ClientSession
 ) -> None:

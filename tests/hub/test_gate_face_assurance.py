@@ -47,8 +47,10 @@ START = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 class _Burst:
     def __init__(self, match: FaceMatch) -> None:
         self._match = match
+        self.kept = 0
 
     def add(self, frame: bytes) -> bool:
+        self.kept += 1
         return True
 
     def finish(self) -> FaceMatch | None:

@@ -84,6 +84,37 @@ async def test_presence_at_the_gate_opens_for_the_enrolled_resident_only(
     assert simulator.doors[0].releases == 1
 
 
+async def test_the_gate_starts_on_the_frames_its_camera_sent_before_presence(
+    hass: HomeAssistant, gate: MockConfigEntry, simulator: DoorControllerSim, camera_sim: CameraSim
+) -> None:
+    """The gate keeps this integration's camera's MJPEG frames (a ring buffer) while nobody is there, so when
+    presence fires the burst is already taken: here the camera stops answering at that moment, and the resident is
+    let in on the frames from before. When presence ends the ring forgets them (the next person's burst never
+    starts on this one's frames)."""
+    import asyncio
+
+    ring = gate.runtime_data.gate_rings["lock.simdc0042_door_1"]
+    camera_sim.fps = 25  # a gate camera's cadence (the fixture's 4 fps would keep fewer than 5 in the ring's second)
+    camera_sim.set_scene("person", "John_Salley")
+    deadline = hass.loop.time() + 30
+    while not (ring.streaming and len(ring) >= 8):  # the stream is up and the person has stood there a moment
+        assert hass.loop.time() < deadline, "the gate's ring never filled from the camera's stream"
+        await asyncio.sleep(0.05)
+    camera_sim.set_hanging(True)  # from now on the camera sends nothing: no snapshot, no stream frame
+    snapshots, frames = camera_sim.snapshots_served, camera_sim.frames_served
+    try:
+        simulator.set_presence(0, True)
+        granted = await wait_for_event(hass, ACCESS, "granted", timeout=30)
+        assert (granted["credential"], granted["released"]) == ("face", True)
+        assert (camera_sim.snapshots_served, camera_sim.frames_served) == (snapshots, frames)
+        assert len(ring) == 0  # forgotten once decided
+        simulator.set_presence(0, False)
+        await wait_for_state(hass, PRESENCE, "off")
+        assert len(ring) == 0
+    finally:
+        camera_sim.set_hanging(False)
+
+
 async def test_verify_at_gate_action(hass: HomeAssistant, gate: MockConfigEntry, simulator: DoorControllerSim,
                                      camera_sim: CameraSim) -> None:
     """A manager runs the check by hand: a stranger is refused with the reason; nobody there is no decision."""

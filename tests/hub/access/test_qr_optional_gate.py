@@ -39,6 +39,10 @@ class _Burst:
         self.frames += 1
         return True
 
+    @property
+    def kept(self) -> int:
+        return self.frames
+
     def finish(self) -> FaceMatch | None:
         return self.match
 

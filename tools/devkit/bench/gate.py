@@ -11,12 +11,13 @@ acknowledgement of the release write: the hub's free-running poll sees presence 
 while the next is captured (``GateKeeper.camera_stream``, the call Home Assistant's gates use) -> 1:N search and
 liveness -> the decision and its journal row committed -> release written and acknowledged.
 
-``--capture after`` (default) takes the frames after presence (a gate without a ring: snapshots on the camera's
-cadence: what the gates do); ``--capture ring`` runs the product's ring buffer (:class:`hub.frame_ring.FrameRing`,
-not armed at the gates: docs/face-verification.md) on the camera's MJPEG stream and hands the gate its newest
-``burst`` frames, then live ones. The camera runs in its own process, so ``idle_cpu_pct_per_gate`` is the hub
-side's CPU (the poll, the simulated controller it polls, and in ring mode the stream it reads) while nobody is
-there: percent of one core.
+``--capture ring`` (default) is what the gates do with this integration's cameras: the product's ring buffer
+(:class:`hub.frame_ring.FrameRing`) on the camera's MJPEG stream hands the gate its newest ``burst`` frames, then
+live ones, and is cleared once the decision is taken and when presence ends, as ``gates.py`` does. ``--capture
+after`` takes the frames after presence (snapshots on the camera's cadence: what a gate on another integration's
+camera entity does). The camera runs in its own process, so ``idle_cpu_pct_per_gate`` is the hub side's CPU (the
+poll, the simulated controller it polls, and in ring mode the stream it reads) while nobody is there: percent of
+one core.
 
 Prints a table and, last, one JSON line: ``p50_ms``/``p99_ms`` over the runs that were let in (presence to the
 release acknowledged), ``decision_p50_ms``/``decision_p99_ms`` over every run (presence to the decision recorded,
@@ -70,8 +71,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--faces", type=Path, default=None, help="folder of <Name>/*.jpg (default: demo faces)")
     parser.add_argument("--frame-size", type=_frame_size, default=(1920, 1080),
                         help="camera frame WIDTHxHEIGHT (default: 1920x1080)")
-    parser.add_argument("--capture", choices=("after", "ring"), default="after",
-                        help="frames after presence (the gates today) or from a ring buffer of the stream")
+    parser.add_argument("--capture", choices=("after", "ring"), default="ring",
+                        help="the ring buffer of the camera's stream (the gates on this integration's cameras; "
+                             "default) or frames after presence (a gate on another integration's camera)")
     parser.add_argument("--idle-s", type=float, default=5.0,
                         help="seconds of nobody at the gate for idle_cpu_pct_per_gate (default: 5; 0 skips)")
 
@@ -302,7 +304,7 @@ async def _measure(args: argparse.Namespace, captures: list[Capture], camera: Ca
                     if i + 1 < offered:
                         await asyncio.sleep(max(0.0, started + (i + 1) * args.interval_ms / 1000 - loop.time()))
 
-            # The product's ring (not armed at the gates): the camera's MJPEG stream, bytes only.
+            # The product's ring, as the gates arm it: the camera's MJPEG stream, bytes only.
             ring = FrameRing(lambda: client.frames(None, frame_timeout=5), interval_s=args.interval_ms / 1000)
             tasks = [asyncio.create_task(poll_loop())]
             if args.capture == "ring":
@@ -334,6 +336,7 @@ async def _measure(args: argparse.Namespace, captures: list[Capture], camera: Ca
                     decided.append(elapsed)
                     if not granted:
                         refusals[str(outcome.decision.reason) if outcome is not None else "no decision"] += 1
+                    ring.clear()  # as the gate does once it has decided and when presence ends
                     door.set_presence(0, False)
                     await camera.set_scene("nobody", None)
                     # the next person arrives at a random moment of the poll cycle
