@@ -84,8 +84,7 @@ class FrameRing:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        self._frames.clear()
-        self._bytes = 0
+        self.clear()
 
     async def _feed(self) -> None:
         while True:
@@ -98,8 +97,7 @@ class FrameRing:
             except Exception as err:  # any camera failure: drop what is stale, reconnect later
                 _LOGGER.debug("gate camera %s: %s; reconnecting in %s s", self.name, err, self.retry_s)
             self.failures += 1
-            self._frames.clear()  # frames from before an outage are no one's approach
-            self._bytes = 0
+            self.clear()  # frames from before an outage are no one's approach
             await asyncio.sleep(self.retry_s)
 
     def push(self, frame: bytes) -> None:

@@ -223,6 +223,11 @@ class ResNetEncoder:
         self.stem = stem
         self.blocks = blocks
         self.fc = fc
+        # The first of the widest blocks (256 channels on 5x5 and 3x3 maps). Their matrix products are a handful
+        # of rows against 2.4 MB of weights each, so they cost about the same for one chip as for six: a burst
+        # runs them once for all its frames (:meth:`late`) instead of once per frame.
+        widest = max(block.second.weights.shape[1] for block in blocks)
+        self.late_start = next(i for i, block in enumerate(blocks) if block.second.weights.shape[1] == widest)
 
     @classmethod
     def from_file(cls, path: str | Path) -> ResNetEncoder:
@@ -273,14 +278,6 @@ class ResNetEncoder:
         if not chips:
             return np.zeros((0, self.fc.shape[1]), dtype=np.float32)
         return self.late(self.early(chips))
-
-    @property
-    def late_start(self) -> int:
-        """The first of the widest blocks (256 channels on 5x5 and 3x3 maps). Their matrix products are a
-        handful of rows against 2.4 MB of weights each, so they cost about the same for one chip as for six:
-        a burst runs them once for all its frames (:meth:`late`) instead of once per frame."""
-        widest = max(block.second.weights.shape[1] for block in self.blocks)
-        return next(i for i, block in enumerate(self.blocks) if block.second.weights.shape[1] == widest)
 
     def early(self, chips: Sequence[ImageArray]) -> Tensor:
         """The network up to :attr:`late_start`: feature maps, one per chip, for :meth:`late` (batched or not,
