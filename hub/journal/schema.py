@@ -202,4 +202,15 @@ def _apply_v4(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
-register_migrations(COMPONENT, [_apply_v1, _apply_v2, _apply_v3, _apply_v4])
+# V5: the rows set aside as refused, counted by the uplink worker's status each time it finds the outbox empty (after
+# every event at a quiet gate). Without this index that count read the whole outbox, every row sent in the retention
+# period: 19 ms at 200,000 rows on the development machine, per event.
+_V5 = ("CREATE INDEX outbox_failed ON outbox (seq) WHERE failed_at IS NOT NULL",)
+
+
+def _apply_v5(conn: sqlite3.Connection) -> None:
+    for statement in _V5:
+        conn.execute(statement)
+
+
+register_migrations(COMPONENT, [_apply_v1, _apply_v2, _apply_v3, _apply_v4, _apply_v5])

@@ -220,7 +220,7 @@ def test_v2_upgrades_a_v1_database_that_holds_events(tmp_path: Path) -> None:
     try:
         versions = journal.connection.execute(
             "SELECT MAX(version) FROM schema_migrations WHERE component = ?", (schema.COMPONENT,)).fetchone()[0]
-        assert versions == 4  # V3 added the keyed audit chain, V4 the outbox's priority lane
+        assert versions == 5  # V3: the keyed audit chain, V4: the outbox's priority lane, V5: its failed rows' index
         hours = journal.connection.execute("SELECT COUNT(*) FROM decision_hours").fetchone()[0]
         assert hours > 100  # back-filled from the existing decisions
         after_upgrade = journal.append_many([_decision(i, occurred_at=DAY2 + timedelta(minutes=i)) for i in range(5)])

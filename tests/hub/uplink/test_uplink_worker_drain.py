@@ -170,3 +170,39 @@ async def test_in_the_hub_acknowledgements_queue_on_the_communitys_writer(
             await asyncio.to_thread(community.close)
             conn.close()
     assert len(await fetch_received(receiver.url, read_token)) == 1
+
+
+def test_the_status_the_worker_reads_after_each_drain_never_reads_the_whole_outbox(journal_path: Path) -> None:
+    """The worker counts the backlog, the oldest unsent event and the set-aside rows each time it finds the outbox
+    empty (after every event at a quiet gate), so none of those reads may grow with the rows already sent: a hub
+    keeps those for its whole retention period. Each statement's plan is SQLite's own (EXPLAIN QUERY PLAN)."""
+    journal = Journal(open_journal_database(journal_path), "hub-plans")
+    outbox_conn = open_journal_database(journal_path)
+    try:
+        events = journal.append_many([NewEvent(kind=EventKind.DECISION, door=f"door-{i % 3}",
+                                               payload={"result": "granted", "reason": "card"}) for i in range(300)])
+        outbox = Outbox(outbox_conn)
+        outbox.mark_sent([e.seq for e in events[:250]])
+        outbox.mark_failed({e.seq: "invalid_body" for e in events[250:260]})
+        outbox_conn.execute("ANALYZE")  # the planner with statistics saying most rows are sent, as on a real hub
+
+        statements: list[str] = []
+        outbox_conn.set_trace_callback(statements.append)
+        try:
+            figures = (outbox.backlog(), outbox.oldest_pending_at(), outbox.failed_count(), len(outbox.pending(200)))
+        finally:
+            outbox_conn.set_trace_callback(None)
+
+        assert figures == (40, events[260].occurred_at, 10, 40)
+        assert len(statements) == 4
+        # A scan is allowed only of the partial indexes, which hold the rows waiting or set aside, never those sent.
+        partial = {"outbox_pending", "outbox_pending_priority", "outbox_failed"}
+        for sql in statements:
+            for row in outbox_conn.execute(f"EXPLAIN QUERY PLAN {sql}"):
+                step = str(row[3])
+                if step.startswith("SCAN"):
+                    assert any(f"INDEX {name}" in step.replace("COVERING ", "") for name in partial), (sql, step)
+        assert outbox.requeue_failed() == 10 and outbox.failed_count() == 0 and outbox.backlog() == 50
+    finally:
+        outbox_conn.close()
+        journal.close()
