@@ -243,10 +243,10 @@ class MqttTransport:
         try:
             await client.__aenter__()
         except MqttConnectError as err:
-            _force_close(client)
+            await _closed(client)
             raise RejectedError(f"broker refused the connection: {err}") from err
         except (aiomqtt.MqttError, TimeoutError, OSError) as err:
-            _force_close(client)
+            await _closed(client)
             text = str(err) or type(err).__name__
             if "CERTIFICATE" in text.upper() or "ALERT" in text.upper():
                 raise RejectedError(f"TLS failure: {text}") from err
@@ -388,7 +388,7 @@ class MqttTransport:
             with contextlib.suppress(aiomqtt.MqttError, TimeoutError, OSError):
                 if graceful:
                     await asyncio.wait_for(client.__aexit__(None, None, None), 5)
-            _force_close(client)
+            await _closed(client)
 
 
 class _ErrorCapture(logging.Handler):
@@ -450,6 +450,15 @@ class _EventProperties(Properties):
 def _publish_properties(event_id: str, signature: str) -> Properties:
     """The PUBLISH properties of one event message (see :class:`_EventProperties`)."""
     return _EventProperties(event_id, signature)
+
+
+async def _closed(client: aiomqtt.Client) -> None:
+    """:func:`_force_close`, then wait (briefly) until the client's keepalive task has really ended: a task only
+    cancelled is still pending until the loop runs it again, and would outlive the transport."""
+    _force_close(client)
+    task = client._misc_task
+    if task is not None and not task.done():
+        await asyncio.wait({task}, timeout=1)
 
 
 def _force_close(client: aiomqtt.Client) -> None:
