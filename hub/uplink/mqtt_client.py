@@ -243,10 +243,10 @@ class MqttTransport:
         try:
             await client.__aenter__()
         except MqttConnectError as err:
-            await _closed(client)
+            await _force_close(client)
             raise RejectedError(f"broker refused the connection: {err}") from err
         except (aiomqtt.MqttError, TimeoutError, OSError) as err:
-            await _closed(client)
+            await _force_close(client)
             text = str(err) or type(err).__name__
             if "CERTIFICATE" in text.upper() or "ALERT" in text.upper():
                 raise RejectedError(f"TLS failure: {text}") from err
@@ -388,7 +388,7 @@ class MqttTransport:
             with contextlib.suppress(aiomqtt.MqttError, TimeoutError, OSError):
                 if graceful:
                     await asyncio.wait_for(client.__aexit__(None, None, None), 5)
-            await _closed(client)
+            await _force_close(client)
 
 
 class _ErrorCapture(logging.Handler):
@@ -452,18 +452,11 @@ def _publish_properties(event_id: str, signature: str) -> Properties:
     return _EventProperties(event_id, signature)
 
 
-async def _closed(client: aiomqtt.Client) -> None:
-    """:func:`_force_close`, then wait (briefly) until the client's keepalive task has really ended: a task only
-    cancelled is still pending until the loop runs it again, and would outlive the transport."""
-    _force_close(client)
-    task = client._misc_task
-    if task is not None and not task.done():
-        await asyncio.wait({task}, timeout=1)
-
-
-def _force_close(client: aiomqtt.Client) -> None:
+async def _force_close(client: aiomqtt.Client) -> None:
     """Close a client's socket if it is still open (a connection that failed, dropped or did not close in time),
-    with its event-loop reader and writer and its keepalive task, so nothing is left behind."""
+    with its event-loop reader and writer and its keepalive task, so nothing is left behind. The keepalive task is
+    waited for (at most 1 s): a task only cancelled stays pending until the loop runs it again, and would outlive
+    the transport."""
     paho = client._client
     sock = paho.socket()
     if sock is not None:
@@ -476,8 +469,10 @@ def _force_close(client: aiomqtt.Client) -> None:
         with contextlib.suppress(Exception):
             sock.close()
         paho._sock = None
-    if client._misc_task is not None and not client._misc_task.done():
-        client._misc_task.cancel()
     for future in (client._connected, client._disconnected):
         if future.done() and not future.cancelled():
             future.exception()  # retrieved: a dropped connection is reported by the caller, not by asyncio
+    task = client._misc_task
+    if task is not None and not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=1)
