@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 from datetime import UTC
 from pathlib import Path
+from typing import Any, TypeVar
 
 import aiohttp
 
@@ -15,6 +17,8 @@ from hub.community import Community
 from hub.journal import Journal, NewEvent, Outbox, open_journal_database
 from hub.journal.models import EventKind
 from hub.uplink import Backoff, FieldPolicy, JsonUplinkClient, Secret, UplinkStatus, UplinkWorker
+
+_T = TypeVar("_T")
 
 
 async def test_events_reach_receiver_once_in_order(
@@ -170,6 +174,43 @@ async def test_in_the_hub_acknowledgements_queue_on_the_communitys_writer(
             await asyncio.to_thread(community.close)
             conn.close()
     assert len(await fetch_received(receiver.url, read_token)) == 1
+
+
+class _CountingWorker(UplinkWorker):
+    """Counts the jobs the worker runs on its database thread (each is a thread round trip, about 0.1 ms of CPU)."""
+
+    trips = 0
+
+    async def _db(self, func: Callable[..., _T], *args: Any) -> _T:
+        self.trips += 1
+        return await super()._db(func, *args)
+
+
+async def test_a_quiet_gates_event_costs_the_worker_three_trips_to_its_database_thread(
+    journal: Journal, journal_path: Path, hub_id: str, receiver: ReferenceReceiver, secret: Secret,
+    policy: FieldPolicy, read_token: Secret,
+) -> None:
+    """At a quiet gate every event is a batch of its own: reading it with the seq sent before it, marking it sent,
+    and finding the outbox empty with the status the entities show. Those are three trips, not five (the read and
+    its predecessor, and the empty read and the status, each share one)."""
+    async with aiohttp.ClientSession() as session:
+        worker = _CountingWorker(journal_path, JsonUplinkClient(receiver.url, hub_id, secret, session=session),
+                                 policy)
+        journal.on_append = worker.wake
+        await worker.start()
+        try:
+            await asyncio.wait_for(worker.wait_drained(), 10)
+            for i in range(5):
+                before = worker.trips
+                await asyncio.to_thread(journal.append, EventKind.DECISION, door="gate-1",
+                                        payload={"result": "granted", "reason": "card", "n": i})
+                await asyncio.wait_for(worker.wait_drained(), 10)
+                assert worker.trips - before == 3
+                assert worker.status.backlog == 0 and worker.status.sent_total == i + 1
+        finally:
+            await worker.stop()
+    received = await fetch_received(receiver.url, read_token)
+    assert [e["event"]["seq"] for e in received] == [1, 2, 3, 4, 5]
 
 
 def test_the_status_the_worker_reads_after_each_drain_never_reads_the_whole_outbox(journal_path: Path) -> None:
