@@ -27,6 +27,17 @@ from hub.residents.qr import read_pass_token
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
 
+_REJECTION_PREFIX = "unhandled rejection: "
+_LOG_REJECTIONS = (
+    'window.addEventListener("unhandledrejection", (event) => {\n'
+    "  let reason;\n"
+    "  try { reason = JSON.stringify(event.reason); } catch (_err) { reason = String(event.reason); }\n"
+    f'  console.error("{_REJECTION_PREFIX}" + reason'
+    ' + (event.reason && event.reason.stack ? " " + event.reason.stack : ""));\n'
+    "});\n"
+)
+
+
 async def _login(page: Any, demo: Demo) -> None:
     from playwright.async_api import expect
 
@@ -42,9 +53,14 @@ async def _session(playwright: Any, demo: Demo, width: int = 1280, height: int =
     browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     context = await browser.new_context(viewport={"width": width, "height": height}, accept_downloads=True)
     context.set_default_timeout(TIMEOUT_MS)
+    # A promise rejected with a plain object (what hass.callWS rejects with) reaches "pageerror" as "Object" only:
+    # the page also logs what was rejected, so a failure says which command and why.
+    await context.add_init_script(_LOG_REJECTIONS)
     page = await context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda err: errors.append(str(err)))
+    page.on("console", lambda message: errors.append(message.text)
+            if message.text.startswith(_REJECTION_PREFIX) else None)
     await _login(page, demo)
     return browser, page, errors
 
