@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
-import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -173,6 +172,11 @@ class UplinkWorker:
         self._idle.clear()
         self._wake.set()
 
+    def _clock(self) -> float:
+        """The event loop's clock (what a frozen wall clock in a test leaves running); safe from the executor."""
+        assert self._loop is not None
+        return self._loop.time()
+
     async def _db(self, func: Callable[..., _T], *args: Any) -> _T:
         assert self._executor is not None
         return await asyncio.get_running_loop().run_in_executor(self._executor, func, *args)
@@ -213,7 +217,7 @@ class UplinkWorker:
         assert self._outbox is not None
         pending = self._outbox.pending(self._batch_size)
         if not pending:
-            self._refreshed_at = time.monotonic()
+            self._refreshed_at = self._clock()
             return [], None, self._read_status()
         return pending, self._outbox.last_sent_before(pending[0].event.seq), None
 
@@ -247,7 +251,7 @@ class UplinkWorker:
         if self._on_acknowledged is not None and acked:
             self._on_acknowledged([p.event.uuid for p in pending if p.event.uuid in result.acknowledged])
         # While draining a backlog, counting it after every batch would cost more than the entities need.
-        if time.monotonic() - self._refreshed_at >= STATUS_REFRESH_S:
+        if self._clock() - self._refreshed_at >= STATUS_REFRESH_S:
             await self._refresh_status()
 
     async def _failed(self, err: Exception, *, connected: bool) -> None:
@@ -263,7 +267,7 @@ class UplinkWorker:
             await asyncio.sleep(delay)
 
     async def _refresh_status(self) -> None:
-        self._refreshed_at = time.monotonic()
+        self._refreshed_at = self._clock()
         self._publish_status(await self._db(self._read_status))
 
     def _read_status(self) -> _StatusRead | None:
