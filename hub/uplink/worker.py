@@ -217,7 +217,6 @@ class UplinkWorker:
         assert self._outbox is not None
         pending = self._outbox.pending(self._batch_size)
         if not pending:
-            self._refreshed_at = self._clock()
             return [], None, self._read_status()
         return pending, self._outbox.last_sent_before(pending[0].event.seq), None
 
@@ -267,12 +266,12 @@ class UplinkWorker:
             await asyncio.sleep(delay)
 
     async def _refresh_status(self) -> None:
-        self._refreshed_at = self._clock()
         self._publish_status(await self._db(self._read_status))
 
     def _read_status(self) -> _StatusRead | None:
         """In the executor: backlog, oldest unsent, set-aside count (None if the outbox could not be read)."""
         assert self._outbox is not None
+        self._refreshed_at = self._clock()
         try:
             return self._outbox.backlog(), self._outbox.oldest_pending_at(), self._outbox.failed_count()
         except (sqlite3.Error, StorageError):
