@@ -241,12 +241,10 @@ class MqttTransport:
         client._client.on_disconnect = dropped
         _PAHO_LOGGER.addHandler(errors)
         try:
-            await client.__aenter__()
+            await open_mqtt_client(client)
         except MqttConnectError as err:
-            await _force_close(client)
             raise RejectedError(f"broker refused the connection: {err}") from err
         except (aiomqtt.MqttError, TimeoutError, OSError) as err:
-            await _force_close(client)
             text = str(err) or type(err).__name__
             if "CERTIFICATE" in text.upper() or "ALERT" in text.upper():
                 raise RejectedError(f"TLS failure: {text}") from err
@@ -388,7 +386,7 @@ class MqttTransport:
             with contextlib.suppress(aiomqtt.MqttError, TimeoutError, OSError):
                 if graceful:
                     await asyncio.wait_for(client.__aexit__(None, None, None), 5)
-            await _force_close(client)
+            await close_mqtt_client(client)
 
 
 class _ErrorCapture(logging.Handler):
@@ -452,23 +450,31 @@ def _publish_properties(event_id: str, signature: str) -> Properties:
     return _EventProperties(event_id, signature)
 
 
-async def _force_close(client: aiomqtt.Client) -> None:
+async def open_mqtt_client(client: aiomqtt.Client) -> None:
+    """Connect ``client`` (its ``__aenter__``). If that fails or is cancelled, close what it had opened (see
+    :func:`close_mqtt_client`), so a connect abandoned half way (a hub unloaded, a consumer stopped, while the broker
+    has not answered yet) leaves no socket, loop reader or keepalive task behind. aiomqtt runs paho's connect on an
+    executor thread, which a cancellation does not stop: a socket that connect opens after that is closed as soon
+    as it opens, before aiomqtt hands it to the event loop."""
+    try:
+        await client.__aenter__()
+    except BaseException:
+        loop = client._loop
+
+        def abandoned(paho: Any, userdata: Any, sock: Any) -> None:  # on the executor thread, inside connect()
+            loop.call_soon_threadsafe(_close_socket, client)
+
+        client._client.on_socket_open = abandoned
+        await close_mqtt_client(client)
+        raise
+
+
+async def close_mqtt_client(client: aiomqtt.Client) -> None:
     """Close a client's socket if it is still open (a connection that failed, dropped or did not close in time),
     with its event-loop reader and writer and its keepalive task, so nothing is left behind. The keepalive task is
     waited for (at most 1 s): a task only cancelled stays pending until the loop runs it again, and would outlive
-    the transport."""
-    paho = client._client
-    sock = paho.socket()
-    if sock is not None:
-        loop = client._loop
-        with contextlib.suppress(Exception):
-            fileno = sock.fileno()
-            if fileno >= 0:
-                loop.remove_reader(fileno)
-                loop.remove_writer(fileno)
-        with contextlib.suppress(Exception):
-            sock.close()
-        paho._sock = None
+    the client."""
+    _close_socket(client)
     for future in (client._connected, client._disconnected):
         if future.done() and not future.cancelled():
             future.exception()  # retrieved: a dropped connection is reported by the caller, not by asyncio
@@ -476,3 +482,19 @@ async def _force_close(client: aiomqtt.Client) -> None:
     if task is not None and not task.done():
         task.cancel()
         await asyncio.wait({task}, timeout=1)
+
+
+def _close_socket(client: aiomqtt.Client) -> None:
+    paho = client._client
+    sock = paho.socket()
+    if sock is None:
+        return
+    loop = client._loop
+    with contextlib.suppress(Exception):
+        fileno = sock.fileno()
+        if fileno >= 0:
+            loop.remove_reader(fileno)
+            loop.remove_writer(fileno)
+    with contextlib.suppress(Exception):
+        sock.close()
+    paho._sock = None

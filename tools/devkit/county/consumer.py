@@ -29,7 +29,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from hub.uplink.backoff import Backoff
-from hub.uplink.mqtt_client import DEFAULT_SESSION_EXPIRY_S, user_properties
+from hub.uplink.mqtt_client import DEFAULT_SESSION_EXPIRY_S, close_mqtt_client, open_mqtt_client, user_properties
 from hub.uplink.secret import Secret
 from hub.uplink.signing import (
     MQTT_ACK_EVENT_ID,
@@ -181,7 +181,10 @@ class CountyConsumer:
         while True:
             client = self._client()
             try:
-                async with client:
+                # Not ``async with client``: stopped while the broker has not answered the CONNECT yet, that would
+                # leave the half-open connection behind (its socket, its loop reader, its keepalive task).
+                await open_mqtt_client(client)
+                try:
                     await client.subscribe([(events, 1), (f"{root}/+/status", 1)])
                     backoff.reset()
                     self._ready.set()
@@ -192,11 +195,13 @@ class CountyConsumer:
                         while len(messages) and len(batch) < self.config.max_batch:
                             batch.append(await anext(messages))
                         await self._handle(client, batch)
+                finally:
+                    self._ready.clear()
+                    try:
+                        await client.__aexit__(None, None, None)
+                    finally:
+                        await close_mqtt_client(client)
             except Exception as err:  # a broken connection or a failed store: reconnect, never stop
-                for future in (client._connected, client._disconnected):
-                    if future.done() and not future.cancelled():
-                        future.exception()  # retrieved: the reconnect below is the answer
-                self._ready.clear()
                 if isinstance(err, aiomqtt.MqttError):
                     _LOGGER.info("county consumer disconnected: %s", err)
                 else:
