@@ -113,12 +113,19 @@ async def test_mode_changes_and_relocks_are_audited_with_who_asked(
     assert all(e.details["door"] == f"{SERIAL}-door0" for e in entries if e.action.startswith("door.mode"))
     # Journalled too (it goes upstream like a decision), without who asked.
     changes = await hass.async_add_executor_job(lambda: journal.events(kind=EventKind.DOOR_CHANGE))
+    # The lockdown never reached the controller. Written after the hub's link saw the hang-up, it never left:
+    # "failed". Written on the dying connection before the hub saw it go (a race the test cannot close without
+    # the entity going unavailable first), it left and no answer came: "unknown", the controller may have applied
+    # it. Either way the outcome has to match the error the audit recorded.
+    error = next(e.details["error"] for e in entries if e.action == "door.mode.failed")
+    expected = "unknown" if error in ("DeviceOutcomeUnknownError", "DeviceTimeoutError") else "failed"
+    assert error in ("DeviceConnectionError", "DeviceOutcomeUnknownError", "DeviceTimeoutError")
     assert [(e.door, e.payload["change"], e.payload.get("mode"), e.payload["outcome"]) for e in changes] == [
         (f"{SERIAL}-door0", "mode", "free_passage", "requested"),
         (f"{SERIAL}-door0", "mode", "normal", "requested"),
         (f"{SERIAL}-door0", "relock", None, "requested"),
         (f"{SERIAL}-door0", "mode", "lockdown", "requested"),
-        (f"{SERIAL}-door0", "mode", "lockdown", "failed"),
+        (f"{SERIAL}-door0", "mode", "lockdown", expected),
     ]
     assert all("actor" not in e.payload for e in changes)
 
